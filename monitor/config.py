@@ -1,0 +1,282 @@
+"""Load and check ``config.yaml``.
+
+The keys are a contract with users' files, so every key is checked against the schema below and a mistake
+is reported in one line that names the key (``pages[1].url: missing``), never as a traceback.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from .model import (
+    Config,
+    DigestSettings,
+    EmailSettings,
+    FetchSettings,
+    PageConfig,
+    ScheduleSettings,
+    SearchConfig,
+    WebhookSettings,
+)
+
+ENV_VAR = "GUIDANCE_MONITOR_CONFIG"
+DEFAULT_PATH = "config.yaml"
+
+
+class ConfigError(ValueError):
+    """A configuration file that cannot be used; the message names the key at fault."""
+
+
+def config_path(explicit: str | None = None) -> Path:
+    """``--config``, else ``$GUIDANCE_MONITOR_CONFIG``, else ``./config.yaml``."""
+    return Path(explicit or os.environ.get(ENV_VAR) or DEFAULT_PATH)
+
+
+def load(path: str | os.PathLike[str] | None = None) -> Config:
+    """Read and validate a configuration file; relative paths in it are taken from its folder."""
+    file = config_path(str(path) if path is not None else None)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{file}: no such configuration file") from None
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot be read ({exc.strerror})") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{file}: not valid YAML{where}") from None
+    config = from_mapping(raw if raw is not None else {}, base_dir=file.resolve().parent)
+    config.path = str(file)
+    return config
+
+
+def from_mapping(raw: Any, base_dir: Path | None = None) -> Config:
+    """Build a Config from parsed YAML, checking every key and type."""
+    data = _mapping(raw, "")
+    _only(data, "", {"database", "site_dir", "govuk_base_url", "pages", "searches", "fetch", "digest",
+                     "schedule"})
+    config = Config()
+    config.database = _str(data, "database", config.database)
+    config.site_dir = _str(data, "site_dir", config.site_dir)
+    config.govuk_base_url = _url(data, "govuk_base_url", config.govuk_base_url).rstrip("/")
+    config.pages = [_page(item, f"pages[{i}]") for i, item in enumerate(_list(data, "pages"))]
+    config.searches = [_search(item, f"searches[{i}]") for i, item in enumerate(_list(data, "searches"))]
+    config.fetch = _fetch(data.get("fetch"), "fetch")
+    config.digest = _digest(data.get("digest"), "digest")
+    config.schedule = _schedule(data.get("schedule"), "schedule")
+    if base_dir is not None:
+        config.database = str(_resolve(base_dir, config.database))
+        config.site_dir = str(_resolve(base_dir, config.site_dir))
+    return config
+
+
+def _resolve(base: Path, value: str) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else base / path
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def _page(raw: Any, where: str) -> PageConfig:
+    if isinstance(raw, str):
+        raw = {"url": raw}
+    data = _mapping(raw, where)
+    _only(data, where, {"url", "follow_documents", "selector", "name"})
+    if "url" not in data:
+        raise ConfigError(f"{where}.url: missing")
+    url = _str(data, "url", "", where)
+    if not url or not (url.startswith("/") or urlsplit(url).scheme in ("http", "https")):
+        raise ConfigError(f"{where}.url: must be a GOV.UK path such as /guidance/x or an http(s) address")
+    return PageConfig(
+        url=url,
+        follow_documents=_bool(data, "follow_documents", False, where),
+        selector=_optional_str(data, "selector", where),
+        name=_optional_str(data, "name", where),
+    )
+
+
+def _search(raw: Any, where: str) -> SearchConfig:
+    data = _mapping(raw, where)
+    _only(data, where, {"name", "organisations", "supergroup", "query", "max_pages", "follow_documents"})
+    if "name" not in data:
+        raise ConfigError(f"{where}.name: missing")
+    organisations = data.get("organisations", [])
+    if isinstance(organisations, str):
+        organisations = [organisations]
+    if not isinstance(organisations, list) or not all(isinstance(o, str) for o in organisations):
+        raise ConfigError(f"{where}.organisations: must be a list of organisation slugs")
+    return SearchConfig(
+        name=_str(data, "name", "", where),
+        organisations=organisations,
+        supergroup=_optional_str(data, "supergroup", where),
+        query=_str(data, "query", "", where),
+        max_pages=_int(data, "max_pages", 200, where, minimum=1),
+        follow_documents=_bool(data, "follow_documents", False, where),
+    )
+
+
+def _fetch(raw: Any, where: str) -> FetchSettings:
+    data = _mapping(raw or {}, where)
+    d = FetchSettings()
+    _only(data, where, {f.name for f in dataclasses.fields(FetchSettings)})
+    source = _str(data, "source", d.source, where)
+    if source not in ("html", "api", "auto"):
+        raise ConfigError(f"{where}.source: must be html, api or auto, not {source!r}")
+    return FetchSettings(
+        rate_per_host=_number(data, "rate_per_host", d.rate_per_host, where, minimum=0.01),
+        concurrency=_int(data, "concurrency", d.concurrency, where, minimum=1),
+        timeout=_number(data, "timeout", d.timeout, where, minimum=0.01),
+        user_agent=_str(data, "user_agent", d.user_agent, where),
+        source=source,  # type: ignore[arg-type]
+        max_bytes=_int(data, "max_bytes", d.max_bytes, where, minimum=1),
+        retries=_int(data, "retries", d.retries, where, minimum=1),
+        alert_after_failures=_int(data, "alert_after_failures", d.alert_after_failures, where, minimum=1),
+        recheck_days=_int(data, "recheck_days", d.recheck_days, where, minimum=0),
+    )
+
+
+def _digest(raw: Any, where: str) -> DigestSettings:
+    data = _mapping(raw or {}, where)
+    _only(data, where, {"email", "webhooks", "site_url"})
+    hooks = []
+    for i, item in enumerate(_list(data, "webhooks", where)):
+        w = f"{where}.webhooks[{i}]"
+        hook = _mapping(item, w)
+        _only(hook, w, {"url", "format"})
+        if "url" not in hook:
+            raise ConfigError(f"{w}.url: missing")
+        fmt = _str(hook, "format", "json", w)
+        if fmt not in ("slack", "teams", "json"):
+            raise ConfigError(f"{w}.format: must be slack, teams or json, not {fmt!r}")
+        hooks.append(WebhookSettings(url=_url(hook, "url", "", w), format=fmt))  # type: ignore[arg-type]
+    return DigestSettings(
+        email=_email(data.get("email"), f"{where}.email"),
+        webhooks=hooks,
+        site_url=_str(data, "site_url", "", where).rstrip("/"),
+    )
+
+
+def _email(raw: Any, where: str) -> EmailSettings:
+    data = _mapping(raw or {}, where)
+    _only(data, where, {"to", "from", "smtp_host", "smtp_port", "starttls", "ssl", "username_env",
+                        "password_env"})
+    d = EmailSettings()
+    to = data.get("to", [])
+    if isinstance(to, str):
+        to = [to]
+    if not isinstance(to, list) or not all(isinstance(a, str) and "@" in a for a in to):
+        raise ConfigError(f"{where}.to: must be a list of email addresses")
+    return EmailSettings(
+        to=to,
+        from_=_str(data, "from", "", where),
+        smtp_host=_str(data, "smtp_host", "", where),
+        smtp_port=_int(data, "smtp_port", d.smtp_port, where, minimum=1),
+        starttls=_bool(data, "starttls", d.starttls, where),
+        ssl=_bool(data, "ssl", d.ssl, where),
+        username_env=_str(data, "username_env", d.username_env, where),
+        password_env=_str(data, "password_env", d.password_env, where),
+    )
+
+
+def _schedule(raw: Any, where: str) -> ScheduleSettings:
+    data = _mapping(raw or {}, where)
+    _only(data, where, {"cron", "timezone"})
+    d = ScheduleSettings()
+    cron = _str(data, "cron", d.cron, where)
+    if len(cron.split()) != 5:
+        raise ConfigError(f"{where}.cron: must have five fields (minute hour day month weekday), got {cron!r}")
+    timezone = _str(data, "timezone", d.timezone, where)
+    try:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(timezone)
+    except Exception:
+        raise ConfigError(f"{where}.timezone: unknown time zone {timezone!r}") from None
+    return ScheduleSettings(cron=cron, timezone=timezone)
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _key(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def _mapping(raw: Any, where: str) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where or 'config'}: must be a mapping of keys to values")
+    return raw
+
+
+def _only(data: dict[str, Any], where: str, allowed: set[str]) -> None:
+    for key in data:
+        if key not in allowed:
+            raise ConfigError(f"{_key(where, str(key))}: unknown key (allowed: {', '.join(sorted(allowed))})")
+
+
+def _list(data: dict[str, Any], key: str, where: str = "") -> list[Any]:
+    value = data.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ConfigError(f"{_key(where, key)}: must be a list")
+    return value
+
+
+def _str(data: dict[str, Any], key: str, default: str, where: str = "") -> str:
+    value = data.get(key, default)
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        raise ConfigError(f"{_key(where, key)}: must be text, not {type(value).__name__}")
+    return value
+
+
+def _optional_str(data: dict[str, Any], key: str, where: str) -> str | None:
+    return _str(data, key, "", where) or None
+
+
+def _url(data: dict[str, Any], key: str, default: str, where: str = "") -> str:
+    value = _str(data, key, default, where)
+    if urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).netloc:
+        raise ConfigError(f"{_key(where, key)}: must be an http(s) address, not {value!r}")
+    return value
+
+
+def _bool(data: dict[str, Any], key: str, default: bool, where: str) -> bool:
+    value = data.get(key, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{_key(where, key)}: must be true or false")
+    return value
+
+
+def _int(data: dict[str, Any], key: str, default: int, where: str, minimum: int | None = None) -> int:
+    value = data.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{_key(where, key)}: must be a whole number")
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{_key(where, key)}: must be at least {minimum}")
+    return value
+
+
+def _number(data: dict[str, Any], key: str, default: float, where: str, minimum: float) -> float:
+    value = data.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"{_key(where, key)}: must be a number")
+    if value < minimum:
+        raise ConfigError(f"{_key(where, key)}: must be at least {minimum}")
+    return float(value)
+
+
+def absolute_url(config: Config, url: str) -> str:
+    """A page given as a path (``/guidance/x``) lives on ``govuk_base_url``."""
+    return config.govuk_base_url + url if url.startswith("/") else url

@@ -1,0 +1,388 @@
+"""Types shared by every stage of the pipeline.
+
+Stages exchange these and nothing else, so each stage can be read, tested and replaced on its own:
+``fetch`` yields a :class:`FetchResult`, ``parse`` a :class:`Document`, ``diff`` a :class:`ChangeSet`,
+``store`` keeps :class:`Change` records, ``render`` and ``deliver`` read them back.
+Field names follow GOV.UK's own words ("Published", "Last updated", "change history", "attachments").
+Dates are ISO ``YYYY-MM-DD`` strings; timestamps are ISO 8601 in UTC.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+# --------------------------------------------------------------------------- documents
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One entry of a page's change history ("show all updates"), as GOV.UK shows it.
+
+    ``date`` is None where the source prints no date beside the note: never a guessed date.
+    """
+
+    date: str | None
+    note: str
+
+
+@dataclass(frozen=True)
+class Section:
+    """A heading and the readable text under it, up to the next heading of the same or a higher level."""
+
+    heading: str
+    level: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A document attached to or linked from a publication (an HTML publication, a PDF, a spreadsheet).
+
+    ``kind`` is the format in lower case as GOV.UK names it ("html", "pdf", "csv", "ods", "external" ...);
+    ``size`` is in bytes where known; ``content_hash`` is set only once the file itself has been fetched.
+    """
+
+    title: str
+    url: str
+    kind: str = ""
+    size: int | None = None
+    content_hash: str | None = None
+
+
+@dataclass
+class Document:
+    """What a reader sees on one page, without the page chrome.
+
+    Two fetches with the same visible document give the same ``content_hash``, whatever the markup.
+    """
+
+    url: str
+    title: str
+    page_type: str = ""
+    summary: str = ""
+    organisations: list[str] = field(default_factory=list)
+    published: str | None = None
+    last_updated: str | None = None
+    change_history: list[HistoryEntry] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+    withdrawn: str | None = None
+    """The withdrawal notice's text, when GOV.UK shows one."""
+    parent_url: str | None = None
+    """For an HTML publication or a PDF: the publication page it belongs to."""
+    page_count: int | None = None
+    """For a PDF: its number of pages."""
+    content_hash: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.content_hash:
+            self.content_hash = self.compute_hash()
+
+    def visible(self) -> dict[str, Any]:
+        """The fields that a reader sees: the basis of ``content_hash`` and of equality between sources."""
+        data = asdict(self)
+        for key in ("url", "content_hash", "page_type", "parent_url"):
+            data.pop(key)
+        return data
+
+    def compute_hash(self) -> str:
+        canonical = json.dumps(self.visible(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form printed by ``guidance-monitor parse`` and kept beside each snapshot."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Document:
+        return cls(
+            url=data["url"],
+            title=data["title"],
+            page_type=data.get("page_type", ""),
+            summary=data.get("summary", ""),
+            organisations=list(data.get("organisations", [])),
+            published=data.get("published"),
+            last_updated=data.get("last_updated"),
+            change_history=[HistoryEntry(**h) for h in data.get("change_history", [])],
+            sections=[Section(**s) for s in data.get("sections", [])],
+            attachments=[Attachment(**a) for a in data.get("attachments", [])],
+            withdrawn=data.get("withdrawn"),
+            parent_url=data.get("parent_url"),
+            page_count=data.get("page_count"),
+            content_hash=data.get("content_hash", ""),
+        )
+
+
+class ParseError(ValueError):
+    """No reader found the document in a body: an error page, a login wall, a layout nobody knows.
+
+    Raised rather than returning an empty Document, which would read as "everything was deleted".
+    """
+
+
+# --------------------------------------------------------------------------- diffs
+
+ChangeKind = Literal["major", "minor", "none", "new", "moved", "removed", "withdrawn"]
+SectionStatus = Literal["added", "removed", "modified", "renamed", "moved"]
+AttachmentStatus = Literal["added", "removed", "renamed", "modified"]
+
+
+@dataclass(frozen=True)
+class DiffOp:
+    """One run of a word-level diff: ``op`` is "equal", "insert" or "delete"."""
+
+    op: Literal["equal", "insert", "delete"]
+    text: str
+
+
+@dataclass
+class SectionChange:
+    heading: str
+    status: SectionStatus
+    old_heading: str | None = None
+    added_words: int = 0
+    removed_words: int = 0
+    diff: list[DiffOp] = field(default_factory=list)
+
+
+@dataclass
+class AttachmentChange:
+    title: str
+    url: str
+    status: AttachmentStatus
+    old_title: str | None = None
+
+
+@dataclass
+class MetadataChange:
+    field: str
+    old: str
+    new: str
+
+
+@dataclass
+class DocumentSummary:
+    """The headline facts of one side of a diff."""
+
+    title: str = ""
+    published: str | None = None
+    last_updated: str | None = None
+    history_count: int = 0
+
+    @classmethod
+    def of(cls, doc: Document | None) -> DocumentSummary:
+        if doc is None:
+            return cls()
+        return cls(doc.title, doc.published, doc.last_updated, len(doc.change_history))
+
+
+@dataclass
+class ChangeSet:
+    """Everything that differs between two Documents; its ``to_dict`` is the JSON of ``guidance-monitor diff``."""
+
+    kind: ChangeKind
+    old: DocumentSummary = field(default_factory=DocumentSummary)
+    new: DocumentSummary = field(default_factory=DocumentSummary)
+    history_added: list[HistoryEntry] = field(default_factory=list)
+    sections: list[SectionChange] = field(default_factory=list)
+    attachments: list[AttachmentChange] = field(default_factory=list)
+    metadata: list[MetadataChange] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return self.kind != "none"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"changed": self.changed, **asdict(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ChangeSet:
+        return cls(
+            kind=data["kind"],
+            old=DocumentSummary(**data.get("old", {})),
+            new=DocumentSummary(**data.get("new", {})),
+            history_added=[HistoryEntry(**h) for h in data.get("history_added", [])],
+            sections=[
+                SectionChange(**{**s, "diff": [DiffOp(**d) for d in s.get("diff", [])]})
+                for s in data.get("sections", [])
+            ],
+            attachments=[AttachmentChange(**a) for a in data.get("attachments", [])],
+            metadata=[MetadataChange(**m) for m in data.get("metadata", [])],
+        )
+
+
+# --------------------------------------------------------------------------- fetching
+
+
+@dataclass
+class FetchResult:
+    """The outcome of one attempt to fetch one page. ``error`` is set, and ``body`` empty, on failure.
+
+    ``not_modified`` is a 304 answer to a conditional request: the page has not changed.
+    ``redirects`` lists every address passed through, oldest first, when the page redirected.
+    """
+
+    url: str
+    final_url: str
+    status: int | None = None
+    body: bytes = b""
+    content_type: str = ""
+    etag: str | None = None
+    last_modified: str | None = None
+    not_modified: bool = False
+    redirects: list[str] = field(default_factory=list)
+    fetched_at: str = ""
+    duration_ms: int = 0
+    attempts: int = 1
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+# --------------------------------------------------------------------------- stored records
+
+
+@dataclass
+class Change:
+    """A change recorded for one page: a diff between two snapshots, or a fetch-level event.
+
+    ``backfilled`` marks timeline entries taken from the change history GOV.UK published before
+    monitoring began: they appear on the site, dated as GOV.UK dated them, and are never emailed.
+    """
+
+    page_url: str
+    kind: ChangeKind
+    detected_at: str
+    title: str = ""
+    changeset: ChangeSet | None = None
+    note: str = ""
+    """GOV.UK's change note when there is one, else a plain description of the event."""
+    effective_date: str | None = None
+    """The date GOV.UK gives the change (its history entry), else the date it was detected."""
+    backfilled: bool = False
+    old_snapshot_id: int | None = None
+    new_snapshot_id: int | None = None
+    new_url: str | None = None
+    """For ``moved``: where the page now lives."""
+    id: int | None = None
+
+
+@dataclass
+class PageState:
+    """A watched page and how its watching is going, as ``guidance-monitor pages`` lists it."""
+
+    url: str
+    title: str = ""
+    parent_url: str | None = None
+    source: str = "config"
+    """Where the page came from: "config", "document" (followed from a parent), "search", "cli"."""
+    active: bool = True
+    last_checked: str | None = None
+    last_changed: str | None = None
+    consecutive_failures: int = 0
+    last_error: str | None = None
+    current_url: str | None = None
+    """Where the page now lives when it has moved."""
+    gone: bool = False
+
+
+@dataclass
+class RunSummary:
+    """What one cycle did, for the one-line summary and the exit status."""
+
+    checked: int = 0
+    changed: int = 0
+    failed: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+    digest_sent: bool = False
+    site_dir: str | None = None
+
+
+# --------------------------------------------------------------------------- settings
+
+
+@dataclass
+class FetchSettings:
+    rate_per_host: float = 2.0
+    concurrency: int = 4
+    timeout: float = 30.0
+    user_agent: str = "guidance-monitor/0.1 (+https://github.com/guidance-monitor/guidance-monitor)"
+    source: Literal["html", "api", "auto"] = "auto"
+    max_bytes: int = 20_000_000
+    retries: int = 3
+    alert_after_failures: int = 3
+    recheck_days: int = 7
+
+
+@dataclass
+class EmailSettings:
+    to: list[str] = field(default_factory=list)
+    from_: str = ""
+    smtp_host: str = ""
+    smtp_port: int = 587
+    starttls: bool = True
+    ssl: bool = False
+    username_env: str = "SMTP_USER"
+    password_env: str = "SMTP_PASSWORD"
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.to and self.smtp_host)
+
+
+@dataclass
+class WebhookSettings:
+    url: str
+    format: Literal["slack", "teams", "json"] = "json"
+
+
+@dataclass
+class DigestSettings:
+    email: EmailSettings = field(default_factory=EmailSettings)
+    webhooks: list[WebhookSettings] = field(default_factory=list)
+    site_url: str = ""
+
+
+@dataclass
+class ScheduleSettings:
+    cron: str = "0 7 * * *"
+    timezone: str = "Europe/London"
+
+
+@dataclass
+class PageConfig:
+    url: str
+    follow_documents: bool = False
+    selector: str | None = None
+    """For a page outside GOV.UK: the CSS selector of the element that holds the document."""
+    name: str | None = None
+
+
+@dataclass
+class SearchConfig:
+    name: str
+    organisations: list[str] = field(default_factory=list)
+    supergroup: str | None = None
+    query: str = ""
+    max_pages: int = 200
+    follow_documents: bool = False
+
+
+@dataclass
+class Config:
+    database: str = "data/monitor.db"
+    site_dir: str = "site"
+    govuk_base_url: str = "https://www.gov.uk"
+    pages: list[PageConfig] = field(default_factory=list)
+    searches: list[SearchConfig] = field(default_factory=list)
+    fetch: FetchSettings = field(default_factory=FetchSettings)
+    digest: DigestSettings = field(default_factory=DigestSettings)
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    path: str | None = None
+    """The file this configuration was read from; relative paths in it are relative to its folder."""

@@ -1,0 +1,131 @@
+"""Shared test fixtures: a real HTTP server on 127.0.0.1 whose answers each test sets.
+
+Tests never mock the transport: they talk to this server over a real socket.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@dataclass
+class Response:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    """Seconds to wait before answering (to provoke timeouts)."""
+    truncate: bool = False
+    """Announce the full Content-Length but send only half of the body, then close."""
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    headers: dict[str, str]
+    time: float
+
+
+Handler = Callable[[Request], Response]
+
+
+class PageServer:
+    """Serves ``routes`` (path -> Response, a list of Responses used in turn, or a callable).
+
+    Every request is logged in ``requests``. A list route answers with its items in order and then keeps
+    answering with the last one.
+    """
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Response | list[Response] | Handler] = {}
+        self.requests: list[Request] = []
+        self._lock = threading.Lock()
+        server = self
+
+        class _Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                request = Request("GET", self.path, dict(self.headers.items()), time.monotonic())
+                response = server._answer(request)
+                if response.delay:
+                    time.sleep(response.delay)
+                body = response.body
+                try:
+                    self.send_response(response.status)
+                    headers = {"Content-Type": "text/html; charset=utf-8", **response.headers}
+                    for name, value in headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(body)))
+                    if response.truncate:
+                        self.send_header("Connection", "close")
+                    self.end_headers()
+                    if response.truncate:
+                        self.wfile.write(body[: len(body) // 2])
+                        self.wfile.flush()
+                        self.close_connection = True
+                    else:
+                        self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def _answer(self, request: Request) -> Response:
+        with self._lock:
+            self.requests.append(request)
+            route = self.routes.get(request.path.split("?", 1)[0] if request.path not in self.routes
+                                    else request.path)
+            if route is None:
+                return Response(404, b"<html><body><h1>Page not found</h1></body></html>")
+            if callable(route):
+                return route(request)
+            if isinstance(route, list):
+                return route.pop(0) if len(route) > 1 else route[0]
+            return route
+
+    def hits(self, path: str) -> list[Request]:
+        return [r for r in self.requests if r.path.split("?", 1)[0] == path]
+
+    def start(self) -> PageServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture
+def page_server() -> PageServer:
+    server = PageServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fixtures_dir() -> Path:
+    return FIXTURES
