@@ -61,8 +61,11 @@ def load(path: str | os.PathLike[str] | None = None) -> Config:
 def from_mapping(raw: Any, base_dir: Path | None = None) -> Config:
     """Build a Config from parsed YAML, checking every key and type."""
     data = _mapping(raw, "")
-    _only(data, "", {"database", "site_dir", "govuk_base_url", "pages", "searches", "fetch", "digest",
-                     "schedule"})
+    _only(
+        data,
+        "",
+        {"database", "site_dir", "govuk_base_url", "pages", "searches", "fetch", "digest", "schedule"},
+    )
     config = Config()
     config.database = _str(data, "database", config.database)
     config.site_dir = _str(data, "site_dir", config.site_dir)
@@ -167,8 +170,11 @@ def _digest(raw: Any, where: str) -> DigestSettings:
 
 def _email(raw: Any, where: str) -> EmailSettings:
     data = _mapping(raw or {}, where)
-    _only(data, where, {"to", "from", "smtp_host", "smtp_port", "starttls", "ssl", "username_env",
-                        "password_env"})
+    _only(
+        data,
+        where,
+        {"to", "from", "smtp_host", "smtp_port", "starttls", "ssl", "username_env", "password_env"},
+    )
     d = EmailSettings()
     to = data.get("to", [])
     if isinstance(to, str):
@@ -193,7 +199,7 @@ def _schedule(raw: Any, where: str) -> ScheduleSettings:
     d = ScheduleSettings()
     cron = _str(data, "cron", d.cron, where)
     if len(cron.split()) != 5:
-        raise ConfigError(f"{where}.cron: must have five fields (minute hour day month weekday), got {cron!r}")
+        raise ConfigError(f"{where}.cron: needs five fields (minute hour day month weekday), got {cron!r}")
     timezone = _str(data, "timezone", d.timezone, where)
     try:
         from zoneinfo import ZoneInfo

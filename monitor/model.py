@@ -181,7 +181,7 @@ class DocumentSummary:
 
 @dataclass
 class ChangeSet:
-    """Everything that differs between two Documents; its ``to_dict`` is the JSON of ``guidance-monitor diff``."""
+    """All that differs between two Documents; ``to_dict`` is the JSON of ``guidance-monitor diff``."""
 
     kind: ChangeKind
     old: DocumentSummary = field(default_factory=DocumentSummary)

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -97,8 +97,9 @@ class PageServer:
     def _answer(self, request: Request) -> Response:
         with self._lock:
             self.requests.append(request)
-            route = self.routes.get(request.path.split("?", 1)[0] if request.path not in self.routes
-                                    else request.path)
+            route = self.routes.get(
+                request.path.split("?", 1)[0] if request.path not in self.routes else request.path
+            )
             if route is None:
                 return Response(404, b"<html><body><h1>Page not found</h1></body></html>")
             if callable(route):
