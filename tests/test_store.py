@@ -1,0 +1,323 @@
+"""The store keeps each page's check in one transaction, deduplicates snapshots and bodies, migrates."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+import time
+
+import pytest
+import sqlite_utils
+
+from monitor import store as store_module
+from monitor.model import (
+    Change,
+    ChangeSet,
+    Document,
+    FetchResult,
+    HistoryEntry,
+    MetadataChange,
+    Section,
+)
+from monitor.store import MIGRATIONS, LockHeld, Store, StoreError, migrate, schema_version
+
+URL = "https://www.gov.uk/guidance/senior-mental-health-lead-training"
+
+
+def doc(text: str = "Who the training is for", history: int = 1) -> Document:
+    return Document(
+        url=URL,
+        title="Senior mental health lead training",
+        published="2021-04-28",
+        last_updated="2022-08-18",
+        change_history=[HistoryEntry(f"2022-0{i + 1}-01", f"Update {i}") for i in range(history)],
+        sections=[Section("Who the training is for", 2, text)],
+    )
+
+
+def ok(body: bytes = b"<main>v1</main>", etag: str | None = '"v1"', when: str = "2024-01-01T07:00:00+00:00"):
+    return FetchResult(url=URL, final_url=URL, status=200, body=body, etag=etag, fetched_at=when)
+
+
+def failed(error: str, when: str = "2024-01-02T07:00:00+00:00") -> FetchResult:
+    return FetchResult(url=URL, final_url=URL, status=500, error=error, fetched_at=when)
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store(tmp_path / "monitor.db") as s:
+        yield s
+
+
+def test_new_database_is_at_the_latest_schema_in_wal_mode(tmp_path):
+    with Store(tmp_path / "sub" / "monitor.db") as s:
+        assert schema_version(s.db) == len(MIGRATIONS)
+        assert s.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert s.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert {"pages", "fetches", "bodies", "snapshots", "changes", "deliveries"} <= set(s.db.table_names())
+
+
+@pytest.mark.parametrize("older", range(len(MIGRATIONS)))
+def test_a_file_at_an_older_version_is_migrated_and_keeps_its_data(tmp_path, older):
+    path = tmp_path / "old.db"
+    db = sqlite_utils.Database(sqlite3.connect(path))
+    db["kept"].insert({"note": "made by an older release"})
+    migrate(db, MIGRATIONS[:older])
+    db.conn.close()
+    with Store(path) as s:
+        assert schema_version(s.db) == len(MIGRATIONS)
+        assert list(s.db["kept"].rows) == [{"note": "made by an older release"}]
+        s.upsert_page(URL)
+        assert s.page(URL) is not None
+
+
+def test_migrations_run_once_each_in_order(tmp_path, monkeypatch):
+    path = tmp_path / "monitor.db"
+    Store(path).close()
+    ran = []
+
+    def add_column(db):
+        ran.append(1)
+        db.execute("ALTER TABLE pages ADD COLUMN extra TEXT")
+
+    monkeypatch.setattr(store_module, "MIGRATIONS", [*MIGRATIONS, add_column])
+    Store(path).close()
+    Store(path).close()
+    assert ran == [1]
+    with Store(path) as s:
+        assert schema_version(s.db) == len(MIGRATIONS) + 1
+        assert "extra" in s.db["pages"].columns_dict
+
+
+def test_a_database_from_a_newer_release_is_refused(tmp_path):
+    path = tmp_path / "monitor.db"
+    Store(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 5}")
+    conn.close()
+    with pytest.raises(StoreError, match="newer than this guidance-monitor"):
+        Store(path)
+
+
+def test_a_file_that_is_not_a_database_is_refused(tmp_path):
+    path = tmp_path / "monitor.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="not a guidance-monitor database"):
+        Store(path)
+
+
+def test_upsert_keeps_state_and_config_wins(store):
+    store.upsert_page(URL, source="search", title="From search")
+    store.set_active(URL, False)
+    assert store.pages() == []
+    store.upsert_page(URL, source="config")
+    page = store.page(URL)
+    assert page.active and page.source == "config" and page.title == "From search"
+    store.upsert_page(URL, source="document", parent_url="https://www.gov.uk/x")
+    assert store.page(URL).source == "config"
+    with pytest.raises(KeyError):
+        store.set_active("https://www.gov.uk/unknown", False)
+
+
+def test_record_keeps_fetch_snapshot_changes_and_state(store):
+    store.upsert_page(URL)
+    saved = store.record(
+        URL, ok(), doc(), b"<main>v1</main>", [Change(URL, "new", "2024-01-01T07:00:00+00:00")]
+    )
+    assert saved[0].id is not None
+    snapshot_id, document = store.last_snapshot(URL)
+    assert document == doc()
+    assert saved[0].new_snapshot_id == snapshot_id
+    assert store.change(saved[0].id) == saved[0]
+    assert store.validators(URL) == ('"v1"', None)
+    [fetch] = store.fetches(URL)
+    assert fetch["status"] == 200 and fetch["bytes"] == len(b"<main>v1</main>") and fetch["error"] is None
+    assert store.body(fetch["body_hash"]) == b"<main>v1</main>"
+    page = store.page(URL)
+    assert page.title == "Senior mental health lead training"
+    assert page.last_checked == page.last_changed == "2024-01-01T07:00:00+00:00"
+
+
+def test_same_document_is_not_snapshotted_twice_and_bodies_are_kept_once(store):
+    store.record(URL, ok(), doc(), b"<main>v1</main>", [])
+    store.record(URL, ok(when="2024-01-02T07:00:00+00:00"), doc(), b"<main>v1</main>", [])
+    store.record(URL, ok(b"<main>v1 reordered</main>"), doc(), b"<main>v1 reordered</main>", [])
+    assert len(store.snapshots(URL)) == 1
+    assert len(store.fetches(URL)) == 3
+    assert store.db["bodies"].count == 2
+    store.record(URL, ok(b"<main>v2</main>"), doc("New text"), b"<main>v2</main>", [])
+    assert [s["id"] for s in store.snapshots(URL)] == [1, 2]
+
+
+def test_changes_are_tied_to_the_old_and_new_snapshot(store):
+    store.record(URL, ok(), doc(), b"v1", [])
+    changeset = ChangeSet("minor", metadata=[MetadataChange("summary", "a", "b")])
+    [change] = store.record(
+        URL,
+        ok(b"v2"),
+        doc("New"),
+        b"v2",
+        [Change(URL, "minor", "2024-01-03T00:00:00+00:00", changeset=changeset)],
+    )
+    assert (change.old_snapshot_id, change.new_snapshot_id) == (1, 2)
+    assert store.change(change.id).changeset == changeset
+
+
+def test_a_failed_fetch_counts_failures_and_keeps_the_last_good_snapshot(store):
+    store.record(URL, ok(), doc(), b"v1", [])
+    store.record(URL, failed("HTTP 500"), None, None, [])
+    store.record(URL, failed("timed out"), None, None, [])
+    page = store.page(URL)
+    assert page.consecutive_failures == 2 and page.last_error == "timed out"
+    assert store.validators(URL) == ('"v1"', None)
+    assert len(store.snapshots(URL)) == 1
+    assert [f["error"] for f in store.fetches(URL)] == ["timed out", "HTTP 500", None]
+    store.record(URL, ok(), doc(), b"v1", [])
+    assert store.page(URL).consecutive_failures == 0 and store.page(URL).last_error is None
+
+
+def test_not_modified_resets_failures_without_a_snapshot(store):
+    store.record(URL, ok(), doc(), b"v1", [])
+    store.record(URL, failed("HTTP 503"), None, None, [])
+    not_modified = FetchResult(
+        URL, URL, status=304, not_modified=True, fetched_at="2024-01-05T00:00:00+00:00"
+    )
+    store.record(URL, not_modified, None, None, [])
+    assert store.page(URL).consecutive_failures == 0
+    assert store.validators(URL) == ('"v1"', None)
+    assert store.fetches(URL, limit=1)[0]["not_modified"] is True
+    assert len(store.snapshots(URL)) == 1
+
+
+def test_removed_marks_the_page_gone_and_a_good_fetch_brings_it_back(store):
+    store.record(URL, ok(), doc(), b"v1", [])
+    gone = FetchResult(URL, URL, status=410, fetched_at="2024-02-01T00:00:00+00:00")
+    store.record(URL, gone, None, None, [Change(URL, "removed", "2024-02-01T00:00:00+00:00")])
+    page = store.page(URL)
+    assert page.gone and page.active and store.validators(URL) == (None, None)
+    assert len(store.snapshots(URL)) == 1
+    store.record(URL, ok(), doc(), b"v1", [])
+    assert not store.page(URL).gone
+
+
+def test_moved_sets_the_current_address(store):
+    new = "https://www.gov.uk/guidance/new-address"
+    store.record(URL, ok(), doc(), b"v1", [])
+    moved = FetchResult(
+        URL, new, status=200, body=b"v1", redirects=[URL], fetched_at="2024-03-01T00:00:00+00:00"
+    )
+    store.record(URL, moved, doc(), b"v1", [Change(URL, "moved", "2024-03-01T00:00:00+00:00", new_url=new)])
+    assert store.page(URL).current_url == new
+    store.record(URL, moved, doc(), b"v1", [])
+    assert store.page(URL).current_url == new
+    store.record(URL, ok(), doc(), b"v1", [])
+    assert store.page(URL).current_url is None
+
+
+def test_record_is_one_transaction(store, monkeypatch):
+    store.record(URL, ok(), doc(), b"v1", [])
+
+    def broken(change):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(store_module, "_change_row", broken)
+    with pytest.raises(RuntimeError):
+        store.record(URL, ok(b"v2"), doc("New"), b"v2", [Change(URL, "minor", "2024-01-03T00:00:00+00:00")])
+    assert len(store.fetches(URL)) == 1
+    assert len(store.snapshots(URL)) == 1
+    assert store.db["bodies"].count == 1
+    assert store.page(URL).last_checked == "2024-01-01T07:00:00+00:00"
+
+
+def test_changes_newest_first_with_filters(store):
+    other = "https://www.gov.uk/government/publications/school-attendance"
+    store.record(URL, ok(), doc(), b"v1", [Change(URL, "new", "2024-01-01T07:00:00+00:00")])
+    store.record(
+        URL,
+        ok(b"v2", when="2024-01-02T07:00:00+00:00"),
+        doc("x"),
+        b"v2",
+        [Change(URL, "major", "2024-01-02T07:00:00+00:00", effective_date="2022-01-01", backfilled=True)],
+    )
+    store.record(
+        other,
+        ok(when="2024-01-03T07:00:00+00:00"),
+        doc(),
+        b"v1",
+        [Change(other, "new", "2024-01-03T07:00:00+00:00")],
+    )
+    assert [c.page_url for c in store.changes()] == [other, URL, URL]
+    assert len(store.changes(page_url=URL)) == 2
+    assert len(store.changes(include_backfilled=False)) == 2
+    assert [c.page_url for c in store.changes(since="2024-01-02T00:00:00+00:00")] == [other, URL]
+    assert len(store.changes(limit=1)) == 1
+    assert store.change(999) is None
+
+
+def test_outbox_is_oldest_first_per_channel_and_never_backfilled(store):
+    changes = store.record(
+        URL,
+        ok(),
+        doc(),
+        b"v1",
+        [
+            Change(URL, "new", "2024-01-01T07:00:00+00:00"),
+            Change(URL, "major", "2024-01-01T07:00:00+00:00", backfilled=True, effective_date="2022-01-01"),
+        ],
+    )
+    later = store.record(URL, ok(b"v2"), doc("x"), b"v2", [Change(URL, "minor", "2024-01-02T07:00:00+00:00")])
+    assert [c.kind for c in store.undelivered("email")] == ["new", "minor"]
+    store.mark_delivered("email", [changes[0].id], "sent to 2 addresses")
+    store.mark_delivered("email", [changes[0].id])
+    assert [c.id for c in store.undelivered("email")] == [later[0].id]
+    assert [c.kind for c in store.undelivered("webhook")] == ["new", "minor"]
+    assert [d["detail"] for d in store.deliveries(changes[0].id)] == ["sent to 2 addresses"]
+
+
+def _hold_lock(path, ready, release):
+    with Store(path).lock():
+        ready.set()
+        release.wait(10)
+
+
+def _start_holder(path):
+    """Another process holding the run lock until ``release`` is set."""
+    Store(path).close()
+    ctx = multiprocessing.get_context("spawn")
+    ready, release = ctx.Event(), ctx.Event()
+    holder = ctx.Process(target=_hold_lock, args=(path, ready, release))
+    holder.start()
+    assert ready.wait(20)
+    return holder, release
+
+
+def test_lock_is_exclusive_across_processes_and_names_the_holder(tmp_path):
+    path = tmp_path / "monitor.db"
+    holder, release = _start_holder(path)
+    try:
+        with Store(path) as s, pytest.raises(LockHeld) as caught:
+            with s.lock():
+                pass
+        assert caught.value.pid == holder.pid
+        assert f"held by pid {holder.pid}" in str(caught.value)
+    finally:
+        release.set()
+        holder.join(10)
+    with Store(path) as s, s.lock():
+        pass
+
+
+def test_lock_dies_with_its_process(tmp_path):
+    path = tmp_path / "monitor.db"
+    holder, _ = _start_holder(path)
+    holder.kill()
+    holder.join(10)
+    deadline = time.monotonic() + 5
+    with Store(path) as s:
+        while True:
+            try:
+                with s.lock():
+                    break
+            except LockHeld:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
