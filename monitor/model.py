@@ -244,6 +244,17 @@ class FetchResult:
         return self.error is None
 
 
+@dataclass
+class FetchRequest:
+    """One page to fetch: ``etag`` / ``last_modified`` from its last good response make the request
+    conditional; ``accept`` overrides the Accept header (the Content API wants JSON)."""
+
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    accept: str | None = None
+
+
 # --------------------------------------------------------------------------- stored records
 
 

@@ -26,6 +26,8 @@ class Response:
     """Seconds to wait before answering (to provoke timeouts)."""
     truncate: bool = False
     """Announce the full Content-Length but send only half of the body, then close."""
+    chunked: bool = False
+    """Send the body with chunked transfer encoding and no Content-Length (as a streamed page would)."""
 
 
 @dataclass
@@ -69,6 +71,14 @@ class PageServer:
                     headers = {"Content-Type": "text/html; charset=utf-8", **response.headers}
                     for name, value in headers.items():
                         self.send_header(name, value)
+                    if response.chunked:
+                        self.send_header("Transfer-Encoding", "chunked")
+                        self.end_headers()
+                        for start in range(0, len(body), 1024):
+                            part = body[start : start + 1024]
+                            self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+                        self.wfile.write(b"0\r\n\r\n")
+                        return
                     self.send_header("Content-Length", str(len(body)))
                     if response.truncate:
                         self.send_header("Connection", "close")

@@ -1,0 +1,411 @@
+"""Fetch pages politely and report every fault as a plain reason, never as an exception.
+
+This is the only module that touches the network. One :class:`Fetcher` holds one ``httpx.AsyncClient`` for a
+whole run (HTTP/1.1 keep-alive), so a run of hundreds of GOV.UK pages reuses a handful of connections.
+
+Politeness: at most ``concurrency`` requests in flight, and per host at most ``rate_per_host`` request starts
+in any one-second window (GOV.UK asks for no more than 10 a second; the default is 2). Every retry and every
+redirect hop is a request and takes its own slot.
+
+Robustness: connect errors, timeouts, truncated bodies, 429 and 5xx answers are retried with exponential
+backoff and full jitter, honouring ``Retry-After``, up to ``retries`` tries per address. What is still wrong
+after that lands in ``FetchResult.error`` as one line that a person can act on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import math
+import random
+import time
+from collections import deque
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from .model import FetchRequest, FetchResult, FetchSettings
+
+log = logging.getLogger(__name__)
+
+MAX_REDIRECTS = 10
+MAX_RETRY_AFTER = 60.0
+"""The longest ``Retry-After`` we wait for: a server asking for more is treated as a failed try."""
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 30.0
+RATE_MARGIN = 0.02
+"""Seconds added to the one-second window, so clock jitter at the server never shows an extra request."""
+
+HTML_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504}) | frozenset(range(520, 530))
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+CHALLENGE_STATUSES = frozenset({401, 403, 429, 503})
+CHALLENGE_MARKERS_ON_ERROR = (b"captcha", b"cf-chl", b"challenge-platform", b"access denied", b"_incapsula_")
+"""Seen in the body of a 401/403/429/503: the answer is a bot or login challenge, not an outage."""
+CHALLENGE_MARKERS_ON_OK = (b"cf-chl-", b"/cdn-cgi/challenge-platform/", b"_incapsula_resource")
+"""Seen even in a 200 body: vendor challenge scripts that never appear on a real guidance page."""
+SIGN_IN_SEGMENTS = frozenset({"sign-in", "signin", "login", "log-in"})
+"""A redirect to an address with one of these path segments is a login wall in front of the page."""
+
+
+def api_url(base_url: str, path: str) -> str:
+    """The Content API address of a GOV.UK page given as a path or a full address."""
+    parts = urlsplit(path)
+    page_path = parts.path if parts.scheme else path.split("?", 1)[0].split("#", 1)[0]
+    if not page_path.startswith("/"):
+        page_path = "/" + page_path
+    return f"{base_url.rstrip('/')}/api/content{page_path}"
+
+
+def fetch_many(settings: FetchSettings, requests: Sequence[FetchRequest]) -> list[FetchResult]:
+    """Fetch ``requests`` from synchronous code; results come back in the same order."""
+
+    async def run() -> list[FetchResult]:
+        async with Fetcher(settings) as fetcher:
+            return await fetcher.fetch_many(requests)
+
+    return asyncio.run(run())
+
+
+class HostRate:
+    """A slot scheduler for one host: no more than ``rate`` request starts in any one-second window.
+
+    Starts are spaced ``1 / rate`` apart, and a start also waits until the ``n``-th previous one is more
+    than a second old, so the limit holds strictly even for a window that begins on a start.
+    """
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate
+        self.per_window = max(1, math.floor(rate))
+        self.starts: deque[float] = deque(maxlen=self.per_window)
+        self.lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        async with self.lock:
+            now = time.monotonic()
+            slot = now
+            if self.starts:
+                slot = max(slot, self.starts[-1] + self.interval)
+                if len(self.starts) == self.per_window:
+                    slot = max(slot, self.starts[0] + 1.0 + RATE_MARGIN)
+            if slot > now:
+                await asyncio.sleep(slot - now)
+            self.starts.append(time.monotonic())
+
+
+class _Attempt:
+    """What one request to one address gave: a response with its body, or a fault."""
+
+    def __init__(
+        self,
+        response: httpx.Response | None = None,
+        body: bytes = b"",
+        fault: str | None = None,
+        retry: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
+        self.response = response
+        self.body = body
+        self.fault = fault
+        self.retry = retry
+        self.retry_after = retry_after
+
+
+class Fetcher:
+    """Fetches pages for one run. Use as ``async with Fetcher(settings) as f: await f.fetch(url)``.
+
+    Outcomes, all in the returned :class:`FetchResult`, none raised:
+
+    - 200 with a body: ``body``, ``content_type``, ``etag``, ``last_modified`` set, ``error`` None.
+    - 304 to a conditional request: ``not_modified=True``, ``status=304``, empty body, ``error`` None.
+    - 404 and 410: ``error="HTTP 404"`` (or 410) with ``status`` kept, so the pipeline can record the page
+      as removed rather than as a failed fetch. Other 4xx: ``error="HTTP <status>"``.
+    - 5xx and 429, still failing after ``retries`` tries: ``error="HTTP 500 after 3 tries"``.
+    - Redirects are followed here, up to 10: ``redirects`` lists the addresses that answered with a
+      redirect, oldest first (the requested address first); ``final_url`` is the address that answered.
+      A loop gives ``"redirect loop at <address>"``.
+    - Faults: ``"connection refused"``, ``"timed out after 30 s"``, ``"truncated body: got X of Y bytes"``,
+      ``"empty body"``, ``"body over N bytes"``, ``"blocked by a challenge page"`` (a WAF or login
+      challenge: a 401/403/429/503 whose body carries one of ``CHALLENGE_MARKERS_ON_ERROR``, a 200 carrying
+      a vendor challenge script, a ``cf-mitigated: challenge`` header, or a redirect to a sign-in path).
+    """
+
+    def __init__(self, settings: FetchSettings) -> None:
+        self.settings = settings
+        self._client: httpx.AsyncClient | None = None
+        self._semaphore = asyncio.Semaphore(settings.concurrency)
+        self._hosts: dict[str, HostRate] = {}
+
+    async def __aenter__(self) -> Fetcher:
+        self._client = httpx.AsyncClient(
+            http1=True,
+            http2=False,
+            follow_redirects=False,
+            timeout=httpx.Timeout(self.settings.timeout),
+            limits=httpx.Limits(
+                max_connections=self.settings.concurrency,
+                max_keepalive_connections=self.settings.concurrency,
+            ),
+            headers={"User-Agent": self.settings.user_agent},
+        )
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    # ------------------------------------------------------------------ public
+
+    async def fetch_many(self, requests: Sequence[FetchRequest]) -> list[FetchResult]:
+        """Fetch every request, honouring concurrency and per-host rate; results in request order."""
+        return list(
+            await asyncio.gather(
+                *(
+                    self.fetch(r.url, etag=r.etag, last_modified=r.last_modified, accept=r.accept)
+                    for r in requests
+                )
+            )
+        )
+
+    async def fetch(
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        accept: str | None = None,
+    ) -> FetchResult:
+        """Fetch one page, following redirects and retrying transient faults; never raises for them."""
+        if self._client is None:
+            raise RuntimeError("Fetcher is used outside its 'async with' block")
+        headers = {"Accept": accept or HTML_ACCEPT}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        result = FetchResult(url=url, final_url=url, attempts=0)
+        started: float | None = None
+        current = url
+        seen = {url}
+        try:
+            while True:
+                attempt, tries, first_start = await self._with_retries(current, headers)
+                started = first_start if started is None else started
+                result.attempts += tries
+                result.final_url = current
+                if not result.fetched_at:
+                    result.fetched_at = _utc_now()
+                response = attempt.response
+                if response is None:
+                    result.error = _with_tries(attempt.fault or "failed", tries)
+                    return result
+                result.status = response.status_code
+                if response.status_code in REDIRECT_STATUSES:
+                    location = response.headers.get("Location")
+                    if not location:
+                        result.error = f"HTTP {response.status_code} without a Location header"
+                        return result
+                    target = urljoin(current, location)
+                    result.redirects.append(current)
+                    if _is_sign_in(target):
+                        result.final_url = target
+                        result.error = "blocked by a challenge page"
+                        return result
+                    if target in seen:
+                        result.final_url = target
+                        result.error = f"redirect loop at {target}"
+                        return result
+                    if len(result.redirects) > MAX_REDIRECTS:
+                        result.error = f"too many redirects (over {MAX_REDIRECTS})"
+                        return result
+                    seen.add(target)
+                    current = target
+                    continue
+                self._finish(result, attempt, tries)
+                return result
+        finally:
+            if started is not None:
+                result.duration_ms = round((time.monotonic() - started) * 1000)
+
+    # ------------------------------------------------------------------ internals
+
+    def _finish(self, result: FetchResult, attempt: _Attempt, tries: int) -> None:
+        response = attempt.response
+        assert response is not None
+        status = response.status_code
+        result.content_type = response.headers.get("Content-Type", "")
+        if attempt.fault:
+            result.error = _with_tries(attempt.fault, tries)
+        elif status == 304:
+            result.not_modified = True
+        elif status >= 400 or status < 200:
+            result.error = f"HTTP {status} after {tries} tries" if tries > 1 else f"HTTP {status}"
+        elif not attempt.body.strip():
+            result.error = "empty body"
+        else:
+            result.body = attempt.body
+            result.etag = response.headers.get("ETag")
+            result.last_modified = response.headers.get("Last-Modified")
+
+    async def _with_retries(self, url: str, headers: dict[str, str]) -> tuple[_Attempt, int, float]:
+        """Try one address up to ``retries`` times; returns the last attempt, the tries and the start time."""
+        budget = self.settings.timeout * self.settings.retries
+        first_start: float | None = None
+        tries = 0
+        while True:
+            async with self._semaphore:
+                await self._rate(url).wait()
+                now = time.monotonic()
+                first_start = now if first_start is None else first_start
+                tries += 1
+                attempt = await self._attempt(url, headers)
+            if not attempt.retry or tries >= self.settings.retries:
+                return attempt, tries, first_start
+            remaining = budget - (time.monotonic() - first_start)
+            if attempt.retry_after is not None:
+                if attempt.retry_after > min(MAX_RETRY_AFTER, remaining):
+                    log.info("%s: Retry-After %.0f s is too long, giving up", url, attempt.retry_after)
+                    return attempt, tries, first_start
+                wait = attempt.retry_after
+            else:
+                wait = random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (tries - 1), max(remaining, 0)))
+            log.info("%s: try %d failed (%s), retrying in %.2f s", url, tries, _describe(attempt), wait)
+            await asyncio.sleep(wait)
+
+    async def _attempt(self, url: str, headers: dict[str, str]) -> _Attempt:
+        assert self._client is not None
+        timeout = self.settings.timeout
+        try:
+            async with asyncio.timeout(timeout):
+                return await self._request(url, headers)
+        except (TimeoutError, httpx.TimeoutException):
+            return _Attempt(fault=f"timed out after {timeout:g} s", retry=True)
+        except httpx.ConnectError as exc:
+            return _Attempt(fault=_connect_fault(exc, url), retry=True)
+        except httpx.RemoteProtocolError as exc:
+            return _Attempt(fault=f"connection dropped: {_first_line(exc)}", retry=True)
+        except httpx.TransportError as exc:
+            return _Attempt(fault=f"network error: {_first_line(exc)}", retry=True)
+        except httpx.InvalidURL as exc:
+            return _Attempt(fault=f"invalid address: {_first_line(exc)}")
+
+    async def _request(self, url: str, headers: dict[str, str]) -> _Attempt:
+        assert self._client is not None
+        limit = self.settings.max_bytes
+        async with self._client.stream("GET", url, headers=headers) as response:
+            status = response.status_code
+            if status in REDIRECT_STATUSES or status == 304:
+                return _Attempt(response)
+            declared = _content_length(response)
+            if declared is not None and declared > limit:
+                return _Attempt(response, fault=f"body over {limit} bytes")
+            chunks: list[bytes] = []
+            size = 0
+            try:
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > limit:
+                        return _Attempt(response, fault=f"body over {limit} bytes")
+                    chunks.append(chunk)
+            except httpx.RemoteProtocolError:
+                got = response.num_bytes_downloaded
+                expected = f" of {declared}" if declared is not None else ""
+                return _Attempt(response, fault=f"truncated body: got {got}{expected} bytes", retry=True)
+            if declared is not None and response.num_bytes_downloaded < declared:
+                got = response.num_bytes_downloaded
+                return _Attempt(response, fault=f"truncated body: got {got} of {declared} bytes", retry=True)
+        body = b"".join(chunks)
+        if _is_challenge(response, body):
+            return _Attempt(response, fault="blocked by a challenge page")
+        if status in RETRY_STATUSES:
+            return _Attempt(response, retry=True, retry_after=_retry_after(response))
+        return _Attempt(response, body=body)
+
+    def _rate(self, url: str) -> HostRate:
+        host = urlsplit(url).netloc.lower()
+        rate = self._hosts.get(host)
+        if rate is None:
+            rate = self._hosts[host] = HostRate(self.settings.rate_per_host)
+        return rate
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _with_tries(fault: str, tries: int) -> str:
+    return f"{fault} ({tries} tries)" if tries > 1 else fault
+
+
+def _describe(attempt: _Attempt) -> str:
+    if attempt.fault:
+        return attempt.fault
+    return f"HTTP {attempt.response.status_code}" if attempt.response is not None else "failed"
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _connect_fault(exc: httpx.ConnectError, url: str) -> str:
+    causes: list[BaseException] = []
+    cause: BaseException | None = exc
+    while cause is not None and len(causes) < 10:
+        causes.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    if any(
+        isinstance(c, ConnectionRefusedError) or getattr(c, "errno", None) == errno.ECONNREFUSED
+        for c in causes
+    ):
+        return "connection refused"
+    text = " ".join(str(c) for c in causes).lower()
+    if "name or service not known" in text or "name resolution" in text or "nodename" in text:
+        return f"host not found: {urlsplit(url).hostname}"
+    return f"cannot connect: {_first_line(exc)}"
+
+
+def _content_length(response: httpx.Response) -> int | None:
+    value = response.headers.get("Content-Length")
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """``Retry-After`` in seconds from now: a number of seconds or an HTTP date."""
+    value = response.headers.get("Retry-After", "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _is_challenge(response: httpx.Response, body: bytes) -> bool:
+    if response.headers.get("cf-mitigated", "").lower() == "challenge":
+        return True
+    head = body[:200_000].lower()
+    if response.status_code in CHALLENGE_STATUSES:
+        return any(marker in head for marker in CHALLENGE_MARKERS_ON_ERROR)
+    return any(marker in head for marker in CHALLENGE_MARKERS_ON_OK)
+
+
+def _is_sign_in(url: str) -> bool:
+    return any(segment in SIGN_IN_SEGMENTS for segment in urlsplit(url).path.lower().split("/"))

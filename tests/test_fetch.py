@@ -1,0 +1,307 @@
+"""The fetch stage against a real HTTP server on 127.0.0.1: every fault its own test."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from email.utils import formatdate
+
+import pytest
+from conftest import FIXTURES, PageServer, Request, Response
+
+from monitor.fetch import Fetcher, api_url, fetch_many
+from monitor.model import FetchRequest, FetchResult, FetchSettings
+
+PAGE = (FIXTURES / "html_legacy" / "eu-exit-secondary-legislation-2019-04.html").read_bytes()
+
+
+def settings(**overrides: object) -> FetchSettings:
+    base = {"rate_per_host": 100.0, "concurrency": 4, "timeout": 2.0, "retries": 3, "user_agent": "gm-test/1"}
+    return FetchSettings(**{**base, **overrides})  # type: ignore[arg-type]
+
+
+def fetch(url: str, s: FetchSettings | None = None, **kwargs: str) -> FetchResult:
+    async def run() -> FetchResult:
+        async with Fetcher(s or settings()) as fetcher:
+            return await fetcher.fetch(url, **kwargs)
+
+    return asyncio.run(run())
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# --------------------------------------------------------------------------- good answers
+
+
+def test_good_page_fills_every_field(page_server: PageServer) -> None:
+    page_server.routes["/guidance/x"] = Response(
+        body=PAGE, headers={"ETag": '"v1"', "Last-Modified": "Wed, 03 Apr 2019 10:00:00 GMT"}
+    )
+    result = fetch(page_server.url("/guidance/x"))
+    assert result.ok, result.error
+    assert result.status == 200
+    assert result.body == PAGE
+    assert result.content_type.startswith("text/html")
+    assert result.etag == '"v1"'
+    assert result.last_modified == "Wed, 03 Apr 2019 10:00:00 GMT"
+    assert result.final_url == result.url and result.redirects == []
+    assert result.attempts == 1
+    assert result.fetched_at.endswith("Z") and result.fetched_at[:4].isdigit()
+    assert result.duration_ms >= 0
+
+
+def test_user_agent_and_accept_sent(page_server: PageServer) -> None:
+    page_server.routes["/p"] = Response(body=PAGE)
+    assert fetch(page_server.url("/p"), settings(user_agent="guidance-monitor (ops@example.org)")).ok
+    assert fetch(page_server.url("/p"), accept="application/json").ok
+    first, second = page_server.hits("/p")
+    assert first.headers["User-Agent"] == "guidance-monitor (ops@example.org)"
+    assert "text/html" in first.headers["Accept"]
+    assert second.headers["Accept"] == "application/json"
+
+
+def test_etag_sends_if_none_match_and_304_is_not_modified(page_server: PageServer) -> None:
+    def answer(request: Request) -> Response:
+        if request.headers.get("If-None-Match") == '"abc"':
+            return Response(304, headers={"ETag": '"abc"'})
+        return Response(body=PAGE, headers={"ETag": '"abc"'})
+
+    page_server.routes["/p"] = answer
+    first = fetch(page_server.url("/p"))
+    assert first.ok and first.etag == '"abc"' and not first.not_modified
+    second = fetch(page_server.url("/p"), etag=first.etag)
+    assert second.ok and second.not_modified
+    assert second.status == 304 and second.body == b""
+    assert "If-None-Match" not in page_server.requests[0].headers
+    assert page_server.requests[1].headers["If-None-Match"] == '"abc"'
+
+
+def test_last_modified_sends_if_modified_since(page_server: PageServer) -> None:
+    stamp = formatdate(1_700_000_000, usegmt=True)
+
+    def answer(request: Request) -> Response:
+        if request.headers.get("If-Modified-Since") == stamp:
+            return Response(304)
+        return Response(body=PAGE, headers={"Last-Modified": stamp})
+
+    page_server.routes["/p"] = answer
+    first = fetch(page_server.url("/p"))
+    assert first.last_modified == stamp
+    second = fetch(page_server.url("/p"), last_modified=first.last_modified)
+    assert second.not_modified and second.status == 304 and second.error is None
+
+
+def test_redirect_chain_recorded(page_server: PageServer) -> None:
+    page_server.routes["/old"] = Response(301, headers={"Location": "/middle"})
+    page_server.routes["/middle"] = Response(302, headers={"Location": page_server.url("/new")})
+    page_server.routes["/new"] = Response(body=PAGE)
+    result = fetch(page_server.url("/old"))
+    assert result.ok and result.body == PAGE
+    assert result.redirects == [page_server.url("/old"), page_server.url("/middle")]
+    assert result.final_url == page_server.url("/new")
+    assert result.status == 200
+
+
+@pytest.mark.parametrize("status", [404, 410])
+def test_gone_pages_keep_their_status(page_server: PageServer, status: int) -> None:
+    page_server.routes["/gone"] = Response(status, b"<html><body>Gone</body></html>")
+    result = fetch(page_server.url("/gone"))
+    assert result.status == status
+    assert result.error == f"HTTP {status}"
+    assert result.body == b"" and result.attempts == 1
+
+
+def test_fetch_many_keeps_order_and_sync_helper(page_server: PageServer) -> None:
+    for i in range(6):
+        page_server.routes[f"/p{i}"] = Response(body=PAGE + str(i).encode())
+    requests = [FetchRequest(page_server.url(f"/p{i}")) for i in range(6)]
+    results = fetch_many(settings(), requests)
+    assert [r.url for r in results] == [r.url for r in requests]
+    assert [r.body[-1:] for r in results] == [str(i).encode() for i in range(6)]
+
+
+def test_api_url() -> None:
+    assert api_url("https://www.gov.uk", "/guidance/x") == "https://www.gov.uk/api/content/guidance/x"
+    assert api_url("https://www.gov.uk/", "https://www.gov.uk/guidance/x?y=1#z") == (
+        "https://www.gov.uk/api/content/guidance/x"
+    )
+    assert api_url("http://127.0.0.1:8000", "government/publications/a") == (
+        "http://127.0.0.1:8000/api/content/government/publications/a"
+    )
+
+
+# --------------------------------------------------------------------------- faults
+
+
+def test_connection_refused() -> None:
+    result = fetch(f"http://127.0.0.1:{closed_port()}/p", settings(retries=2))
+    assert result.error == "connection refused (2 tries)"
+    assert result.status is None and result.body == b"" and result.attempts == 2
+
+
+def test_timeout(page_server: PageServer) -> None:
+    page_server.routes["/slow"] = Response(body=PAGE, delay=1.0)
+    started = time.monotonic()
+    result = fetch(page_server.url("/slow"), settings(timeout=0.3, retries=1))
+    assert result.error == "timed out after 0.3 s"
+    assert result.body == b""
+    assert time.monotonic() - started < 0.9
+
+
+def test_500_then_200_is_retried(page_server: PageServer) -> None:
+    page_server.routes["/flaky"] = [Response(500, b"oops"), Response(body=PAGE)]
+    result = fetch(page_server.url("/flaky"))
+    assert result.ok and result.body == PAGE
+    assert result.attempts == 2 and len(page_server.hits("/flaky")) == 2
+
+
+def test_500_every_time_gives_up_after_the_tries(page_server: PageServer) -> None:
+    page_server.routes["/down"] = Response(503, b"down for maintenance")
+    result = fetch(page_server.url("/down"), settings(retries=3))
+    assert result.error == "HTTP 503 after 3 tries"
+    assert result.status == 503 and result.attempts == 3 and len(page_server.hits("/down")) == 3
+
+
+def test_429_honours_retry_after(page_server: PageServer) -> None:
+    page_server.routes["/busy"] = [
+        Response(429, b"slow down", headers={"Retry-After": "1"}),
+        Response(body=PAGE),
+    ]
+    result = fetch(page_server.url("/busy"))
+    assert result.ok and result.attempts == 2
+    first, second = page_server.hits("/busy")
+    assert 0.95 <= second.time - first.time < 1.6
+
+
+def test_retry_after_as_http_date(page_server: PageServer) -> None:
+    when = formatdate(time.time() + 2, usegmt=True)
+    page_server.routes["/busy"] = [Response(503, b"busy", headers={"Retry-After": when}), Response(body=PAGE)]
+    result = fetch(page_server.url("/busy"))
+    assert result.ok and result.attempts == 2
+    first, second = page_server.hits("/busy")
+    assert 0.9 <= second.time - first.time < 2.6
+
+
+def test_retry_after_beyond_the_budget_gives_up_at_once(page_server: PageServer) -> None:
+    page_server.routes["/busy"] = Response(429, b"slow down", headers={"Retry-After": "3600"})
+    started = time.monotonic()
+    result = fetch(page_server.url("/busy"))
+    assert result.error == "HTTP 429" and result.attempts == 1
+    assert time.monotonic() - started < 1
+
+
+def test_truncated_body(page_server: PageServer) -> None:
+    page_server.routes["/cut"] = Response(body=PAGE, truncate=True)
+    result = fetch(page_server.url("/cut"), settings(retries=1))
+    assert result.error == f"truncated body: got {len(PAGE) // 2} of {len(PAGE)} bytes"
+    assert result.body == b""
+
+
+def test_truncated_then_whole_is_retried(page_server: PageServer) -> None:
+    page_server.routes["/cut"] = [Response(body=PAGE, truncate=True), Response(body=PAGE)]
+    result = fetch(page_server.url("/cut"))
+    assert result.ok and result.body == PAGE and result.attempts == 2
+
+
+@pytest.mark.parametrize("body", [b"", b"  \n  "])
+def test_empty_200(page_server: PageServer, body: bytes) -> None:
+    page_server.routes["/empty"] = Response(body=body)
+    result = fetch(page_server.url("/empty"))
+    assert result.error == "empty body" and result.status == 200 and result.attempts == 1
+
+
+CHALLENGES = [
+    Response(
+        403, b"<html><title>Access denied</title><body>Access denied | www.gov.uk used Cloudflare</body>"
+    ),
+    Response(503, b'<html><body><div id="cf-chl-widget"></div><script src="/cdn-cgi/x"></script></body>'),
+    Response(429, b"<html><body><form><div class='g-recaptcha'>Please complete the CAPTCHA</div></form>"),
+    Response(
+        200, b'<html><script src="/cdn-cgi/challenge-platform/h/b/orchestrate/jsch/v1"></script></html>'
+    ),
+    Response(403, b"<html>Just a moment...</html>", headers={"cf-mitigated": "challenge"}),
+    Response(302, headers={"Location": "/users/sign-in?return_to=/guidance/x"}),
+]
+
+
+@pytest.mark.parametrize(
+    "response", CHALLENGES, ids=["403-denied", "503-cf", "429-captcha", "200-cf", "header", "sign-in"]
+)
+def test_waf_or_login_challenge(page_server: PageServer, response: Response) -> None:
+    page_server.routes["/guidance/x"] = response
+    result = fetch(page_server.url("/guidance/x"))
+    assert result.error == "blocked by a challenge page"
+    assert result.body == b"" and result.attempts == 1
+
+
+def test_plain_403_is_not_a_challenge(page_server: PageServer) -> None:
+    page_server.routes["/x"] = Response(403, b"<html><body>Forbidden</body></html>")
+    assert fetch(page_server.url("/x")).error == "HTTP 403"
+
+
+def test_redirect_loop(page_server: PageServer) -> None:
+    page_server.routes["/a"] = Response(301, headers={"Location": "/b"})
+    page_server.routes["/b"] = Response(301, headers={"Location": "/a"})
+    result = fetch(page_server.url("/a"))
+    assert result.error == f"redirect loop at {page_server.url('/a')}"
+    assert result.redirects == [page_server.url("/a"), page_server.url("/b")]
+    assert len(page_server.requests) == 2
+
+
+def test_too_many_redirects(page_server: PageServer) -> None:
+    for i in range(15):
+        page_server.routes[f"/r{i}"] = Response(302, headers={"Location": f"/r{i + 1}"})
+    result = fetch(page_server.url("/r0"))
+    assert result.error == "too many redirects (over 10)"
+    assert len(page_server.requests) == 11
+
+
+def test_body_over_the_size_limit(page_server: PageServer) -> None:
+    page_server.routes["/big"] = Response(body=b"x" * 5000)
+    result = fetch(page_server.url("/big"), settings(max_bytes=1000))
+    assert result.error == "body over 1000 bytes"
+    assert result.body == b"" and result.attempts == 1
+
+
+def test_body_over_the_size_limit_without_content_length(page_server: PageServer) -> None:
+    """A chunked body announces no size: the stream itself is cut off at the limit."""
+    page_server.routes["/big"] = Response(body=b"y" * 50_000, chunked=True)
+    page_server.routes["/small"] = Response(body=b"<html>" + b"y" * 500 + b"</html>", chunked=True)
+    assert fetch(page_server.url("/big"), settings(max_bytes=1000)).error == "body over 1000 bytes"
+    assert fetch(page_server.url("/small"), settings(max_bytes=1000)).ok
+
+
+# --------------------------------------------------------------------------- politeness
+
+
+def test_rate_limit_holds_per_host(page_server: PageServer) -> None:
+    """50 pages on one host at 5 a second: the server never sees more than 5 starts in any second."""
+    for i in range(50):
+        page_server.routes[f"/p{i}"] = Response(body=PAGE[:2000])
+    requests = [FetchRequest(page_server.url(f"/p{i}")) for i in range(50)]
+    results = fetch_many(settings(rate_per_host=5, concurrency=10), requests)
+    assert all(r.ok for r in results)
+    times = sorted(r.time for r in page_server.requests)
+    assert len(times) == 50
+    busiest = max(sum(1 for t in times if start <= t < start + 1.0) for start in times)
+    assert busiest <= 5
+    assert busiest == 5
+    assert 9.0 <= times[-1] - times[0] < 12.0
+
+
+def test_concurrency_limit(page_server: PageServer) -> None:
+    """12 slow pages, 3 at a time: never more than 3 arrive together, and they do overlap."""
+    for i in range(12):
+        page_server.routes[f"/c{i}"] = Response(body=b"<html>ok</html>", delay=0.2)
+    results = fetch_many(
+        settings(concurrency=3), [FetchRequest(page_server.url(f"/c{i}")) for i in range(12)]
+    )
+    assert all(r.ok for r in results)
+    times = sorted(r.time for r in page_server.requests)
+    assert max(sum(1 for t in times if start <= t < start + 0.15) for start in times) == 3
+    assert 0.75 <= times[-1] - times[0] + 0.2 < 2.0
