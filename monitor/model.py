@@ -196,7 +196,30 @@ class ChangeSet:
         return self.kind != "none"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"changed": self.changed, **asdict(self)}
+        """Keys in the order the ``diff`` JSON contract fixes them (not the dataclasses' field order)."""
+        return {
+            "changed": self.changed,
+            "kind": self.kind,
+            "old": asdict(self.old),
+            "new": asdict(self.new),
+            "history_added": [asdict(h) for h in self.history_added],
+            "sections": [
+                {
+                    "heading": s.heading,
+                    "old_heading": s.old_heading,
+                    "status": s.status,
+                    "added_words": s.added_words,
+                    "removed_words": s.removed_words,
+                    "diff": [asdict(d) for d in s.diff],
+                }
+                for s in self.sections
+            ],
+            "attachments": [
+                {"title": a.title, "old_title": a.old_title, "url": a.url, "status": a.status}
+                for a in self.attachments
+            ],
+            "metadata": [asdict(m) for m in self.metadata],
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ChangeSet:

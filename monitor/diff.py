@@ -1,0 +1,460 @@
+"""Say exactly what changed between two captures of one page, and nothing else.
+
+Pure: two :class:`~monitor.model.Document` in, one :class:`~monitor.model.ChangeSet` out. Everything is
+compared as word tokens with whitespace collapsed, so markup, attribute order, entity encoding and the
+way text was split into paragraphs never make a change; only what a reader sees does.
+
+``kind`` follows GOV.UK's own distinction: ``major`` when a change-history entry was added or "Last
+updated" moved (what GOV.UK's email alerts report), ``minor`` when the visible content changed without
+either (a silent edit), ``withdrawn`` when a withdrawal notice appeared, else ``none``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from difflib import SequenceMatcher
+from typing import TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from .model import (
+    Attachment,
+    AttachmentChange,
+    ChangeSet,
+    DiffOp,
+    Document,
+    DocumentSummary,
+    HistoryEntry,
+    MetadataChange,
+    Section,
+    SectionChange,
+)
+
+RENAME_SIMILARITY = 0.6
+"""Below this share of common words, a section under a new heading is a different section."""
+BRIDGE_WORDS = 2
+"""Unchanged runs this short between two replacements are folded into them, so a rewritten sentence
+reads as one deletion and one insertion rather than alternating fragments."""
+TEXT_CONTEXT_WORDS = 6
+
+HTML_PUBLICATION = "html_publication"
+
+T = TypeVar("T")
+
+_TRACKING_PARAMS = re.compile(
+    r"^(utm_\w+|gclid|fbclid|dclid|msclkid|mc_[ce]id|_ga|_gl|_hsenc|_hsmi|igshid)$", re.I
+)
+_GOVUK_HOSTS = {"", "gov.uk", "www.gov.uk"}
+_NUMBERING = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?|[a-z]\)|\([a-z0-9]+\))\s+", re.I)
+
+
+# --------------------------------------------------------------------------- normalising
+
+
+def words(text: str) -> list[str]:
+    """Word tokens of readable text: the unit every comparison here is made in."""
+    return unicodedata.normalize("NFC", text).split()
+
+
+def _norm(text: str | None) -> str:
+    return " ".join(words(text or ""))
+
+
+def _heading_key(heading: str) -> str:
+    """Headings compare without case or their "3." numbering, which shifts when a section above goes."""
+    return _NUMBERING.sub("", _norm(heading)).casefold()
+
+
+def attachment_url_key(url: str) -> str:
+    """An attachment's address without what does not identify the file: scheme, GOV.UK host, fragment,
+    trailing slash, tracking parameters and query order."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    query = sorted(
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING_PARAMS.match(k)
+    )
+    path = parts.path.rstrip("/") or "/"
+    where = "" if host in _GOVUK_HOSTS else host
+    return f"{where}{path}" + (f"?{urlencode(query)}" if query else "")
+
+
+# --------------------------------------------------------------------------- generic pairing
+
+
+def _pair_by_key(
+    old: Sequence[T],
+    new: Sequence[T],
+    key: Callable[[T], Hashable | None],
+    old_left: list[int],
+    new_left: list[int],
+) -> list[tuple[int, int]]:
+    """Pair still-unpaired items with equal keys, in document order, so a key listed twice pairs twice.
+
+    ``old_left``/``new_left`` (indexes not yet paired) are updated in place; a ``None`` key never pairs.
+    """
+    waiting: dict[Hashable, list[int]] = defaultdict(list)
+    for i in old_left:
+        k = key(old[i])
+        if k is not None:
+            waiting[k].append(i)
+    pairs: list[tuple[int, int]] = []
+    for j in list(new_left):
+        k = key(new[j])
+        if k is not None and waiting.get(k):
+            i = waiting[k].pop(0)
+            pairs.append((i, j))
+            old_left.remove(i)
+            new_left.remove(j)
+    return pairs
+
+
+def _longest_increasing(values: Sequence[int]) -> set[int]:
+    """Positions of one longest strictly increasing subsequence (patience sorting)."""
+    tails: list[int] = []
+    tail_pos: list[int] = []
+    back: list[int] = [-1] * len(values)
+    for pos, value in enumerate(values):
+        k = bisect.bisect_left(tails, value)
+        if k == len(tails):
+            tails.append(value)
+            tail_pos.append(pos)
+        else:
+            tails[k] = value
+            tail_pos[k] = pos
+        back[pos] = tail_pos[k - 1] if k else -1
+    keep: set[int] = set()
+    pos = tail_pos[-1] if tail_pos else -1
+    while pos != -1:
+        keep.add(pos)
+        pos = back[pos]
+    return keep
+
+
+# --------------------------------------------------------------------------- word diff
+
+
+def word_diff(old_text: str, new_text: str) -> list[DiffOp]:
+    """A readable word-level diff: runs of equal, deleted and inserted words, deletions before insertions."""
+    a, b = words(old_text), words(new_text)
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    # Each chunk is (equal words, None) or (deleted words, inserted words).
+    chunks: list[tuple[list[str], list[str] | None]] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            chunks.append((a[i1:i2], None))
+        else:
+            chunks.append((a[i1:i2], b[j1:j2]))
+    merged: list[tuple[list[str], list[str] | None]] = []
+    for chunk in chunks:
+        merged.append(chunk)
+        while (
+            len(merged) >= 3
+            and merged[-1][1] is not None
+            and merged[-2][1] is None
+            and merged[-3][1] is not None
+            and len(merged[-2][0]) <= BRIDGE_WORDS
+            and all(merged[k][0] and merged[k][1] for k in (-1, -3))
+        ):
+            (d1, i1_), (eq, _), (d2, i2_) = merged[-3:]
+            del merged[-3:]
+            merged.append((d1 + eq + d2, (i1_ or []) + eq + (i2_ or [])))
+    ops: list[DiffOp] = []
+    for deleted, inserted in merged:
+        if inserted is None:
+            ops.append(DiffOp("equal", " ".join(deleted)))
+            continue
+        if deleted:
+            ops.append(DiffOp("delete", " ".join(deleted)))
+        if inserted:
+            ops.append(DiffOp("insert", " ".join(inserted)))
+    return ops
+
+
+def _counts(ops: Iterable[DiffOp]) -> tuple[int, int]:
+    added = sum(len(op.text.split()) for op in ops if op.op == "insert")
+    removed = sum(len(op.text.split()) for op in ops if op.op == "delete")
+    return added, removed
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def _similarity(a: list[str], b: list[str]) -> float:
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    if matcher.real_quick_ratio() < RENAME_SIMILARITY or matcher.quick_ratio() < RENAME_SIMILARITY:
+        return 0.0
+    return matcher.ratio()
+
+
+def diff_sections(old: Sequence[Section], new: Sequence[Section]) -> list[SectionChange]:
+    """Match sections by heading, then by similar text (a renamed heading), and report what differs.
+
+    Sections are listed in the new page's order; a removed section is listed where it used to be.
+    """
+    old_words = [words(s.text) for s in old]
+    new_words = [words(s.text) for s in new]
+    old_left, new_left = list(range(len(old))), list(range(len(new)))
+    pairs = _pair_by_key(old, new, lambda s: _heading_key(s.heading), old_left, new_left)
+    pairs += _pair_by_key(
+        old, new, lambda s: tuple(words(s.text)) if s.text.strip() else None, old_left, new_left
+    )
+
+    candidates: list[tuple[float, int, int]] = []
+    for i in old_left:
+        for j in new_left:
+            a, b = old_words[i], new_words[j]
+            if not a and not b:
+                a, b = words(old[i].heading.casefold()), words(new[j].heading.casefold())
+            if not a or not b:
+                continue
+            score = _similarity(a, b)
+            if score >= RENAME_SIMILARITY:
+                candidates.append((score, i, j))
+    for _score, i, j in sorted(candidates, key=lambda c: (-c[0], c[1], c[2])):
+        if i in old_left and j in new_left:
+            pairs.append((i, j))
+            old_left.remove(i)
+            new_left.remove(j)
+
+    pairs.sort(key=lambda p: p[1])
+    in_order = _longest_increasing([i for i, _ in pairs])
+    placed: list[tuple[tuple[float, int], SectionChange]] = []
+    new_pos_of_old: dict[int, int] = {}
+    for pos, (i, j) in enumerate(pairs):
+        new_pos_of_old[i] = j
+        o, n = old[i], new[j]
+        renamed = _norm(o.heading) != _norm(n.heading) and _heading_key(o.heading) != _heading_key(n.heading)
+        text_changed = old_words[i] != new_words[j]
+        moved = pos not in in_order
+        if not (renamed or text_changed or moved):
+            continue
+        ops = word_diff(o.text, n.text) if text_changed else [DiffOp("equal", " ".join(new_words[j]))]
+        added, removed = _counts(ops)
+        status = "renamed" if renamed else "moved" if moved else "modified"
+        change = SectionChange(
+            heading=_norm(n.heading),
+            status=status,
+            old_heading=_norm(o.heading) if renamed else None,
+            added_words=added,
+            removed_words=removed,
+            diff=ops,
+        )
+        placed.append(((j, 0), change))
+    for j in new_left:
+        text = " ".join(new_words[j])
+        ops = [DiffOp("insert", text)] if text else []
+        placed.append(
+            ((j, 0), SectionChange(_norm(new[j].heading), "added", None, len(new_words[j]), 0, ops))
+        )
+    for i in old_left:
+        anchor = max((new_pos_of_old[k] for k in new_pos_of_old if k < i), default=-1)
+        text = " ".join(old_words[i])
+        ops = [DiffOp("delete", text)] if text else []
+        change = SectionChange(_norm(old[i].heading), "removed", None, 0, len(old_words[i]), ops)
+        placed.append(((anchor + 0.5, i), change))
+    placed.sort(key=lambda p: p[0])
+    return [change for _, change in placed]
+
+
+# --------------------------------------------------------------------------- attachments
+
+
+def _same_file(a: Attachment, b: Attachment) -> bool:
+    """False only when both sides know the file and it differs."""
+    if a.content_hash and b.content_hash and a.content_hash != b.content_hash:
+        return False
+    return not (a.size is not None and b.size is not None and a.size != b.size)
+
+
+def diff_attachments(old: Sequence[Attachment], new: Sequence[Attachment]) -> list[AttachmentChange]:
+    """Match attachments by address, then by file hash, then by title; a title listed twice pairs twice."""
+    old_left, new_left = list(range(len(old))), list(range(len(new)))
+    by_url = _pair_by_key(
+        old, new, lambda a: attachment_url_key(a.url) if a.url else None, old_left, new_left
+    )
+    by_hash = _pair_by_key(old, new, lambda a: a.content_hash or None, old_left, new_left)
+    by_title = _pair_by_key(old, new, lambda a: _norm(a.title).casefold() or None, old_left, new_left)
+
+    changes: list[tuple[tuple[int, int], AttachmentChange]] = []
+    for i, j in by_url + by_hash:
+        o, n = old[i], new[j]
+        if _norm(o.title) != _norm(n.title):
+            changes.append(((0, j), AttachmentChange(_norm(n.title), n.url, "renamed", _norm(o.title))))
+        elif not _same_file(o, n):
+            changes.append(((0, j), AttachmentChange(_norm(n.title), n.url, "modified")))
+    for _i, j in by_title:
+        changes.append(((0, j), AttachmentChange(_norm(new[j].title), new[j].url, "modified")))
+    for j in new_left:
+        changes.append(((0, j), AttachmentChange(_norm(new[j].title), new[j].url, "added")))
+    for i in old_left:
+        changes.append(((1, i), AttachmentChange(_norm(old[i].title), old[i].url, "removed")))
+    changes.sort(key=lambda c: c[0])
+    return [change for _, change in changes]
+
+
+# --------------------------------------------------------------------------- history and metadata
+
+
+def _entry_text(entry: HistoryEntry) -> str:
+    return f"{entry.date}: {_norm(entry.note)}" if entry.date else _norm(entry.note)
+
+
+def diff_history(
+    old: Sequence[HistoryEntry], new: Sequence[HistoryEntry]
+) -> tuple[list[HistoryEntry], list[MetadataChange]]:
+    """Entries GOV.UK added, and edits to entries it already showed (a corrected note or date).
+
+    An unmatched new entry that shares its date or its note with an unmatched old one is that entry
+    edited, not a new update.
+    """
+    old_left, new_left = list(range(len(old))), list(range(len(new)))
+    _pair_by_key(old, new, lambda h: (h.date, _norm(h.note)), old_left, new_left)
+    edits: list[MetadataChange] = []
+    for key in (lambda h: h.date, lambda h: _norm(h.note) or None):
+        for i, j in _pair_by_key(old, new, key, old_left, new_left):
+            edits.append(MetadataChange("change_history", _entry_text(old[i]), _entry_text(new[j])))
+    edits += [MetadataChange("change_history", _entry_text(old[i]), "") for i in old_left]
+    added = [HistoryEntry(new[j].date, _norm(new[j].note)) for j in new_left]
+    return added, edits
+
+
+def diff_metadata(old: Document, new: Document) -> list[MetadataChange]:
+    """Title, summary, organisations and the withdrawal notice, as the reader sees them."""
+    fields = {
+        "title": (_norm(old.title), _norm(new.title)),
+        "summary": (_norm(old.summary), _norm(new.summary)),
+        "organisations": ("; ".join(map(_norm, old.organisations)), "; ".join(map(_norm, new.organisations))),
+        "withdrawn": (_norm(old.withdrawn), _norm(new.withdrawn)),
+    }
+    return [MetadataChange(name, a, b) for name, (a, b) in fields.items() if a != b]
+
+
+# --------------------------------------------------------------------------- the diff
+
+
+def diff(old: Document, new: Document) -> ChangeSet:
+    """What differs between two captures of one page, and whether GOV.UK said so (``major``) or not."""
+    history_added, history_edits = diff_history(old.change_history, new.change_history)
+    sections = diff_sections(old.sections, new.sections)
+    attachments = diff_attachments(old.attachments, new.attachments)
+    metadata = diff_metadata(old, new) + history_edits
+    # An HTML publication's "Updated" is its parent's date: a move alone says nothing about this page.
+    date_moved = old.last_updated != new.last_updated and HTML_PUBLICATION not in (
+        old.page_type,
+        new.page_type,
+    )
+    if new.withdrawn and not old.withdrawn:
+        kind = "withdrawn"
+    elif history_added or date_moved:
+        kind = "major"
+    elif sections or attachments or metadata:
+        kind = "minor"
+    else:
+        kind = "none"
+    return ChangeSet(
+        kind=kind,
+        old=DocumentSummary.of(old),
+        new=DocumentSummary.of(new),
+        history_added=history_added,
+        sections=sections,
+        attachments=attachments,
+        metadata=metadata,
+    )
+
+
+# --------------------------------------------------------------------------- plain-text report
+
+
+def _excerpt(ops: Sequence[DiffOp], context: int) -> list[str]:
+    """Changed words in wdiff's ``[-deleted-] {+inserted+}`` marks, a few words of context either side."""
+    lines: list[str] = []
+    current: list[str] = []
+    for k, op in enumerate(ops):
+        if op.op == "delete":
+            current.append(f"[-{op.text}-]")
+            continue
+        if op.op == "insert":
+            current.append(f"{{+{op.text}+}}")
+            continue
+        tokens = op.text.split()
+        first, last = k == 0, k == len(ops) - 1
+        if first and last:
+            continue
+        if first:
+            current.append(("… " if len(tokens) > context else "") + " ".join(tokens[-context:]))
+        elif last:
+            current.append(" ".join(tokens[:context]) + (" …" if len(tokens) > context else ""))
+        elif len(tokens) <= 2 * context:
+            current.append(op.text)
+        else:
+            current.append(" ".join(tokens[:context]) + " …")
+            lines.append(" ".join(current))
+            current = ["… " + " ".join(tokens[-context:])]
+    if any(mark in part for part in current for mark in ("[-", "{+")):
+        lines.append(" ".join(current))
+    return lines
+
+
+def text_report(changes: ChangeSet, *, context: int = TEXT_CONTEXT_WORDS) -> str:
+    """A short plain-text report of a ChangeSet: what GOV.UK said, then what really changed."""
+    if not changes.changed:
+        return "No change.\n"
+    old, new = changes.old, changes.new
+    labels = {
+        "major": "Updated (GOV.UK announced this change)",
+        "minor": "Changed without a new update note (a silent edit)",
+        "withdrawn": "Withdrawn",
+    }
+    out = [f"{new.title or old.title}", labels.get(changes.kind, changes.kind.capitalize())]
+    if old.last_updated != new.last_updated:
+        out.append(f"Last updated: {old.last_updated or 'none'} -> {new.last_updated or 'none'}")
+    if old.history_count != new.history_count:
+        out.append(f"Updates listed: {old.history_count} -> {new.history_count}")
+    if changes.history_added:
+        out += ["", "GOV.UK's change notes:"]
+        out += [f"  {entry.date or 'undated'}: {entry.note}" for entry in changes.history_added]
+    if changes.sections:
+        out += ["", "Sections:"]
+        for section in changes.sections:
+            if section.status == "renamed":
+                line = f"  renamed: {section.old_heading} -> {section.heading}"
+            else:
+                line = f"  {section.status}: {section.heading}"
+            if section.added_words or section.removed_words:
+                line += f" (+{section.added_words} -{section.removed_words} words)"
+            out.append(line)
+            if section.status not in ("added", "removed"):
+                out += [f"      {excerpt}" for excerpt in _excerpt(section.diff, context)]
+    if changes.attachments:
+        out += ["", "Attachments:"]
+        for attachment in changes.attachments:
+            if attachment.status == "renamed":
+                out.append(f"  renamed: {attachment.old_title} -> {attachment.title}")
+            else:
+                out.append(f"  {attachment.status}: {attachment.title}")
+            out.append(f"      {attachment.url}")
+    if changes.metadata:
+        out += ["", "Details:"]
+        for item in changes.metadata:
+            out.append(f"  {item.field.replace('_', ' ')}: {item.old or '(none)'} -> {item.new or '(none)'}")
+    return "\n".join(out) + "\n"
+
+
+# --------------------------------------------------------------------------- standalone HTML
+
+
+def html_report(changes: ChangeSet, *, old_name: str = "", new_name: str = "") -> str:
+    """The site's diff view (``templates/_diff.html``) as a page of its own, everything escaped."""
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    from . import TEMPLATES_DIR
+
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(default=True),
+        keep_trailing_newline=True,
+    )
+    return env.get_template("diff_page.html").render(changeset=changes, old_name=old_name, new_name=new_name)
