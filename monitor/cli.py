@@ -13,7 +13,7 @@ import click
 
 from . import __version__
 from . import config as config_module
-from .model import Config
+from .model import Config, Document
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
 
@@ -51,3 +51,49 @@ def main() -> None:
 
 # Sub-commands are added below, one block per stage they drive. Keep each block small: the work belongs
 # in the stage modules, not here.
+
+
+# --------------------------------------------------------------------------- diff
+
+
+def _read_document(path: str) -> Document:
+    """Read and parse one capture for ``diff``; any failure is one line naming the file."""
+    from pathlib import Path
+
+    from .model import ParseError
+    from .parse import parse
+
+    file = Path(path)
+    try:
+        body = file.read_bytes()
+    except OSError as exc:
+        fail(f"{path}: cannot be read ({exc.strerror or exc})")
+    try:
+        return parse(body, file.resolve().as_uri())
+    except ParseError as exc:
+        fail(f"{path}: cannot be parsed ({exc})")
+
+
+@main.command("diff")
+@click.argument("old", metavar="OLD")
+@click.argument("new", metavar="NEW")
+@click.option(
+    "--format", "output", type=click.Choice(["text", "json", "html"]), default="text", show_default=True
+)
+def diff_command(old: str, new: str, output: str) -> None:
+    """Say what changed between two captures of a page (HTML, Content API JSON or mirrored text).
+
+    Exit status 0 when nothing changed, 1 when something did, 2 on error, as diff(1) does.
+    """
+    import json
+
+    from . import diff as diff_module
+
+    changes = diff_module.diff(_read_document(old), _read_document(new))
+    if output == "json":
+        click.echo(json.dumps(changes.to_dict(), ensure_ascii=False, indent=2))
+    elif output == "html":
+        click.echo(diff_module.html_report(changes, old_name=old, new_name=new), nl=False)
+    else:
+        click.echo(diff_module.text_report(changes), nl=False)
+    sys.exit(EXIT_FAILED if changes.changed else EXIT_OK)
