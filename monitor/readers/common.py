@@ -1,0 +1,156 @@
+"""Normalisers every reader shares, so the same visible fact reads the same whatever the source.
+
+Dates become ISO ``YYYY-MM-DD`` as a person in the UK saw them (GOV.UK shows dates in Europe/London);
+text has its whitespace folded; sizes become bytes as GOV.UK displays them; attachment addresses become
+absolute and lose tracking parameters.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
+
+LONDON = ZoneInfo("Europe/London")
+
+MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
+DISPLAY_DATE = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH})\.?,?\s+(\d{{4}})\b", re.IGNORECASE)
+_WS = re.compile(r"\s+")
+
+
+def fold(text: str | None) -> str:
+    """Fold every run of whitespace (including non-breaking spaces) into one space, and trim."""
+    return _WS.sub(" ", text or "").strip()
+
+
+def display_date(text: str | None) -> str | None:
+    """The first date written out as people read it ("5 July 2023", "1st January 1990"), as ISO."""
+    match = DISPLAY_DATE.search(text or "")
+    if not match:
+        return None
+    day, month, year = int(match[1]), MONTHS[match[2].lower()], int(match[3])
+    try:
+        return datetime(year, month, day).date().isoformat()
+    except ValueError:
+        return None
+
+
+def timestamp_date(value: str | None) -> str | None:
+    """The London calendar date of an ISO 8601 timestamp, as GOV.UK prints it beside a change."""
+    if not value:
+        return None
+    text = value.strip().replace("Z", "+00:00")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        match = re.match(r"\d{4}-\d{2}-\d{2}", text)
+        return match[0] if match else None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(LONDON)
+    return moment.date().isoformat()
+
+
+_SIZE = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*(bytes?|kb|mb|gb|tb)\b", re.IGNORECASE)
+_UNITS = {"byte": 0, "bytes": 0, "kb": 1, "mb": 2, "gb": 3, "tb": 4}
+
+
+def size_bytes(text: str | None) -> int | None:
+    """Bytes from a displayed size ("245KB", "1.84 MB", "300 Bytes"); GOV.UK counts in powers of 1024."""
+    match = _SIZE.search(text or "")
+    if not match:
+        return None
+    number = float(match[1].replace(",", ""))
+    return round(number * 1024 ** _UNITS[match[2].lower()])
+
+
+def displayed_size(size: int | None) -> int | None:
+    """``size`` rounded as GOV.UK displays it (three significant figures, powers of 1024), in bytes.
+
+    The page shows "1.84 MB" where the Content API gives 1932905: rounding the API's exact size the way the
+    page does makes both sources agree, and a change only counts when a reader could see it.
+    """
+    if size is None or size < 0:
+        return size
+    exponent = 0 if size < 1024 else min(int(math.log(size, 1024)), 4)
+    value = size / 1024**exponent
+    if value >= 1024 and exponent < 4:
+        exponent, value = exponent + 1, value / 1024
+    if exponent == 0:
+        return size
+    digits = max(0, 3 - len(str(int(value))))
+    return round(round(value, digits) * 1024**exponent)
+
+
+def absolute_url(href: str | None, base: str) -> str:
+    """``href`` made absolute against ``base``, without utm_* tracking parameters or a fragment."""
+    url = urljoin(base, (href or "").strip())
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not k.startswith("utm_")]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+
+
+_KIND_BY_CONTENT_TYPE = {
+    "application/pdf": "pdf",
+    "text/csv": "csv",
+    "text/plain": "txt",
+    "text/html": "html",
+    "application/vnd.oasis.opendocument.spreadsheet": "ods",
+    "application/vnd.oasis.opendocument.text": "odt",
+    "application/vnd.ms-excel": "xls",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+    "application/msword": "doc",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+    "application/vnd.ms-powerpoint": "ppt",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": "pptx",
+    "application/zip": "zip",
+    "application/xml": "xml",
+    "application/json": "json",
+}
+
+
+def attachment_kind(url: str, shown: str = "", content_type: str = "") -> str:
+    """The format of an attachment in lower case: its file extension, else what the page or API calls it."""
+    if fold(shown).lower() == "html":
+        return "html"
+    match = re.search(r"\.([A-Za-z0-9]{2,5})$", urlsplit(url).path)
+    if match:
+        return match[1].lower()
+    if content_type:
+        return _KIND_BY_CONTENT_TYPE.get(content_type.split(";")[0].strip().lower(), "")
+    return fold(shown).lower()
+
+
+STATISTICS_TYPES = frozenset(
+    {"national_statistics", "official_statistics", "accredited_official_statistics", "statistics"}
+)
+
+
+def page_type_for(schema: str, document_type: str = "") -> str:
+    """GOV.UK's word for a page's type: its schema ("publication", "detailed_guide", "guide",
+    "html_publication" ...), or "statistics" for the statistics document types."""
+    if document_type in STATISTICS_TYPES:
+        return "statistics"
+    return schema or document_type

@@ -1,0 +1,382 @@
+"""The GOV.UK HTML reader: www.gov.uk pages in every markup era since 2014."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from urllib.parse import urlsplit, urlunsplit
+
+from lxml import etree
+
+from ..model import Attachment, Document, HistoryEntry, ParseError
+from . import Reader
+from .common import (
+    absolute_url,
+    attachment_kind,
+    display_date,
+    fold,
+    page_type_for,
+    size_bytes,
+    timestamp_date,
+)
+from .markup import block_text, find, find_all, first, parse_html, sections, text_of
+
+GOVUK_MARKERS = (b"gem-c-", b"app-c-", b"govuk-", b"govspeak", b"whitehall-content", b'name="govuk:')
+
+# Page chrome: never part of a section. Selected by class (captures have their ids stripped).
+CHROME = (
+    "gem-c-cookie-banner",
+    "govuk-cookie-banner",
+    "gem-c-skip-link",
+    "govuk-skip-link",
+    "gem-c-layout-super-navigation-header",
+    "gem-c-layout-header",
+    "govuk-header",
+    "gem-c-layout-footer",
+    "govuk-footer",
+    "gem-c-phase-banner",
+    "govuk-phase-banner",
+    "gem-c-emergency-banner",
+    "gem-c-global-banner",
+    "gem-c-breadcrumbs",
+    "govuk-breadcrumbs",
+    "gem-c-contextual-breadcrumbs",
+    "gem-c-step-nav-header",
+    "gem-c-step-nav-related",
+    "gem-c-feedback",
+    "gem-c-contents-list",
+    "contents-list-container",
+    "gem-c-related-navigation",
+    "gem-c-contextual-sidebar",
+    "gem-c-contextual-footer",
+    "gem-c-print-link",
+    "app-c-back-to-top",
+    "gem-c-back-to-top-link",
+    "sticky-element",
+    "gem-c-single-page-notification-button",
+    "gem-c-subscription-links",
+    "gem-c-share-links",
+    "gem-c-devolved-nations",
+    "gem-c-title",
+    "gem-c-lead-paragraph",
+    "gem-c-metadata",
+    "app-c-publisher-metadata",
+    "app-c-published-dates",
+    "gem-c-published-dates",
+    "gem-c-notice",
+    "app-c-notice",
+    "gem-c-inverse-header",
+    "publication-external",
+    "gem-c-organisation-logo",
+    "print-meta-data",
+    "gem-c-pagination",
+    "govuk-pagination",
+    "part-navigation-container",
+    "attachment",
+    "gem-c-attachment",
+    # 2014-2016 Whitehall page furniture
+    "heading-with-extra",
+    "heading-extra",
+    "metadata-list",
+    "document-footer-meta",
+    "footer-categories",
+    "header-global",
+    "footer-wrapper",
+    "withdrawal-notice",
+)
+
+CONTEXT_LABELS = {
+    "national statistics": "national_statistics",
+    "official statistics": "official_statistics",
+    "accredited official statistics": "accredited_official_statistics",
+    "statistical data set": "statistical_data_set",
+}
+MAIN_CLASSES = {
+    "html-publication": "html_publication",
+    "detailed-guide": "detailed_guide",
+    "publication": "publication",
+    "guide": "guide",
+    "statistical-data-set": "statistical_data_set",
+    "statistics-announcement": "statistics_announcement",
+    "specialist-document": "specialist_document",
+    "manual": "manual",
+    "answer": "answer",
+    "consultation": "consultation",
+    "document-collection": "document_collection",
+}
+
+
+class GovukHtml(Reader):
+    """GOV.UK pages as www.gov.uk serves them: the whole page or only its ``<main>``, ids or none.
+
+    Reads the title, "From:" organisations, "Published" and "Last updated" dates, the full change history
+    in every markup era (``.footer-change-notes`` 2014-16, ``app-c-published-dates`` to 2025,
+    ``gem-c-published-dates``, and the history inside ``gem-c-metadata`` from 2026), the lead paragraph,
+    a withdrawal notice, the attached documents (``section.attachment`` and ``gem-c-attachment``), and one
+    section per h2/h3 heading of the body. Cookie banners, "Is this page useful?", contents lists,
+    breadcrumbs, related links and the email sign-up button are left out.
+    """
+
+    __kind__ = "govuk-html"
+
+    @classmethod
+    def detects(cls, body: bytes, url: str, content_type: str) -> bool:
+        head = body[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+        return head.startswith(b"<") and any(marker in body for marker in GOVUK_MARKERS)
+
+    def read(self, body: bytes, url: str, content_type: str, *, selector: str | None = None) -> Document:
+        root = parse_html(body)
+        main = _main(root)
+        title = _title(main, root)
+        if not title:
+            raise ParseError("no GOV.UK document title (no h1) found in the page")
+        kind = _page_type(main, root)
+        published, last_updated = _dates(main)
+        doc = Document(
+            url=url,
+            title=title,
+            page_type=kind,
+            summary=_summary(main),
+            organisations=_organisations(main),
+            published=published,
+            last_updated=last_updated,
+            change_history=_history(main),
+            withdrawn=_withdrawn(main),
+            attachments=html_attachments(main, url),
+            parent_url=_parent_url(url) if kind == "html_publication" else None,
+        )
+        for element in find_all(main, *CHROME):
+            if element.getparent() is not None:
+                element.drop_tree()
+        for element in main.xpath(".//header | .//footer | .//form | .//nav"):
+            element.drop_tree()
+        doc.sections = sections(main, title)
+        if not doc.sections:
+            raise ParseError(f"no body text or headings found under the title {title!r}")
+        doc.content_hash = doc.compute_hash()
+        return doc
+
+
+def _main(root: etree._Element) -> etree._Element:
+    for path in ("//main", "//*[@id='content']", "//body"):
+        found = root.xpath(path)
+        if found:
+            return found[0]
+    return root
+
+
+def _title(main: etree._Element, root: etree._Element) -> str:
+    heading = first(find(main, "gem-c-title__text"), next(main.iter("h1"), None))
+    title = text_of(heading)
+    if not title:
+        found = root.xpath("//title")
+        title = re.sub(r"\s+[-–]\s+GOV\.UK$", "", text_of(found[0])) if found else ""
+    return title
+
+
+def _meta(root: etree._Element, name: str) -> str:
+    found = root.xpath(f"//meta[@name='{name}']/@content")
+    return found[0].strip() if found else ""
+
+
+def _page_type(main: etree._Element, root: etree._Element) -> str:
+    schema = _meta(root, "govuk:schema-name")
+    document_type = _meta(root, "govuk:format")
+    if not schema:
+        names = (main.get("class") or "").split()
+        article = next(main.iter("article"), None)
+        if article is not None:
+            names += (article.get("class") or "").split()
+        schema = next((MAIN_CLASSES[name] for name in names if name in MAIN_CLASSES), "")
+    if not document_type:
+        label = text_of(first(find(main, "gem-c-title__context"), find(main, "type", tag="p"))).lower()
+        document_type = CONTEXT_LABELS.get(label, "")
+    return page_type_for(schema, document_type)
+
+
+def _summary(main: etree._Element) -> str:
+    return text_of(first(find(main, "gem-c-lead-paragraph"), find(main, "summary", tag="div")))
+
+
+def _terms(main: etree._Element) -> list[tuple[str, etree._Element]]:
+    """Every ``dt``/``dd`` pair of the page's metadata lists: (term without its colon, definition)."""
+    pairs = []
+    for dt in main.iter("dt"):
+        dd = dt.getnext()
+        while dd is not None and dd.tag != "dd":
+            dd = dd.getnext() if dd.tag != "dt" else None
+        if dd is not None:
+            pairs.append((text_of(dt).rstrip(":").strip().lower(), dd))
+    return pairs
+
+
+def _organisations(main: etree._Element) -> list[str]:
+    for term, dd in _terms(main):
+        if term == "from":
+            names = [text_of(a) for a in dd.iter("a") if not (a.get("href") or "").startswith("#")]
+            names = [name for name in names if name]
+            return names or [name for name in re.split(r",\s*|\s+and\s+", text_of(dd)) if name]
+    logos = [text_of(el) for el in find_all(main, "gem-c-organisation-logo__name")]
+    return [name for name in logos if name]
+
+
+def _element_date(el: etree._Element) -> str | None:
+    """The date an element shows, else the one in its ``time[datetime]`` or ``abbr[title]``."""
+    shown = display_date(text_of(el))
+    if shown:
+        return shown
+    for node in el.xpath("descendant-or-self::time[@datetime] | descendant-or-self::abbr[@title]"):
+        found = timestamp_date(node.get("datetime") or node.get("title"))
+        if found:
+            return found
+    return None
+
+
+_PUBLISHED = re.compile(r"\bpublished:?\s+(.{0,40})", re.IGNORECASE)
+_UPDATED = re.compile(r"\bupdated:?\s+(.{0,40})", re.IGNORECASE)
+
+
+def _dates(main: etree._Element) -> tuple[str | None, str | None]:
+    published = updated = None
+    for term, dd in _terms(main):
+        if term in ("published", "first published") and not published:
+            published = _element_date(dd)
+        elif term in ("last updated", "updated") and not updated:
+            updated = _element_date(dd)
+    if published or updated:
+        return published, updated
+    holders = ("app-c-published-dates", "gem-c-published-dates", "publication-header__last-changed")
+    for holder in find_all(main, *holders):
+        text = text_of(holder)
+        if not published and (match := _PUBLISHED.search(text)):
+            published = display_date(match[1])
+        if not updated and (match := _UPDATED.search(text)):
+            updated = display_date(match[1])
+    return published, updated
+
+
+# --------------------------------------------------------------------------- change history, by era
+
+
+def _items_history(item_class: str) -> Callable[[etree._Element], list[HistoryEntry] | None]:
+    """An era whose history is a list of ``li.<item_class>``, each with a ``time`` and a note."""
+
+    def read(main: etree._Element) -> list[HistoryEntry] | None:
+        items = find_all(main, item_class, tag="li")
+        if not items:
+            return None
+        first_list = items[0].getparent()
+        return [_item_entry(li) for li in items if li.getparent() is first_list]
+
+    read.__name__ = f"history_{item_class}"
+    return read
+
+
+def _item_entry(li: etree._Element) -> HistoryEntry:
+    time = next(li.iter("time"), None)
+    date = _element_date(time) if time is not None else display_date(text_of(li))
+    parts = [li.text or ""]
+    for child in li:
+        if child is not time:
+            parts.append(" " + text_of(child) + " ")
+        parts.append(child.tail or "")
+    return HistoryEntry(date, fold("".join(parts)))
+
+
+def _definition_list_history(container_class: str) -> Callable[[etree._Element], list[HistoryEntry] | None]:
+    """An era whose history is a ``dl`` of date/note pairs (either way round), inside ``container_class``."""
+
+    def read(main: etree._Element) -> list[HistoryEntry] | None:
+        container = find(main, container_class)
+        dl = next(container.iter("dl"), None) if container is not None else None
+        if dl is None:
+            return None
+        entries = []
+        for dt in dl.iterchildren("dt"):
+            dd = dt.getnext()
+            if dd is None or dd.tag != "dd":
+                continue
+            dated, note = (dt, dd) if dt.xpath(".//time | .//abbr") else (dd, dt)
+            entries.append(HistoryEntry(_element_date(dated), text_of(note)))
+        return entries or None
+
+    read.__name__ = f"history_{container_class}"
+    return read
+
+
+HISTORY_ERAS = (
+    _items_history("gem-c-metadata__change-history-item"),  # from July 2026, inside gem-c-metadata
+    _items_history("gem-c-published-dates__change-item"),  # from March 2025
+    _items_history("app-c-published-dates__change-item"),  # 2017 to March 2025
+    _definition_list_history("footer-change-notes"),  # 2014 to 2016, page footer
+    _definition_list_history("change-notes"),  # 2014 to 2016, header overlay
+)
+
+
+def _history(main: etree._Element) -> list[HistoryEntry]:
+    for era in HISTORY_ERAS:
+        entries = era(main)
+        if entries is not None:
+            return newest_first(entries)
+    return []
+
+
+def newest_first(entries: list[HistoryEntry]) -> list[HistoryEntry]:
+    """Entries newest first; left as shown when some have no date (their order is all we know)."""
+    if all(entry.date for entry in entries):
+        return sorted(entries, key=lambda entry: entry.date or "", reverse=True)
+    return entries
+
+
+# --------------------------------------------------------------------------- notices and attachments
+
+
+def _withdrawn(main: etree._Element) -> str | None:
+    notices = main.xpath(".//*[contains(@class, 'withdraw')]") or [
+        notice for notice in find_all(main, "gem-c-notice", "app-c-notice") if "withdrawn" in text_of(notice)
+    ]
+    if not notices:
+        return None
+    notice = notices[0]
+    title = first(
+        find(notice, "gem-c-notice__title", "app-c-notice__title"), next(notice.iter("h2", "h3"), None)
+    )
+    text = block_text(notice)
+    if title is not None:
+        heading = block_text(title)
+        text = text.replace(heading, "", 1).strip() or heading
+    return fold(text) or None
+
+
+def html_attachments(main: etree._Element, url: str) -> list[Attachment]:
+    """Attachment blocks under ``main``: ``section.attachment`` (older) and ``section.gem-c-attachment``."""
+    found = []
+    for section in find_all(main, "attachment", "gem-c-attachment"):
+        if any(ancestor in found for ancestor in section.iterancestors()):
+            continue
+        found.append(section)
+    return [attachment for attachment in map(lambda s: _attachment(s, url), found) if attachment]
+
+
+def _attachment(section: etree._Element, base: str) -> Attachment | None:
+    heading = next(section.iter("h2", "h3", "h4"), None)
+    links = list((heading if heading is not None else section).iter("a"))
+    link = next((a for a in links if text_of(a)), None)
+    if link is None:
+        return None
+    url = absolute_url(link.get("href"), base)
+    metadata = find(section, "metadata", "gem-c-attachment__metadata")
+    details = text_of(metadata) if metadata is not None else text_of(section)
+    shown = text_of(find(section, "type")) or ("HTML" if re.search(r"\bHTML\b", details) else "")
+    kind = attachment_kind(url, shown)
+    if not kind:
+        kind = "external" if not (urlsplit(url).hostname or "").endswith("gov.uk") else "html"
+    return Attachment(title=text_of(link), url=url, kind=kind, size=size_bytes(details))
+
+
+def _parent_url(url: str) -> str | None:
+    parts = urlsplit(url)
+    path = parts.path.rstrip("/")
+    if path.count("/") < 2:
+        return None
+    return urlunsplit((parts.scheme, parts.netloc, path.rsplit("/", 1)[0], "", ""))
