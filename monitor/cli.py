@@ -97,3 +97,271 @@ def diff_command(old: str, new: str, output: str) -> None:
     else:
         click.echo(diff_module.text_report(changes), nl=False)
     sys.exit(EXIT_FAILED if changes.changed else EXIT_OK)
+
+
+# --------------------------------------------------------------------------- parse
+
+
+@main.command("parse")
+@click.argument("source", metavar="FILE_OR_URL", required=False)
+@click.option("--format", "output", type=click.Choice(["json", "text"]), default="json", show_default=True)
+@click.option("--selector", metavar="CSS", help="Outside GOV.UK: the CSS selector of the document's element.")
+@click.option("--url", "page_url", metavar="URL", help="The address a saved FILE came from (for its links).")
+@click.option("--list-readers", is_flag=True, help="List the readers, in the order they are tried, and exit.")
+def parse_command(
+    source: str | None, output: str, selector: str | None, page_url: str | None, list_readers: bool
+) -> None:
+    """Print the Document read from a saved page (HTML, Content API JSON, text, PDF) or from a URL."""
+    import json
+    from pathlib import Path
+
+    from . import parse as parse_module
+    from .model import ParseError
+
+    if list_readers:
+        for kind, text in parse_module.describe():
+            click.echo(f"{kind}\n    {' '.join(text.split())}\n")
+        return
+    if not source:
+        fail("parse: give a FILE or URL (or --list-readers)")
+    content_type = ""
+    if source.startswith(("http://", "https://")):
+        from . import fetch
+        from .model import FetchRequest, FetchSettings
+
+        result = fetch.fetch_many(FetchSettings(), [FetchRequest(source)])[0]
+        if not result.ok:
+            fail(f"{source}: cannot be fetched ({result.error})", EXIT_FAILED)
+        body, content_type, page_url = result.body, result.content_type, page_url or result.final_url
+    else:
+        try:
+            body = Path(source).read_bytes()
+        except OSError as exc:
+            fail(f"{source}: cannot be read ({exc.strerror or exc})")
+        page_url = page_url or Path(source).resolve().as_uri()
+    try:
+        document = parse_module.parse(body, page_url, content_type, selector=selector)
+    except ParseError as exc:
+        fail(f"{source}: cannot be parsed ({exc})", EXIT_FAILED)
+    if output == "json":
+        click.echo(json.dumps(parse_module.to_json(document), ensure_ascii=False, indent=2))
+    else:
+        click.echo(parse_module.to_text(document), nl=False)
+
+
+# --------------------------------------------------------------------------- run, history, show
+
+
+def _open_store(config: Config):  # -> store.Store
+    from .store import Store, StoreError
+
+    try:
+        return Store(config.database)
+    except StoreError as exc:
+        fail(f"database: {exc}")
+
+
+@main.command("run")
+@config_option
+@click.option("--no-deliver", is_flag=True, help="Check and record, but send no email or webhook.")
+@click.option("--no-site", is_flag=True, help="Check and record, but do not publish the static site.")
+def run_command(config_path: str | None, no_deliver: bool, no_site: bool) -> None:
+    """Check every watched page once, record what changed, send the digest and publish the site.
+
+    Exit status 0 when every page was checked, 1 when any failed, 2 on a configuration error, 3 when
+    another run holds the lock.
+    """
+    from . import pipeline
+    from .store import LockHeld
+
+    config = load_config(config_path)
+    with _open_store(config) as store:
+        try:
+            with store.lock():
+                summary = pipeline.run(config, store, deliver=not no_deliver, site=not no_site)
+        except LockHeld as exc:
+            fail(str(exc), EXIT_LOCKED)
+    pages = "page" if summary.checked == 1 else "pages"
+    click.echo(f"Checked {summary.checked} {pages}: {summary.changed} changed, {summary.failed} failed.")
+    for url, reason in summary.failures:
+        click.echo(f"  failed: {url}: {reason}")
+    sys.exit(EXIT_FAILED if summary.failures else EXIT_OK)
+
+
+def _london(timestamp: str | None) -> str:
+    """A database timestamp (UTC) as people read it: Europe/London, to the minute."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    if not timestamp:
+        return "-"
+    when = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    return when.astimezone(ZoneInfo("Europe/London")).strftime("%Y-%m-%d %H:%M")
+
+
+def _change_json(change) -> dict:  # Change -> its JSON form
+    import dataclasses
+
+    data = dataclasses.asdict(change)
+    data["changeset"] = change.changeset.to_dict() if change.changeset else None
+    return data
+
+
+format_option = click.option(
+    "--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+
+
+@main.command("history")
+@click.argument("url")
+@config_option
+@format_option
+def history_command(url: str, config_path: str | None, output: str) -> None:
+    """List a watched page's snapshots and changes (URL: an address or a GOV.UK path)."""
+    import dataclasses
+    import json
+
+    config = load_config(config_path)
+    url = config_module.absolute_url(config, url)
+    with _open_store(config) as store:
+        page = store.page(url)
+        if page is None:
+            fail(f"{url}: not a watched page (see `guidance-monitor pages`)")
+        snapshots, changes = store.snapshots(url), store.changes(page_url=url)
+    if output == "json":
+        data = {
+            "page": dataclasses.asdict(page),
+            "snapshots": snapshots,
+            "changes": [_change_json(c) for c in changes],
+        }
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{page.title or url}\n{url}")
+    if page.gone:
+        click.echo("No longer on GOV.UK (removed).")
+    if page.current_url:
+        click.echo(f"Now at {page.current_url}")
+    click.echo(f"\nSnapshots ({len(snapshots)}), times in UK time:")
+    for snap in snapshots:
+        updated = f"last updated {snap['last_updated']}" if snap["last_updated"] else "no last-updated date"
+        taken = _london(snap["taken_at"])
+        click.echo(f"  #{snap['id']}  {taken}  {updated}, {snap['history_count']} updates")
+    click.echo(f"\nChanges ({len(changes)}), newest first (`guidance-monitor show ID` for one):")
+    for change in changes:
+        when = change.effective_date or _london(change.detected_at)[:10]
+        backfilled = " (from GOV.UK's history)" if change.backfilled else ""
+        click.echo(f"  #{change.id}  {when}  {change.kind}{backfilled}: {change.note}")
+
+
+@main.command("show")
+@click.argument("change_id", type=int)
+@config_option
+@format_option
+def show_command(change_id: int, config_path: str | None, output: str) -> None:
+    """Print one recorded change, with what changed in its sections, attachments and history."""
+    import json
+
+    config = load_config(config_path)
+    with _open_store(config) as store:
+        change = store.change(change_id)
+    if change is None:
+        fail(f"no change #{change_id} (see `guidance-monitor history URL`)")
+    if output == "json":
+        click.echo(json.dumps(_change_json(change), ensure_ascii=False, indent=2))
+        return
+    click.echo(f"Change #{change.id}: {change.kind}{' (from GOV.UK history)' if change.backfilled else ''}")
+    click.echo(f"Page: {change.title or change.page_url}\n      {change.page_url}")
+    click.echo(f"Date: {change.effective_date or '-'} (detected {_london(change.detected_at)} UK time)")
+    click.echo(f"Note: {change.note or '-'}")
+    if change.new_url:
+        click.echo(f"Now at: {change.new_url}")
+    if change.changeset is not None:
+        from .diff import text_report
+
+        click.echo("")
+        click.echo(text_report(change.changeset), nl=False)
+
+
+# --------------------------------------------------------------------------- serve and the watch list
+
+
+@main.command("serve")
+@config_option
+@click.option("--once", is_flag=True, help="Run at once, then keep to the schedule.")
+@click.option("--every", type=click.FloatRange(min=0.1), default=None, hidden=True, help="Seconds (tests).")
+def serve_command(config_path: str | None, once: bool, every: float | None) -> None:
+    """Run on the schedule in config.yaml (schedule.cron in schedule.timezone) until stopped.
+
+    A run missed while stopped or asleep is made up once. SIGTERM or Ctrl-C finishes the page in hand
+    and exits. --every SECONDS replaces the schedule (cron's finest step is a minute), for testing.
+    """
+    from . import scheduler
+
+    load_config(config_path)
+    sys.exit(scheduler.serve(config_path, once=once, every=every))
+
+
+def _watch_store(config: Config, create: bool):
+    """The database, or None when it does not exist yet and ``create`` is false."""
+    from pathlib import Path
+
+    from .store import Store, StoreError
+
+    if not create and not Path(config.database).exists():
+        return None
+    try:
+        return Store(config.database)
+    except StoreError as exc:
+        fail(str(exc))
+
+
+@main.command("pages")
+@config_option
+@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--all", "include_inactive", is_flag=True, help="Include pages no longer watched.")
+def pages_command(config_path: str | None, output: str, include_inactive: bool) -> None:
+    """List watched pages: last check, last change, failures in a row, last error."""
+    from . import watchlist
+
+    config = load_config(config_path)
+    store = _watch_store(config, create=False)
+    try:
+        pages = watchlist.listing(config, store, include_inactive=include_inactive)
+    finally:
+        if store is not None:
+            store.close()
+    click.echo(watchlist.as_json(pages) if output == "json" else watchlist.as_text(pages), nl=output == "json")
+
+
+@main.command("add")
+@config_option
+@click.argument("url")
+@click.option("--follow-documents", is_flag=True, help="Also watch its HTML publications and PDFs.")
+def add_command(config_path: str | None, url: str, follow_documents: bool) -> None:
+    """Watch URL (a GOV.UK path such as /guidance/x, or an address) from the next run on.
+
+    The page is kept in the database: config.yaml is not touched.
+    """
+    from . import watchlist
+
+    config = load_config(config_path)
+    with _watch_store(config, create=True) as store:
+        try:
+            click.echo(watchlist.add(config, store, url, follow_documents=follow_documents))
+        except watchlist.WatchListError as exc:
+            fail(str(exc))
+
+
+@main.command("remove")
+@config_option
+@click.argument("url")
+def remove_command(config_path: str | None, url: str) -> None:
+    """Stop watching URL; its history stays. config.yaml is not touched."""
+    from . import watchlist
+
+    config = load_config(config_path)
+    with _watch_store(config, create=True) as store:
+        try:
+            click.echo(watchlist.remove(config, store, url))
+        except watchlist.WatchListError as exc:
+            fail(str(exc))

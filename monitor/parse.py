@@ -8,7 +8,7 @@ from __future__ import annotations
 from .model import Document, ParseError
 from .readers import REGISTRY, describe
 
-__all__ = ["ParseError", "describe", "parse", "to_text"]
+__all__ = ["ParseError", "describe", "parse", "to_json", "to_text"]
 
 
 def parse(body: bytes, url: str, content_type: str = "", *, selector: str | None = None) -> Document:
@@ -68,3 +68,29 @@ def _size(size: int | None) -> str:
             return f"{size} {unit}" if unit == "bytes" else f"{size:.3g}{unit}"
         size /= 1024
     return ""
+
+
+JSON_KEYS = (
+    "title",
+    "url",
+    "page_type",
+    "organisations",
+    "published",
+    "last_updated",
+    "change_history",
+    "sections",
+    "attachments",
+    "content_hash",
+    "summary",
+    "withdrawn",
+    "parent_url",
+    "page_count",
+)
+ATTACHMENT_KEYS = ("title", "url", "kind", "size")
+
+
+def to_json(doc: Document) -> dict:
+    """The Document as ``guidance-monitor parse --format json`` prints it, keys in the documented order."""
+    data = doc.to_dict()
+    data["attachments"] = [{key: item[key] for key in ATTACHMENT_KEYS} for item in data["attachments"]]
+    return {key: data[key] for key in JSON_KEYS}

@@ -190,6 +190,8 @@ def sections(
 
     walk(root)
     result = [Section(heading, level, builder.finish()) for heading, level, builder in found]
+    if not result[0].text:
+        result.pop(0)
     return _drop_empty(result)
 
 
