@@ -114,6 +114,8 @@ class _Attempt:
         self.fault = fault
         self.retry = retry
         self.retry_after = retry_after
+        self.gave_up = ""
+        """Why a retryable answer was not retried, when it was a server's request to wait too long."""
 
 
 class Fetcher:
@@ -196,11 +198,11 @@ class Fetcher:
         try:
             while True:
                 attempt, tries, first_start = await self._with_retries(current, headers)
-                started = first_start if started is None else started
+                if started is None:
+                    started = first_start
+                    result.fetched_at = _utc_iso(time.time() - (time.monotonic() - first_start))
                 result.attempts += tries
                 result.final_url = current
-                if not result.fetched_at:
-                    result.fetched_at = _utc_now()
                 response = attempt.response
                 if response is None:
                     result.error = _with_tries(attempt.fault or "failed", tries)
@@ -227,7 +229,7 @@ class Fetcher:
                     seen.add(target)
                     current = target
                     continue
-                self._finish(result, attempt, tries)
+                self._finish(result, attempt, tries, headers)
                 return result
         finally:
             if started is not None:
@@ -235,7 +237,7 @@ class Fetcher:
 
     # ------------------------------------------------------------------ internals
 
-    def _finish(self, result: FetchResult, attempt: _Attempt, tries: int) -> None:
+    def _finish(self, result: FetchResult, attempt: _Attempt, tries: int, sent: dict[str, str]) -> None:
         response = attempt.response
         assert response is not None
         status = response.status_code
@@ -244,8 +246,12 @@ class Fetcher:
             result.error = _with_tries(attempt.fault, tries)
         elif status == 304:
             result.not_modified = True
+            result.etag = response.headers.get("ETag") or sent.get("If-None-Match")
+            result.last_modified = response.headers.get("Last-Modified") or sent.get("If-Modified-Since")
         elif status >= 400 or status < 200:
             result.error = f"HTTP {status} after {tries} tries" if tries > 1 else f"HTTP {status}"
+            if attempt.gave_up:
+                result.error += f" ({attempt.gave_up})"
         elif not attempt.body.strip():
             result.error = "empty body"
         else:
@@ -271,6 +277,7 @@ class Fetcher:
             if attempt.retry_after is not None:
                 if attempt.retry_after > min(MAX_RETRY_AFTER, remaining):
                     log.info("%s: Retry-After %.0f s is too long, giving up", url, attempt.retry_after)
+                    attempt.gave_up = f"asked to retry after {attempt.retry_after:.0f} s"
                     return attempt, tries, first_start
                 wait = attempt.retry_after
             else:
@@ -294,6 +301,8 @@ class Fetcher:
             return _Attempt(fault=f"network error: {_first_line(exc)}", retry=True)
         except httpx.InvalidURL as exc:
             return _Attempt(fault=f"invalid address: {_first_line(exc)}")
+        except httpx.HTTPError as exc:
+            return _Attempt(fault=f"{type(exc).__name__}: {_first_line(exc)}")
 
     async def _request(self, url: str, headers: dict[str, str]) -> _Attempt:
         assert self._client is not None
@@ -338,8 +347,8 @@ class Fetcher:
 # --------------------------------------------------------------------------- helpers
 
 
-def _utc_now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def _utc_iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _with_tries(fault: str, tries: int) -> str:
@@ -387,8 +396,10 @@ def _retry_after(response: httpx.Response) -> float | None:
     value = response.headers.get("Retry-After", "").strip()
     if not value:
         return None
-    if value.isdigit():
-        return float(value)
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):

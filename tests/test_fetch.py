@@ -76,7 +76,7 @@ def test_etag_sends_if_none_match_and_304_is_not_modified(page_server: PageServe
     assert first.ok and first.etag == '"abc"' and not first.not_modified
     second = fetch(page_server.url("/p"), etag=first.etag)
     assert second.ok and second.not_modified
-    assert second.status == 304 and second.body == b""
+    assert second.status == 304 and second.body == b"" and second.etag == '"abc"'
     assert "If-None-Match" not in page_server.requests[0].headers
     assert page_server.requests[1].headers["If-None-Match"] == '"abc"'
 
@@ -94,6 +94,7 @@ def test_last_modified_sends_if_modified_since(page_server: PageServer) -> None:
     assert first.last_modified == stamp
     second = fetch(page_server.url("/p"), last_modified=first.last_modified)
     assert second.not_modified and second.status == 304 and second.error is None
+    assert second.last_modified == stamp, "a 304 keeps the validator that was sent"
 
 
 def test_redirect_chain_recorded(page_server: PageServer) -> None:
@@ -191,7 +192,7 @@ def test_retry_after_beyond_the_budget_gives_up_at_once(page_server: PageServer)
     page_server.routes["/busy"] = Response(429, b"slow down", headers={"Retry-After": "3600"})
     started = time.monotonic()
     result = fetch(page_server.url("/busy"))
-    assert result.error == "HTTP 429" and result.attempts == 1
+    assert result.error == "HTTP 429 (asked to retry after 3600 s)" and result.attempts == 1
     assert time.monotonic() - started < 1
 
 
