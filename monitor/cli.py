@@ -330,7 +330,8 @@ def pages_command(config_path: str | None, output: str, include_inactive: bool) 
     finally:
         if store is not None:
             store.close()
-    click.echo(watchlist.as_json(pages) if output == "json" else watchlist.as_text(pages), nl=output == "json")
+    text = watchlist.as_json(pages) + "\n" if output == "json" else watchlist.as_text(pages)
+    click.echo(text, nl=False)
 
 
 @main.command("add")

@@ -132,7 +132,18 @@ def _migration_1(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migration_1]
+def _migration_2(db: sqlite_utils.Database) -> None:
+    """Discovery and ``add``: GOV.UK's ``public_timestamp`` when a search last led to a full check of the
+    page, and whether a page added with ``add --follow-documents`` follows its documents."""
+    db.executescript(
+        """
+        ALTER TABLE pages ADD COLUMN public_timestamp TEXT;
+        ALTER TABLE pages ADD COLUMN follow_documents INTEGER NOT NULL DEFAULT 0;
+        """
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migration_1, _migration_2]
 """Append only: entry ``n`` (from 0) takes a database from version ``n`` to ``n + 1``."""
 
 
@@ -489,6 +500,34 @@ class Store:
 
     def integrity_check(self) -> str:
         return self.db.execute("PRAGMA integrity_check").fetchone()[0]
+
+    # ----------------------------------------------------------------------- discovery and the watch list
+
+    def add_change(self, change: Change) -> Change:
+        """Record a change that no fetch led to (a page a search found); returns it with its id."""
+        with self.db.atomic():
+            change.id = self.db["changes"].insert(_change_row(change)).last_pk
+            if not change.backfilled:
+                self.db["pages"].update(change.page_url, {"last_changed": change.detected_at})
+        return change
+
+    def search_timestamp(self, url: str) -> str | None:
+        """GOV.UK's ``public_timestamp`` for the page when a search last led to its full check."""
+        row = self._page_row(url)
+        return row["public_timestamp"] if row else None
+
+    def set_search_timestamp(self, url: str, timestamp: str | None) -> None:
+        with self.db.atomic():
+            self.db["pages"].update(url, {"public_timestamp": timestamp})
+
+    def follow_documents(self, url: str) -> bool:
+        """Whether a page added with ``add --follow-documents`` follows its documents."""
+        row = self._page_row(url)
+        return bool(row and row["follow_documents"])
+
+    def set_follow_documents(self, url: str, follow: bool) -> None:
+        with self.db.atomic():
+            self.db["pages"].update(url, {"follow_documents": int(follow)})
 
 
 # --------------------------------------------------------------------------- rows <-> records

@@ -1,0 +1,129 @@
+"""The watch list as ``guidance-monitor pages``, ``add`` and ``remove`` show and edit it.
+
+Pages added or removed here live in the database, never in ``config.yaml``: the user's file, with its
+comments, stays exactly as they wrote it. A page listed in ``config.yaml`` is watched while it is listed
+there (each run reads the file again): ``remove`` marks it inactive and says so, but the file is the place
+to stop watching it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import datetime
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from .config import absolute_url
+from .model import Config, PageState
+from .store import Store
+
+LONDON = ZoneInfo("Europe/London")
+
+
+class WatchListError(ValueError):
+    """An address that cannot be watched or is not watched; the message says which and why."""
+
+
+def page_url(config: Config, url: str) -> str:
+    """An address as the store keys it: a GOV.UK path (``/guidance/x``) becomes a full address."""
+    url = url.strip()
+    full = absolute_url(config, url)
+    parts = urlsplit(full)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise WatchListError(f"{url}: not a GOV.UK path such as /guidance/x or an http(s) address")
+    return full
+
+
+def config_urls(config: Config) -> set[str]:
+    return {absolute_url(config, p.url) for p in config.pages}
+
+
+def listing(config: Config, store: Store | None, *, include_inactive: bool = False) -> list[PageState]:
+    """Watched pages with their state; pages in ``config.yaml`` not yet checked are listed too."""
+    pages = store.pages(active_only=not include_inactive) if store is not None else []
+    known = {p.url for p in store.pages(active_only=False)} if store is not None else set()
+    for page in config.pages:
+        url = absolute_url(config, page.url)
+        if url not in known:
+            pages.append(PageState(url=url, title=page.name or "", source="config"))
+            known.add(url)
+    return pages
+
+
+def add(config: Config, store: Store, url: str, *, follow_documents: bool = False) -> str:
+    """Watch a page from the next run on; returns what to tell the user."""
+    url = page_url(config, url)
+    existing = store.page(url)
+    if existing is not None and existing.active:
+        return f"{url} is already watched ({existing.source})"
+    store.upsert_page(url, source="cli")
+    if follow_documents:
+        store.set_follow_documents(url, True)
+    if existing is not None:
+        return f"{url} is watched again; its history is kept"
+    return f"{url} added: it is checked on the next run"
+
+
+def remove(config: Config, store: Store, url: str) -> str:
+    """Stop watching a page, keeping its history; returns what to tell the user."""
+    url = page_url(config, url)
+    existing = store.page(url)
+    in_config = url in config_urls(config)
+    if existing is None and not in_config:
+        raise WatchListError(f"{url}: not watched (see guidance-monitor pages)")
+    if existing is None:
+        store.upsert_page(url, source="config")
+    store.set_active(url, False)
+    if in_config:
+        where = config.path or "config.yaml"
+        return (
+            f"{url} marked inactive, but it is listed in {where}, so the next run watches it again: "
+            "delete it there to stop watching it (guidance-monitor does not edit your file)"
+        )
+    return f"{url} removed from the watch list; its history is kept"
+
+
+# --------------------------------------------------------------------------- showing
+
+
+def london(timestamp: str | None) -> str:
+    """A UTC timestamp from the database on the London clock, for people; "never" for none."""
+    if not timestamp:
+        return "never"
+    when = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    return when.astimezone(LONDON).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def as_json(pages: list[PageState]) -> str:
+    return json.dumps([asdict(p) for p in pages], ensure_ascii=False, indent=2)
+
+
+def as_text(pages: list[PageState]) -> str:
+    if not pages:
+        return (
+            "No pages are watched yet: list them under pages: in config.yaml, or use guidance-monitor add.\n"
+        )
+    lines = []
+    for page in pages:
+        lines.append(page.url)
+        state = [page.source]
+        if not page.active:
+            state.append("inactive")
+        if page.gone:
+            state.append("gone")
+        if page.current_url:
+            state.append(f"moved to {page.current_url}")
+        lines.append(f"  {page.title or '(title not yet known)'} [{', '.join(state)}]")
+        failures = _count(page.consecutive_failures, "failure") + " in a row"
+        lines.append(
+            f"  last check {london(page.last_checked)}; last change {london(page.last_changed)}; {failures}"
+        )
+        if page.last_error:
+            lines.append(f"  last error: {page.last_error}")
+    lines.append(_count(len(pages), "page"))
+    return "\n".join(lines) + "\n"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
