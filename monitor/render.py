@@ -1,0 +1,558 @@
+"""Turn recorded changes into what people read: the email digest, the static changelog and its Atom feeds.
+
+Pure: lists of :class:`~monitor.model.Change` and :class:`~monitor.model.PageState` in, text out. Sending
+and writing files is ``deliver``'s job. Every template is autoescaped, and only http(s) addresses taken
+from a page ever become links, so a page holding ``<script>`` or a ``javascript:`` link renders as text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import jinja2
+
+from . import TEMPLATES_DIR
+from .model import Change, ChangeSet, DiffOp, PageState, SectionChange
+
+LONDON = ZoneInfo("Europe/London")
+SITE_FEED_LIMIT = 200
+"""The whole-site feed carries the newest changes only; each page's feed carries its whole timeline."""
+INDEX_LIMIT = 100
+TAG_AUTHORITY = "tag:guidance-monitor,2026"
+
+KIND_LABELS = {
+    "major": "Updated with a change note",
+    "minor": "Changed without a change note",
+    "new": "Now being watched",
+    "moved": "Moved",
+    "removed": "No longer on GOV.UK",
+    "withdrawn": "Withdrawn",
+    "none": "No change",
+}
+KIND_ORDER = ["major", "minor", "withdrawn", "moved", "removed", "new"]
+BACKFILLED_LABEL = "Published before monitoring began"
+SILENT_WARNING = "Changed without a change note"
+
+ORGANISATION_ABBREVIATIONS = {
+    "Department for Education": "DfE",
+    "Education and Skills Funding Agency": "ESFA",
+    "Standards and Testing Agency": "STA",
+    "Teaching Regulation Agency": "TRA",
+    "Office for Standards in Education, Children's Services and Skills": "Ofsted",
+    "Ofqual": "Ofqual",
+    "Department of Health and Social Care": "DHSC",
+    "UK Health Security Agency": "UKHSA",
+}
+"""How GOV.UK itself abbreviates the organisations a digest's subject line is likely to name."""
+
+FIELD_LABELS = {
+    "title": "Title",
+    "summary": "Summary",
+    "published": "Published",
+    "last_updated": "Last updated",
+    "withdrawn": "Withdrawal notice",
+    "page_type": "Type of page",
+    "organisations": "From",
+    "page_count": "Number of pages",
+}
+
+
+# --------------------------------------------------------------------------- small helpers
+
+
+def http_url(url: str | None) -> str | None:
+    """The address if it is safe to link to (http or https), else None: ``javascript:`` never goes live."""
+    if not url:
+        return None
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme.lower() in ("http", "https") and parts.netloc and not any(c in url for c in "\r\n\t"):
+        return url
+    return None
+
+
+def _as_london(value: str) -> datetime | date:
+    if len(value) == 10:
+        return date.fromisoformat(value)
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(LONDON)
+
+
+def london_date(value: str | date | datetime | None, *, year: bool = True) -> str:
+    """ "27 November 2026": a date as people read it, a UTC timestamp turned to Europe/London first."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            value = _as_london(value)
+        except ValueError:
+            return value
+    elif isinstance(value, datetime):
+        value = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(LONDON)
+    text = f"{value.day} {value:%B}"
+    return f"{text} {value.year}" if year else text
+
+
+def iso_utc(value: str | None) -> str:
+    """RFC 3339 in UTC for Atom (``2026-11-27T07:00:00Z``); a bare date becomes midnight UTC."""
+    if not value:
+        return "1970-01-01T00:00:00Z"
+    if len(value) == 10:
+        value += "T00:00:00+00:00"
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def page_slug(url: str) -> str:
+    """A stable, readable file name for a watched page: its GOV.UK path, with the host when elsewhere."""
+    parts = urlsplit(url)
+    stem = parts.path.strip("/")
+    if parts.netloc and parts.netloc not in ("www.gov.uk", "gov.uk"):
+        stem = f"{parts.netloc}/{stem}"
+    slug = re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-") or "page"
+    if len(slug) > 120 or slug != stem.lower().replace("/", "-"):
+        slug = f"{slug[:120].rstrip('-')}-{hashlib.sha1(url.encode()).hexdigest()[:8]}"
+    return slug
+
+
+def change_key(change: Change) -> str:
+    if change.id is not None:
+        return str(change.id)
+    seed = f"{change.page_url}|{change.detected_at}|{change.kind}|{change.note}"
+    return "x" + hashlib.sha1(seed.encode()).hexdigest()[:12]
+
+
+def change_date(change: Change) -> str:
+    """The date a change belongs to: GOV.UK's own where it gives one, else the day it was detected."""
+    return change.effective_date or (_iso_day(change.detected_at) if change.detected_at else "")
+
+
+def _iso_day(timestamp: str) -> str:
+    try:
+        moment = _as_london(timestamp)
+    except ValueError:
+        return timestamp[:10]
+    return moment.isoformat()[:10]
+
+
+def newest_first(changes: Iterable[Change]) -> list[Change]:
+    return sorted(changes, key=lambda c: (change_date(c), c.detected_at or "", c.id or 0), reverse=True)
+
+
+def change_notes(change: Change) -> list[str]:
+    """What GOV.UK's change note says: the history entries this change added, else the recorded note."""
+    if change.changeset and change.changeset.history_added:
+        return [h.note for h in change.changeset.history_added if h.note]
+    if change.kind == "major" and change.note:
+        return [change.note]
+    return []
+
+
+def description(change: Change) -> str:
+    """A plain sentence for events that are not edits (moved, removed, withdrawn, first seen)."""
+    if change.kind in ("major", "minor"):
+        return ""
+    return change.note or KIND_LABELS.get(change.kind, change.kind)
+
+
+def trim_ops(ops: Sequence[DiffOp], context: int = 12) -> list[DiffOp]:
+    """Keep changed words and ``context`` words either side; long unchanged runs become "…"."""
+    out: list[DiffOp] = []
+    last = len(ops) - 1
+    for i, op in enumerate(ops):
+        words = op.text.split()
+        if op.op != "equal" or len(words) <= 2 * context + 1:
+            out.append(op)
+            continue
+        lead = op.text[: len(op.text) - len(op.text.lstrip())]
+        trail = op.text[len(op.text.rstrip()) :]
+        head = " ".join(words[:context])
+        tail = " ".join(words[-context:])
+        if i == 0:
+            text = f"… {tail}{trail}"
+        elif i == last:
+            text = f"{lead}{head} …"
+        else:
+            text = f"{lead}{head} … {tail}{trail}"
+        out.append(DiffOp("equal", text))
+    return out
+
+
+def diff_text(ops: Sequence[DiffOp]) -> str:
+    """A word diff as plain text: ``[+inserted+]`` and ``[-deleted-]`` (wdiff's marks)."""
+    parts = []
+    for op in ops:
+        if op.op == "insert":
+            parts.append(f"[+{op.text.strip()}+]" if op.text.strip() else op.text)
+        elif op.op == "delete":
+            parts.append(f"[-{op.text.strip()}-]" if op.text.strip() else op.text)
+        else:
+            parts.append(op.text)
+    text = "".join(parts)
+    return re.sub(r"(\S)(\[[+-])", r"\1 \2", re.sub(r"([+-]\])(\S)", r"\1 \2", text))
+
+
+def section_label(section: SectionChange) -> str:
+    if section.status == "renamed" and section.old_heading:
+        return f"Heading changed from “{section.old_heading}”"
+    return {
+        "added": "New section",
+        "removed": "Section removed",
+        "modified": "Text changed",
+        "renamed": "Heading changed",
+        "moved": "Section moved",
+    }.get(section.status, section.status)
+
+
+def summary_counts(changeset: ChangeSet | None) -> dict[str, int]:
+    if changeset is None:
+        return {"sections": 0, "words_added": 0, "words_removed": 0, "attachments": 0, "history_added": 0}
+    return {
+        "sections": len(changeset.sections),
+        "words_added": sum(s.added_words for s in changeset.sections),
+        "words_removed": sum(s.removed_words for s in changeset.sections),
+        "attachments": len(changeset.attachments),
+        "history_added": len(changeset.history_added),
+    }
+
+
+def change_summary(change: Change, *, site_url: str = "") -> dict[str, Any]:
+    """The JSON form of a change used by webhooks: what, where, when, and a summary of the changeset."""
+    changeset = change.changeset
+    return {
+        "id": change.id,
+        "page_url": change.page_url,
+        "title": change.title,
+        "kind": change.kind,
+        "note": change.note,
+        "effective_date": change.effective_date,
+        "detected_at": change.detected_at,
+        "site_link": change_link(change, site_url) or None,
+        "new_url": change.new_url,
+        "changeset": None
+        if changeset is None
+        else {
+            **summary_counts(changeset),
+            "change_notes": [h.note for h in changeset.history_added],
+            "sections_changed": [{"heading": s.heading, "status": s.status} for s in changeset.sections],
+            "attachments_changed": [
+                {"title": a.title, "status": a.status, "old_title": a.old_title}
+                for a in changeset.attachments
+            ],
+        },
+    }
+
+
+def change_link(change: Change, site_url: str) -> str:
+    return f"{site_url.rstrip('/')}/changes/{change_key(change)}.html" if site_url else ""
+
+
+def page_link(url: str, site_url: str) -> str:
+    return f"{site_url.rstrip('/')}/pages/{page_slug(url)}.html" if site_url else ""
+
+
+# --------------------------------------------------------------------------- jinja
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters.update(
+        london_date=london_date,
+        http_url=http_url,
+        iso_utc=iso_utc,
+        slug=page_slug,
+        trim_ops=trim_ops,
+        diff_text=diff_text,
+    )
+    env.globals.update(
+        kind_label=lambda kind: KIND_LABELS.get(kind, kind),
+        backfilled_label=BACKFILLED_LABEL,
+        silent_warning=SILENT_WARNING,
+        change_key=change_key,
+        change_date=change_date,
+        change_notes=change_notes,
+        description=description,
+        section_label=section_label,
+        field_label=lambda name: FIELD_LABELS.get(name, name.replace("_", " ").capitalize()),
+        counts=summary_counts,
+        has_diff_partial=(TEMPLATES_DIR / "_diff.html").is_file(),
+    )
+    return env
+
+
+def _render(name: str, **context: Any) -> str:
+    return environment().get_template(name).render(**context)
+
+
+# --------------------------------------------------------------------------- digest
+
+
+@dataclass
+class PageGroup:
+    url: str
+    title: str
+    changes: list[Change]
+
+
+@dataclass
+class Failing:
+    url: str
+    title: str
+    runs: int
+    reason: str
+
+
+def group_by_page(changes: Iterable[Change], pages: Sequence[PageState] = ()) -> list[PageGroup]:
+    """Changes gathered under their page, the page with the latest change first, its changes in order."""
+    titles = {p.url: p.title for p in pages}
+    groups: dict[str, PageGroup] = {}
+    for change in sorted(changes, key=lambda c: (c.detected_at or "", c.id or 0)):
+        group = groups.get(change.page_url)
+        if group is None:
+            group = groups[change.page_url] = PageGroup(change.page_url, "", [])
+        group.changes.append(change)
+        group.title = change.title or group.title
+    for group in groups.values():
+        group.title = group.title or titles.get(group.url) or group.url
+    return sorted(groups.values(), key=lambda g: g.changes[-1].detected_at or "", reverse=True)
+
+
+def failing_pages(pages: Iterable[PageState], alert_after_failures: int) -> list[Failing]:
+    return [
+        Failing(p.url, p.title or p.url, p.consecutive_failures, p.last_error or "no reason recorded")
+        for p in pages
+        if p.active and p.consecutive_failures >= alert_after_failures
+    ]
+
+
+def organisation_prefix(organisations: Iterable[Sequence[str]]) -> str:
+    """ "DfE" when every page comes from one organisation, else "GOV.UK"."""
+    firsts = {orgs[0] for orgs in organisations if orgs}
+    if len(firsts) != 1:
+        return "GOV.UK"
+    name = firsts.pop()
+    return ORGANISATION_ABBREVIATIONS.get(name, name)
+
+
+def digest_subject(
+    groups: Sequence[PageGroup],
+    failing: Sequence[Failing],
+    *,
+    since: str | date | None,
+    prefix: str = "GOV.UK",
+) -> str:
+    changed = [g for g in groups if any(c.kind != "new" for c in g.changes)]
+    since_text = f" since {london_date(since, year=_needs_year(since))}" if since else ""
+    if changed:
+        n = len(changed)
+        return f"{n} {prefix} guidance page{'s' if n != 1 else ''} changed{since_text}"
+    if groups:
+        n = len(groups)
+        return f"Now watching {n} {prefix} guidance page{'s' if n != 1 else ''}"
+    n = len(failing)
+    return f"We could not check {n} {prefix} guidance page{'s' if n != 1 else ''}"
+
+
+def _needs_year(since: str | date | None) -> bool:
+    if since is None:
+        return False
+    year = since.year if isinstance(since, date) else int(str(since)[:4])
+    return year != datetime.now(LONDON).year
+
+
+def digest(
+    changes: Sequence[Change],
+    pages: Sequence[PageState],
+    *,
+    since: str | date | None,
+    site_url: str = "",
+    alert_after_failures: int = 3,
+    organisations: dict[str, list[str]] | None = None,
+) -> tuple[str, str, str]:
+    """The email digest: ``(subject, plain text, HTML with inline styles)``.
+
+    ``since`` is the date the digest covers from (default: the day of its oldest change);
+    ``organisations`` maps page URLs to GOV.UK's organisation names for the subject line.
+    """
+    wanted = [c for c in changes if c.kind != "none" and not c.backfilled]
+    groups = group_by_page(wanted, pages)
+    failing = failing_pages(pages, alert_after_failures)
+    if since is None and wanted:
+        since = _iso_day(min(c.detected_at for c in wanted))
+    orgs = organisations or {}
+    prefix = organisation_prefix(orgs.get(g.url, []) for g in groups) if groups else "GOV.UK"
+    subject = digest_subject(groups, failing, since=since, prefix=prefix)
+    context = {
+        "subject": subject,
+        "groups": groups,
+        "failing": failing,
+        "site_url": site_url.rstrip("/"),
+        "since": since,
+        "change_link": lambda c: change_link(c, site_url),
+        "page_link": lambda url: page_link(url, site_url),
+    }
+    return subject, _render("digest.txt", **context), _render("digest.html", **context)
+
+
+# --------------------------------------------------------------------------- site
+
+
+@dataclass
+class SitePage:
+    """A watched page as the site shows it."""
+
+    url: str
+    title: str
+    slug: str
+    state: PageState
+    changes: list[Change]
+
+
+def _site_pages(pages: Sequence[PageState], changes: Sequence[Change]) -> list[SitePage]:
+    by_url: dict[str, SitePage] = {}
+    for state in pages:
+        by_url[state.url] = SitePage(state.url, state.title, page_slug(state.url), state, [])
+    for change in changes:
+        page = by_url.get(change.page_url)
+        if page is None:
+            state = PageState(url=change.page_url, title=change.title, active=False)
+            page = by_url[change.page_url] = SitePage(
+                change.page_url, "", page_slug(change.page_url), state, []
+            )
+        page.changes.append(change)
+    for page in by_url.values():
+        page.changes = newest_first(page.changes)
+        page.title = page.title or next((c.title for c in page.changes if c.title), "") or page.url
+    return sorted(by_url.values(), key=lambda p: p.title.lower())
+
+
+def site(
+    pages: Sequence[PageState],
+    changes: Sequence[Change],
+    *,
+    site_url: str = "",
+    generated_at: datetime | None = None,
+) -> dict[str, str]:
+    """Every file of the static changelog: relative path -> content.
+
+    ``index.html`` (recent changes across pages, newest first), ``kind/<kind>.html`` (the same filtered by
+    kind, so filtering needs no JavaScript), ``pages/<slug>.html`` (a page's whole timeline, history from
+    before monitoring began marked as such), ``pages.html`` (the list of watched pages),
+    ``changes/<id>.html`` (one change, section by section),
+    ``feed.xml`` and ``pages/<slug>.xml`` (Atom), ``style.css``.
+    """
+    site_url = site_url.rstrip("/")
+    generated = (generated_at or datetime.now(UTC)).astimezone(UTC)
+    all_changes = newest_first(c for c in changes if c.kind != "none")
+    site_pages = _site_pages(pages, all_changes)
+    page_of = {p.url: p for p in site_pages}
+    kinds = [k for k in KIND_ORDER if any(c.kind == k for c in all_changes)]
+    common = {
+        "site_url": site_url,
+        "pages": site_pages,
+        "page_of": page_of,
+        "kinds": kinds,
+        "generated_at": generated.isoformat(),
+        "index_limit": INDEX_LIMIT,
+    }
+    files: dict[str, str] = {"style.css": (TEMPLATES_DIR / "style.css").read_text(encoding="utf-8")}
+    files["index.html"] = _render(
+        "index.html", **common, root="", changes=all_changes, kind=None, title="Recent changes"
+    )
+    files["pages.html"] = _render("pages.html", **common, root="", title="Watched pages")
+    for kind in kinds:
+        files[f"kind/{kind}.html"] = _render(
+            "index.html",
+            **common,
+            root="../",
+            changes=[c for c in all_changes if c.kind == kind],
+            kind=kind,
+            title=KIND_LABELS[kind],
+        )
+    for page in site_pages:
+        files[f"pages/{page.slug}.html"] = _render(
+            "page.html", **common, root="../", page=page, title=page.title
+        )
+        files[f"pages/{page.slug}.xml"] = atom(
+            page.changes,
+            page_of,
+            feed_id=f"{TAG_AUTHORITY}:page/{page.slug}",
+            title=f"Changes to {page.title}",
+            site_url=site_url,
+            self_path=f"pages/{page.slug}.xml",
+            alternate=page_link(page.url, site_url) or http_url(page.url) or "",
+            updated=generated,
+        )
+    for change in all_changes:
+        files[f"changes/{change_key(change)}.html"] = _render(
+            "change.html",
+            **common,
+            root="../",
+            change=change,
+            page=page_of[change.page_url],
+            title=f"{KIND_LABELS[change.kind]}: {page_of[change.page_url].title}",
+        )
+    files["feed.xml"] = atom(
+        all_changes[:SITE_FEED_LIMIT],
+        page_of,
+        feed_id=f"{TAG_AUTHORITY}:site",
+        title="Changes to watched GOV.UK guidance",
+        site_url=site_url,
+        self_path="feed.xml",
+        alternate=f"{site_url}/" if site_url else "",
+        updated=generated,
+    )
+    return files
+
+
+def atom(
+    changes: Sequence[Change],
+    page_of: dict[str, SitePage],
+    *,
+    feed_id: str,
+    title: str,
+    site_url: str,
+    self_path: str,
+    alternate: str,
+    updated: datetime,
+) -> str:
+    """An Atom feed, one entry per change, ids stable across rebuilds (``tag:...:change/<id>``)."""
+    latest = max((iso_utc(c.detected_at) for c in changes), default=None)
+    return _render(
+        "feed.xml",
+        feed_id=feed_id,
+        title=title,
+        changes=changes,
+        page_of=page_of,
+        site_url=site_url,
+        self_url=f"{site_url}/{self_path}" if site_url else "",
+        alternate=alternate,
+        updated=latest or updated.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        tag=TAG_AUTHORITY,
+        entry_html=lambda c: _render("_entry.html", change=c, page=page_of[c.page_url], site_url=site_url),
+    )
+
+
+def changeset_html(changeset: ChangeSet) -> str:
+    """A ChangeSet as an HTML fragment (section by section, words marked), for ``guidance-monitor diff``."""
+    return _render("_changeset.html", changeset=changeset, context_words=30)
