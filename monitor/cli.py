@@ -366,3 +366,87 @@ def remove_command(config_path: str | None, url: str) -> None:
             click.echo(watchlist.remove(config, store, url))
         except watchlist.WatchListError as exc:
             fail(str(exc))
+
+
+# --------------------------------------------------------------------------- digest, site
+
+
+@main.command("digest")
+@config_option
+@click.option("--dry-run", is_flag=True, help="Write what would be sent to --out; send nothing.")
+@click.option("--out", "out_dir", metavar="DIR", default=None, help="Folder for --dry-run and --since files.")
+@click.option("--since", metavar="YYYY-MM-DD", default=None, help="Rebuild the digest of changes since DATE.")
+@click.option("--send", is_flag=True, help="With --since: email the rebuilt digest and mark it delivered.")
+def digest_command(
+    config_path: str | None, dry_run: bool, out_dir: str | None, since: str | None, send: bool
+) -> None:
+    """Send the changes waiting in the outbox (email and webhooks), each change once per channel.
+
+    --dry-run --out DIR writes what would be sent and marks nothing. --since DATE rebuilds the digest of
+    every change detected since DATE, delivered or not, and writes it as .eml to --out (or to stdout); it
+    is sent only with --send. Exit status 1 when a channel could not send (its changes stay queued).
+    """
+    from datetime import date
+    from pathlib import Path
+
+    from . import deliver
+    from .store import LockHeld
+
+    config = load_config(config_path)
+    if send and not since:
+        fail("--send goes with --since; without --since the outbox is sent anyway")
+    if dry_run and not out_dir and not since:
+        fail("--dry-run needs --out DIR")
+    if since is not None:
+        try:
+            date.fromisoformat(since)
+        except ValueError:
+            fail(f"--since: not a date in the form YYYY-MM-DD: {since!r}")
+    with _open_store(config) as store:
+        if since is not None:
+            digest, message = deliver.rebuild_digest(config, store, since)
+            if send and not dry_run:
+                if not config.digest.email.configured:
+                    fail("--send: email is not configured (digest.email.to and smtp_host)")
+                try:
+                    detail = deliver.send_rebuilt(config, store, digest)
+                    click.echo(f"email: sent {len(digest.changes)} changes ({detail})")
+                except deliver.DeliveryError as exc:
+                    fail(f"email: not sent: {exc}", EXIT_FAILED)
+            elif out_dir:
+                path = deliver.EmailChannel(config.digest.email).preview(digest, Path(out_dir))
+                click.echo(f"Wrote {path}")
+            else:
+                click.echo(bytes(message).decode("utf-8", "replace"), nl=False)
+            return
+        try:
+            with store.lock():
+                results = deliver.deliver(config, store, dry_run_dir=out_dir if dry_run else None)
+        except LockHeld as exc:
+            fail(str(exc), EXIT_LOCKED)
+    for result in results:
+        if result.sent or dry_run:
+            click.echo(str(result))
+    if not results:
+        configured = deliver.channels(config) or dry_run
+        click.echo("Nothing to send." if configured else "No email or webhook is configured.")
+    sys.exit(EXIT_FAILED if any(not r.sent for r in results) and not dry_run else EXIT_OK)
+
+
+@main.command("site")
+@config_option
+@click.option("--out", "out_dir", metavar="DIR", default=None, help="Where to build (default: site_dir).")
+def site_command(config_path: str | None, out_dir: str | None) -> None:
+    """Build the static changelog (index, a page per watched page, a page per change, Atom feeds).
+
+    It is built in a temporary folder beside DIR and swapped in whole, so readers never see half a site.
+    """
+    from . import deliver
+
+    config = load_config(config_path)
+    with _open_store(config) as store:
+        try:
+            path = deliver.publish_site(config, store, out_dir)
+        except (deliver.DeliveryError, OSError) as exc:
+            fail(f"site: {exc}", EXIT_FAILED)
+    click.echo(f"Site written to {path}")
