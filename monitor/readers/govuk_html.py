@@ -58,6 +58,8 @@ CHROME = (
     "gem-c-share-links",
     "gem-c-devolved-nations",
     "gem-c-title",
+    "gem-c-title__context",
+    "gem-c-heading__context",
     "gem-c-lead-paragraph",
     "gem-c-metadata",
     "app-c-publisher-metadata",
@@ -127,7 +129,7 @@ class GovukHtml(Reader):
     def read(self, body: bytes, url: str, content_type: str, *, selector: str | None = None) -> Document:
         root = parse_html(body)
         main = _main(root)
-        title = _title(main, root)
+        heading, title = _title(main, root)
         if not title:
             raise ParseError("no GOV.UK document title (no h1) found in the page")
         kind = _page_type(main, root)
@@ -145,6 +147,8 @@ class GovukHtml(Reader):
             attachments=html_attachments(main, url),
             parent_url=_parent_url(url) if kind == "html_publication" else None,
         )
+        if heading is not None:
+            heading.drop_tree()
         for element in find_all(main, *CHROME):
             if element.getparent() is not None:
                 element.drop_tree()
@@ -165,13 +169,16 @@ def _main(root: etree._Element) -> etree._Element:
     return root
 
 
-def _title(main: etree._Element, root: etree._Element) -> str:
-    heading = first(find(main, "gem-c-title__text"), next(main.iter("h1"), None))
+def _title(main: etree._Element, root: etree._Element) -> tuple[etree._Element | None, str]:
+    """The page's h1 and its text, else the ``<title>`` without " - GOV.UK"."""
+    heading = first(
+        find(main, "gem-c-title__text", "gem-c-heading__text", tag="h1"), next(main.iter("h1"), None)
+    )
     title = text_of(heading)
     if not title:
         found = root.xpath("//title")
         title = re.sub(r"\s+[-–]\s+GOV\.UK$", "", text_of(found[0])) if found else ""
-    return title
+    return heading, title
 
 
 def _meta(root: etree._Element, name: str) -> str:
@@ -189,7 +196,9 @@ def _page_type(main: etree._Element, root: etree._Element) -> str:
             names += (article.get("class") or "").split()
         schema = next((MAIN_CLASSES[name] for name in names if name in MAIN_CLASSES), "")
     if not document_type:
-        label = text_of(first(find(main, "gem-c-title__context"), find(main, "type", tag="p"))).lower()
+        label = text_of(
+            first(find(main, "gem-c-title__context", "gem-c-heading__context"), find(main, "type", tag="p"))
+        ).lower()
         document_type = CONTEXT_LABELS.get(label, "")
     return page_type_for(schema, document_type)
 
@@ -273,11 +282,15 @@ def _items_history(item_class: str) -> Callable[[etree._Element], list[HistoryEn
 
 
 def _item_entry(li: etree._Element) -> HistoryEntry:
-    time = next(li.iter("time"), None)
-    date = _element_date(time) if time is not None else display_date(text_of(li))
+    """One history item: its date from the ``time`` (or the element whose class names a date), the rest
+    is the note."""
+    dated = next(li.iter("time"), None)
+    if dated is None:
+        dated = next((child for child in li if "date" in (child.get("class") or "")), None)
+    date = _element_date(dated) if dated is not None else display_date(text_of(li))
     parts = [li.text or ""]
     for child in li:
-        if child is not time:
+        if child is not dated:
             parts.append(" " + text_of(child) + " ")
         parts.append(child.tail or "")
     return HistoryEntry(date, fold("".join(parts)))
@@ -365,8 +378,8 @@ def _attachment(section: etree._Element, base: str) -> Attachment | None:
     if link is None:
         return None
     url = absolute_url(link.get("href"), base)
-    metadata = find(section, "metadata", "gem-c-attachment__metadata")
-    details = text_of(metadata) if metadata is not None else text_of(section)
+    metadata = find_all(section, "metadata", "gem-c-attachment__metadata")
+    details = " ".join(text_of(el) for el in metadata) if metadata else text_of(section)
     shown = text_of(find(section, "type")) or ("HTML" if re.search(r"\bHTML\b", details) else "")
     kind = attachment_kind(url, shown)
     if not kind:

@@ -8,6 +8,7 @@ contents lists). Markup noise (attribute order, ids, indentation, entities) cann
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import lxml.html
@@ -22,6 +23,7 @@ BLOCK_TAGS = frozenset(
     "h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary table tbody thead tfoot tr ul".split()
 )
 SKIP_TAGS = frozenset("script style noscript template svg button input select textarea iframe object".split())
+_MARKER = re.compile(r"-|\d+\.")
 HIDDEN_CLASSES = frozenset({"govuk-visually-hidden", "visually-hidden", "visuallyhidden"})
 
 
@@ -102,6 +104,8 @@ class TextBuilder:
             self._current.append(" ")
             return
         line = fold("".join(self._current))
+        if _MARKER.fullmatch(line):
+            return
         self._current = []
         if line:
             self.lines.append(line)
