@@ -35,6 +35,8 @@ from .model import (
 
 RENAME_SIMILARITY = 0.6
 """Below this share of common words, a section under a new heading is a different section."""
+HEADING_SIMILARITY = 0.9
+"""Headings this alike (by characters, ignoring case and numbering) pair whatever their text."""
 BRIDGE_WORDS = 2
 """Unchanged runs this short between two replacements are folded into them, so a rewritten sentence
 reads as one deletion and one insertion rather than alternating fragments."""
@@ -189,10 +191,22 @@ def _similarity(a: list[str], b: list[str]) -> float:
     return matcher.ratio()
 
 
-def diff_sections(old: Sequence[Section], new: Sequence[Section]) -> list[SectionChange]:
-    """Match sections by heading, then by similar text (a renamed heading), and report what differs.
+def _heading_similarity(old: str, new: str) -> float:
+    """Near-identical headings ("Latest updates and reviews" -> "... review") name the same section even
+    when its text was rewritten; a different number ("Annex 10" -> "Annex 11") never does."""
+    a, b = _heading_key(old), _heading_key(new)
+    if re.findall(r"\d+", a) != re.findall(r"\d+", b):
+        return 0.0
+    score = SequenceMatcher(None, a, b, autojunk=False).ratio()
+    return score if score >= HEADING_SIMILARITY else 0.0
 
-    Sections are listed in the new page's order; a removed section is listed where it used to be.
+
+def diff_sections(old: Sequence[Section], new: Sequence[Section]) -> list[SectionChange]:
+    """Match sections by heading, then by identical or similar text or a near-identical heading (a
+    renamed section), and report what differs.
+
+    ``moved`` is a section out of its old order or at a new heading level. Sections are listed in the
+    new page's order; a removed section is listed where it used to be.
     """
     old_words = [words(s.text) for s in old]
     new_words = [words(s.text) for s in new]
@@ -206,11 +220,9 @@ def diff_sections(old: Sequence[Section], new: Sequence[Section]) -> list[Sectio
     for i in old_left:
         for j in new_left:
             a, b = old_words[i], new_words[j]
-            if not a and not b:
-                a, b = words(old[i].heading.casefold()), words(new[j].heading.casefold())
-            if not a or not b:
-                continue
-            score = _similarity(a, b)
+            score = _similarity(a, b) if a and b else 0.0
+            if score < RENAME_SIMILARITY:
+                score = _heading_similarity(old[i].heading, new[j].heading)
             if score >= RENAME_SIMILARITY:
                 candidates.append((score, i, j))
     for _score, i, j in sorted(candidates, key=lambda c: (-c[0], c[1], c[2])):
@@ -228,7 +240,8 @@ def diff_sections(old: Sequence[Section], new: Sequence[Section]) -> list[Sectio
         o, n = old[i], new[j]
         renamed = _norm(o.heading) != _norm(n.heading) and _heading_key(o.heading) != _heading_key(n.heading)
         text_changed = old_words[i] != new_words[j]
-        moved = pos not in in_order
+        # A changed level moved the section in the outline (a chapter became a sub-section).
+        moved = pos not in in_order or o.level != n.level
         if not (renamed or text_changed or moved):
             continue
         ops = word_diff(o.text, n.text) if text_changed else [DiffOp("equal", " ".join(new_words[j]))]

@@ -7,9 +7,22 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from pathlib import Path
 
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from monitor.cli import main
 from monitor.diff import attachment_url_key, diff, html_report, text_report, word_diff
 from monitor.model import Attachment, ChangeSet, DiffOp, Document, HistoryEntry, Section
+from monitor.parse import parse
+
+FIXTURES = Path(__file__).parent / "fixtures"
+TIMELINE = FIXTURES / "html_timeline"
+CASES = yaml.safe_load((Path(__file__).parent / "diff_cases.yaml").read_text(encoding="utf-8"))
+SEND = "government~publications~guidance-for-full-opening-special-schools-and-other-specialist-settings"
+SEND_HTML = f"{SEND}~send-and-specialist-settings-additional-operational-guidance-coronavirus-covid-19"
 
 ISSUE_KEYS = ["changed", "kind", "old", "new", "history_added", "sections", "attachments", "metadata"]
 
@@ -346,3 +359,141 @@ def test_html_view_escapes_page_text_and_marks_changes_two_ways():
     assert "&lt;b&gt;Heading&lt;/b&gt;" in page
     assert "<ins>" in page and "<del>" in page
     assert "text-decoration: underline" in page and "text-decoration: line-through" in page
+
+
+# --------------------------------------------------------------------------- real captures
+
+
+def capture(page: str, name: str) -> Path:
+    (file,) = (TIMELINE / page / name).glob("*.html")
+    return file
+
+
+def parse_capture(page: str, name: str) -> Document:
+    return parse(
+        capture(page, name).read_bytes(), "https://www.gov.uk/" + page.replace("~", "/"), "text/html"
+    )
+
+
+def section_facts(change) -> list:
+    facts = [change.status, change.heading]
+    return [*facts, change.old_heading] if change.old_heading else facts
+
+
+def test_cases_cover_every_consecutive_pair_of_every_timeline():
+    listed = {(case["page"], case["old"], case["new"]) for case in CASES}
+    for page in TIMELINE.iterdir():
+        captures = sorted(p.name for p in page.iterdir() if p.is_dir())
+        for old, new in zip(captures, captures[1:], strict=False):
+            assert (page.name, old, new) in listed
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])
+def test_timeline_pair(case):
+    old = parse_capture(case["page"], case["old"])
+    new = parse_capture(case["page"], case["new"])
+    changes = diff(old, new)
+    assert changes.kind == case["kind"]
+    assert [changes.old.last_updated, changes.new.last_updated] == case["last_updated"]
+    assert [[h.date, h.note] for h in changes.history_added] == case["history_added"]
+    assert [
+        [a.status, a.title, a.old_title] if a.old_title else [a.status, a.title] for a in changes.attachments
+    ] == case["attachments"]
+    assert [[m.field, m.old, m.new] for m in changes.metadata] == case["metadata"]
+    if "sections" in case:
+        assert [section_facts(c) for c in changes.sections] == case["sections"]
+    if "sections_removed" in case:
+        assert [c.heading for c in changes.sections if c.status == "removed"] == case["sections_removed"]
+    facts = [section_facts(c) for c in changes.sections]
+    for expected in case.get("sections_include", []):
+        assert expected in facts
+    if not changes.metadata:
+        assert len(changes.history_added) == changes.new.history_count - changes.old.history_count
+
+
+def test_attribute_order_only_pair_is_none_with_exit_0_in_every_format():
+    old, new = capture(SEND, "2021-09-27T1054_3fba4654fe"), capture(SEND, "2021-09-28T0759_93a7388d39")
+    assert old.read_bytes() != new.read_bytes()
+    runner = CliRunner()
+    for output in ("text", "json", "html"):
+        result = runner.invoke(main, ["diff", str(old), str(new), "--format", output])
+        assert result.exit_code == 0, result.output
+    result = runner.invoke(main, ["diff", str(old), str(new), "--format", "json"])
+    assert json.loads(result.output)["changed"] is False
+    assert runner.invoke(main, ["diff", str(old), str(new)]).output == "No change.\n"
+
+
+def test_cli_reports_a_change_with_exit_1_and_the_issues_json():
+    old, new = capture(SEND, "2022-02-23T1359_b8343c3957"), capture(SEND, "2022-02-24T0948_47a2e43da9")
+    result = CliRunner().invoke(main, ["diff", str(old), str(new), "--format", "json"])
+    assert result.exit_code == 1
+    data = json.loads(result.output)
+    assert list(data) == ISSUE_KEYS
+    assert data["kind"] == "major" and data["new"]["history_count"] == data["old"]["history_count"] + 1
+    text = CliRunner().invoke(main, ["diff", str(old), str(new)])
+    assert text.exit_code == 1
+    assert "2022-02-24: We’ve updated the guidance" in text.output
+    assert "modified: SEND and specialist settings: additional COVID-19 operational guidance" in text.output
+    page = CliRunner().invoke(main, ["diff", str(old), str(new), "--format", "html"])
+    assert page.exit_code == 1 and page.output.startswith("<!DOCTYPE html>")
+    assert "What GOV.UK said changed" in page.output and "We’ve updated the guidance" in page.output
+
+
+def test_cli_detects_content_api_json():
+    folder = FIXTURES / "content_api" / "same_document_two_times"
+    result = CliRunner().invoke(
+        main,
+        ["diff", str(folder / "best-practice-speaking-notes.json"), str(folder / "speech-with-updates.json")],
+    )
+    assert result.exit_code == 1
+    assert "Updates listed: 1 -> 2" in result.output
+
+
+def test_cli_names_the_file_it_cannot_read_or_parse(tmp_path):
+    good = capture(SEND, "2022-02-24T0948_47a2e43da9")
+    result = CliRunner().invoke(main, ["diff", str(tmp_path / "missing.html"), str(good)])
+    assert result.exit_code == 2
+    assert result.output.strip().startswith(f"guidance-monitor: {tmp_path / 'missing.html'}: cannot be read")
+    junk = tmp_path / "junk.html"
+    junk.write_bytes(b"<html><body><p>Not a GOV.UK page</p></body></html>")
+    result = CliRunner().invoke(main, ["diff", str(good), str(junk)])
+    assert result.exit_code == 2
+    assert f"guidance-monitor: {junk}: cannot be parsed" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"html_timeline/{SEND_HTML}/2021-05-25T0759_f99114bcb7",
+        "html_legacy/ilr-publication-2016-11.html",
+        "content_api/tagged_to_two_coronavirus_taxons.json",
+        "seed-govwire-mandatory-qualification-for-sencos.txt",
+    ],
+)
+def test_real_page_against_itself_is_none(path):
+    file = FIXTURES / path
+    if file.is_dir():
+        (file,) = file.glob("*.html")
+    body = file.read_bytes()
+    assert diff(parse(body, "https://www.gov.uk/x"), parse(body, "https://www.gov.uk/x")).kind == "none"
+
+
+def test_one_word_edited_in_a_real_page_is_one_modified_section_with_one_word_each_way():
+    file = capture(SEND_HTML, "2021-05-25T0759_f99114bcb7")
+    body = file.read_bytes()
+    sentence = b"Social care services for disabled children which provide respite care can"
+    assert body.count(sentence) == 1
+    edited = body.replace(sentence, sentence[: -len(b"can")] + b"may")
+    url = "https://www.gov.uk/" + SEND_HTML.replace("~", "/")
+    changes = diff(parse(body, url), parse(edited, url))
+    assert changes.kind == "minor"
+    assert [(c.heading, c.status, c.removed_words, c.added_words) for c in changes.sections] == [
+        ("Respite care", "modified", 1, 1)
+    ]
+    ops = changes.sections[0].diff
+    assert [op.op for op in ops] == ["equal", "delete", "insert", "equal"]
+    assert (ops[1].text, ops[2].text) == ("can", "may")
+    assert ops[0].text.endswith("which provide respite care")
+    report = text_report(changes)
+    assert "which provide respite care [-can-] {+may+}" in report
