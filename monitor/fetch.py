@@ -126,7 +126,8 @@ class Fetcher:
     - 200 with a body: ``body``, ``content_type``, ``etag``, ``last_modified`` set, ``error`` None.
     - 304 to a conditional request: ``not_modified=True``, ``status=304``, empty body, ``error`` None.
     - 404 and 410: ``error="HTTP 404"`` (or 410) with ``status`` kept, so the pipeline can record the page
-      as removed rather than as a failed fetch. Other 4xx: ``error="HTTP <status>"``.
+      as removed rather than as a failed fetch. Other 4xx: ``error="HTTP <status>"``; a 422 keeps its body,
+      where an API says which parameter it refused (the GOV.UK Search API does).
     - 5xx and 429, still failing after ``retries`` tries: ``error="HTTP 500 after 3 tries"``.
     - Redirects are followed here, up to 10: ``redirects`` lists the addresses that answered with a
       redirect, oldest first (the requested address first); ``final_url`` is the address that answered.
@@ -250,6 +251,8 @@ class Fetcher:
             result.last_modified = response.headers.get("Last-Modified") or sent.get("If-Modified-Since")
         elif status >= 400 or status < 200:
             result.error = f"HTTP {status} after {tries} tries" if tries > 1 else f"HTTP {status}"
+            if status == 422:
+                result.body = attempt.body
             if attempt.gave_up:
                 result.error += f" ({attempt.gave_up})"
         elif not attempt.body.strip():

@@ -192,7 +192,6 @@ def test_stops_at_max_pages(page_server):
     assert [q["count"] for q in api.queries] == [["3"], ["1"]]
 
 
-@pytest.mark.xfail(strict=True, reason="monitor.fetch does not yet keep the body of a 4xx answer")
 def test_a_rejected_search_is_reported_and_the_others_go_on(page_server):
     api = FakeSearchApi([result(1)])
 
