@@ -135,8 +135,13 @@ def change_key(change: Change) -> str:
 
 
 def change_date(change: Change) -> str:
-    """The date a change belongs to: GOV.UK's own where it gives one, else the day it was detected."""
-    return change.effective_date or (_iso_day(change.detected_at) if change.detected_at else "")
+    """The date a change belongs to: GOV.UK's own where it gives one, else the day it was detected.
+
+    History GOV.UK printed without a date stays undated (""): never the day we happened to read it.
+    """
+    if change.effective_date or change.backfilled:
+        return change.effective_date or ""
+    return _iso_day(change.detected_at) if change.detected_at else ""
 
 
 def _iso_day(timestamp: str) -> str:
@@ -162,7 +167,7 @@ def change_notes(change: Change) -> list[str]:
 
 def description(change: Change) -> str:
     """A plain sentence for events that are not edits (moved, removed, withdrawn, first seen)."""
-    if change.kind in ("major", "minor"):
+    if change.kind in ("major", "minor") or (change.kind == "moved" and change.new_url):
         return ""
     return change.note or KIND_LABELS.get(change.kind, change.kind)
 

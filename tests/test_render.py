@@ -1,0 +1,289 @@
+"""The digest, the changelog and its feeds, rendered from real GOV.UK captures and from hostile pages."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import feedparser
+import lxml.html
+import pytest
+
+from monitor import render
+from monitor.diff import diff
+from monitor.model import (
+    AttachmentChange,
+    Change,
+    ChangeSet,
+    DiffOp,
+    Document,
+    HistoryEntry,
+    PageState,
+    Section,
+    SectionChange,
+)
+from monitor.parse import parse
+
+TIMELINE = Path(__file__).parent / "fixtures" / "html_timeline"
+GOVUK = "https://www.gov.uk/"
+SITE = "https://changes.example.org/dfe"
+
+
+@dataclass
+class Case:
+    """Two real captures of one page: the diff between them is what the outputs must show."""
+
+    folder: str
+    old: str
+    new: str
+
+
+CASES = [
+    Case(
+        "government~publications~guidance-for-full-opening-special-schools-and-other-specialist-settings",
+        "2021-02-04T0900_d820ded4a4",
+        "2021-02-22T1711_c1f659fc79",
+    ),
+    Case(
+        "government~publications~guidance-for-full-opening-special-schools-and-other-specialist-settings"
+        "~send-and-specialist-settings-additional-operational-guidance-coronavirus-covid-19",
+        "2021-03-19T0915_7202b0efa4",
+        "2021-05-25T0759_f99114bcb7",
+    ),
+    Case(
+        "government~publications~school-attendance",
+        "2022-05-06T1226_238e2b6e46",
+        "2022-08-04T1405_55caf834a9",
+    ),
+    Case(
+        "guidance~senior-mental-health-lead-training",
+        "2022-07-11T0801_99406529e9",
+        "2022-08-18T1109_ddcabac416",
+    ),
+]
+
+
+def capture(case: Case, which: str) -> Document:
+    url = GOVUK + case.folder.replace("~", "/")
+    folder = TIMELINE / case.folder / which
+    return parse(next(folder.glob("*.html")).read_bytes(), url, "text/html")
+
+
+def recorded(case: Case, change_id: int = 1) -> tuple[Change, PageState]:
+    old, new = capture(case, case.old), capture(case, case.new)
+    changeset = diff(old, new)
+    note = changeset.history_added[0].note if changeset.history_added else ""
+    change = Change(
+        new.url,
+        changeset.kind,
+        f"{case.new[:10]}T09:00:00+00:00",
+        new.title,
+        changeset,
+        note,
+        (changeset.history_added[0].date if changeset.history_added else None) or case.new[:10],
+        id=change_id,
+    )
+    return change, PageState(url=new.url, title=new.title)
+
+
+def text_of(html: str) -> str:
+    return " ".join(lxml.html.fromstring(html).text_content().split())
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.folder.rsplit("~", 1)[-1][:40])
+def test_real_change_is_shown_in_digest_site_and_feed(case: Case) -> None:
+    change, page = recorded(case)
+    changeset = change.changeset
+    assert changeset is not None and changeset.changed
+    subject, text, html = render.digest(
+        [change], [page], since=None, site_url=SITE, organisations={page.url: ["Department for Education"]}
+    )
+    assert subject.startswith("1 DfE guidance page changed since ")
+    files = render.site([page], [change], site_url=SITE)
+    change_page = files["changes/1.html"]
+    visible = {"html": text_of(html), "text": " ".join(text.split()), "site": text_of(change_page)}
+    for where, shown in visible.items():
+        assert change.title in shown, where
+        for entry in changeset.history_added:
+            assert " ".join(entry.note.split()) in shown, where
+        for section in changeset.sections:
+            assert " ".join(section.heading.split()) in shown, where
+        for attachment in changeset.attachments:
+            assert " ".join(attachment.title.split()) in shown, where
+    assert f"{SITE}/changes/1.html" in text and f"{SITE}/changes/1.html" in html
+    inserted = [op.text.strip() for s in changeset.sections for op in s.diff if op.op == "insert"]
+    for words in inserted[:3]:
+        if words:
+            assert "[+" + words.split()[0] in text
+    if inserted:
+        assert "<ins style=" in html and "text-decoration:underline" in html
+    feed = feedparser.parse(files[f"pages/{render.page_slug(page.url)}.xml"])
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert [e.id for e in feed.entries] == ["tag:guidance-monitor,2026:change/1"]
+
+
+def test_subject_counts_distinct_pages_and_names_a_shared_organisation() -> None:
+    when = "2026-11-27T08:00:00+00:00"
+    changes = [
+        Change(f"{GOVUK}a", "major", when, "A", note="x", id=1),
+        Change(f"{GOVUK}a", "minor", when, "A", id=2),
+        Change(f"{GOVUK}b", "minor", when, "B", id=3),
+        Change(f"{GOVUK}c", "major", when, "C", id=4),
+    ]
+    dfe = {f"{GOVUK}{p}": ["Department for Education"] for p in "abc"}
+    subject, _, _ = render.digest(changes, [], since="2026-11-27", organisations=dfe)
+    assert subject.startswith("3 DfE guidance pages changed since 27 November")
+    mixed = {**dfe, f"{GOVUK}c": ["Ofsted"]}
+    assert render.digest(changes, [], since="2026-11-27", organisations=mixed)[0].startswith(
+        "3 GOV.UK guidance pages changed since 27 November"
+    )
+    one = render.digest(changes[:2], [], since="2026-11-27", organisations=dfe)[0]
+    assert one.startswith("1 DfE guidance page changed since 27 November")
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("2026-11-27", "27 November 2026"),
+        ("2026-07-01T23:30:00+00:00", "2 July 2026"),  # British Summer Time: already the next day
+        ("2026-12-01T23:30:00Z", "1 December 2026"),  # GMT
+        ("2026-03-29T00:30:00+00:00", "29 March 2026"),
+    ],
+)
+def test_dates_are_shown_as_people_read_them_in_london(value: str, shown: str) -> None:
+    assert render.london_date(value) == shown
+
+
+def test_silent_edit_backfill_and_failing_pages() -> None:
+    url = f"{GOVUK}guidance/x"
+    silent = Change(
+        url,
+        "minor",
+        "2026-11-27T07:00:00+00:00",
+        "X guidance",
+        ChangeSet(
+            "minor",
+            sections=[
+                SectionChange(
+                    "Who it applies to",
+                    "modified",
+                    added_words=1,
+                    removed_words=1,
+                    diff=[DiffOp("equal", "Schools "), DiffOp("delete", "may"), DiffOp("insert", "must")],
+                )
+            ],
+        ),
+        id=7,
+    )
+    old = Change(url, "major", "2026-11-20T07:00:00+00:00", "X guidance", note="First published.", id=3)
+    old.backfilled, old.effective_date = True, "2023-07-05"
+    failing = PageState(
+        url=f"{GOVUK}guidance/y", title="Y guidance", consecutive_failures=3, last_error="HTTP 503"
+    )
+    fine = PageState(
+        url=f"{GOVUK}guidance/z", title="Z guidance", consecutive_failures=2, last_error="timed out"
+    )
+    subject, text, html = render.digest([old, silent], [failing, fine], since=None, alert_after_failures=3)
+    assert subject.startswith("1 GOV.UK guidance page changed since 27 November")
+    for body in (text, text_of(html)):
+        assert "Changed without a change note" in body
+        assert "We could not check Y guidance for 3 runs: HTTP 503" in body
+        assert "Z guidance" not in body
+        assert "First published." not in body  # backfilled history is never emailed
+    assert "Schools [-may-] [+must+]" in text
+    files = render.site([PageState(url=url, title="X guidance")], [old, silent])
+    timeline = text_of(files[f"pages/{render.page_slug(url)}.html"])
+    assert "Published before monitoring began" in timeline and "5 July 2023" in timeline
+    assert timeline.index("27 November 2026") < timeline.index("5 July 2023")  # newest first
+    assert "Changed without a change note" in text_of(files["changes/7.html"])
+    assert "changes/7.html" in files["kind/minor.html"] and "changes/3.html" not in files["kind/minor.html"]
+    assert "kind/minor.html" in files["index.html"] and "kind/major.html" in files["index.html"]
+
+
+HOSTILE = '<script>document.title="PWNED"</script><img src=x onerror="alert(1)">" onmouseover="alert(2)'
+
+
+def hostile_records() -> tuple[list[Change], list[PageState]]:
+    url = f"{GOVUK}guidance/hostile"
+    changeset = ChangeSet(
+        "major",
+        history_added=[HistoryEntry("2026-11-27", HOSTILE)],
+        sections=[SectionChange(HOSTILE, "modified", added_words=1, diff=[DiffOp("insert", HOSTILE)])],
+        attachments=[AttachmentChange(HOSTILE, "javascript:alert(3)", "added")],
+    )
+    change = Change(
+        url, "major", "2026-11-27T07:00:00+00:00", HOSTILE, changeset, HOSTILE, "2026-11-27", id=9
+    )
+    moved = Change(url, "moved", "2026-11-28T07:00:00+00:00", HOSTILE, note=HOSTILE, id=10)
+    moved.new_url = "javascript:alert(4)"
+    return [change, moved], [PageState(url=url, title=HOSTILE, last_error=HOSTILE, consecutive_failures=5)]
+
+
+def assert_inert(html: str) -> None:
+    tree = lxml.html.fromstring(html)
+    assert not tree.xpath("//script"), "a <script> element was rendered"
+    assert not tree.xpath("//img"), "an injected element was rendered"
+    for element in tree.iter():
+        for name, value in element.attrib.items():
+            assert not name.lower().startswith("on"), f"event handler {name} on <{element.tag}>"
+            if name in ("href", "src"):
+                assert not value.strip().lower().startswith("javascript"), value
+    assert "PWNED" in tree.text_content()  # shown, as text
+
+
+def test_hostile_page_content_renders_as_text_everywhere() -> None:
+    changes, pages = hostile_records()
+    _, text, html = render.digest(changes, pages, since=None, site_url=SITE)
+    assert_inert(html)
+    assert HOSTILE in text  # the plain-text part is not HTML: shown exactly
+    files = render.site(pages, changes, site_url=SITE)
+    for path, content in files.items():
+        if path.endswith(".html"):
+            assert_inert(content)
+    feed = feedparser.parse(files["feed.xml"])
+    assert not feed.bozo and len(feed.entries) == 2
+    assert "javascript:" not in " ".join(link.href for e in feed.entries for link in e.links)
+
+
+def test_only_http_links_go_live() -> None:
+    assert render.http_url("https://www.gov.uk/x") == "https://www.gov.uk/x"
+    for bad in (
+        "javascript:alert(1)",
+        " JavaScript:alert(1)",
+        "data:text/html,x",
+        "//evil",
+        "/relative",
+        "",
+        None,
+    ):
+        assert render.http_url(bad) is None
+
+
+def test_feeds_have_one_entry_per_change_and_ids_that_survive_rebuilds() -> None:
+    changes = [recorded(case, i + 1)[0] for i, case in enumerate(CASES)]
+    pages = [recorded(case)[1] for case in CASES]
+    first = render.site(pages, changes, site_url=SITE, generated_at=datetime(2026, 11, 27, tzinfo=UTC))
+    again = render.site(pages, changes, site_url=SITE, generated_at=datetime(2026, 11, 28, tzinfo=UTC))
+    feed = feedparser.parse(first["feed.xml"])
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert sorted(e.id for e in feed.entries) == [
+        f"tag:guidance-monitor,2026:change/{i}" for i in (1, 2, 3, 4)
+    ]
+    assert [e.id for e in feedparser.parse(again["feed.xml"]).entries] == [e.id for e in feed.entries]
+    assert all(e.link.startswith(f"{SITE}/changes/") for e in feed.entries)
+    for page in pages:
+        per_page = feedparser.parse(first[f"pages/{render.page_slug(page.url)}.xml"])
+        assert not per_page.bozo and len(per_page.entries) == 1
+    index = first["index.html"]
+    dates = [render.change_date(c) for c in changes]
+    positions = [index.index(f'changes/{c.id}.html"') for c in changes]
+    assert [d for _, d in sorted(zip(positions, dates, strict=True))] == sorted(dates, reverse=True)
+
+
+def test_changeset_html_from_the_diff_command_is_escaped() -> None:
+    before = Document(url=f"{GOVUK}x", title="X", sections=[Section("Rules", 2, "Schools may do it.")])
+    after = Document(url=f"{GOVUK}x", title="X", sections=[Section("Rules", 2, "Schools must <b>do</b> it.")])
+    html = render.changeset_html(diff(before, after))
+    assert "&lt;b&gt;" in html and re.search(r"<ins>[^<]*must", html)
