@@ -27,6 +27,7 @@ import sqlite_utils
 from .model import Change, ChangeSet, Document, FetchResult, PageState
 
 BUSY_TIMEOUT_MS = 30_000
+USER_SOURCES = ("config", "cli")
 
 
 class StoreError(RuntimeError):
@@ -44,7 +45,12 @@ class LockHeld(RuntimeError):
 
 
 def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    """Now, in the one timestamp form the database uses (as the fetcher stamps its results)."""
+    return utc_timestamp(datetime.now(UTC))
+
+
+def utc_timestamp(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def body_hash(body: bytes) -> str:
@@ -248,12 +254,12 @@ class Store:
         title: str | None = None,
         parent_url: str | None = None,
         source: str = "config",
-        active: bool = True,
     ) -> PageState:
-        """Start watching a page, or watch it again. An existing page keeps its history and state.
+        """Start watching a page. An existing page keeps its history and state.
 
         A page named in the configuration becomes a "config" page whatever added it first, so removing
-        it from a search or a parent does not stop it being watched.
+        it from a search or a parent does not stop it being watched. Only the user's word ("config" or
+        "cli") watches a page again that was set inactive; a search or a parent page finding it does not.
         """
         with self.db.atomic():
             row = self._page_row(url)
@@ -264,13 +270,12 @@ class Store:
                         "title": title or "",
                         "parent_url": parent_url,
                         "source": source,
-                        "active": int(active),
                         "added_at": utc_now(),
                     }
                 )
             else:
                 update: dict[str, Any] = {}
-                if active and not row["active"]:
+                if source in USER_SOURCES and not row["active"]:
                     update["active"] = 1
                 if title and not row["title"]:
                     update["title"] = title
@@ -319,8 +324,9 @@ class Store:
     ) -> list[Change]:
         """Keep the outcome of one check of one page, all in one transaction; return the changes with ids.
 
-        ``document`` is given only for a response that passed the quality gate: then the body is kept
-        (once per content hash) and a snapshot is added when the document differs from the page's last.
+        ``document`` is given only for a response that passed the quality gate: then a snapshot is added
+        when the document differs from the page's last. A ``body`` is kept once per content hash, also for
+        a response the parser rejected, so a reader can be fixed against what was really served.
         A failed check (``fetch.error`` set) raises the page's failure count; a good or unchanged one
         resets it. Changes that name no snapshots are tied to the previous and the new one.
         """
@@ -331,7 +337,7 @@ class Store:
             page = self._page_row(url)
             assert page is not None
             stored_hash = None
-            if body and document is not None:
+            if body:
                 stored_hash = body_hash(body)
                 self.db.execute(
                     "INSERT OR IGNORE INTO bodies (hash, content_type, size, body) VALUES (?, ?, ?, ?)",

@@ -45,10 +45,11 @@ class PageServer:
     """Serves ``routes`` (path -> Response, a list of Responses used in turn, or a callable).
 
     Every request is logged in ``requests``. A list route answers with its items in order and then keeps
-    answering with the last one.
+    answering with the last one. ``port`` 0 takes a free port; a given one lets a test bring a server back
+    where a stopped one was (a site that was down comes back).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.routes: dict[str, Response | list[Response] | Handler] = {}
         self.requests: list[Request] = []
         self._lock = threading.Lock()
@@ -92,7 +93,7 @@ class PageServer:
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 

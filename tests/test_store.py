@@ -115,6 +115,9 @@ def test_upsert_keeps_state_and_config_wins(store):
     assert page.active and page.source == "config" and page.title == "From search"
     store.upsert_page(URL, source="document", parent_url="https://www.gov.uk/x")
     assert store.page(URL).source == "config"
+    store.set_active(URL, False)
+    store.upsert_page(URL, source="search")
+    assert not store.page(URL).active
     with pytest.raises(KeyError):
         store.set_active("https://www.gov.uk/unknown", False)
 

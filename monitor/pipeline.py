@@ -1,0 +1,367 @@
+"""One run: for every watched page, fetch -> quality gate -> parse -> diff -> store.
+
+Pages are fetched concurrently (the Fetcher keeps to the configured concurrency and per-host rate) and
+each one is parsed, compared and stored as soon as its answer arrives, in one store transaction. A run
+killed part-way loses only the pages in flight; the next run checks them again, and since a change is
+only ever recorded together with the snapshot it leads to, no change is recorded twice or lost.
+
+Nothing that fails the quality gate (a fetch error, an empty or truncated body, a challenge page, a page
+the parser cannot read) becomes a snapshot or a change: the next good answer is compared with the last
+good snapshot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from .config import absolute_url
+from .diff import diff
+from .fetch import Fetcher, api_url
+from .model import (
+    Change,
+    Config,
+    Document,
+    FetchResult,
+    HistoryEntry,
+    PageState,
+    ParseError,
+    RunSummary,
+)
+from .parse import parse
+from .store import Store, utc_timestamp
+
+LONDON = ZoneInfo("Europe/London")
+API_ACCEPT = "application/json"
+GONE_STATUSES = frozenset({404, 410})
+
+FIRST_SEEN = "First seen"
+BACK_AGAIN = "Back on GOV.UK after being removed"
+NO_NOTE = "Changed without a change note"
+REMOVED = "Removed: the page is no longer there"
+
+
+@dataclass(frozen=True)
+class Target:
+    """A page to check in this run and how to read it."""
+
+    url: str
+    selector: str | None = None
+    follow_documents: bool = False
+
+
+@dataclass
+class Outcome:
+    """A page's answer after the quality gate and the parser: a Document, or the reason there is none."""
+
+    target: Target
+    fetch: FetchResult
+    document: Document | None = None
+    reason: str | None = None
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def run(
+    config: Config,
+    store: Store,
+    *,
+    now: datetime | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    deliver: bool = True,
+    site: bool = True,
+) -> RunSummary:
+    """The whole job of ``guidance-monitor run`` and of each scheduled run: check, send, publish.
+
+    The changes are stored before anything is sent, so a failed send leaves them in the outbox for the
+    next run; a send or publish failure is reported in ``failures`` under "digest" or "site".
+    """
+    summary = check_pages(config, store, now=now, should_stop=should_stop)
+    if deliver and (config.digest.email.configured or config.digest.webhooks):
+        try:
+            from .deliver import deliver_pending
+
+            summary.digest_sent = bool(deliver_pending(config, store))
+        except Exception as exc:  # a send failure must not lose the run's report
+            summary.failures.append(("digest", f"not sent: {exc}"))
+    if site:
+        try:
+            from .deliver import publish_site
+
+            summary.site_dir = str(publish_site(config, store))
+        except Exception as exc:
+            summary.failures.append(("site", f"not published: {exc}"))
+    return summary
+
+
+def check_pages(
+    config: Config,
+    store: Store,
+    *,
+    now: datetime | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> RunSummary:
+    """Check every watched page once and record what changed.
+
+    ``should_stop`` (a SIGTERM, say) is asked after each page: once it says yes, the fetches in flight
+    are abandoned and the pages already answered are all recorded.
+    """
+    return asyncio.run(_run(config, store, now, should_stop or (lambda: False)))
+
+
+def watched(config: Config, store: Store) -> list[Target]:
+    """The configured pages (registered in the store) and every other active page in the store."""
+    configured = {}
+    for page in config.pages:
+        url = absolute_url(config, page.url)
+        store.upsert_page(url, title=page.name, source="config")
+        configured[url] = Target(url, page.selector, page.follow_documents)
+    return [
+        configured.get(p.url) or Target(p.url, follow_documents=store.follow_documents(p.url))
+        for p in store.pages(active_only=True)
+    ]
+
+
+async def _run(
+    config: Config, store: Store, now: datetime | None, should_stop: Callable[[], bool]
+) -> RunSummary:
+    summary = RunSummary()
+    targets = watched(config, store)
+    scheduled = {t.url for t in targets}
+    async with Fetcher(config.fetch) as fetcher:
+        pending = {asyncio.create_task(_obtain(fetcher, config, store, t)) for t in targets}
+        try:
+            while pending and not should_stop():
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    outcome = task.result()
+                    _settle(store, outcome, now or datetime.now(UTC), summary)
+                    for document in _documents_to_follow(config, store, outcome, scheduled):
+                        scheduled.add(document.url)
+                        pending.add(asyncio.create_task(_obtain(fetcher, config, store, document)))
+        finally:
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+    return summary
+
+
+# --------------------------------------------------------------------------- fetch, gate, parse
+
+
+def uses_api(config: Config, target: Target) -> bool:
+    """The Content API serves only GOV.UK pages, and a selector names an element of the HTML page."""
+    return (
+        config.fetch.source != "html"
+        and target.selector is None
+        and _same_origin(target.url, config.govuk_base_url)
+        and not urlsplit(target.url).path.lower().endswith(".pdf")
+    )
+
+
+async def _obtain(fetcher: Fetcher, config: Config, store: Store, target: Target) -> Outcome:
+    etag, last_modified = store.validators(target.url)
+    if uses_api(config, target):
+        address = api_url(config.govuk_base_url, urlsplit(target.url).path)
+        fetch = await fetcher.fetch(address, etag=etag, last_modified=last_modified, accept=API_ACCEPT)
+        outcome = _read(target, fetch)
+        if config.fetch.source == "api" or outcome.reason is None:
+            return outcome
+    fetch = await fetcher.fetch(target.url, etag=etag, last_modified=last_modified)
+    return _read(target, fetch)
+
+
+def quality_gate(fetch: FetchResult) -> str | None:
+    """Why an answer cannot be trusted as the page's content, or None.
+
+    The fetcher already names network faults, truncation, oversize bodies and challenge pages.
+    """
+    if fetch.error:
+        return fetch.error
+    if fetch.not_modified:
+        return None
+    if not fetch.body.strip():
+        return "empty body"
+    return None
+
+
+def _read(target: Target, fetch: FetchResult) -> Outcome:
+    reason = quality_gate(fetch)
+    if reason is not None or fetch.not_modified:
+        return Outcome(target, fetch, reason=reason)
+    try:
+        document = parse(fetch.body, target.url, fetch.content_type, selector=target.selector)
+    except ParseError as exc:
+        return Outcome(target, fetch, reason=f"not readable as a page: {exc}")
+    return Outcome(target, fetch, document=document)
+
+
+# --------------------------------------------------------------------------- diff and store
+
+
+def _settle(store: Store, outcome: Outcome, now: datetime, summary: RunSummary) -> None:
+    """Compare a page's answer with its last good snapshot and record the result in one transaction."""
+    url, fetch = outcome.target.url, outcome.fetch
+    page = store.page(url) or PageState(url)
+    previous = store.last_snapshot(url)
+    when = utc_timestamp(now)
+    summary.checked += 1
+    if outcome.document is not None:
+        announced = previous is None and bool(store.changes(page_url=url, include_backfilled=False, limit=1))
+        changes = changes_for(
+            page, previous, outcome.document, _moved_to(fetch, url), when, announced=announced
+        )
+        saved = store.record(url, fetch, outcome.document, fetch.body, changes)
+    elif fetch.status in GONE_STATUSES and previous is not None:
+        changes = [] if page.gone else [removed(page, previous[1], fetch, when)]
+        saved = store.record(url, dataclasses.replace(fetch, error=None), None, None, changes)
+    elif outcome.reason is not None:
+        failed = fetch if fetch.error == outcome.reason else dataclasses.replace(fetch, error=outcome.reason)
+        store.record(url, failed, None, fetch.body or None, [])
+        summary.failed += 1
+        summary.failures.append((url, outcome.reason))
+        return
+    else:
+        saved = store.record(url, fetch, None, None, [])
+    if any(not c.backfilled for c in saved):
+        summary.changed += 1
+    summary.changes.extend(saved)
+
+
+def changes_for(
+    page: PageState,
+    previous: tuple[int, Document] | None,
+    document: Document,
+    moved_to: str | None,
+    when: str,
+    *,
+    announced: bool = False,
+) -> list[Change]:
+    """What a good answer means for a page, given its last good snapshot. Pure.
+
+    ``announced``: the page's arrival is already recorded (discovery does so when a search finds it), so
+    its first snapshot adds only the backfilled history.
+    """
+    today = _london_date(when)
+    title = document.title or page.title
+    changes: list[Change] = []
+    if previous is None:
+        changes.extend(backfill(page.url, document, when))
+        if not announced:
+            changes.append(Change(page.url, "new", when, title, note=FIRST_SEEN, effective_date=today))
+    else:
+        old_id, old = previous
+        changeset = diff(old, document)
+        if page.gone:
+            changes.append(Change(page.url, "new", when, title, note=BACK_AGAIN, effective_date=today))
+        if changeset.changed:
+            newest = _newest(changeset.history_added)
+            note = newest.note if newest else NO_NOTE
+            effective = (newest.date if newest else None) or today
+            changes.append(
+                Change(page.url, changeset.kind, when, title, changeset, note, effective, False, old_id)
+            )
+        if document.withdrawn and not old.withdrawn:
+            changes.append(
+                Change(page.url, "withdrawn", when, title, note=document.withdrawn, effective_date=today)
+            )
+    if moved_to is not None and moved_to != page.current_url:
+        changes.append(
+            Change(
+                page.url,
+                "moved",
+                when,
+                title,
+                note=f"Now at {moved_to}",
+                effective_date=today,
+                new_url=moved_to,
+            )
+        )
+    return changes
+
+
+def backfill(url: str, document: Document, when: str) -> list[Change]:
+    """The page's published change history as timeline entries, oldest first, never to be emailed."""
+    entries = sorted(document.change_history, key=lambda e: e.date or "")
+    return [
+        Change(url, "major", when, document.title, note=e.note, effective_date=e.date, backfilled=True)
+        for e in entries
+    ]
+
+
+def removed(page: PageState, last: Document, fetch: FetchResult, when: str) -> Change:
+    return Change(
+        page.url,
+        "removed",
+        when,
+        last.title or page.title,
+        note=f"{REMOVED} (HTTP {fetch.status})",
+        effective_date=_london_date(when),
+    )
+
+
+def _newest(entries: Iterable[HistoryEntry]) -> HistoryEntry | None:
+    """The latest-dated entry; among undated ones the first listed (GOV.UK lists newest first)."""
+    entries = list(entries)
+    dated = [e for e in entries if e.date]
+    if dated:
+        return max(dated, key=lambda e: e.date or "")
+    return entries[0] if entries else None
+
+
+def _moved_to(fetch: FetchResult, url: str) -> str | None:
+    """Where the page answered from, as a page address, when it was redirected somewhere else."""
+    if not fetch.redirects:
+        return None
+    parts = urlsplit(fetch.final_url)
+    path = parts.path
+    if path.startswith("/api/content/") and urlsplit(fetch.url).path.startswith("/api/content/"):
+        path = path[len("/api/content") :]
+    target = parts._replace(path=path).geturl()
+    return None if target == url else target
+
+
+def _london_date(when: str) -> str:
+    return datetime.fromisoformat(when.replace("Z", "+00:00")).astimezone(LONDON).date().isoformat()
+
+
+def _same_origin(url: str, base: str) -> bool:
+    a, b = urlsplit(url), urlsplit(base)
+    return (a.scheme, a.netloc.lower()) == (b.scheme, b.netloc.lower())
+
+
+# --------------------------------------------------------------------------- followed documents
+
+
+def is_followed_document(parent_url: str, url: str, kind: str) -> bool:
+    """An HTML publication or PDF of the same site, which changes without its parent page saying so."""
+    if not _same_origin(url, parent_url) or url == parent_url:
+        return False
+    path = urlsplit(url).path.lower()
+    return (
+        kind.lower() in ("html", "pdf")
+        or path.endswith(".pdf")
+        or (path.startswith("/government/publications/") and path.count("/") >= 4)
+    )
+
+
+def _documents_to_follow(config: Config, store: Store, outcome: Outcome, scheduled: set[str]) -> list[Target]:
+    """Register the documents of a page that follows them; those not yet due this run are checked now."""
+    if not outcome.target.follow_documents or outcome.document is None:
+        return []
+    parent = outcome.target.url
+    found = []
+    for attachment in outcome.document.attachments:
+        url = attachment.url.split("#", 1)[0]
+        if not is_followed_document(parent, url, attachment.kind):
+            continue
+        store.upsert_page(url, title=attachment.title, parent_url=parent, source="document")
+        if url not in scheduled:
+            found.append(Target(url))
+    return found

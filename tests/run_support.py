@@ -1,0 +1,53 @@
+"""What the run tests share: real captures served as successive versions of a page, and a config for them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from monitor.store import Store
+
+FIXTURES = Path(__file__).parent / "fixtures"
+TIMELINE = FIXTURES / "html_timeline"
+
+SMHL = "guidance~senior-mental-health-lead-training"
+ATTENDANCE = "government~publications~school-attendance"
+SEND = "government~publications~guidance-for-full-opening-special-schools-and-other-specialist-settings"
+SEND_ADDITIONAL = SEND + "~send-and-specialist-settings-additional-operational-guidance-coronavirus-covid-19"
+SEND_TESTING = SEND + "~rapid-asymptomatic-testing-in-specialist-settings"
+
+
+def page_path(folder: str) -> str:
+    """The GOV.UK path of a timeline folder (``~`` stands for ``/``)."""
+    return "/" + folder.replace("~", "/")
+
+
+def captures(folder: str) -> list[bytes]:
+    """Every capture of a page, oldest first."""
+    return [f.read_bytes() for f in sorted((TIMELINE / folder).glob("*/*.html"))]
+
+
+def capture(folder: str, stamp: str) -> bytes:
+    """The capture whose folder starts with ``stamp`` (e.g. ``2022-07-11``)."""
+    [file] = (TIMELINE / folder).glob(f"{stamp}*/*.html")
+    return file.read_bytes()
+
+
+def write_config(tmp_path: Path, base_url: str, pages: list, **fetch: object) -> Path:
+    """A config for pages on a test server: fast timeouts, few retries, no politeness delay to wait on."""
+    settings = {"source": "html", "timeout": 2, "retries": 2, "rate_per_host": 200, "concurrency": 4, **fetch}
+    data = {
+        "database": "monitor.db",
+        "site_dir": "site",
+        "govuk_base_url": base_url,
+        "pages": pages,
+        "fetch": settings,
+    }
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+def open_store(tmp_path: Path) -> Store:
+    return Store(tmp_path / "monitor.db")

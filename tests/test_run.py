@@ -1,0 +1,445 @@
+"""``guidance-monitor run`` end to end: real captures served from 127.0.0.1, a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import PageServer, Request, Response
+from run_support import (
+    ATTENDANCE,
+    SEND,
+    SEND_ADDITIONAL,
+    SEND_TESTING,
+    SMHL,
+    capture,
+    open_store,
+    page_path,
+    write_config,
+)
+
+from monitor.cli import main
+
+SMHL_V1 = capture(SMHL, "2022-07-11")
+SMHL_V2 = capture(SMHL, "2022-08-18")
+SMHL_PATH = page_path(SMHL)
+
+
+def run(config: Path, *args: str):
+    result = CliRunner().invoke(main, ["run", "--config", str(config), "--no-deliver", "--no-site", *args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result
+
+
+def counts(tmp_path: Path, url: str) -> tuple[int, int]:
+    """(snapshots, changes) stored for a page."""
+    with open_store(tmp_path) as store:
+        return len(store.snapshots(url)), len(store.changes(page_url=url))
+
+
+# --------------------------------------------------------------------------- good runs
+
+
+def test_first_run_keeps_one_snapshot_per_page_and_a_second_run_nothing(tmp_path, page_server):
+    versions = {SMHL: "2022-07-11", ATTENDANCE: "2022-05-06", SEND: "2022-02-24"}
+    folders = list(versions)
+    for folder, stamp in versions.items():
+        page_server.routes[page_path(folder)] = Response(body=capture(folder, stamp))
+    config = write_config(tmp_path, page_server.base_url, [page_path(f) for f in folders])
+
+    first = run(config)
+    assert first.exit_code == 0, first.output
+    assert first.output.startswith("Checked 3 pages: 3 changed, 0 failed.")
+    with open_store(tmp_path) as store:
+        for folder in folders:
+            url = page_server.url(page_path(folder))
+            [snapshot] = store.snapshots(url)
+            _, document = store.last_snapshot(url)
+            changes = store.changes(page_url=url)
+            assert [c.kind for c in changes if not c.backfilled] == ["new"]
+            backfilled = [c for c in changes if c.backfilled]
+            assert len(backfilled) == len(document.change_history) > 0
+            assert {(c.effective_date, c.note) for c in backfilled} == {
+                (e.date, e.note) for e in document.change_history
+            }
+            assert all(c.new_snapshot_id == snapshot["id"] for c in changes if not c.backfilled)
+        assert [c.kind for c in store.undelivered("email")] == ["new"] * 3
+
+    before = {f: counts(tmp_path, page_server.url(page_path(f))) for f in folders}
+    second = run(config)
+    assert second.exit_code == 0, second.output
+    assert second.output.startswith("Checked 3 pages: 0 changed, 0 failed.")
+    assert {f: counts(tmp_path, page_server.url(page_path(f))) for f in folders} == before
+
+
+def test_a_new_version_is_one_major_change_with_gov_uk_s_note(tmp_path, page_server):
+    page_server.routes[SMHL_PATH] = [Response(body=SMHL_V1), Response(body=SMHL_V2)]
+    config = write_config(tmp_path, page_server.base_url, [SMHL_PATH])
+    url = page_server.url(SMHL_PATH)
+    assert run(config).exit_code == 0
+    result = run(config)
+    assert result.output.startswith("Checked 1 page: 1 changed, 0 failed."), result.output
+    with open_store(tmp_path) as store:
+        first, second = store.snapshots(url)
+        [change] = store.changes(page_url=url, include_backfilled=False, limit=1)
+    assert change.kind == "major"
+    assert change.note.startswith("List of of DfE assured senior mental health lead training courses")
+    assert change.effective_date == "2022-08-18"
+    assert (change.old_snapshot_id, change.new_snapshot_id) == (first["id"], second["id"])
+    assert len(change.changeset.history_added) == 3
+
+
+def test_the_same_content_in_other_markup_is_no_change(tmp_path, page_server):
+    page_server.routes[page_path(SEND)] = [
+        Response(body=capture(SEND, "2021-09-27")),
+        Response(body=capture(SEND, "2021-09-28")),
+    ]
+    config = write_config(tmp_path, page_server.base_url, [page_path(SEND)])
+    run(config)
+    result = run(config)
+    assert result.output.startswith("Checked 1 page: 0 changed, 0 failed."), result.output
+    with open_store(tmp_path) as store:
+        url = page_server.url(page_path(SEND))
+        assert len(store.snapshots(url)) == 1
+        assert len(store.fetches(url)) == 2
+        assert store.db["bodies"].count == 2
+
+
+def test_etag_makes_the_second_run_a_conditional_request(tmp_path, page_server):
+    def answer(request: Request) -> Response:
+        if request.headers.get("If-None-Match") == '"smhl-1"':
+            return Response(304, headers={"ETag": '"smhl-1"'})
+        return Response(body=SMHL_V1, headers={"ETag": '"smhl-1"'})
+
+    page_server.routes[SMHL_PATH] = answer
+    config = write_config(tmp_path, page_server.base_url, [SMHL_PATH])
+    url = page_server.url(SMHL_PATH)
+    assert run(config).exit_code == 0
+    result = run(config)
+    assert result.exit_code == 0 and "0 changed" in result.output
+    first, second = page_server.hits(SMHL_PATH)
+    assert "If-None-Match" not in first.headers
+    assert second.headers["If-None-Match"] == '"smhl-1"'
+    with open_store(tmp_path) as store:
+        latest, earlier = store.fetches(url)
+        assert latest["not_modified"] and latest["status"] == 304 and latest["bytes"] == 0
+        assert earlier["bytes"] == len(SMHL_V1)
+        assert len(store.snapshots(url)) == 1
+        assert store.validators(url) == ('"smhl-1"', None)
+
+
+# --------------------------------------------------------------------------- faults
+
+
+def test_no_network_reports_every_page_as_failed_and_stores_nothing_false(tmp_path):
+    closed = PageServer().start()
+    base = closed.base_url
+    closed.stop()
+    config = write_config(tmp_path, base, [SMHL_PATH, page_path(ATTENDANCE)])
+    result = run(config)
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0] == "Checked 2 pages: 0 changed, 2 failed."
+    assert sorted(lines[1:]) == [
+        f"  failed: {base}{page_path(ATTENDANCE)}: connection refused (2 tries)",
+        f"  failed: {base}{SMHL_PATH}: connection refused (2 tries)",
+    ]
+    with open_store(tmp_path) as store:
+        assert store.db["snapshots"].count == 0 and store.db["changes"].count == 0
+        assert all(p.consecutive_failures == 1 for p in store.pages())
+        assert [f["error"] for f in store.fetches(base + SMHL_PATH)] == ["connection refused (2 tries)"]
+
+
+CHALLENGE = (
+    b"<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>"
+    b"<noscript>Enable JavaScript and cookies to continue</noscript>"
+    b'<script src="/cdn-cgi/challenge-platform/h/g/orchestrate/chl_page/v1"></script></body></html>'
+)
+NO_LAYOUT = (
+    b"<!DOCTYPE html><html><head><title>GOV.UK</title></head><body><h1>Sorry, we're experiencing "
+    b"technical difficulties</h1><p>Please try again in a few moments.</p></body></html>"
+)
+
+FAULTS = [
+    # (case, what the server answers during the faulty run, the reason the fetch row must give)
+    ("timeout", Response(body=SMHL_V2, delay=1.5), "timed out after 0.5 s"),
+    ("500 then 200", Response(500, b"<h1>Internal Server Error</h1>"), "HTTP 500 after 2 tries"),
+    (
+        "429 with Retry-After",
+        Response(429, b"Too Many Requests", {"Retry-After": "1"}),
+        "HTTP 429",
+    ),
+    ("truncated body", Response(body=SMHL_V2, truncate=True), "truncated body"),
+    ("empty 200", Response(body=b""), "empty body"),
+    ("WAF challenge", Response(403, CHALLENGE, {"cf-mitigated": "challenge"}), "blocked by a challenge page"),
+    ("layout gone", Response(body=NO_LAYOUT), "not readable as a page: not a GOV.UK page"),
+    ("redirect loop", Response(301, headers={"Location": "/loop-b"}), "redirect loop at"),
+    ("body over the size limit", Response(body=SMHL_V2 + b" " * 100_000), "body over 100000 bytes"),
+]
+
+
+@pytest.mark.parametrize(("fault", "reason"), [pytest.param(f, r, id=c) for c, f, r in FAULTS])
+def test_a_faulty_answer_stores_nothing_and_the_next_good_one_diffs_against_the_last_good(
+    tmp_path, page_server, fault, reason
+):
+    page_server.routes[SMHL_PATH] = Response(body=SMHL_V1)
+    page_server.routes["/loop-b"] = Response(301, headers={"Location": SMHL_PATH})
+    config = write_config(tmp_path, page_server.base_url, [SMHL_PATH], timeout=0.5, max_bytes=100_000)
+    url = page_server.url(SMHL_PATH)
+    assert run(config).exit_code == 0
+    page_server.routes[SMHL_PATH] = fault
+    faulty = run(config)
+    assert faulty.exit_code == 1, faulty.output
+    assert f"  failed: {url}: " in faulty.output and reason in faulty.output
+    with open_store(tmp_path) as store:
+        assert len(store.snapshots(url)) == 1
+        assert len(store.changes(page_url=url, include_backfilled=False)) == 1
+        assert reason in store.fetches(url, limit=1)[0]["error"]
+        assert store.page(url).consecutive_failures == 1
+        [good] = store.snapshots(url)
+
+    page_server.routes[SMHL_PATH] = Response(body=SMHL_V2)
+    assert run(config).exit_code == 0
+    with open_store(tmp_path) as store:
+        [change, _new] = store.changes(page_url=url, include_backfilled=False)
+        assert change.kind == "major" and change.old_snapshot_id == good["id"]
+        assert len(change.changeset.history_added) == 3
+        assert store.page(url).consecutive_failures == 0
+
+
+def test_connection_refused_then_the_site_comes_back(tmp_path, page_server):
+    page_server.routes[SMHL_PATH] = Response(body=SMHL_V1)
+    config = write_config(tmp_path, page_server.base_url, [SMHL_PATH])
+    url = page_server.url(SMHL_PATH)
+    assert run(config).exit_code == 0
+    port = int(page_server.base_url.rsplit(":", 1)[1])
+    page_server.stop()
+    refused = run(config)
+    assert refused.exit_code == 1 and f"failed: {url}: connection refused" in refused.output
+    back = PageServer(port).start()
+    try:
+        back.routes[SMHL_PATH] = Response(body=SMHL_V2)
+        assert run(config).exit_code == 0
+    finally:
+        back.stop()
+    with open_store(tmp_path) as store:
+        assert [f["error"] is None for f in store.fetches(url)] == [True, False, True]
+        [change, _new] = store.changes(page_url=url, include_backfilled=False)
+        assert change.kind == "major" and change.old_snapshot_id == store.snapshots(url)[0]["id"]
+
+
+def test_a_retry_within_the_run_is_no_failure(tmp_path, page_server):
+    page_server.routes[SMHL_PATH] = [Response(503), Response(body=SMHL_V1)]
+    config = write_config(tmp_path, page_server.base_url, [SMHL_PATH])
+    assert run(config).exit_code == 0
+    with open_store(tmp_path) as store:
+        [fetch] = store.fetches(page_server.url(SMHL_PATH))
+    assert fetch["attempts"] == 2 and fetch["error"] is None
+
+
+def test_failures_mount_up_for_the_alert(tmp_path, page_server):
+    page_server.routes[SMHL_PATH] = [Response(body=SMHL_V1), Response(body=b"")]
+    config = write_config(tmp_path, page_server.base_url, [SMHL_PATH], alert_after_failures=2)
+    for _ in range(3):
+        run(config)
+    with open_store(tmp_path) as store:
+        page = store.page(page_server.url(SMHL_PATH))
+    assert page.consecutive_failures == 2 and page.last_error == "empty body"
+
+
+# --------------------------------------------------------------------------- moved, removed, followed
+
+
+def test_a_redirect_is_recorded_as_moved_once(tmp_path, page_server):
+    old = "/government/publications/national-award-for-sen-co-ordination-learning-outcomes"
+    page_server.routes[old] = Response(301, headers={"Location": SMHL_PATH})
+    page_server.routes[SMHL_PATH] = Response(body=SMHL_V1)
+    page_server.routes["/guidance/newer"] = Response(body=SMHL_V1)
+    config = write_config(tmp_path, page_server.base_url, [old])
+    url = page_server.url(old)
+    run(config)
+    run(config)
+    with open_store(tmp_path) as store:
+        assert [c.new_url for c in store.changes(page_url=url) if c.kind == "moved"] == [
+            page_server.url(SMHL_PATH)
+        ]
+        assert store.page(url).current_url == page_server.url(SMHL_PATH)
+    page_server.routes[old] = Response(301, headers={"Location": "/guidance/newer"})
+    run(config)
+    run(config)
+    with open_store(tmp_path) as store:
+        moves = [c.new_url for c in store.changes(page_url=url) if c.kind == "moved"]
+    assert moves == [page_server.url("/guidance/newer"), page_server.url(SMHL_PATH)]
+
+
+@pytest.mark.parametrize("status", [404, 410])
+def test_a_removed_page_is_recorded_once_and_keeps_its_history(tmp_path, page_server, status):
+    page_server.routes[SMHL_PATH] = [Response(body=SMHL_V1), Response(status, b"<h1>Page not found</h1>")]
+    config = write_config(tmp_path, page_server.base_url, [SMHL_PATH])
+    url = page_server.url(SMHL_PATH)
+    run(config)
+    for _ in range(2):
+        result = run(config)
+        assert result.exit_code == 0, result.output
+    with open_store(tmp_path) as store:
+        kinds = [c.kind for c in store.changes(page_url=url, include_backfilled=False)]
+        assert kinds == ["removed", "new"]
+        assert store.page(url).gone and store.page(url).active
+        assert len(store.snapshots(url)) == 1
+    history = CliRunner().invoke(main, ["history", SMHL_PATH, "--config", str(config), "--format", "json"])
+    data = json.loads(history.output)
+    assert data["page"]["gone"] is True and len(data["snapshots"]) == 1
+    page_server.routes[SMHL_PATH] = Response(body=SMHL_V1)
+    assert run(config).exit_code == 0
+    with open_store(tmp_path) as store:
+        [back, *_] = store.changes(page_url=url, include_backfilled=False)
+        assert back.kind == "new" and "after being removed" in back.note
+        assert not store.page(url).gone
+
+
+def test_a_page_missing_from_the_start_is_a_failure_not_a_removal(tmp_path, page_server):
+    config = write_config(tmp_path, page_server.base_url, ["/guidance/no-such-page"])
+    result = run(config)
+    assert result.exit_code == 1 and "HTTP 404" in result.output
+    with open_store(tmp_path) as store:
+        assert store.db["changes"].count == 0
+
+
+def test_documents_of_a_publication_are_followed_in_the_same_run(tmp_path, page_server):
+    page_server.routes[page_path(SEND)] = Response(body=capture(SEND, "2021-05-25"))
+    page_server.routes[page_path(SEND_ADDITIONAL)] = Response(body=capture(SEND_ADDITIONAL, "2021-05-25"))
+    page_server.routes[page_path(SEND_TESTING)] = Response(body=capture(SEND_TESTING, "2022-02-23"))
+    config = write_config(
+        tmp_path, page_server.base_url, [{"url": page_path(SEND), "follow_documents": True}]
+    )
+    result = run(config)
+    assert result.output.startswith("Checked 3 pages: 3 changed, 0 failed."), result.output
+    parent = page_server.url(page_path(SEND))
+    with open_store(tmp_path) as store:
+        documents = [p for p in store.pages() if p.source == "document"]
+        assert sorted(p.url for p in documents) == sorted(
+            [page_server.url(page_path(SEND_ADDITIONAL)), page_server.url(page_path(SEND_TESTING))]
+        )
+        assert all(p.parent_url == parent and p.title for p in documents)
+        assert all(len(store.snapshots(p.url)) == 1 for p in documents)
+    assert len(page_server.hits(page_path(SEND_TESTING))) == 1
+    second = run(config)
+    assert second.output.startswith("Checked 3 pages: 0 changed"), second.output
+    assert len(page_server.hits(page_path(SEND_TESTING))) == 2
+
+
+# --------------------------------------------------------------------------- sources
+
+
+API_BODY = (Path(__file__).parent / "fixtures" / "content_api" / "detailed_guide.json").read_bytes()
+
+
+def test_auto_reads_the_content_api_and_falls_back_to_html(tmp_path, page_server):
+    api_path = "/api/content" + SMHL_PATH
+    page_server.routes[api_path] = [
+        Response(body=API_BODY, headers={"Content-Type": "application/json"}),
+        Response(500, b"down"),
+    ]
+    page_server.routes[SMHL_PATH] = Response(body=SMHL_V1)
+    config = write_config(tmp_path, page_server.base_url, [SMHL_PATH], source="auto", retries=1)
+    url = page_server.url(SMHL_PATH)
+    assert run(config).exit_code == 0
+    assert page_server.hits(SMHL_PATH) == []
+    with open_store(tmp_path) as store:
+        assert store.fetches(url)[0]["url"] == page_server.url(api_path)
+    assert run(config).exit_code == 0
+    assert len(page_server.hits(SMHL_PATH)) == 1
+    with open_store(tmp_path) as store:
+        assert store.fetches(url)[0]["url"] == url
+
+
+def test_api_source_reads_only_the_content_api(tmp_path, page_server):
+    page_server.routes["/api/content" + SMHL_PATH] = Response(500, b"down")
+    page_server.routes[SMHL_PATH] = Response(body=SMHL_V1)
+    config = write_config(tmp_path, page_server.base_url, [SMHL_PATH], source="api", retries=1)
+    result = run(config)
+    assert result.exit_code == 1 and "HTTP 500" in result.output
+    assert page_server.hits(SMHL_PATH) == []
+
+
+# --------------------------------------------------------------------------- history and show
+
+
+def test_history_and_show(tmp_path, page_server):
+    page_server.routes[SMHL_PATH] = [Response(body=SMHL_V1), Response(body=SMHL_V2)]
+    config = write_config(tmp_path, page_server.base_url, [SMHL_PATH])
+    run(config)
+    run(config)
+    runner = CliRunner()
+    text = runner.invoke(main, ["history", SMHL_PATH, "--config", str(config)])
+    assert text.exit_code == 0
+    assert "Senior mental health lead training" in text.output and "Snapshots (2)" in text.output
+    data = json.loads(
+        runner.invoke(main, ["history", SMHL_PATH, "--config", str(config), "--format", "json"]).output
+    )
+    assert [s["last_updated"] for s in data["snapshots"]] == ["2022-07-11", "2022-08-18"]
+    major = next(c for c in data["changes"] if c["kind"] == "major" and not c["backfilled"])
+
+    shown = json.loads(
+        runner.invoke(main, ["show", str(major["id"]), "--config", str(config), "--format", "json"]).output
+    )
+    assert shown == major
+    assert shown["changeset"]["changed"] is True and len(shown["changeset"]["history_added"]) == 3
+    text = runner.invoke(main, ["show", str(major["id"]), "--config", str(config)])
+    assert text.exit_code == 0 and "List of of DfE assured" in text.output
+
+    missing = runner.invoke(main, ["show", "9999", "--config", str(config)])
+    assert missing.exit_code == 2 and "no change #9999" in missing.output
+    unknown = runner.invoke(main, ["history", "/guidance/unknown", "--config", str(config)])
+    assert unknown.exit_code == 2 and "not a watched page" in unknown.output
+
+
+# --------------------------------------------------------------------------- config and lock
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        (
+            "pages:\n  - url: /guidance/x\n    folow_documents: true\n",
+            "pages[0].folow_documents: unknown key",
+        ),
+        ("pages:\n  - url: /guidance/x\nfetch:\n  timeout: soon\n", "fetch.timeout: must be a number"),
+        ("pages:\n  - name: Something\n", "pages[0].url: missing"),
+    ],
+)
+def test_a_broken_config_is_one_line_naming_the_key(tmp_path, text, key):
+    path = tmp_path / "config.yaml"
+    path.write_text(text)
+    result = CliRunner().invoke(main, ["run", "--config", str(path)])
+    assert result.exit_code == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith("guidance-monitor: config: ") and key in line
+    assert not (tmp_path / "monitor.db").exists()
+
+
+def test_a_second_run_while_one_holds_the_lock_exits_3(tmp_path, page_server):
+    page_server.routes[SMHL_PATH] = Response(body=SMHL_V1, delay=2)
+    config = write_config(tmp_path, page_server.base_url, [SMHL_PATH], timeout=10)
+    command = [sys.executable, "-m", "monitor", "run", "--config", str(config), "--no-deliver", "--no-site"]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        lock = Path(f"{tmp_path / 'monitor.db'}.lock")
+        deadline = time.monotonic() + 15
+        while not (lock.exists() and lock.read_text().strip() == str(first.pid)):
+            assert time.monotonic() < deadline and first.poll() is None
+            time.sleep(0.05)
+        second = subprocess.run(command, capture_output=True, text=True, env=env, timeout=30)
+        assert second.returncode == 3
+        message = f"another guidance-monitor run is in progress (lock {lock} held by pid {first.pid})"
+        assert second.stderr.strip() == f"guidance-monitor: {message}"
+    finally:
+        out, err = first.communicate(timeout=30)
+    assert first.returncode == 0, err
