@@ -39,5 +39,5 @@ def describe() -> list[tuple[str, str]]:
     return [(kind, (cls.__doc__ or "").strip().split("\n\n")[0]) for kind, cls in REGISTRY.items()]
 
 
-# Registration order is the order readers are tried in: the most specific first.
+# Registration (import) order is the order readers are tried in: PDF first, the catch-all selector last.
 from . import pdf, govuk_api, govuk_html, mirror_text, css  # noqa: E402, F401, I001

@@ -75,6 +75,9 @@ def _dates(item: dict[str, Any], details: dict[str, Any], schema: str) -> tuple[
     if schema == "html_publication":
         shown = timestamp_date(details.get("public_timestamp") or item.get("public_updated_at"))
         return (shown, None) if details.get("first_published_version") else (None, shown)
+    if schema == "guide":
+        # Guides show no "Published" date; their first_published_at is a migration date, often the later one.
+        return None, timestamp_date(item.get("public_updated_at"))
     published = timestamp_date(details.get("first_public_at") or item.get("first_published_at"))
     updated = timestamp_date(item.get("public_updated_at"))
     return published, (updated if updated and updated != published else None)

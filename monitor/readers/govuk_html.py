@@ -134,11 +134,12 @@ class GovukHtml(Reader):
             raise ParseError("no GOV.UK document title (no h1) found in the page")
         kind = _page_type(main, root)
         published, last_updated = _dates(main)
+        summary = _summary(main)
         doc = Document(
             url=url,
             title=title,
             page_type=kind,
-            summary=_summary(main),
+            summary=text_of(summary),
             organisations=_organisations(main),
             published=published,
             last_updated=last_updated,
@@ -147,8 +148,9 @@ class GovukHtml(Reader):
             attachments=html_attachments(main, url),
             parent_url=_parent_url(url) if kind == "html_publication" else None,
         )
-        if heading is not None:
-            heading.drop_tree()
+        for element in (heading, summary):
+            if element is not None and element.getparent() is not None:
+                element.drop_tree()
         for element in find_all(main, *CHROME):
             if element.getparent() is not None:
                 element.drop_tree()
@@ -203,8 +205,9 @@ def _page_type(main: etree._Element, root: etree._Element) -> str:
     return page_type_for(schema, document_type)
 
 
-def _summary(main: etree._Element) -> str:
-    return text_of(first(find(main, "gem-c-lead-paragraph"), find(main, "summary", tag="div")))
+def _summary(main: etree._Element) -> etree._Element | None:
+    """The lead paragraph (``.gem-c-lead-paragraph``; ``div.summary`` before 2017)."""
+    return first(find(main, "gem-c-lead-paragraph"), find(main, "summary", tag="div"))
 
 
 def _terms(main: etree._Element) -> list[tuple[str, etree._Element]]:

@@ -1,0 +1,415 @@
+"""The parse stage: every page fixture reads into the Document GOV.UK shows, and nothing else does.
+
+One row per page in parse_cases.yaml; the tests below it cover what a table cannot: equal Documents from
+HTML and JSON, markup noise that must not move the hash, chrome, refusals, the other readers and the CLI.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import FIXTURES, Response
+
+from monitor.model import ParseError
+from monitor.parse import JSON_KEYS, describe, parse, to_json, to_text
+from monitor.readers import REGISTRY
+from monitor.readers.common import absolute_url, display_date, displayed_size, size_bytes, timestamp_date
+
+CASES = yaml.safe_load((Path(__file__).parent / "parse_cases.yaml").read_text(encoding="utf-8"))
+PAGE_PATTERNS = ("html_timeline/*/*/*.html", "html_legacy/*.html", "html_built/*", "content_api/**/*.json")
+SEED = "seed-govwire-mandatory-qualification-for-sencos.txt"
+BUILT = "html_built/publication-2025-gem-published-dates"
+SNOW_URL = "https://www.gov.uk/government/publications/temporary-snow-ploughs"
+SEND_PAGE = "guidance-for-full-opening-special-schools-and-other-specialist-settings"
+SEND = f"html_timeline/government~publications~{SEND_PAGE}"
+
+
+def send_capture(folder: str) -> str:
+    return f"{SEND}/{folder}/{SEND_PAGE}.html"
+
+
+def read(relative: str, url: str = "https://www.gov.uk/page") -> object:
+    return parse((FIXTURES / relative).read_bytes(), url)
+
+
+def test_every_page_fixture_has_a_case() -> None:
+    pages = {str(p.relative_to(FIXTURES)) for pattern in PAGE_PATTERNS for p in FIXTURES.glob(pattern)}
+    assert pages | {SEED} == {case["file"] for case in CASES}
+
+
+@pytest.mark.parametrize("case", CASES, ids=["/".join(case["file"].split("/")[-2:])[-70:] for case in CASES])
+def test_fixture_reads_as_expected(case: dict) -> None:
+    doc = read(case["file"], case.get("url", "https://www.gov.uk/page"))
+    for key in ("title", "page_type", "organisations", "published", "last_updated"):
+        assert getattr(doc, key) == case[key], key
+    assert len(doc.change_history) == case["history_count"]
+    if case["history_count"]:
+        first, last = doc.change_history[0], doc.change_history[-1]
+        assert {"date": first.date, "note": first.note} == case["first_entry"]
+        assert {"date": last.date, "note": last.note} == case["last_entry"]
+    headings = [section.heading for section in doc.sections]
+    if "sections" in case:
+        assert headings == case["sections"]
+    else:
+        assert len(headings) == case["section_count"]
+        assert headings[: len(case["sections_start"])] == case["sections_start"]
+    assert [attachment.title for attachment in doc.attachments] == case["attachments"]
+    assert doc.sections and all(section.heading for section in doc.sections)
+    assert re.fullmatch(r"[0-9a-f]{64}", doc.content_hash)
+
+
+def test_history_is_newest_first_with_iso_dates() -> None:
+    for case in CASES:
+        entries = read(case["file"], case.get("url", "https://www.gov.uk/page")).change_history
+        dates = [entry.date for entry in entries if entry.date]
+        assert dates == sorted(dates, reverse=True), case["file"]
+        assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", date) for date in dates)
+        assert all(entry.note == " ".join(entry.note.split()) and entry.note for entry in entries)
+
+
+# --------------------------------------------------------------------------- the seed (mirrored text)
+
+
+def test_senco_seed_text() -> None:
+    doc = read(SEED)
+    assert (doc.title, doc.published, doc.last_updated) == (
+        "Mandatory qualification for SENCOs",
+        "2023-07-05",
+        "2024-02-02",
+    )
+    assert [entry.date for entry in doc.change_history] == ["2024-02-02", None, None, None, "2023-07-05"]
+    assert doc.change_history[-1].note == "First published."
+    assert doc.change_history[3].note.startswith("Added information about NASENCO for the 2023 to 2024")
+    [details] = doc.sections
+    assert details.heading == "Details"
+    assert details.text.startswith("Special educational needs co-ordinators (SENCOs) lead")
+    assert details.text.endswith("requirements that SENCOs must meet.")
+    for chrome in ("Published", "Related Articles", "Comments", "Twitter", "GovWire"):
+        assert chrome not in details.text
+
+
+# --------------------------------------------------------------------------- sources agree, noise does not
+
+
+def test_html_and_content_api_give_equal_documents() -> None:
+    html = read(BUILT + ".html", SNOW_URL)
+    api = read(
+        BUILT + ".json", "https://www.gov.uk/api/content/government/publications/temporary-snow-ploughs"
+    )
+    assert html.visible() == api.visible()
+    assert html.content_hash == api.content_hash
+    assert api.attachments[0].size == html.attachments[0].size == 19968  # 20000 bytes shows as "19.5 KB"
+
+
+def test_captures_differing_only_in_attribute_order_hash_the_same() -> None:
+    first = read(send_capture("2021-09-27T1054_3fba4654fe"))
+    second = read(send_capture("2021-09-28T0759_93a7388d39"))
+    assert first.content_hash == second.content_hash
+    assert first.to_dict() == second.to_dict()
+
+
+def test_whitespace_entities_and_ids_do_not_reach_the_document() -> None:
+    body = (FIXTURES / (BUILT + ".html")).read_bytes()
+    noisy = body.replace(b"\n", b"\n\n    ").replace(b"vehicle&#8217;s", "vehicle\u2019s".encode())
+    noisy = re.sub(rb' id="[^"]*"', b"", noisy).replace(b'class="govspeak"', b'class="govspeak" data-x="1"')
+    assert parse(noisy, SNOW_URL).content_hash == parse(body, SNOW_URL).content_hash
+
+
+def test_main_alone_reads_like_the_whole_page() -> None:
+    body = (FIXTURES / (BUILT + ".html")).read_text(encoding="utf-8")
+    main = body[body.index("<main") : body.index("</main>") + len("</main>")]
+    assert parse(main.encode(), SNOW_URL).to_dict() == parse(body.encode(), SNOW_URL).to_dict()
+
+
+def test_a_visible_change_moves_the_hash() -> None:
+    body = (FIXTURES / (BUILT + ".html")).read_bytes()
+    changed = body.replace(b"7.5 tonnes", b"8 tonnes")
+    assert parse(changed, SNOW_URL).content_hash != parse(body, SNOW_URL).content_hash
+
+
+# --------------------------------------------------------------------------- what a section holds
+
+
+def test_chrome_never_enters_a_section() -> None:
+    doc = read(BUILT + ".html", SNOW_URL)
+    text = "\n".join(f"{section.heading}\n{section.text}" for section in doc.sections)
+    for chrome in (
+        "Cookies",
+        "Skip to main content",
+        "Home",
+        "Get emails about this page",
+        "Is this page useful?",
+        "Explore the topic",
+        "Updates to this page",
+        "show all updates",
+        "Documents",
+        "Support links",
+        "Department for Transport information asset register",
+        "Guidance",
+        "How highway authorities should fit",
+    ):
+        assert chrome not in text, chrome
+    assert [(s.heading, s.level) for s in doc.sections] == [
+        ("Details", 2),
+        ("Fitting a plough", 2),
+        ("Weights", 3),
+    ]
+
+
+def test_lists_and_tables_stay_readable() -> None:
+    doc = read(BUILT + ".html", SNOW_URL)
+    assert doc.sections[0].text == "This guidance applies to highway authorities in England."
+    assert doc.sections[1].text == (
+        "Check the vehicle\u2019s front axle weight before fitting:\n1. the axle limit\n2. the plough weight"
+    )
+    assert doc.sections[2].text == "Vehicle | Limit\nGritter | 7.5 tonnes"
+
+
+def test_real_pages_leave_out_contents_lists_and_related_links() -> None:
+    for case in CASES:
+        if case["file"].endswith(".html"):
+            doc = read(case["file"])
+            headings = {section.heading for section in doc.sections}
+            assert not headings & {"Contents", "Explore the topic", "Documents", "Applies to England"}
+            assert all(
+                "Print this page" not in s.text and "Get emails about" not in s.text for s in doc.sections
+            )
+
+
+def test_text_before_the_first_heading_is_kept_under_the_title() -> None:
+    doc = read("html_legacy/eu-exit-secondary-legislation-2019-04.html")
+    assert (doc.sections[0].heading, doc.sections[0].level) == (doc.title, 1)
+    assert doc.sections[0].text.startswith("Please note that this list is meant as a guide only")
+
+
+# --------------------------------------------------------------------------- attachments and other fields
+
+
+def test_attachments_are_absolute_untracked_and_sized_in_bytes() -> None:
+    doc = read(BUILT + ".html", SNOW_URL)
+    pdf, csv, html = doc.attachments
+    assert pdf.url == (
+        "https://assets.publishing.service.gov.uk/government/uploads/system/uploads/attachment_data/"
+        "file/259634/temporary-snow-ploughs.pdf"
+    )
+    assert (pdf.kind, pdf.size, csv.kind, html.kind, html.size) == ("pdf", 19968, "csv", "html", None)
+    assert html.url == SNOW_URL + "/fitting-temporary-snow-ploughs"
+    send = read(send_capture("2021-02-04T0900_d820ded4a4"))
+    assert (send.attachments[0].kind, send.attachments[0].size) == ("pdf", 367 * 1024)
+    assert send.attachments[1].url.startswith("https://www.gov.uk/government/publications/")
+
+
+def test_newest_markup_fields() -> None:
+    doc = read("html_built/publication-2026-gem-metadata-history.html")
+    assert doc.withdrawn == "This survey has been replaced by the 2006 survey."
+    assert doc.summary == "Polling results from the first wave of the attitudes survey."
+    assert [a.kind for a in doc.attachments] == ["txt", "ods", "external"]
+    assert [a.size for a in doc.attachments] == [106 * 1024, 19968, None]
+    assert doc.page_type == "publication"
+
+
+def test_html_publication_points_to_its_publication() -> None:
+    case = next(c for c in CASES if "rapid-asymptomatic" in c["file"])
+    doc = read(case["file"], case["url"])
+    assert doc.parent_url == case["url"].rsplit("/", 1)[0]
+    api = read("content_api/fractions_and_unnumbered_headings.json")
+    assert api.parent_url == (
+        "https://www.gov.uk/government/publications/national-curriculum-in-england-mathematics-programmes-of-study"
+    )
+
+
+def test_content_api_details() -> None:
+    older = read("content_api/best-practice-research.json")
+    assert len(older.attachments) == 6 and all(
+        a.url.startswith("https://www.gov.uk/") for a in older.attachments
+    )
+    guide = read("content_api/guide.json")
+    parts = json.loads((FIXTURES / "content_api/guide.json").read_text())["details"]["parts"]
+    assert [s.heading for s in guide.sections if s.level == 1] == [part["title"] for part in parts]
+    featured = read("content_api/publication-with-featured-attachments.json")
+    assert [(a.kind, a.size) for a in featured.attachments] == [("pdf", displayed_size(1932905))]
+    assert featured.summary
+    data_set = read("content_api/statistical_data_set_with_block_attachments.json")
+    assert data_set.attachments and "may not be suitable" not in data_set.sections[0].text
+
+
+def test_statistics_page_type() -> None:
+    assert read("html_legacy/immigration-statistics-2018-10.html").page_type == "statistics"
+
+
+# --------------------------------------------------------------------------- refusals
+
+
+@pytest.mark.parametrize(
+    "body, content_type, missing",
+    [
+        (b"", "text/html", "empty"),
+        (b"<html><body><h1>Page not found</h1></body></html>", "text/html", "selector"),
+        (
+            b'<html><body><main class="govuk-main-wrapper"><div class="gem-c-cookie-banner">Cookies</div>'
+            b"</main></body></html>",
+            "text/html",
+            "title",
+        ),
+        (
+            b'<main class="govuk-main-wrapper"><h1 class="gem-c-title__text">Sign in</h1>'
+            b'<form><input name="email"></form></main>',
+            "text/html",
+            "no body text",
+        ),
+        (b'{"base_path": "/x", "title": "A page", "details": {}}', "application/json", "no body text"),
+        (b'{"base_path": "/x", "details": {}}', "application/json", "no title"),
+        (b"just some words", "text/plain", "no reader"),
+    ],
+)
+def test_pages_without_a_document_are_refused(body: bytes, content_type: str, missing: str) -> None:
+    with pytest.raises(ParseError, match=missing):
+        parse(body, "https://www.gov.uk/x", content_type)
+
+
+# --------------------------------------------------------------------------- other readers
+
+
+OTHER_SITE = b"""<html><head><title>Exclusions policy | Example Trust</title>
+<meta property="article:modified_time" content="2024-03-01T23:30:00Z"></head>
+<body><nav>Menu</nav><div class="page"><article class="policy">
+<h1>Exclusions policy</h1><p>Published 4 January 2023</p>
+<h2>Scope</h2><p>All academies.</p><h3>Exceptions</h3><ul><li>Nurseries</li></ul>
+</article></div><footer>Cookies</footer></body></html>"""
+
+
+def test_selector_reader_reads_any_page() -> None:
+    doc = parse(OTHER_SITE, "https://trust.example/policy", "text/html", selector="article.policy")
+    assert doc.title == "Exclusions policy"
+    assert (doc.published, doc.last_updated) == ("2023-01-04", "2024-03-01")
+    assert [(s.heading, s.level, s.text) for s in doc.sections] == [
+        ("Exclusions policy", 1, "Published 4 January 2023"),
+        ("Scope", 2, "All academies."),
+        ("Exceptions", 3, "- Nurseries"),
+    ]
+    with pytest.raises(ParseError, match="matches the selector"):
+        parse(OTHER_SITE, "https://trust.example/policy", selector="#nothing")
+    with pytest.raises(ParseError, match="not valid CSS"):
+        parse(OTHER_SITE, "https://trust.example/policy", selector="article[")
+
+
+def make_pdf(pages: list[str], title: str | None = None) -> bytes:
+    """A small real PDF with one line of Helvetica text per page (offsets computed, no library)."""
+    objects = ["<< /Type /Catalog /Pages 2 0 R >>", ""]
+    kids = []
+    for text in pages:
+        stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode("latin-1")
+        content = len(objects) + 2
+        kids.append(len(objects) + 1)
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {content} 0 R "
+            "/Resources << /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >> >>"
+        )
+        objects.append(f"<< /Length {len(stream)} >>\nstream\n{stream.decode('latin-1')}\nendstream")
+    objects[1] = f"<< /Type /Pages /Kids [{' '.join(f'{k} 0 R' for k in kids)}] /Count {len(kids)} >>"
+    info = None
+    if title:
+        objects.append(f"<< /Title ({title}) >>")
+        info = len(objects)
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n{body}\nendobj\n".encode("latin-1")
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    trailer = f"<< /Size {len(objects) + 1} /Root 1 0 R" + (f" /Info {info} 0 R" if info else "") + " >>"
+    out += f"trailer\n{trailer}\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
+def test_pdf_reader() -> None:
+    doc = parse(make_pdf(["Attendance codes", "Code X"], title="School attendance"), "https://a/x.pdf")
+    assert (doc.title, doc.page_type, doc.page_count) == ("School attendance", "pdf", 2)
+    assert [(s.heading, s.text) for s in doc.sections] == [
+        ("Page 1", "Attendance codes"),
+        ("Page 2", "Code X"),
+    ]
+    untitled = parse(make_pdf(["First line here"]), "https://a/y.pdf", "application/pdf")
+    assert untitled.title == "First line here"
+    changed = parse(make_pdf(["Attendance codes", "Code Y"], title="School attendance"), "https://a/x.pdf")
+    assert changed.content_hash != doc.content_hash
+    with pytest.raises(ParseError, match="PDF"):
+        parse(b"%PDF-1.4 broken", "https://a/z.pdf")
+
+
+def test_every_reader_documents_itself() -> None:
+    assert list(REGISTRY)[0] == "pdf" and list(REGISTRY)[-1] == "selector"
+    assert set(REGISTRY) == {"pdf", "govuk-content-api", "govuk-html", "mirror-text", "selector"}
+    assert all(len(text) > 40 for _, text in describe())
+
+
+# --------------------------------------------------------------------------- normalisers
+
+
+def test_dates_and_sizes() -> None:
+    assert timestamp_date("2020-06-01T23:30:00Z") == "2020-06-02"  # London is an hour ahead in summer
+    assert timestamp_date("2020-12-01T23:30:00+00:00") == "2020-12-01"
+    assert display_date("Last updated 1st January 1990 — see all updates") == "1990-01-01"
+    assert display_date("31 February 2020") is None
+    assert size_bytes("245KB") == 245 * 1024 and size_bytes("1.84 MB") == round(1.84 * 1024**2)
+    assert displayed_size(1932905) == round(1.84 * 1024**2) and displayed_size(300) == 300
+    assert absolute_url("/a?utm_source=x&id=3#top", "https://www.gov.uk/b/c") == "https://www.gov.uk/a?id=3"
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "monitor", "parse", *args], capture_output=True, text=True, timeout=60
+    )
+
+
+def test_cli_prints_json_with_the_documented_keys() -> None:
+    result = run_cli(str(FIXTURES / SEED))
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert tuple(data) == JSON_KEYS
+    assert data["published"] == "2023-07-05" and len(data["change_history"]) == 5
+    assert set(data["change_history"][0]) == {"date", "note"}
+    assert set(data["sections"][0]) == {"heading", "level", "text"}
+    built = run_cli(str(FIXTURES / (BUILT + ".html")), "--url", SNOW_URL)
+    assert set(json.loads(built.stdout)["attachments"][0]) == {"title", "url", "kind", "size"}
+
+
+def test_cli_text_format() -> None:
+    result = run_cli(str(FIXTURES / (BUILT + ".html")), "--format", "text", "--url", SNOW_URL)
+    assert result.returncode == 0
+    assert result.stdout == to_text(read(BUILT + ".html", SNOW_URL))
+    assert "Last updated: 2016-10-20" in result.stdout
+
+
+def test_cli_fetches_a_url(page_server) -> None:
+    page_server.routes["/guidance/snow"] = Response(body=(FIXTURES / (BUILT + ".html")).read_bytes())
+    result = run_cli(page_server.url("/guidance/snow"))
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["url"] == page_server.url("/guidance/snow")
+    assert data == to_json(
+        parse((FIXTURES / (BUILT + ".html")).read_bytes(), page_server.url("/guidance/snow"))
+    )
+
+
+def test_cli_failures_are_one_line(tmp_path: Path, page_server) -> None:
+    page = tmp_path / "error.html"
+    page.write_text("<html><body><h1>Page not found</h1></body></html>")
+    result = run_cli(str(page))
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr.startswith("guidance-monitor: ") and result.stderr.count("\n") == 1
+    missing = run_cli(str(tmp_path / "nope.html"))
+    assert missing.returncode == 2 and "cannot be read" in missing.stderr
+    gone = run_cli(page_server.url("/missing"))
+    assert gone.returncode == 1 and gone.stderr.startswith("guidance-monitor: ")
