@@ -438,7 +438,8 @@ def deliver(
             log.warning("guidance-monitor: %s", failed)
             results.append(failed)
             continue
-        store.mark_delivered(channel.name, digest.change_ids, detail)
+        if digest.change_ids:
+            store.mark_delivered(channel.name, digest.change_ids, detail)
         results.append(Delivery(channel.name, len(pending), True, detail))
     return results
 
