@@ -19,17 +19,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urljoin
+from zoneinfo import ZoneInfo
 
-from .model import Change, Config, SearchConfig
+from .model import Change, Config, RunSummary, SearchConfig
 
 if TYPE_CHECKING:
     from .fetch import Fetcher
     from .store import Store
 
 log = logging.getLogger(__name__)
+LONDON = ZoneInfo("Europe/London")
 
 FIELDS = ("link", "title", "public_timestamp", "latest_change_note", "format", "content_store_document_type")
 """Only what discovery uses: GOV.UK returns a dozen fields by default."""
+
+FOUND = "Found by a GOV.UK search"
+"""The note of a found page's ``new`` change when GOV.UK gives no change note."""
 
 PAGE_SIZE = 100
 """Results asked for per request (GOV.UK allows up to 1500; smaller pages keep each answer quick)."""
@@ -57,7 +62,9 @@ class Discovery:
 
     results: list[SearchResult] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
-    """(search name, message) for each search that failed."""
+    """(``search 'NAME'``, reason) for each search that failed, as a run lists its failures."""
+    follow: set[str] = field(default_factory=set)
+    """Pages found by a search with ``follow_documents``."""
     added: list[str] = field(default_factory=list)
     skip: set[str] = field(default_factory=set)
     """Pages whose full fetch this run can leave out."""
@@ -186,12 +193,13 @@ async def search_all(fetcher: Fetcher, config: Config, *, page_size: int = PAGE_
         try:
             results = await search(fetcher, config.govuk_base_url, item, page_size=page_size)
         except SearchError as exc:
-            message = f"search '{item.name}': {exc}"
-            log.warning("%s", message)
-            found.errors.append((item.name, message))
+            log.warning("search '%s': %s", item.name, exc)
+            found.errors.append((f"search '{item.name}'", str(exc)))
             continue
         log.info("search '%s': %d results", item.name, len(results))
         for result in results:
+            if item.follow_documents:
+                found.follow.add(result.url)
             if result.url not in seen:
                 seen.add(result.url)
                 found.results.append(result)
@@ -234,23 +242,24 @@ def apply(store: Store, config: Config, found: Discovery, *, now: datetime | Non
     A page someone removed (inactive) stays removed: discovery never brings it back.
     """
     now = now or datetime.now(UTC)
-    stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     for result in found.results:
         page = store.page(result.url)
         if page is None:
             store.upsert_page(result.url, title=result.title or None, source="search")
-            note = result.latest_change_note or "Found by a GOV.UK search"
             store.add_change(
                 Change(
                     page_url=result.url,
                     kind="new",
                     detected_at=stamp,
                     title=result.title,
-                    note=note,
-                    effective_date=(result.public_timestamp or stamp)[:10],
+                    note=result.latest_change_note or FOUND,
+                    effective_date=_london_date(result.public_timestamp) or _london_date(stamp),
                 )
             )
             store.set_search_timestamp(result.url, result.public_timestamp)
+            if result.url in found.follow:
+                store.set_follow_documents(result.url, True)
             found.added.append(result.url)
             log.info("new page from search: %s", result.url)
             continue
@@ -262,3 +271,28 @@ def apply(store: Store, config: Config, found: Discovery, *, now: datetime | Non
         else:
             found.skip.add(result.url)
     return found
+
+
+def _london_date(timestamp: str | None) -> str | None:
+    """The date on the London clock of a GOV.UK or database timestamp."""
+    if not timestamp:
+        return None
+    try:
+        when = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    except ValueError:
+        return timestamp[:10]
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(LONDON).date().isoformat()
+
+
+async def refresh(
+    fetcher: Fetcher, config: Config, store: Store, summary: RunSummary, *, now: datetime | None = None
+) -> set[str]:
+    """The discovery step of a run, before the pages are checked: search, add what is new, and return the
+    pages whose full fetch this run can leave out. A failed search is listed in ``summary.failures``."""
+    if not config.searches:
+        return set()
+    found = apply(store, config, await search_all(fetcher, config), now=now)
+    summary.failures.extend(found.errors)
+    return found.skip

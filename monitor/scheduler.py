@@ -142,6 +142,9 @@ def run_job(config_path: str | None, should_stop: Callable[[], bool]) -> RunSumm
     except Exception:
         log.exception("run failed")
         return None
+    for name, reason in summary.failures:
+        if name in ("digest", "site"):
+            log.warning("%s: %s", name, reason)
     log.info("%s", summary_line(summary))
     return summary
 

@@ -208,10 +208,7 @@ def test_a_rejected_search_is_reported_and_the_others_go_on(page_server):
     plain = SearchConfig(name="all DfE", organisations=["department-for-education"])
     found = run_searches(Config(govuk_base_url=page_server.base_url, searches=[SEND, plain]), page_size=10)
     assert found.errors == [
-        (
-            "DfE SEND guidance",
-            "search 'DfE SEND guidance': GOV.UK rejected parameter filter_content_purpose_supergroup",
-        )
+        ("search 'DfE SEND guidance'", "GOV.UK rejected parameter filter_content_purpose_supergroup")
     ]
     assert [r.url for r in found.results] == [page_server.url("/guidance/send-1")]
 
@@ -219,4 +216,4 @@ def test_a_rejected_search_is_reported_and_the_others_go_on(page_server):
 def test_a_failing_search_api_is_reported_with_its_status(page_server):
     page_server.routes["/api/search.json"] = Response(404, b"Not found")
     found = run_searches(Config(govuk_base_url=page_server.base_url, searches=[SEND]), page_size=10)
-    assert found.errors == [("DfE SEND guidance", "search 'DfE SEND guidance': GOV.UK answered HTTP 404")]
+    assert found.errors == [("search 'DfE SEND guidance'", "GOV.UK answered HTTP 404")]
