@@ -201,7 +201,7 @@ class Store:
         except sqlite3.DatabaseError as exc:
             self.db.conn.close()
             raise StoreError(f"{self.path}: not a guidance-monitor database ({exc})") from None
-        except StoreError:
+        except BaseException:
             self.db.conn.close()
             raise
 

@@ -324,3 +324,20 @@ def test_lock_dies_with_its_process(tmp_path):
             except LockHeld:
                 assert time.monotonic() < deadline
                 time.sleep(0.05)
+
+
+def test_a_failing_migration_leaves_the_file_at_its_old_version(tmp_path, monkeypatch):
+    path = tmp_path / "monitor.db"
+    Store(path).close()
+
+    def half_done(db):
+        db.executescript("CREATE TABLE half (x TEXT); CREATE TABLE other (y TEXT);")
+        raise RuntimeError("killed mid-migration")
+
+    monkeypatch.setattr(store_module, "MIGRATIONS", [*MIGRATIONS, half_done])
+    with pytest.raises(RuntimeError):
+        Store(path)
+    monkeypatch.setattr(store_module, "MIGRATIONS", MIGRATIONS)
+    with Store(path) as s:
+        assert schema_version(s.db) == len(MIGRATIONS)
+        assert "half" not in s.db.table_names()
