@@ -185,8 +185,9 @@ async def search(
     return results
 
 
-async def search_all(fetcher: Fetcher, config: Config, *, page_size: int = PAGE_SIZE) -> Discovery:
+async def search_all(fetcher: Fetcher, config: Config, *, page_size: int | None = None) -> Discovery:
     """Run every configured search; a failed search is reported and the others go on."""
+    page_size = page_size or PAGE_SIZE
     found = Discovery()
     seen: set[str] = set()
     for item in config.searches:

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from conftest import FIXTURES, Request, Response
+from run_support import SMHL, capture, open_store, write_config
 
 from monitor import discover
+from monitor.config import load
 from monitor.discover import SearchResult
 from monitor.fetch import Fetcher
-from monitor.model import Config, FetchSettings, SearchConfig
+from monitor.model import Config, FetchSettings, RunSummary, SearchConfig
+from monitor.pipeline import check_pages
 
 SEARCH_API = FIXTURES / "search_api"
 SEND = SearchConfig(
@@ -217,3 +220,93 @@ def test_a_failing_search_api_is_reported_with_its_status(page_server):
     page_server.routes["/api/search.json"] = Response(404, b"Not found")
     found = run_searches(Config(govuk_base_url=page_server.base_url, searches=[SEND]), page_size=10)
     assert found.errors == [("search 'DfE SEND guidance'", "GOV.UK answered HTTP 404")]
+
+
+# --------------------------------------------------------------------------- through a whole run
+
+SMHL_V1 = capture(SMHL, "2022-07-11")
+SMHL_V2 = capture(SMHL, "2022-08-18")
+
+
+def test_a_run_adds_found_pages_once_and_fetches_only_what_moved(tmp_path, page_server, monkeypatch):
+    """Seven results over three pages of paging; the pages themselves are real captures."""
+    monkeypatch.setattr(discover, "PAGE_SIZE", 3)
+    api = FakeSearchApi([result(n) for n in range(7)])
+    page_server.routes["/api/search.json"] = api
+    for n in range(7):
+        page_server.routes[f"/guidance/send-{n}"] = Response(body=SMHL_V1)
+    config = load(write_config(tmp_path, page_server.base_url, []))
+    config.searches = [SEND]
+    url = [page_server.url(f"/guidance/send-{n}") for n in range(7)]
+
+    def run(now: datetime) -> RunSummary:
+        with open_store(tmp_path) as store:
+            return check_pages(config, store, now=now)
+
+    def fetched() -> list[int]:
+        return [len(page_server.hits(f"/guidance/send-{n}")) for n in range(7)]
+
+    today = datetime.now(UTC)
+    first = run(today)
+    assert first.checked == 7 and first.failures == []
+    assert [q["start"] for q in api.queries] == [["0"], ["3"], ["6"]]
+    assert fetched() == [1] * 7
+    with open_store(tmp_path) as store:
+        assert {p.url: p.source for p in store.pages()} == dict.fromkeys(url, "search")
+        for n in range(7):
+            [new] = store.changes(page_url=url[n], include_backfilled=False)
+            assert (new.kind, new.note, new.effective_date) == ("new", f"First published {n}.", "2026-05-01")
+            assert any(c.backfilled for c in store.changes(page_url=url[n]))  # its history, from day one
+        assert len(store.undelivered("email")) == 7
+
+    # The next day nothing has moved: the searches run, no page is fetched or added again.
+    second = run(today + timedelta(days=1))
+    assert second.checked == 0 and len(api.queries) == 6
+    assert fetched() == [1] * 7
+
+    # GOV.UK publishes a new version of one page: its timestamp moves, and only it is fetched.
+    api.results[2] = result(2, stamp="2026-05-12T10:30:00+00:00")
+    page_server.routes["/guidance/send-2"] = Response(body=SMHL_V2)
+    third = run(today + timedelta(days=2))
+    assert third.checked == 1 and fetched() == [1, 1, 2, 1, 1, 1, 1]
+    with open_store(tmp_path) as store:
+        assert [c.kind for c in store.changes(page_url=url[2], include_backfilled=False)] == ["major", "new"]
+        assert [len(store.changes(page_url=u, include_backfilled=False)) for u in url] == [
+            1,
+            1,
+            2,
+            1,
+            1,
+            1,
+            1,
+        ]
+
+    # A week after their last fetch, unmoved pages are fetched in full again, to catch silent edits.
+    fourth = run(today + timedelta(days=7, hours=1))
+    assert fourth.checked == 7 and fetched() == [2, 2, 3, 2, 2, 2, 2]
+
+
+def test_a_removed_page_is_not_brought_back_by_a_search(tmp_path, page_server):
+    page_server.routes["/api/search.json"] = FakeSearchApi([result(0), result(1)])
+    for n in range(2):
+        page_server.routes[f"/guidance/send-{n}"] = Response(body=SMHL_V1)
+    config = load(write_config(tmp_path, page_server.base_url, []))
+    config.searches = [SEND]
+    with open_store(tmp_path) as store:
+        check_pages(config, store)
+        store.set_active(page_server.url("/guidance/send-0"), False)
+        summary = check_pages(config, store, now=datetime.now(UTC) + timedelta(days=8))
+        assert summary.checked == 1
+        assert not store.page(page_server.url("/guidance/send-0")).active
+    assert len(page_server.hits("/guidance/send-0")) == 1
+
+
+def test_a_failed_search_is_in_the_run_summary_and_the_pages_are_still_checked(tmp_path, page_server):
+    page_server.routes["/api/search.json"] = Response(503, b"down")
+    page_server.routes["/guidance/listed"] = Response(body=SMHL_V1)
+    config = load(write_config(tmp_path, page_server.base_url, ["/guidance/listed"], retries=1))
+    config.searches = [SEND]
+    with open_store(tmp_path) as store:
+        summary = check_pages(config, store)
+    assert summary.checked == 1
+    assert summary.failures == [("search 'DfE SEND guidance'", "GOV.UK answered HTTP 503")]
