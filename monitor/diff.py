@@ -12,6 +12,7 @@ either (a silent edit), ``withdrawn`` when a withdrawal notice appeared, else ``
 from __future__ import annotations
 
 import bisect
+import heapq
 import re
 import unicodedata
 from collections import defaultdict
@@ -138,17 +139,38 @@ def _longest_increasing(values: Sequence[int]) -> set[int]:
 # --------------------------------------------------------------------------- word diff
 
 
+Opcodes = list[tuple[str, int, int, int, int]]
+
+
+def _opcodes(a: list[str], b: list[str]) -> Opcodes:
+    """SequenceMatcher's opcodes, with the unchanged head and tail set aside first (it is quadratic)."""
+    head = 0
+    while head < min(len(a), len(b)) and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(a), len(b)) - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    matcher = SequenceMatcher(None, a[head : len(a) - tail], b[head : len(b) - tail], autojunk=False)
+    codes: Opcodes = [("equal", 0, head, 0, head)] if head else []
+    codes += [
+        (tag, i1 + head, i2 + head, j1 + head, j2 + head) for tag, i1, i2, j1, j2 in matcher.get_opcodes()
+    ]
+    if tail:
+        codes.append(("equal", len(a) - tail, len(a), len(b) - tail, len(b)))
+    return codes
+
+
 def word_diff(old_text: str, new_text: str) -> list[DiffOp]:
     """A readable word-level diff: runs of equal, deleted and inserted words, deletions before insertions."""
     a, b = words(old_text), words(new_text)
-    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    return _readable(a, b, _opcodes(a, b))
+
+
+def _readable(a: list[str], b: list[str], opcodes: Opcodes) -> list[DiffOp]:
     # Each chunk is (equal words, None) or (deleted words, inserted words).
     chunks: list[tuple[list[str], list[str] | None]] = []
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            chunks.append((a[i1:i2], None))
-        else:
-            chunks.append((a[i1:i2], b[j1:j2]))
+    for tag, i1, i2, j1, j2 in opcodes:
+        chunks.append((a[i1:i2], None) if tag == "equal" else (a[i1:i2], b[j1:j2]))
     merged: list[tuple[list[str], list[str] | None]] = []
     for chunk in chunks:
         merged.append(chunk)
@@ -184,11 +206,12 @@ def _counts(ops: Iterable[DiffOp]) -> tuple[int, int]:
 # --------------------------------------------------------------------------- sections
 
 
-def _similarity(a: list[str], b: list[str]) -> float:
-    matcher = SequenceMatcher(None, a, b, autojunk=False)
-    if matcher.real_quick_ratio() < RENAME_SIMILARITY or matcher.quick_ratio() < RENAME_SIMILARITY:
+def _ratio_at_least(matcher: SequenceMatcher, floor: float) -> float:
+    """``matcher.ratio()`` when it can reach ``floor``, else 0; the cheap upper bounds are tried first."""
+    if matcher.real_quick_ratio() < floor or matcher.quick_ratio() < floor:
         return 0.0
-    return matcher.ratio()
+    score = matcher.ratio()
+    return score if score >= floor else 0.0
 
 
 def _heading_similarity(old: str, new: str) -> float:
@@ -197,8 +220,57 @@ def _heading_similarity(old: str, new: str) -> float:
     a, b = _heading_key(old), _heading_key(new)
     if re.findall(r"\d+", a) != re.findall(r"\d+", b):
         return 0.0
-    score = SequenceMatcher(None, a, b, autojunk=False).ratio()
-    return score if score >= HEADING_SIMILARITY else 0.0
+    return _ratio_at_least(SequenceMatcher(None, a, b, autojunk=False), HEADING_SIMILARITY)
+
+
+def _similar_pairs(
+    old: Sequence[Section],
+    new: Sequence[Section],
+    old_words: list[list[str]],
+    new_words: list[list[str]],
+    old_left: list[int],
+    new_left: list[int],
+    opcodes: dict[tuple[int, int], Opcodes],
+) -> list[tuple[int, int]]:
+    """Pair the sections left over by their most similar text, else a near-identical heading, best first.
+
+    Exact ratios are dear, so pairs are visited in order of a cheap upper bound (shared vocabulary) and a
+    ratio is computed only for a pair whose two sections are both still free when its turn comes; the
+    opcodes of a pair taken on its text are kept in ``opcodes`` for its word diff.
+    """
+    queue: list[tuple[float, int, int, int, bool]] = []
+    for j in new_left:
+        matcher = SequenceMatcher(None, autojunk=False)
+        matcher.set_seq2(new_words[j])
+        for i in old_left:
+            bound = 0.0
+            if old_words[i] and new_words[j]:
+                matcher.set_seq1(old_words[i])
+                if matcher.real_quick_ratio() >= RENAME_SIMILARITY:
+                    bound = matcher.quick_ratio()
+            if bound >= RENAME_SIMILARITY:
+                queue.append((-bound, i, j, 0, False))
+            elif heading := _heading_similarity(old[i].heading, new[j].heading):
+                queue.append((-heading, i, j, 0, True))
+    heapq.heapify(queue)
+    pairs: list[tuple[int, int]] = []
+    while queue:
+        score, i, j, _, exact = heapq.heappop(queue)
+        if i not in old_left or j not in new_left:
+            continue
+        if exact:
+            pairs.append((i, j))
+            old_left.remove(i)
+            new_left.remove(j)
+            continue
+        matcher = SequenceMatcher(None, old_words[i], new_words[j], autojunk=False)
+        ratio = _ratio_at_least(matcher, RENAME_SIMILARITY)
+        if ratio:
+            opcodes[(i, j)] = matcher.get_opcodes()
+        ratio = ratio or _heading_similarity(old[i].heading, new[j].heading)
+        if ratio:
+            heapq.heappush(queue, (-ratio, i, j, 1, True))
+    return pairs
 
 
 def diff_sections(old: Sequence[Section], new: Sequence[Section]) -> list[SectionChange]:
@@ -216,20 +288,8 @@ def diff_sections(old: Sequence[Section], new: Sequence[Section]) -> list[Sectio
         old, new, lambda s: tuple(words(s.text)) if s.text.strip() else None, old_left, new_left
     )
 
-    candidates: list[tuple[float, int, int]] = []
-    for i in old_left:
-        for j in new_left:
-            a, b = old_words[i], new_words[j]
-            score = _similarity(a, b) if a and b else 0.0
-            if score < RENAME_SIMILARITY:
-                score = _heading_similarity(old[i].heading, new[j].heading)
-            if score >= RENAME_SIMILARITY:
-                candidates.append((score, i, j))
-    for _score, i, j in sorted(candidates, key=lambda c: (-c[0], c[1], c[2])):
-        if i in old_left and j in new_left:
-            pairs.append((i, j))
-            old_left.remove(i)
-            new_left.remove(j)
+    known: dict[tuple[int, int], Opcodes] = {}
+    pairs += _similar_pairs(old, new, old_words, new_words, old_left, new_left, known)
 
     pairs.sort(key=lambda p: p[1])
     in_order = _longest_increasing([i for i, _ in pairs])
@@ -244,7 +304,11 @@ def diff_sections(old: Sequence[Section], new: Sequence[Section]) -> list[Sectio
         moved = pos not in in_order or o.level != n.level
         if not (renamed or text_changed or moved):
             continue
-        ops = word_diff(o.text, n.text) if text_changed else [DiffOp("equal", " ".join(new_words[j]))]
+        if text_changed:
+            a, b = old_words[i], new_words[j]
+            ops = _readable(a, b, known.get((i, j)) or _opcodes(a, b))
+        else:
+            ops = [DiffOp("equal", " ".join(new_words[j]))]
         added, removed = _counts(ops)
         status = "renamed" if renamed else "moved" if moved else "modified"
         change = SectionChange(
