@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from . import discover
 from .config import absolute_url
 from .diff import diff
 from .fetch import Fetcher, api_url
@@ -36,6 +38,7 @@ from .model import (
 from .parse import parse
 from .store import Store, utc_timestamp
 
+log = logging.getLogger(__name__)
 LONDON = ZoneInfo("Europe/London")
 API_ACCEPT = "application/json"
 GONE_STATUSES = frozenset({404, 410})
@@ -132,9 +135,10 @@ async def _run(
     config: Config, store: Store, now: datetime | None, should_stop: Callable[[], bool]
 ) -> RunSummary:
     summary = RunSummary()
-    targets = watched(config, store)
-    scheduled = {t.url for t in targets}
     async with Fetcher(config.fetch) as fetcher:
+        skip = await discover.refresh(fetcher, config, store, summary, now=now)
+        targets = [t for t in watched(config, store) if t.url not in skip]
+        scheduled = {t.url for t in targets} | skip
         pending = {asyncio.create_task(_obtain(fetcher, config, store, t)) for t in targets}
         try:
             while pending and not should_stop():
@@ -226,11 +230,13 @@ def _settle(store: Store, outcome: Outcome, now: datetime, summary: RunSummary) 
         store.record(url, failed, None, fetch.body or None, [])
         summary.failed += 1
         summary.failures.append((url, outcome.reason))
+        log.warning("%s: failed: %s", url, outcome.reason)
         return
     else:
         saved = store.record(url, fetch, None, None, [])
     if any(not c.backfilled for c in saved):
         summary.changed += 1
+    log.info("%s: %s", url, ", ".join(c.kind for c in saved if not c.backfilled) or "no change")
     summary.changes.extend(saved)
 
 
