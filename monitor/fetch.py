@@ -40,6 +40,9 @@ BACKOFF_CAP = 30.0
 RATE_MARGIN = 0.02
 """Seconds added to the one-second window, so clock jitter at the server never shows an extra request."""
 
+DRAIN_LIMIT = 65_536
+"""A redirect or 304 body up to this size is read and dropped to keep the connection alive."""
+
 HTML_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504}) | frozenset(range(520, 530))
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -312,9 +315,10 @@ class Fetcher:
         limit = self.settings.max_bytes
         async with self._client.stream("GET", url, headers=headers) as response:
             status = response.status_code
-            if status in REDIRECT_STATUSES or status == 304:
-                return _Attempt(response)
             declared = _content_length(response)
+            if status in REDIRECT_STATUSES or status == 304:
+                await _drain(response, declared)
+                return _Attempt(response)
             if declared is not None and declared > limit:
                 return _Attempt(response, fault=f"body over {limit} bytes")
             chunks: list[bytes] = []
@@ -348,6 +352,20 @@ class Fetcher:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+async def _drain(response: httpx.Response, declared: int | None) -> None:
+    """Read a small body we do not need (a redirect's), so its connection goes back to the pool."""
+    if declared is not None and declared > DRAIN_LIMIT:
+        return
+    size = 0
+    try:
+        async for chunk in response.aiter_raw():
+            size += len(chunk)
+            if size > DRAIN_LIMIT:
+                return
+    except httpx.HTTPError:
+        pass
 
 
 def _utc_iso(timestamp: float) -> str:

@@ -306,3 +306,29 @@ def test_concurrency_limit(page_server: PageServer) -> None:
     times = sorted(r.time for r in page_server.requests)
     assert max(sum(1 for t in times if start <= t < start + 0.15) for start in times) == 3
     assert 0.75 <= times[-1] - times[0] + 0.2 < 2.0
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        Response(body=PAGE),
+        Response(304, headers={"ETag": '"v1"'}),
+        Response(301, b"<html>Moved</html>", headers={"Location": "/elsewhere"}),
+    ],
+    ids=["200", "304", "redirect"],
+)
+def test_one_connection_is_kept_alive_for_the_run(page_server: PageServer, response: Response) -> None:
+    """HTTP/1.1 keep-alive: ten requests one after another share one connection, whatever the answer."""
+    page_server.routes["/p"] = response
+    page_server.routes["/elsewhere"] = Response(body=PAGE)
+    accepted = []
+    accept = page_server._server.get_request
+
+    def counting() -> tuple[socket.socket, object]:
+        accepted.append(time.monotonic())
+        return accept()
+
+    page_server._server.get_request = counting  # type: ignore[method-assign]
+    results = fetch_many(settings(concurrency=1), [FetchRequest(page_server.url("/p"), etag='"v1"')] * 10)
+    assert all(r.ok for r in results)
+    assert len(accepted) == 1
