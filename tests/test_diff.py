@@ -497,3 +497,21 @@ def test_one_word_edited_in_a_real_page_is_one_modified_section_with_one_word_ea
     assert ops[0].text.endswith("which provide respite care")
     report = text_report(changes)
     assert "which provide respite care [-can-] {+may+}" in report
+
+
+def test_diff_partial_alone_shows_the_sections_and_all_parts_on_request():
+    from jinja2 import Environment, FileSystemLoader
+
+    from monitor import TEMPLATES_DIR
+
+    a = doc()
+    sections = [*a.sections[:2], Section("Funding", 2, "Schools get funding.")]
+    b = edit(a, sections=sections, title="Renamed guidance")
+    env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=True)
+    partial = env.get_template("_diff.html")
+    alone = partial.render(changeset=diff(a, b), heading_level=3)
+    assert "<h3>" in alone and "Funding" in alone and "Renamed guidance" not in alone
+    everything = partial.render(
+        changeset=diff(a, b).to_dict(), diff_parts=["summary", "sections", "metadata"], heading_level=2
+    )
+    assert "Silent edit" in everything and "<ins>Renamed guidance</ins>" in everything
