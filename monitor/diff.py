@@ -42,6 +42,8 @@ BRIDGE_WORDS = 2
 """Unchanged runs this short between two replacements are folded into them, so a rewritten sentence
 reads as one deletion and one insertion rather than alternating fragments."""
 TEXT_CONTEXT_WORDS = 6
+TEXT_CHANGE_WORDS = 40
+"""The text report quotes at most this many words of one deletion or insertion; JSON and HTML keep all."""
 
 HTML_PUBLICATION = "html_publication"
 
@@ -450,11 +452,15 @@ def _excerpt(ops: Sequence[DiffOp], context: int) -> list[str]:
     lines: list[str] = []
     current: list[str] = []
     for k, op in enumerate(ops):
-        if op.op == "delete":
-            current.append(f"[-{op.text}-]")
-            continue
-        if op.op == "insert":
-            current.append(f"{{+{op.text}+}}")
+        if op.op != "equal":
+            changed = op.text.split()
+            text = op.text
+            if len(changed) > TEXT_CHANGE_WORDS:
+                text = (
+                    " ".join(changed[:TEXT_CHANGE_WORDS])
+                    + f" … ({len(changed) - TEXT_CHANGE_WORDS} more words)"
+                )
+            current.append(f"[-{text}-]" if op.op == "delete" else f"{{+{text}+}}")
             continue
         tokens = op.text.split()
         first, last = k == 0, k == len(ops) - 1

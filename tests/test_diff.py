@@ -515,3 +515,12 @@ def test_diff_partial_alone_shows_the_sections_and_all_parts_on_request():
         changeset=diff(a, b).to_dict(), diff_parts=["summary", "sections", "metadata"], heading_level=2
     )
     assert "Silent edit" in everything and "<ins>Renamed guidance</ins>" in everything
+
+
+def test_text_report_shortens_a_long_insertion_and_says_by_how_much():
+    a = doc(sections=[Section("Long", 2, "Start. End.")])
+    added = " ".join(f"n{k}" for k in range(100))
+    b = edit(a, sections=[Section("Long", 2, f"Start. {added} End.")])
+    report = text_report(diff(a, b))
+    assert "{+n0 n1" in report and "n39 … (60 more words)+}" in report and "n40" not in report
+    assert diff(a, b).sections[0].diff[1].text == added
