@@ -287,3 +287,18 @@ def test_changeset_html_from_the_diff_command_is_escaped() -> None:
     after = Document(url=f"{GOVUK}x", title="X", sections=[Section("Rules", 2, "Schools must <b>do</b> it.")])
     html = render.changeset_html(diff(before, after))
     assert "&lt;b&gt;" in html and re.search(r"<ins>[^<]*must", html)
+
+
+def test_undated_history_stays_undated_and_a_move_links_only_to_http() -> None:
+    url = f"{GOVUK}guidance/x"
+    undated = Change(
+        url, "major", "2026-11-20T07:00:00+00:00", "X", note="Updated annex A.", backfilled=True, id=1
+    )
+    moved = Change(url, "moved", "2026-11-21T07:00:00+00:00", "X", note=f"Now at {GOVUK}guidance/y", id=2)
+    moved.new_url = f"{GOVUK}guidance/y"
+    files = render.site([PageState(url=url, title="X")], [undated, moved])
+    timeline = text_of(files[f"pages/{render.page_slug(url)}.html"])
+    assert "GOV.UK gives no date" in timeline and "20 November 2026" not in timeline
+    assert f'href="{GOVUK}guidance/y"' in files["changes/2.html"]
+    assert text_of(files["changes/2.html"]).count(f"{GOVUK}guidance/y") == 1
+    assert not feedparser.parse(files["feed.xml"]).bozo
