@@ -421,9 +421,13 @@ def diff(old: Document, new: Document) -> ChangeSet:
     attachments = diff_attachments(old.attachments, new.attachments)
     metadata = diff_metadata(old, new) + history_edits
     # An HTML publication's "Updated" is its parent's date: a move alone says nothing about this page.
-    date_moved = old.last_updated != new.last_updated and HTML_PUBLICATION not in (
-        old.page_type,
-        new.page_type,
+    # A date that appears or vanishes is a reading of the page, not a move: a real first update adds
+    # a history entry as well.
+    date_moved = (
+        old.last_updated is not None
+        and new.last_updated is not None
+        and old.last_updated != new.last_updated
+        and HTML_PUBLICATION not in (old.page_type, new.page_type)
     )
     if new.withdrawn and not old.withdrawn:
         kind = "withdrawn"

@@ -524,3 +524,22 @@ def test_text_report_shortens_a_long_insertion_and_says_by_how_much():
     report = text_report(diff(a, b))
     assert "{+n0 n1" in report and "n39 … (60 more words)+}" in report and "n40" not in report
     assert diff(a, b).sections[0].diff[1].text == added
+
+
+def test_markup_noise_on_a_real_page_is_no_change():
+    """Entities for characters, ids, tracking query strings and re-flowed whitespace change no word."""
+    body = capture(SEND, "2022-02-24T0948_47a2e43da9").read_bytes()
+    noisy = (
+        body.replace("’".encode(), b"&rsquo;")
+        .replace(b"<p>", b'<p id="para-1">')
+        .replace(b'.pdf"', b'.pdf?utm_source=govdelivery&amp;utm_medium=email"')
+        .replace(b"\n", b"\n   \n")
+    )
+    assert noisy.count(b"&rsquo;") > 0 and noisy.count(b"utm_source") > 0 and noisy.count(b"para-1") > 0
+    url = "https://www.gov.uk/" + SEND.replace("~", "/")
+    assert diff(parse(body, url), parse(noisy, url)).kind == "none"
+
+
+def test_a_date_that_vanishes_is_not_a_move():
+    a = doc()
+    assert diff(a, edit(a, last_updated=None)).kind == "none"
