@@ -251,6 +251,9 @@ def changes_for(
 ) -> list[Change]:
     """What a good answer means for a page, given its last good snapshot. Pure.
 
+    A withdrawal notice that appears makes the diff itself a ``withdrawn`` change (with everything else
+    that changed beside it), noted with GOV.UK's notice.
+
     ``announced``: the page's arrival is already recorded (discovery does so when a search finds it), so
     its first snapshot adds only the backfilled history.
     """
@@ -269,13 +272,11 @@ def changes_for(
         if changeset.changed:
             newest = _newest(changeset.history_added)
             note = newest.note if newest else NO_NOTE
+            if changeset.kind == "withdrawn":
+                note = document.withdrawn or note
             effective = (newest.date if newest else None) or today
             changes.append(
                 Change(page.url, changeset.kind, when, title, changeset, note, effective, False, old_id)
-            )
-        if document.withdrawn and not old.withdrawn:
-            changes.append(
-                Change(page.url, "withdrawn", when, title, note=document.withdrawn, effective_date=today)
             )
     if moved_to is not None and moved_to != page.current_url:
         changes.append(

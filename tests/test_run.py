@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -425,8 +426,14 @@ def test_a_broken_config_is_one_line_naming_the_key(tmp_path, text, key):
 
 
 def test_a_second_run_while_one_holds_the_lock_exits_3(tmp_path, page_server):
-    page_server.routes[SMHL_PATH] = Response(body=SMHL_V1, delay=2)
-    config = write_config(tmp_path, page_server.base_url, [SMHL_PATH], timeout=10)
+    release = threading.Event()
+
+    def held_open(request: Request) -> Response:
+        release.wait(30)
+        return Response(body=SMHL_V1)
+
+    page_server.routes[SMHL_PATH] = held_open
+    config = write_config(tmp_path, page_server.base_url, [SMHL_PATH], timeout=40)
     command = [sys.executable, "-m", "monitor", "run", "--config", str(config), "--no-deliver", "--no-site"]
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
     first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
@@ -441,5 +448,70 @@ def test_a_second_run_while_one_holds_the_lock_exits_3(tmp_path, page_server):
         message = f"another guidance-monitor run is in progress (lock {lock} held by pid {first.pid})"
         assert second.stderr.strip() == f"guidance-monitor: {message}"
     finally:
+        release.set()
         out, err = first.communicate(timeout=30)
     assert first.returncode == 0, err
+
+
+# --------------------------------------------------------------------------- the pure rules
+
+
+def test_a_withdrawal_notice_newly_present_is_a_withdrawn_change_with_the_notice():
+    from dataclasses import replace
+
+    from monitor.model import PageState
+    from monitor.parse import parse
+    from monitor.pipeline import changes_for
+
+    url = "https://www.gov.uk" + SMHL_PATH
+    old = parse(SMHL_V1, url, "text/html")
+    notice = "This guidance was withdrawn on 1 September 2022: the training grant has closed."
+    new = replace(old, withdrawn=notice, content_hash="")
+    [change] = changes_for(PageState(url), (1, old), new, None, "2022-09-01T08:00:00Z")
+    assert (change.kind, change.note, change.old_snapshot_id) == ("withdrawn", notice, 1)
+    assert change.changeset.kind == "withdrawn"
+    assert changes_for(PageState(url), (2, new), new, None, "2022-09-02T08:00:00Z") == []
+
+
+def test_first_sight_backfills_history_oldest_first_and_dates_in_london():
+    from monitor.model import PageState
+    from monitor.parse import parse
+    from monitor.pipeline import changes_for
+
+    url = "https://www.gov.uk" + SMHL_PATH
+    document = parse(SMHL_V1, url, "text/html")
+    changes = changes_for(PageState(url), None, document, None, "2022-07-11T23:30:00Z")
+    *backfilled, new = changes
+    assert new.kind == "new" and new.note == "First seen" and new.effective_date == "2022-07-12"
+    dates = [c.effective_date for c in backfilled]
+    assert dates == sorted(dates) and all(c.backfilled and c.kind == "major" for c in backfilled)
+    announced = changes_for(PageState(url), None, document, None, "2022-07-11T23:30:00Z", announced=True)
+    assert [c.kind for c in announced if not c.backfilled] == []
+
+
+@pytest.mark.parametrize(
+    ("url", "kind", "followed"),
+    [
+        ("https://www.gov.uk/government/publications/school-attendance/framework", "html", True),
+        ("https://www.gov.uk/government/publications/school-attendance/framework", "", True),
+        ("https://www.gov.uk/media/5f/guidance.pdf", "", True),
+        ("https://assets.publishing.service.gov.uk/media/5f/guidance.pdf", "pdf", False),
+        ("https://www.gov.uk/government/publications/school-attendance", "html", False),
+        ("https://www.gov.uk/government/publications/other-publication", "", False),
+        ("https://www.gov.uk/media/5f/figures.csv", "csv", False),
+    ],
+)
+def test_which_documents_are_followed(url, kind, followed):
+    from monitor.pipeline import is_followed_document
+
+    parent = "https://www.gov.uk/government/publications/school-attendance"
+    assert is_followed_document(parent, url, kind) is followed
+
+
+def test_run_publishes_the_site(tmp_path, page_server):
+    page_server.routes[SMHL_PATH] = Response(body=SMHL_V1)
+    config = write_config(tmp_path, page_server.base_url, [SMHL_PATH])
+    result = CliRunner().invoke(main, ["run", "--config", str(config), "--no-deliver"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "site" / "index.html").exists()
+    assert "Senior mental health lead training" in (tmp_path / "site" / "index.html").read_text()
