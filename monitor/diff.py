@@ -17,6 +17,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
+from datetime import date
 from difflib import SequenceMatcher
 from typing import TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -485,6 +486,14 @@ def _excerpt(ops: Sequence[DiffOp], context: int) -> list[str]:
     return lines
 
 
+def _day(iso: str | None, missing: str = "none") -> str:
+    """An ISO date as GOV.UK writes it: 2 February 2024."""
+    try:
+        return date.fromisoformat(iso).strftime("%-d %B %Y") if iso else missing
+    except ValueError:
+        return iso or missing
+
+
 def text_report(changes: ChangeSet, *, context: int = TEXT_CONTEXT_WORDS) -> str:
     """A short plain-text report of a ChangeSet: what GOV.UK said, then what really changed."""
     if not changes.changed:
@@ -497,12 +506,12 @@ def text_report(changes: ChangeSet, *, context: int = TEXT_CONTEXT_WORDS) -> str
     }
     out = [f"{new.title or old.title}", labels.get(changes.kind, changes.kind.capitalize())]
     if old.last_updated != new.last_updated:
-        out.append(f"Last updated: {old.last_updated or 'none'} -> {new.last_updated or 'none'}")
+        out.append(f"Last updated: {_day(old.last_updated)} -> {_day(new.last_updated)}")
     if old.history_count != new.history_count:
         out.append(f"Updates listed: {old.history_count} -> {new.history_count}")
     if changes.history_added:
         out += ["", "GOV.UK's change notes:"]
-        out += [f"  {entry.date or 'undated'}: {entry.note}" for entry in changes.history_added]
+        out += [f"  {_day(entry.date, 'undated')}: {entry.note}" for entry in changes.history_added]
     if changes.sections:
         out += ["", "Sections:"]
         for section in changes.sections:

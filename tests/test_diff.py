@@ -432,7 +432,7 @@ def test_cli_reports_a_change_with_exit_1_and_the_issues_json():
     assert data["kind"] == "major" and data["new"]["history_count"] == data["old"]["history_count"] + 1
     text = CliRunner().invoke(main, ["diff", str(old), str(new)])
     assert text.exit_code == 1
-    assert "2022-02-24: We’ve updated the guidance" in text.output
+    assert "24 February 2022: We’ve updated the guidance" in text.output
     assert "modified: SEND and specialist settings: additional COVID-19 operational guidance" in text.output
     page = CliRunner().invoke(main, ["diff", str(old), str(new), "--format", "html"])
     assert page.exit_code == 1 and page.output.startswith("<!DOCTYPE html>")
