@@ -191,6 +191,28 @@ class EmailChannel(Channel):
         return path
 
 
+class FolderChannel(EmailChannel):
+    """Folder: the email digest written as an ``.eml`` file into a folder instead of sent (the demo's
+    inbox). It has its own outbox (``folder:<path>``), so each change is written once, in the file of
+    the run that found it; the email channel is unaffected. Not set in config.yaml: used from code."""
+
+    __kind__ = "folder"
+
+    def __init__(self, settings: EmailSettings, folder: str | os.PathLike[str]) -> None:
+        super().__init__(settings)
+        self.folder = Path(folder).absolute()
+
+    @property
+    def name(self) -> str:
+        return f"folder:{self.folder}"
+
+    def send(self, digest: Digest) -> str:
+        try:
+            return str(self.preview(digest, self.folder))
+        except OSError as exc:
+            raise DeliveryError(f"{self.folder}: {_reason(exc)}") from None
+
+
 class WebhookChannel(Channel):
     """Webhook: one HTTP POST per run to each of ``digest.webhooks``, listing that run's changes.
 
@@ -405,18 +427,23 @@ def _newly_failing(pages: Sequence[PageState], threshold: int) -> bool:
 
 
 def deliver(
-    config: Config, store: OutboxStore, *, dry_run_dir: str | os.PathLike[str] | None = None
+    config: Config,
+    store: OutboxStore,
+    *,
+    dry_run_dir: str | os.PathLike[str] | None = None,
+    only: Sequence[Channel] | None = None,
 ) -> list[Delivery]:
     """Send each undelivered change once on every channel; a failed send leaves it in the outbox.
 
     A channel sends when it has changes waiting, or when a page has just reached
     ``fetch.alert_after_failures`` failed runs. With ``dry_run_dir`` nothing is sent or marked: each
-    channel writes what it would send (``.eml``, ``.json``) there.
+    channel writes what it would send (``.eml``, ``.json``) there. ``only`` replaces the configured
+    channels (the demo writes its digests with a :class:`FolderChannel`).
     """
     pages = store.pages(active_only=False)
     threshold = config.fetch.alert_after_failures
     results = []
-    for channel in channels(config, preview=dry_run_dir is not None):
+    for channel in only if only is not None else channels(config, preview=dry_run_dir is not None):
         pending = [c for c in store.undelivered(channel.name) if c.kind != "none"]
         if not pending and not _newly_failing(pages, threshold):
             continue

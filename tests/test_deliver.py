@@ -454,3 +454,24 @@ def test_site_command_builds_from_the_store(tmp_path: Path, page_server) -> None
     with monitor.store() as store:
         ids = {c.id for c in store.changes()}
     assert {int(p.stem) for p in (built / "changes").glob("*.html")} == ids
+
+
+def test_folder_channel_writes_each_change_once_into_its_own_outbox(tmp_path: Path, page_server) -> None:
+    monitor = Monitor(tmp_path, page_server, {})
+    config = load(monitor.config_file)
+    inbox = deliver.FolderChannel(config.digest.email, tmp_path / "inbox")
+    written = []
+    for capture in (0, 1, 1):
+        monitor.show(capture)
+        assert monitor.cli("run", "--no-site")[0] == 0
+        with monitor.store() as store:
+            written.append(deliver.deliver(config, store, only=[inbox]))
+    assert [len(w) for w in written] == [1, 1, 0]
+    files = sorted((tmp_path / "inbox").glob("*.eml"))
+    assert len(files) == 2
+    subjects = {
+        email.message_from_bytes(f.read_bytes(), policy=email.policy.default)["Subject"] for f in files
+    }
+    assert "Now watching 1 DfE guidance page" in subjects
+    with monitor.store() as store:
+        assert store.undelivered(inbox.name) == [] and store.undelivered("email")
