@@ -360,6 +360,26 @@ def test_auto_reads_the_content_api_and_falls_back_to_html(tmp_path, page_server
         assert store.fetches(url)[0]["url"] == url
 
 
+SNOW = "/government/publications/temporary-snow-ploughs"
+BUILT = Path(__file__).parent / "fixtures" / "html_built" / "publication-2025-gem-published-dates"
+
+
+def test_switching_between_the_content_api_and_html_is_no_change(tmp_path, page_server):
+    api = Response(body=BUILT.with_suffix(".json").read_bytes(), headers={"Content-Type": "application/json"})
+    page_server.routes["/api/content" + SNOW] = [api, Response(503, b"down"), api]
+    page_server.routes[SNOW] = Response(body=BUILT.with_suffix(".html").read_bytes())
+    config = write_config(tmp_path, page_server.base_url, [SNOW], source="auto", retries=1)
+    url = page_server.url(SNOW)
+    outputs = [run(config).output for _ in range(3)]
+    assert outputs[0].startswith("Checked 1 page: 1 changed")
+    assert outputs[1:] == ["Checked 1 page: 0 changed, 0 failed.\n"] * 2
+    with open_store(tmp_path) as store:
+        api_url = page_server.url("/api/content" + SNOW)
+        assert [f["url"] for f in store.fetches(url)] == [api_url, url, api_url]
+        assert len(store.snapshots(url)) == 1
+        assert len(store.changes(page_url=url, include_backfilled=False)) == 1
+
+
 def test_api_source_reads_only_the_content_api(tmp_path, page_server):
     page_server.routes["/api/content" + SMHL_PATH] = Response(500, b"down")
     page_server.routes[SMHL_PATH] = Response(body=SMHL_V1)
