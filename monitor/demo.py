@@ -9,7 +9,7 @@ next capture and runs the same cycle as ``guidance-monitor run``. Nothing leaves
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -102,3 +102,56 @@ fetch:
   source: html
   user_agent: "guidance-monitor demo"
 """
+
+
+@dataclass
+class DemoDay:
+    """What one simulated day found."""
+
+    capture: Capture
+    changes: list[str]
+    digests: list[str]
+
+
+def run_demo(out: Path, *, echo: Callable[[str], None] = print) -> list[DemoDay]:
+    """Replay every capture through the daily run; leave the database, digests and site in ``out``."""
+    from . import config as config_module
+    from . import pipeline
+    from .deliver import FolderChannel, deliver
+    from .model import EmailSettings
+    from .store import Store
+
+    out.mkdir(parents=True, exist_ok=True)
+    for stale in ("monitor.db", "monitor.db-wal", "monitor.db-shm"):
+        (out / stale).unlink(missing_ok=True)
+    inbox = FolderChannel(
+        EmailSettings(to=["you@example.org"], from_="guidance-monitor demo <demo@localhost>"),
+        out / "emails",
+    )
+    days = []
+    server = TimelineServer()
+    with server.running():
+        config_file = out / "config.yaml"
+        config_file.write_text(demo_config_text(server.base_url, out), encoding="utf-8")
+        config = config_module.load(config_file)
+        with Store(config.database) as store, store.lock():
+            for capture in captures():
+                server.body = capture.path.read_bytes()
+                summary = pipeline.run(config, store, now=capture.taken_at, deliver=False)
+                if summary.failures:
+                    reasons = "; ".join(f"{url}: {why}" for url, why in summary.failures)
+                    raise RuntimeError(f"the run of {capture.label} failed: {reasons}")
+                sent = [d.detail for d in deliver(config, store, only=[inbox]) if d.sent]
+                found = [f"{c.kind}: {c.note}" for c in summary.changes if not c.backfilled]
+                days.append(DemoDay(capture, found, sent))
+                echo(f"{capture.label}  {_day_line(found, sent)}")
+    return days
+
+
+def _day_line(found: list[str], sent: list[str]) -> str:
+    if not found:
+        return "no change"
+    first = found[0] if len(found[0]) <= 90 else found[0][:89] + "…"
+    more = f" (+{len(found) - 1} more)" if len(found) > 1 else ""
+    digest = f"  -> {Path(sent[0]).name}" if sent else ""
+    return f"{first}{more}{digest}"
