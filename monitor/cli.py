@@ -450,3 +450,33 @@ def site_command(config_path: str | None, out_dir: str | None) -> None:
         except (deliver.DeliveryError, OSError) as exc:
             fail(f"site: {exc}", EXIT_FAILED)
     click.echo(f"Site written to {path}")
+
+
+# --------------------------------------------------------------------------- demo
+
+
+@main.command("demo")
+@click.option(
+    "--out",
+    "out_dir",
+    default="demo-output",
+    show_default=True,
+    metavar="DIR",
+    help="Where to leave the database, the digest emails and the site.",
+)
+def demo_command(out_dir: str) -> None:
+    """Replay seven real captures of a DfE page from 127.0.0.1, one a simulated day, offline.
+
+    Each day runs the same cycle as `guidance-monitor run`; the digests are written as .eml files.
+    """
+    from pathlib import Path
+
+    from .demo import run_demo
+
+    out = Path(out_dir).absolute()
+    try:
+        run_demo(out, echo=click.echo)
+    except (OSError, RuntimeError) as exc:
+        fail(f"demo: {exc}", EXIT_FAILED)
+    click.echo(f"\nDone. Look at:\n  {out / 'site' / 'index.html'}   the changelog (open it in a browser)")
+    click.echo(f"  {out / 'emails'}/   the digest emails (.eml)\n  {out / 'monitor.db'}   the database")
