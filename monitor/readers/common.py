@@ -38,12 +38,11 @@ MONTHS = {
 }
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 DISPLAY_DATE = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH})\.?,?\s+(\d{{4}})\b", re.IGNORECASE)
-_WS = re.compile(r"\s+")
 
 
 def fold(text: str | None) -> str:
     """Fold every run of whitespace (including non-breaking spaces) into one space, and trim."""
-    return _WS.sub(" ", text or "").strip()
+    return " ".join((text or "").split())
 
 
 def display_date(text: str | None) -> str | None:

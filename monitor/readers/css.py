@@ -7,7 +7,7 @@ import re
 from ..model import Document, ParseError
 from . import Reader
 from .common import display_date, fold, timestamp_date
-from .markup import fragment, parse_html, sections, text_of
+from .markup import drop, fragment, parse_html, sections, text_of
 
 _PUBLISHED = re.compile(r"\b(?:first )?published(?: on)?:?\s+(.{0,40})", re.IGNORECASE)
 _UPDATED = re.compile(r"\b(?:last )?(?:updated|modified|reviewed)(?: on)?:?\s+(.{0,40})", re.IGNORECASE)
@@ -47,12 +47,12 @@ class Selector(Reader):
             raise ParseError(f"nothing on the page matches the selector {selector!r}")
         page = parse_html(body)
         root = fragment(str(element))
-        for junk in root.xpath(".//script | .//style | .//noscript | .//nav | .//form"):
-            junk.drop_tree()
+        for junk in list(root.iterdescendants("script", "style", "noscript", "nav", "form")):
+            drop(junk)
         heading = next(root.iter("h1"), None)
         title = text_of(heading)
         if heading is not None and title:
-            heading.drop_tree()
+            drop(heading)
         if not title:
             found = page.xpath("//h1") or page.xpath("//title")
             title = text_of(found[0]) if found else ""

@@ -9,7 +9,7 @@ from ..model import Attachment, Document, HistoryEntry, ParseError
 from . import Reader
 from .common import absolute_url, attachment_kind, displayed_size, fold, page_type_for, timestamp_date
 from .govuk_html import CHROME, html_attachments, newest_first
-from .markup import find_all, fragment, sections, text_of
+from .markup import drop, find_all, fragment, sections, text_of
 
 
 class GovukContentApi(Reader):
@@ -46,7 +46,10 @@ class GovukContentApi(Reader):
         schema = item.get("schema_name") or ""
         title = fold(item["title"])
         published, last_updated = _dates(item, details, schema)
-        doc = Document(
+        found, embedded = _body(details, schema, title, base)
+        if not found:
+            raise ParseError(f"Content API item {title!r} has no body text (details.body or details.parts)")
+        return Document(
             url=url,
             title=title,
             page_type=page_type_for(schema, item.get("document_type") or ""),
@@ -60,15 +63,11 @@ class GovukContentApi(Reader):
                     for entry in details.get("change_history") or []
                 ]
             ),
+            sections=found,
+            attachments=_attachments(details, base) + embedded,
             withdrawn=_withdrawn(item.get("withdrawn_notice")),
             parent_url=_parent(links, base),
         )
-        doc.sections, embedded = _body(details, schema, title, base)
-        doc.attachments = _attachments(details, base) + embedded
-        if not doc.sections:
-            raise ParseError(f"Content API item {title!r} has no body text (details.body or details.parts)")
-        doc.content_hash = doc.compute_hash()
-        return doc
 
 
 def _dates(item: dict[str, Any], details: dict[str, Any], schema: str) -> tuple[str | None, str | None]:
@@ -132,8 +131,7 @@ def _body(details: dict[str, Any], schema: str, title: str, base: str):
     root = fragment(html)
     embedded = html_attachments(root, base)
     for element in find_all(root, *CHROME):
-        if element.getparent() is not None:
-            element.drop_tree()
+        drop(element)
     return sections(root, title), embedded
 
 

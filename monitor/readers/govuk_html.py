@@ -19,7 +19,7 @@ from .common import (
     size_bytes,
     timestamp_date,
 )
-from .markup import block_text, find, find_all, first, parse_html, sections, text_of
+from .markup import ClassIndex, block_text, drop, find, find_all, first, parse_html, sections, text_of
 
 GOVUK_MARKERS = (b"gem-c-", b"app-c-", b"govuk-", b"govspeak", b"whitehall-content", b'name="govuk:')
 
@@ -129,52 +129,53 @@ class GovukHtml(Reader):
     def read(self, body: bytes, url: str, content_type: str, *, selector: str | None = None) -> Document:
         root = parse_html(body)
         main = _main(root)
-        heading, title = _title(main, root)
+        page = ClassIndex(main)
+        heading, title = _title(page, root)
         if not title:
             raise ParseError("no GOV.UK document title (no h1) found in the page")
-        kind = _page_type(main, root)
-        published, last_updated = _dates(main)
-        summary = _summary(main)
-        doc = Document(
+        kind = _page_type(page, root)
+        published, last_updated = _dates(page)
+        summary = _summary(page)
+        facts = dict(
             url=url,
             title=title,
             page_type=kind,
             summary=text_of(summary),
-            organisations=_organisations(main),
+            organisations=_organisations(page),
             published=published,
             last_updated=last_updated,
-            change_history=_history(main),
-            withdrawn=_withdrawn(main),
-            attachments=html_attachments(main, url),
+            change_history=_history(page),
+            withdrawn=_withdrawn(page),
+            attachments=html_attachments(main, url, page),
             parent_url=_parent_url(url) if kind == "html_publication" else None,
         )
         for element in (heading, summary):
-            if element is not None and element.getparent() is not None:
-                element.drop_tree()
-        for element in find_all(main, *CHROME):
-            if element.getparent() is not None:
-                element.drop_tree()
-        for element in main.xpath(".//header | .//footer | .//form | .//nav"):
-            element.drop_tree()
-        doc.sections = sections(main, title)
-        if not doc.sections:
+            if element is not None:
+                drop(element)
+        for element in page.all(*CHROME):
+            drop(element)
+        for element in list(main.iterdescendants("header", "footer", "form", "nav")):
+            drop(element)
+        found = sections(main, title, page=page)
+        if not found:
             raise ParseError(f"no body text or headings found under the title {title!r}")
-        doc.content_hash = doc.compute_hash()
-        return doc
+        return Document(sections=found, **facts)
 
 
 def _main(root: etree._Element) -> etree._Element:
-    for path in ("//main", "//*[@id='content']", "//body"):
-        found = root.xpath(path)
-        if found:
-            return found[0]
-    return root
+    """``<main>``; on pages from before it existed, ``#content``, else the body."""
+    found = next(root.iter("main"), None)
+    if found is None:
+        found = next((el for el in root.iter(etree.Element) if el.get("id") == "content"), None)
+    if found is None:
+        found = next(root.iter("body"), None)
+    return root if found is None else found
 
 
-def _title(main: etree._Element, root: etree._Element) -> tuple[etree._Element | None, str]:
+def _title(page: ClassIndex, root: etree._Element) -> tuple[etree._Element | None, str]:
     """The page's h1 and its text, else the ``<title>`` without " - GOV.UK"."""
     heading = first(
-        find(main, "gem-c-title__text", "gem-c-heading__text", tag="h1"), next(main.iter("h1"), None)
+        page.first("gem-c-title__text", "gem-c-heading__text", tag="h1"), next(page.root.iter("h1"), None)
     )
     title = text_of(heading)
     if not title:
@@ -188,26 +189,26 @@ def _meta(root: etree._Element, name: str) -> str:
     return found[0].strip() if found else ""
 
 
-def _page_type(main: etree._Element, root: etree._Element) -> str:
+def _page_type(page: ClassIndex, root: etree._Element) -> str:
     schema = _meta(root, "govuk:schema-name")
     document_type = _meta(root, "govuk:format")
     if not schema:
-        names = (main.get("class") or "").split()
-        article = next(main.iter("article"), None)
+        names = (page.root.get("class") or "").split()
+        article = next(page.root.iter("article"), None)
         if article is not None:
             names += (article.get("class") or "").split()
         schema = next((MAIN_CLASSES[name] for name in names if name in MAIN_CLASSES), "")
     if not document_type:
         label = text_of(
-            first(find(main, "gem-c-title__context", "gem-c-heading__context"), find(main, "type", tag="p"))
+            first(page.first("gem-c-title__context", "gem-c-heading__context"), page.first("type", tag="p"))
         ).lower()
         document_type = CONTEXT_LABELS.get(label, "")
     return page_type_for(schema, document_type)
 
 
-def _summary(main: etree._Element) -> etree._Element | None:
+def _summary(page: ClassIndex) -> etree._Element | None:
     """The lead paragraph (``.gem-c-lead-paragraph``; ``div.summary`` before 2017)."""
-    return first(find(main, "gem-c-lead-paragraph"), find(main, "summary", tag="div"))
+    return first(page.first("gem-c-lead-paragraph"), page.first("summary", tag="div"))
 
 
 def _terms(main: etree._Element) -> list[tuple[str, etree._Element]]:
@@ -222,13 +223,13 @@ def _terms(main: etree._Element) -> list[tuple[str, etree._Element]]:
     return pairs
 
 
-def _organisations(main: etree._Element) -> list[str]:
-    for term, dd in _terms(main):
+def _organisations(page: ClassIndex) -> list[str]:
+    for term, dd in _terms(page.root):
         if term == "from":
             names = [text_of(a) for a in dd.iter("a") if not (a.get("href") or "").startswith("#")]
             names = [name for name in names if name]
             return names or [name for name in re.split(r",\s*|\s+and\s+", text_of(dd)) if name]
-    logos = [text_of(el) for el in find_all(main, "gem-c-organisation-logo__name")]
+    logos = [text_of(el) for el in page.all("gem-c-organisation-logo__name")]
     return [name for name in logos if name]
 
 
@@ -237,7 +238,7 @@ def _element_date(el: etree._Element) -> str | None:
     shown = display_date(text_of(el))
     if shown:
         return shown
-    for node in el.xpath("descendant-or-self::time[@datetime] | descendant-or-self::abbr[@title]"):
+    for node in el.iter("time", "abbr"):
         found = timestamp_date(node.get("datetime") or node.get("title"))
         if found:
             return found
@@ -248,9 +249,9 @@ _PUBLISHED = re.compile(r"\bpublished:?\s+(.{0,40})", re.IGNORECASE)
 _UPDATED = re.compile(r"\bupdated:?\s+(.{0,40})", re.IGNORECASE)
 
 
-def _dates(main: etree._Element) -> tuple[str | None, str | None]:
+def _dates(page: ClassIndex) -> tuple[str | None, str | None]:
     published = updated = None
-    for term, dd in _terms(main):
+    for term, dd in _terms(page.root):
         if term in ("published", "first published") and not published:
             published = _element_date(dd)
         elif term in ("last updated", "updated") and not updated:
@@ -258,7 +259,7 @@ def _dates(main: etree._Element) -> tuple[str | None, str | None]:
     if published or updated:
         return published, updated
     holders = ("app-c-published-dates", "gem-c-published-dates", "publication-header__last-changed")
-    for holder in find_all(main, *holders):
+    for holder in page.all(*holders):
         text = text_of(holder)
         if not published and (match := _PUBLISHED.search(text)):
             published = display_date(match[1])
@@ -270,11 +271,11 @@ def _dates(main: etree._Element) -> tuple[str | None, str | None]:
 # --------------------------------------------------------------------------- change history, by era
 
 
-def _items_history(item_class: str) -> Callable[[etree._Element], list[HistoryEntry] | None]:
+def _items_history(item_class: str) -> Callable[[ClassIndex], list[HistoryEntry] | None]:
     """An era whose history is a list of ``li.<item_class>``, each with a ``time`` and a note."""
 
-    def read(main: etree._Element) -> list[HistoryEntry] | None:
-        items = find_all(main, item_class, tag="li")
+    def read(page: ClassIndex) -> list[HistoryEntry] | None:
+        items = page.all(item_class, tag="li")
         if not items:
             return None
         first_list = items[0].getparent()
@@ -299,11 +300,11 @@ def _item_entry(li: etree._Element) -> HistoryEntry:
     return HistoryEntry(date, fold("".join(parts)))
 
 
-def _definition_list_history(container_class: str) -> Callable[[etree._Element], list[HistoryEntry] | None]:
+def _definition_list_history(container_class: str) -> Callable[[ClassIndex], list[HistoryEntry] | None]:
     """An era whose history is a ``dl`` of date/note pairs (either way round), inside ``container_class``."""
 
-    def read(main: etree._Element) -> list[HistoryEntry] | None:
-        container = find(main, container_class)
+    def read(page: ClassIndex) -> list[HistoryEntry] | None:
+        container = page.first(container_class)
         dl = next(container.iter("dl"), None) if container is not None else None
         if dl is None:
             return None
@@ -312,7 +313,7 @@ def _definition_list_history(container_class: str) -> Callable[[etree._Element],
             dd = dt.getnext()
             if dd is None or dd.tag != "dd":
                 continue
-            dated, note = (dt, dd) if dt.xpath(".//time | .//abbr") else (dd, dt)
+            dated, note = (dt, dd) if next(dt.iter("time", "abbr"), None) is not None else (dd, dt)
             entries.append(HistoryEntry(_element_date(dated), text_of(note)))
         return entries or None
 
@@ -329,9 +330,9 @@ HISTORY_ERAS = (
 )
 
 
-def _history(main: etree._Element) -> list[HistoryEntry]:
+def _history(page: ClassIndex) -> list[HistoryEntry]:
     for era in HISTORY_ERAS:
-        entries = era(main)
+        entries = era(page)
         if entries is not None:
             return newest_first(entries)
     return []
@@ -347,9 +348,9 @@ def newest_first(entries: list[HistoryEntry]) -> list[HistoryEntry]:
 # --------------------------------------------------------------------------- notices and attachments
 
 
-def _withdrawn(main: etree._Element) -> str | None:
-    notices = main.xpath(".//*[contains(@class, 'withdraw')]") or [
-        notice for notice in find_all(main, "gem-c-notice", "app-c-notice") if "withdrawn" in text_of(notice)
+def _withdrawn(page: ClassIndex) -> str | None:
+    notices = page.containing("withdraw") or [
+        notice for notice in page.all("gem-c-notice", "app-c-notice") if "withdrawn" in text_of(notice)
     ]
     if not notices:
         return None
@@ -364,10 +365,15 @@ def _withdrawn(main: etree._Element) -> str | None:
     return fold(text) or None
 
 
-def html_attachments(main: etree._Element, url: str) -> list[Attachment]:
+def html_attachments(main: etree._Element, url: str, page: ClassIndex | None = None) -> list[Attachment]:
     """Attachment blocks under ``main``: ``section.attachment`` (older) and ``section.gem-c-attachment``."""
     found = []
-    for section in find_all(main, "attachment", "gem-c-attachment"):
+    blocks = (
+        page.all("attachment", "gem-c-attachment")
+        if page
+        else find_all(main, "attachment", "gem-c-attachment")
+    )
+    for section in blocks:
         if any(ancestor in found for ancestor in section.iterancestors()):
             continue
         found.append(section)

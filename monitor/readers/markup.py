@@ -11,11 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-import lxml.html
 from lxml import etree
 
 from ..model import Section
-from .common import fold
 
 SECTION_TAGS = {"h1": 1, "h2": 2, "h3": 3}
 BLOCK_TAGS = frozenset(
@@ -24,22 +22,75 @@ BLOCK_TAGS = frozenset(
 )
 SKIP_TAGS = frozenset("script style noscript template svg button input select textarea iframe object".split())
 _MARKER = re.compile(r"-|\d+\.")
+_BREAK = "\x00"
+_STRUCTURE = tuple(BLOCK_TAGS | {"br", "li", "td", "th"} | SKIP_TAGS)
 HIDDEN_CLASSES = frozenset({"govuk-visually-hidden", "visually-hidden", "visuallyhidden"})
 
 
-def class_test(*names: str) -> str:
-    """An XPath predicate true for an element carrying any of the class ``names`` (whole tokens)."""
-    return " or ".join(f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')" for name in names)
+def find_all(root: etree._Element, *names: str, tag: str | None = None) -> list[etree._Element]:
+    """Descendants of ``root`` (in document order) carrying any of the classes ``names`` (whole tokens).
+
+    Walks the subtree: for a whole page use a :class:`ClassIndex`, built once.
+    """
+    wanted = set(names)
+    return [
+        el
+        for el in root.iterdescendants(tag or etree.Element)
+        if (value := el.get("class")) and not wanted.isdisjoint(value.split())
+    ]
 
 
-def find_all(root: etree._Element, *names: str, tag: str = "*") -> list[etree._Element]:
-    """Descendants of ``root`` (in document order) carrying any of the classes ``names``."""
-    return root.xpath(f".//{tag}[{class_test(*names)}]")
-
-
-def find(root: etree._Element, *names: str, tag: str = "*") -> etree._Element | None:
-    found = root.xpath(f"(.//{tag}[{class_test(*names)}])[1]")
+def find(root: etree._Element, *names: str, tag: str | None = None) -> etree._Element | None:
+    found = find_all(root, *names, tag=tag)
     return found[0] if found else None
+
+
+class ClassIndex:
+    """Every element under a root by class token, from one walk: class look-ups on a page cost nothing."""
+
+    def __init__(self, root: etree._Element) -> None:
+        self.root = root
+        self.by_class: dict[str, list[etree._Element]] = {}
+        self.position: dict[etree._Element, int] = {}
+        self.invisible: list[etree._Element] = []
+        for position, el in enumerate(root.iterdescendants(etree.Element)):
+            value = el.get("class")
+            if invisible(el, value):
+                self.invisible.append(el)
+            if value:
+                self.position[el] = position
+                for name in value.split():
+                    self.by_class.setdefault(name, []).append(el)
+
+    def all(self, *names: str, tag: str | None = None) -> list[etree._Element]:
+        """Elements carrying any of ``names``, in document order."""
+        found = {el for name in names for el in self.by_class.get(name, ())}
+        if tag:
+            found = {el for el in found if el.tag == tag}
+        return sorted(found, key=self.position.__getitem__)
+
+    def first(self, *names: str, tag: str | None = None) -> etree._Element | None:
+        found = self.all(*names, tag=tag)
+        return found[0] if found else None
+
+    def containing(self, part: str) -> list[etree._Element]:
+        """Elements with a class token that contains ``part`` (``withdraw`` finds every withdrawal notice)."""
+        names = [name for name in self.by_class if part in name]
+        return self.all(*names) if names else []
+
+
+def drop(el: etree._Element) -> None:
+    """Remove ``el`` and its subtree, keeping the text that follows it."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    if el.tail:
+        previous = el.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)
 
 
 def first(*candidates: etree._Element | None) -> etree._Element | None:
@@ -56,94 +107,141 @@ def is_element(node: object) -> bool:
 
 
 def skipped(el: etree._Element) -> bool:
-    return (
-        not isinstance(el.tag, str)
-        or el.tag in SKIP_TAGS
-        or el.get("hidden") is not None
-        or bool(HIDDEN_CLASSES & classes(el))
-    )
+    """Not shown to a sighted reader: scripts, form controls, ``hidden``, visually hidden classes."""
+    tag = el.tag
+    return not isinstance(tag, str) or tag in SKIP_TAGS or invisible(el, el.get("class"))
+
+
+def invisible(el: etree._Element, names: str | None) -> bool:
+    if names and "hidden" in names and not HIDDEN_CLASSES.isdisjoint(names.split()):
+        return True
+    return el.get("hidden") is not None
+
+
+def strip_invisible(root: etree._Element, page: ClassIndex | None = None) -> None:
+    """Drop what a sighted reader never sees, so text can then be taken from whole subtrees at once."""
+    doomed = list(root.iterdescendants(*SKIP_TAGS))
+    if page is not None:
+        doomed += page.invisible
+    else:
+        doomed += [el for el in root.iterdescendants(etree.Element) if invisible(el, el.get("class"))]
+    for el in doomed:
+        drop(el)
+
+
+_UTF8 = etree.HTMLParser(encoding="utf-8")
+_DECLARED = etree.HTMLParser()
 
 
 def parse_html(body: bytes | str) -> etree._Element:
-    """An lxml tree of ``body``; the encoding comes from the document, else UTF-8."""
+    """An lxml tree of ``body``; the encoding comes from the document, else UTF-8.
+
+    Plain ``etree`` elements, not ``lxml.html`` ones, whose per-element Python class look-up would
+    make reading a page several times slower than parsing it.
+    """
     if isinstance(body, str):
         body = body.encode("utf-8")
-    parser = lxml.html.HTMLParser(encoding=None if b"charset" in body[:2048].lower() else "utf-8")
-    return lxml.html.fromstring(body, parser=parser)
+    parser = _DECLARED if b"charset" in body[:2048].lower() else _UTF8
+    root = etree.fromstring(body, parser)
+    if root is None:
+        raise ValueError("no HTML in the body")
+    return root
 
 
 def fragment(html: str) -> etree._Element:
     """A tree holding a fragment of HTML (a Content API body), under one ``<div>``."""
-    return lxml.html.fragment_fromstring(html or "", create_parent="div")
+    root = etree.fromstring(f"<html><body><div>{html or ''}</div></body></html>".encode(), _UTF8)
+    return root.find("body/div")
 
 
 def text_of(el: etree._Element | None) -> str:
     """The visible text of ``el`` on one line."""
     if el is None:
         return ""
-    builder = TextBuilder()
-    builder.inline_only = True
+    builder = TextBuilder(inline_only=True)
     builder.render(el)
     return builder.finish()
 
 
-class TextBuilder:
-    """Collects readable lines from elements rendered one after another."""
+def _list_marker(li: etree._Element) -> str:
+    parent = li.getparent()
+    if parent is None or parent.tag != "ol":
+        return "- "
+    start = parent.get("start") or "1"
+    items = [sibling for sibling in parent if sibling.tag == "li"]
+    return f"{(int(start) if start.isdigit() else 1) + items.index(li)}. "
 
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-        self._current: list[str] = []
-        self.inline_only = False
+
+class TextBuilder:
+    """Collects readable lines from elements rendered one after another.
+
+    Pieces are joined once at the end: whitespace in the markup folds to one space, and only the
+    explicit breaks that blocks add (never a newline in the source) start a new line.
+    """
+
+    __slots__ = ("parts", "inline_only", "flat")
+
+    def __init__(self, inline_only: bool = False, flat: bool = False) -> None:
+        self.parts: list[str] = []
+        self.inline_only = inline_only
+        self.flat = flat
+        """True once invisible elements are gone: a subtree without blocks is then read in one call."""
 
     def text(self, value: str | None) -> None:
         if value:
-            self._current.append(value)
+            self.parts.append(value)
 
     def newline(self) -> None:
-        if self.inline_only:
-            self._current.append(" ")
-            return
-        line = fold("".join(self._current))
-        if _MARKER.fullmatch(line):
-            return
-        self._current = []
-        if line:
-            self.lines.append(line)
+        self.parts.append(" " if self.inline_only else _BREAK)
 
     def render(self, el: etree._Element) -> None:
-        """Add ``el``'s own text and its descendants' (not its tail)."""
-        if skipped(el):
-            return
+        """Add ``el``'s own text and its descendants' (not its tail). Hot path: kept flat on purpose."""
         tag = el.tag
+        if not isinstance(tag, str) or (not self.flat and skipped(el)):
+            return
+        parts = self.parts
+        stop = " " if self.inline_only else _BREAK
         if tag == "br":
-            self.newline()
+            parts.append(stop)
             return
         block = tag in BLOCK_TAGS
         if block:
-            self.newline()
+            parts.append(stop)
         if tag == "li":
-            parent = el.getparent()
-            if parent is not None and parent.tag == "ol":
-                start = int(parent.get("start") or 1) if (parent.get("start") or "1").isdigit() else 1
-                items = [sibling for sibling in parent if sibling.tag == "li"]
-                self.text(f"{start + items.index(el)}. ")
-            else:
-                self.text("- ")
-        elif tag in ("td", "th") and el.getprevious() is not None:
-            self.text(" | ")
-        self.text(el.text)
-        for child in el:
-            if isinstance(child.tag, str):
+            parts.append(_list_marker(el))
+        elif (tag == "td" or tag == "th") and el.getprevious() is not None:
+            parts.append(" | ")
+        text = el.text
+        if text:
+            parts.append(text)
+        if len(el):
+            for child in el:
                 self.render(child)
-            self.text(child.tail)
+                tail = child.tail
+                if tail:
+                    parts.append(tail)
         if block:
-            self.newline()
+            parts.append(stop)
 
     def finish(self) -> str:
+        text = "".join(self.parts)
         if self.inline_only:
-            return fold("".join(self._current))
-        self.newline()
-        return "\n".join(self.lines)
+            return " ".join(text.split())
+        lines: list[str] = []
+        marker = ""
+        for piece in text.split(_BREAK):
+            line = " ".join(piece.split())
+            if not line:
+                continue
+            if marker:
+                line, marker = f"{marker} {line}", ""
+            if _MARKER.fullmatch(line):
+                marker = line
+                continue
+            lines.append(line)
+        if marker:
+            lines.append(marker)
+        return "\n".join(lines)
 
 
 def block_text(el: etree._Element) -> str:
@@ -154,13 +252,18 @@ def block_text(el: etree._Element) -> str:
 
 
 def sections(
-    root: etree._Element, intro_heading: str, levels: dict[str, int] = SECTION_TAGS
+    root: etree._Element,
+    intro_heading: str,
+    levels: dict[str, int] = SECTION_TAGS,
+    page: ClassIndex | None = None,
 ) -> list[Section]:
     """Sections of the content under ``root``: one per h1-h3 heading, text up to the next such heading.
 
     Text before the first heading becomes a section named ``intro_heading`` (level 1). A heading with no
     text of its own and no sub-headings (a label left over from a list read elsewhere) is dropped.
+    Invisible elements are removed from ``root`` first (``page`` lists them when the caller has one).
     """
+    strip_invisible(root, page)
     holders: set[etree._Element] = set()
     for heading in root.iter(*levels):
         for ancestor in heading.iterancestors():
@@ -169,7 +272,7 @@ def sections(
             holders.add(ancestor)
             if ancestor is root:
                 break
-    found: list[tuple[str, int, TextBuilder]] = [(intro_heading, 1, TextBuilder())]
+    found: list[tuple[str, int, TextBuilder]] = [(intro_heading, 1, TextBuilder(flat=True))]
 
     def walk(el: etree._Element) -> None:
         builder = found[-1][2]
@@ -178,7 +281,7 @@ def sections(
         if el.tag in levels:
             heading = text_of(el)
             if heading:
-                found.append((heading, levels[el.tag], TextBuilder()))
+                found.append((heading, levels[el.tag], TextBuilder(flat=True)))
             return
         if el not in holders:
             builder.render(el)
