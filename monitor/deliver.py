@@ -405,9 +405,13 @@ class Delivery:
     changes: int
     sent: bool
     detail: str
+    written: Path | None = None
+    """In a dry run: the file written instead of sending."""
 
     def __str__(self) -> str:
         what = f"{self.changes} change{'s' if self.changes != 1 else ''}"
+        if self.written is not None:
+            return f"{self.channel}: {what} written to {self.written} (dry run: nothing sent or marked)"
         if self.sent:
             return f"{self.channel}: sent {what} ({self.detail})"
         return f"{self.channel}: {what} not sent ({self.detail}); they stay in the outbox for the next run"
@@ -456,7 +460,7 @@ def deliver(
         )
         if dry_run_dir is not None:
             path = channel.preview(digest, Path(dry_run_dir))
-            results.append(Delivery(channel.name, len(pending), False, f"dry run: written to {path}"))
+            results.append(Delivery(channel.name, len(pending), False, "dry run", written=path))
             continue
         try:
             detail = channel.send(digest)
