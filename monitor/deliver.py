@@ -186,7 +186,7 @@ class EmailChannel(Channel):
 
     def preview(self, digest: Digest, out_dir: Path) -> Path:
         out_dir.mkdir(parents=True, exist_ok=True)
-        path = _unused(out_dir / f"digest-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.eml")
+        path = _unused(out_dir / f"digest-{_newest_detection(digest):%Y%m%dT%H%MZ}.eml")
         path.write_bytes(bytes(self.message(digest)))
         return path
 
@@ -274,6 +274,14 @@ class WebhookChannel(Channel):
             json.dumps(self.payload(digest), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
         return path
+
+
+def _newest_detection(digest: Digest) -> datetime:
+    """When the newest change in a digest was found: names its file, so files sort in the order found."""
+    found = [c.detected_at for c in digest.changes if c.detected_at]
+    if not found:
+        return datetime.now(UTC)
+    return datetime.fromisoformat(max(found).replace("Z", "+00:00")).astimezone(UTC)
 
 
 def _reason(exc: BaseException) -> str:
