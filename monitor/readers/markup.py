@@ -8,6 +8,7 @@ contents lists). Markup noise (attribute order, ids, indentation, entities) cann
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterable
 
@@ -15,7 +16,6 @@ from lxml import etree
 
 from ..model import Section
 
-SECTION_TAGS = {"h1": 1, "h2": 2, "h3": 3}
 BLOCK_TAGS = frozenset(
     "address article aside blockquote caption dd details div dl dt fieldset figcaption figure footer form "
     "h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary table tbody thead tfoot tr ul".split()
@@ -23,7 +23,6 @@ BLOCK_TAGS = frozenset(
 SKIP_TAGS = frozenset("script style noscript template svg button input select textarea iframe object".split())
 _MARKER = re.compile(r"-|\d+\.")
 _BREAK = "\x00"
-_STRUCTURE = tuple(BLOCK_TAGS | {"br", "li", "td", "th"} | SKIP_TAGS)
 HIDDEN_CLASSES = frozenset({"govuk-visually-hidden", "visually-hidden", "visuallyhidden"})
 
 
@@ -179,13 +178,11 @@ class TextBuilder:
     explicit breaks that blocks add (never a newline in the source) start a new line.
     """
 
-    __slots__ = ("parts", "inline_only", "flat")
+    __slots__ = ("parts", "inline_only")
 
-    def __init__(self, inline_only: bool = False, flat: bool = False) -> None:
+    def __init__(self, inline_only: bool = False) -> None:
         self.parts: list[str] = []
         self.inline_only = inline_only
-        self.flat = flat
-        """True once invisible elements are gone: a subtree without blocks is then read in one call."""
 
     def text(self, value: str | None) -> None:
         if value:
@@ -197,7 +194,7 @@ class TextBuilder:
     def render(self, el: etree._Element) -> None:
         """Add ``el``'s own text and its descendants' (not its tail). Hot path: kept flat on purpose."""
         tag = el.tag
-        if not isinstance(tag, str) or (not self.flat and skipped(el)):
+        if not isinstance(tag, str) or skipped(el):
             return
         parts = self.parts
         stop = " " if self.inline_only else _BREAK
@@ -251,57 +248,6 @@ def block_text(el: etree._Element) -> str:
     return builder.finish()
 
 
-def sections(
-    root: etree._Element,
-    intro_heading: str,
-    levels: dict[str, int] = SECTION_TAGS,
-    page: ClassIndex | None = None,
-) -> list[Section]:
-    """Sections of the content under ``root``: one per h1-h3 heading, text up to the next such heading.
-
-    Text before the first heading becomes a section named ``intro_heading`` (level 1). A heading with no
-    text of its own and no sub-headings (a label left over from a list read elsewhere) is dropped.
-    Invisible elements are removed from ``root`` first (``page`` lists them when the caller has one).
-    """
-    strip_invisible(root, page)
-    holders: set[etree._Element] = set()
-    for heading in root.iter(*levels):
-        for ancestor in heading.iterancestors():
-            if ancestor in holders:
-                break
-            holders.add(ancestor)
-            if ancestor is root:
-                break
-    found: list[tuple[str, int, TextBuilder]] = [(intro_heading, 1, TextBuilder(flat=True))]
-
-    def walk(el: etree._Element) -> None:
-        builder = found[-1][2]
-        if skipped(el):
-            return
-        if el.tag in levels:
-            heading = text_of(el)
-            if heading:
-                found.append((heading, levels[el.tag], TextBuilder(flat=True)))
-            return
-        if el not in holders:
-            builder.render(el)
-            return
-        if el.tag in BLOCK_TAGS:
-            builder.newline()
-        builder.text(el.text)
-        for child in el:
-            if isinstance(child.tag, str):
-                walk(child)
-            found[-1][2].text(child.tail)
-        found[-1][2].newline()
-
-    walk(root)
-    result = [Section(heading, level, builder.finish()) for heading, level, builder in found]
-    if not result[0].text:
-        result.pop(0)
-    return _drop_empty(result)
-
-
 def _drop_empty(found: Iterable[Section]) -> list[Section]:
     items = list(found)
     kept = []
@@ -311,3 +257,67 @@ def _drop_empty(found: Iterable[Section]) -> list[Section]:
         if section.text or has_children:
             kept.append(section)
     return kept
+
+
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_HEADING = re.compile(r"<(h[1-3])\b[^>]*>(.*?)</\1\s*>", re.S)
+_BLOCK = re.compile(
+    r"<(?:/?(?:address|article|aside|blockquote|caption|dd|details|div|dl|dt|fieldset|figcaption|figure|"
+    r"footer|form|h[1-6]|header|hr|li|main|nav|ol|p|pre|section|summary|table|tbody|thead|tfoot|tr|ul)"
+    r"|br)\b[^>]*>"
+)
+_TAG = re.compile(r"<[^>]*>")
+_HEADING_START = "\x01"
+
+
+def _heading_marker(match: re.Match[str]) -> str:
+    return f"{_BREAK}{_HEADING_START}{match[1][1]}{_TAG.sub('', match[2])}{_BREAK}"
+
+
+def sections(root: etree._Element, intro_heading: str, page: ClassIndex | None = None) -> list[Section]:
+    """Sections of the content under ``root``: one per h1-h3 heading, text up to the next such heading.
+
+    Text before the first heading becomes a section named ``intro_heading`` (level 1). A heading with no
+    text of its own and no sub-headings (a label left over from a list read elsewhere) is dropped.
+    Invisible elements are removed from ``root`` first (``page`` lists them when the caller has one).
+
+    Works on the serialised tree with regular expressions (list markers and cell separators put into the
+    tree first): the same text as :class:`TextBuilder` gives, several times faster than walking elements.
+    """
+    strip_invisible(root, page)
+    for li in root.iter("li"):
+        li.text = _list_marker(li) + (li.text or "")
+    for cell in root.iter("td", "th"):
+        if cell.getprevious() is not None:
+            cell.text = " | " + (cell.text or "")
+    markup = etree.tostring(root, encoding="unicode", with_tail=False)
+    markup = _HEADING.sub(_heading_marker, _COMMENT.sub("", markup))
+    text = html.unescape(_TAG.sub("", _BLOCK.sub(_BREAK, markup)))
+    found: list[tuple[str, int, list[str]]] = [(intro_heading, 1, [])]
+    marker = ""
+    for piece in text.split(_BREAK):
+        if not piece or piece.isspace():
+            continue
+        if piece.startswith(_HEADING_START):
+            heading = " ".join(piece[2:].split())
+            if heading:
+                if marker:
+                    found[-1][2].append(marker)
+                    marker = ""
+                found.append((heading, int(piece[1]), []))
+            continue
+        line = " ".join(piece.split())
+        if not line:
+            continue
+        if marker:
+            line, marker = f"{marker} {line}", ""
+        if _MARKER.fullmatch(line):
+            marker = line
+            continue
+        found[-1][2].append(line)
+    if marker:
+        found[-1][2].append(marker)
+    result = [Section(heading, level, "\n".join(lines)) for heading, level, lines in found]
+    if not result[0].text:
+        result.pop(0)
+    return _drop_empty(result)
