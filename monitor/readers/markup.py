@@ -224,21 +224,27 @@ class TextBuilder:
         text = "".join(self.parts)
         if self.inline_only:
             return " ".join(text.split())
-        lines: list[str] = []
-        marker = ""
-        for piece in text.split(_BREAK):
-            line = " ".join(piece.split())
-            if not line:
-                continue
-            if marker:
-                line, marker = f"{marker} {line}", ""
-            if _MARKER.fullmatch(line):
-                marker = line
-                continue
-            lines.append(line)
+        return "\n".join(_readable(text))
+
+
+def _readable(text: str) -> list[str]:
+    """Lines of ``text`` split at the breaks blocks put in, whitespace folded, a lone list marker ("-",
+    "1.") joined to the line after it (a list item whose text is in a paragraph)."""
+    lines: list[str] = []
+    marker = ""
+    for piece in text.split(_BREAK):
+        if not piece or piece.isspace():
+            continue
+        line = " ".join(piece.split())
         if marker:
-            lines.append(marker)
-        return "\n".join(lines)
+            line, marker = f"{marker} {line}", ""
+        if _MARKER.fullmatch(line):
+            marker = line
+            continue
+        lines.append(line)
+    if marker:
+        lines.append(marker)
+    return lines
 
 
 def block_text(el: etree._Element) -> str:
@@ -293,30 +299,15 @@ def sections(root: etree._Element, intro_heading: str, page: ClassIndex | None =
     markup = etree.tostring(root, encoding="unicode", with_tail=False)
     markup = _HEADING.sub(_heading_marker, _COMMENT.sub("", markup))
     text = html.unescape(_TAG.sub("", _BLOCK.sub(_BREAK, markup)))
-    found: list[tuple[str, int, list[str]]] = [(intro_heading, 1, [])]
-    marker = ""
-    for piece in text.split(_BREAK):
-        if not piece or piece.isspace():
-            continue
-        if piece.startswith(_HEADING_START):
-            heading = " ".join(piece[2:].split())
-            if heading:
-                if marker:
-                    found[-1][2].append(marker)
-                    marker = ""
-                found.append((heading, int(piece[1]), []))
-            continue
-        line = " ".join(piece.split())
-        if not line:
-            continue
-        if marker:
-            line, marker = f"{marker} {line}", ""
-        if _MARKER.fullmatch(line):
-            marker = line
-            continue
-        found[-1][2].append(line)
-    if marker:
-        found[-1][2].append(marker)
+    chunks = text.split(_HEADING_START)
+    found: list[tuple[str, int, list[str]]] = [(intro_heading, 1, _readable(chunks[0]))]
+    for chunk in chunks[1:]:
+        heading, _, body = chunk[1:].partition(_BREAK)
+        heading = " ".join(heading.split())
+        if heading:
+            found.append((heading, int(chunk[0]), _readable(body)))
+        else:
+            found[-1][2].extend(_readable(body))
     result = [Section(heading, level, "\n".join(lines)) for heading, level, lines in found]
     if not result[0].text:
         result.pop(0)
