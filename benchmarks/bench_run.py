@@ -1,0 +1,337 @@
+"""Benchmark ``guidance-monitor run`` against urlwatch over the same pages served from 127.0.0.1.
+
+    .venv/bin/pip install urlwatch          # only for this benchmark; not a project dependency
+    .venv/bin/python benchmarks/bench_run.py --pages 1000
+
+The pages are the real GOV.UK captures in ``tests/fixtures`` (html_timeline and html_legacy), each served
+at many addresses with a per-address variation (a reference number added to the first paragraph), so
+every address is a distinct page. The server answers like a well-behaved web server: an ETag and a
+Last-Modified with every page, 304 to a matching ``If-None-Match``.
+
+Runs, each a fresh child process timed with ``os.wait4`` (wall time, CPU time, peak resident memory):
+
+1. first run: every page new;
+2. unchanged run: nothing changed (conditional requests answered 304);
+3. 10% changed: one page in ten has a new sentence (and a new ETag);
+4. unchanged, no validators: the server stops sending ETags and ignores conditional headers, so every
+   page is downloaded and read again (the worst case, as with a server that sends no validators).
+
+guidance-monitor runs with ``fetch.source: html`` (urlwatch reads HTML too), its default ``concurrency``
+(4; urlwatch uses a pool of 10 threads) and a ``rate_per_host`` of 100,000, i.e. no rate limit, because the
+server is on localhost: a real GOV.UK run keeps to the default of 2 a second, and 1,000 pages then take
+at least 500 s whatever the tool. ``--no-deliver --no-site`` leaves out email and the
+static site, which urlwatch has no counterpart for. urlwatch gets one ``url`` job per page with a ``css``
+(``main``) and an ``html2text`` filter, and its own temporary config, cache and home directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+BIN = Path(sys.executable).parent
+
+
+def captures() -> list[bytes]:
+    files = sorted(FIXTURES.glob("html_timeline/*/*/*.html")) + sorted(FIXTURES.glob("html_legacy/*.html"))
+    return [f.read_bytes() for f in files]
+
+
+def visible_spot(page: bytes) -> int:
+    """Where text added to the page lands in a paragraph a reader sees (checked with the project's parser)."""
+    from monitor.parse import parse
+
+    def read(body: bytes) -> str:
+        return parse(body, "http://127.0.0.1/x", "text/html").content_hash
+
+    main_end = page.rfind(b"</main>")
+    first_text = next(
+        (s.text[:40] for s in parse(page, "http://127.0.0.1/x", "text/html").sections if s.text), ""
+    )
+    candidates = [
+        page.rfind(b"</p>", 0, main_end if main_end >= 0 else len(page)),
+        page.find(b"</p>", page.find(b"govspeak")),
+        page.find(first_text.encode()) if first_text else -1,
+    ]
+    before = read(page)
+    for spot in candidates:
+        if spot > 0 and read(page[:spot] + b" Reference 0. " + page[spot:]) != before:
+            return spot
+    raise ValueError("no visible place to vary this capture")
+
+
+class Site:
+    """The pages being served (path -> body), each a real capture plus a sentence of its own."""
+
+    def __init__(self, count: int) -> None:
+        pages = captures()
+        spots = [visible_spot(page) for page in pages]
+        self.paths = [f"/guidance/benchmark-page-{i:04d}" for i in range(count)]
+        self._source = {
+            p: (pages[i % len(pages)], spots[i % len(pages)], i) for i, p in enumerate(self.paths)
+        }
+        self.validators = True
+        self.lock = threading.Lock()
+        self.reset_pages()
+        self.reset_counters()
+
+    def _page(self, path: str, extra: str = "") -> bytes:
+        page, spot, number = self._source[path]
+        return page[:spot] + f" Reference {number}.{extra} ".encode() + page[spot:]
+
+    def reset_counters(self) -> None:
+        self.requests = self.full = self.not_modified = self.sent = 0
+
+    def reset_pages(self) -> None:
+        self.bodies = {path: self._page(path) for path in self.paths}
+
+    def change(self, share: float) -> int:
+        """Add a sentence to one page in ``1 / share``; returns how many pages changed."""
+        changed = self.paths[:: round(1 / share)]
+        for path in changed:
+            self.bodies[path] = self._page(path, " This guidance was revised for the benchmark.")
+        return len(changed)
+
+
+def serve(site: Site) -> ThreadingHTTPServer:
+    modified = formatdate(1_700_000_000, usegmt=True)
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802
+            path = self.path.split("?", 1)[0]
+            body = site.bodies.get(path)
+            if body is None:
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            etag = '"' + hashlib.sha1(body).hexdigest() + '"'
+            if site.validators and self.headers.get("If-None-Match") == etag:
+                with site.lock:
+                    site.requests += 1
+                    site.not_modified += 1
+                self.send_response(304)
+                self.send_header("ETag", etag)
+                self.end_headers()
+                return
+            with site.lock:
+                site.requests += 1
+                site.full += 1
+                site.sent += len(body)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            if site.validators:
+                self.send_header("ETag", etag)
+                self.send_header("Last-Modified", modified)
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    server.request_queue_size = 128
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    return server
+
+
+@dataclass
+class Figures:
+    tool: str
+    run: str
+    wall: float
+    cpu: float
+    peak_mb: float
+    requests: int
+    full: int
+    not_modified: int
+    megabytes: float
+    status: int
+    note: str = ""
+
+
+LAUNCHER = """
+import json, os, sys, time
+started = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+figures = {"wall": time.perf_counter() - started, "cpu": usage.ru_utime + usage.ru_stime,
+           "peak_kb": usage.ru_maxrss, "status": os.waitstatus_to_exitcode(status)}
+with open(sys.argv[1], "w") as out:
+    json.dump(figures, out)
+"""
+"""Runs the tool as its own child and reports its rusage. Linux carries the forking process's peak
+memory over into a child's ``ru_maxrss``, so the tool is started from this small launcher rather than from
+the benchmark process, which holds every page in memory."""
+
+
+def measure(
+    tool: str, run: str, command: list[str], site: Site, env: dict[str, str], log: Path, summary: str
+) -> Figures:
+    site.reset_counters()
+    offset = log.stat().st_size if log.exists() else 0
+    rusage = log.with_suffix(".rusage.json")
+    with log.open("ab") as out:
+        out.write(f"\n=== {tool}: {run}\n$ {' '.join(command)}\n".encode())
+        out.flush()
+        launcher = [sys.executable, "-c", LAUNCHER, str(rusage), *command]
+        subprocess.run(launcher, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT, check=False)
+    figures = json.loads(rusage.read_text())
+    return Figures(
+        tool,
+        run,
+        figures["wall"],
+        figures["cpu"],
+        figures["peak_kb"] / 1024,
+        site.requests,
+        site.full,
+        site.not_modified,
+        site.sent / 1e6,
+        figures["status"],
+        summary_line(log, offset, summary) if summary else "",
+    )
+
+
+def summary_line(log: Path, offset: int, prefix: str) -> str:
+    """The tool's own summary of the run whose output starts at ``offset`` in ``log``."""
+    text = log.read_bytes()[offset:].decode(errors="replace")
+    lines = [line for line in text.splitlines() if line.startswith(prefix)]
+    return lines[-1] if lines else ""
+
+
+def guidance_monitor(site: Site, base: str, work: Path, env: dict[str, str]) -> list[Figures]:
+    config = {
+        "database": str(work / "monitor.db"),
+        "site_dir": str(work / "site"),
+        "govuk_base_url": base,
+        "fetch": {
+            "source": "html",
+            "rate_per_host": 100_000,
+            "timeout": 30,
+            "user_agent": "guidance-monitor-benchmark (benchmark@example.org)",
+        },
+        "pages": site.paths,
+    }
+    path = work / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    exe = BIN / "guidance-monitor"
+    command = [str(exe)] if exe.exists() else [sys.executable, "-m", "monitor"]
+    command += ["run", "--config", str(path), "--no-deliver", "--no-site"]
+    log = work / "guidance-monitor.log"
+    return run_series("guidance-monitor", command, site, env, log, "Checked ")
+
+
+def urlwatch(site: Site, base: str, work: Path, env: dict[str, str]) -> list[Figures]:
+    jobs = [
+        {"name": p.rsplit("/", 1)[1], "url": base + p, "filter": [{"css": "main"}, "html2text"]}
+        for p in site.paths
+    ]
+    (work / "urls.yaml").write_text(yaml.safe_dump_all(jobs))
+    (work / "urlwatch.yaml").write_text(
+        yaml.safe_dump({"report": {"stdout": {"enabled": True, "color": False}}, "display": {"new": True}})
+    )
+    exe = BIN / "urlwatch"
+    command = [str(exe) if exe.exists() else "urlwatch"]
+    command += ["--urls", str(work / "urls.yaml"), "--config", str(work / "urlwatch.yaml")]
+    command += ["--cache", str(work / "cache.db"), "--hooks", str(work / "hooks.py")]
+    log = work / "urlwatch.log"
+    return run_series("urlwatch", command, site, env, log, "")
+
+
+def run_series(tool: str, command: list[str], site: Site, env: dict[str, str], log: Path, summary: str):
+    site.reset_pages()
+    site.validators = True
+    results = [measure(tool, "first run", command, site, env, log, summary)]
+    results.append(measure(tool, "unchanged", command, site, env, log, summary))
+    changed = site.change(0.10)
+    results.append(measure(tool, f"10% changed ({changed} pages)", command, site, env, log, summary))
+    site.validators = False
+    results.append(measure(tool, "unchanged, no validators", command, site, env, log, summary))
+    site.validators = True
+    return results
+
+
+def table(results: list[Figures]) -> str:
+    rows = [
+        "| tool | run | wall s | CPU s | peak MB | requests | 200 | 304 | MB sent | exit |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for f in results:
+        rows.append(
+            f"| {f.tool} | {f.run} | {f.wall:.1f} | {f.cpu:.1f} | {f.peak_mb:.0f} | {f.requests} | {f.full} "
+            f"| {f.not_modified} | {f.megabytes:.1f} | {f.status} |"
+        )
+    return "\n".join(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pages", type=int, default=1000, help="how many addresses to serve (default 1000)")
+    parser.add_argument("--skip-urlwatch", action="store_true", help="measure guidance-monitor only")
+    parser.add_argument("--keep", metavar="DIR", help="work in DIR and keep it (logs, databases)")
+    args = parser.parse_args()
+
+    site = Site(args.pages)
+    server = serve(site)
+    base = "http://{}:{}".format(*server.server_address[:2])
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="gm-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    home = work / "home"
+    home.mkdir(exist_ok=True)
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "NO_PROXY": "127.0.0.1",
+    }
+    env.pop("GUIDANCE_MONITOR_CONFIG", None)
+    print(f"{args.pages} pages from {len(captures())} real captures at {base}; work in {work}", flush=True)
+    try:
+        (work / "gm").mkdir(exist_ok=True)
+        results = guidance_monitor(site, base, work / "gm", env)
+        print(table(results), flush=True)
+        if not args.skip_urlwatch:
+            (work / "uw").mkdir(exist_ok=True)
+            results += urlwatch(site, base, work / "uw", env)
+    finally:
+        server.shutdown()
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    print()
+    print(table(results))
+    for f in results:
+        if f.note:
+            print(f"{f.tool}, {f.run}: {f.note}")
+    by_run = {(f.tool, f.run): f for f in results}
+    for run in ("unchanged", "unchanged, no validators"):
+        ours, theirs = by_run.get(("guidance-monitor", run)), by_run.get(("urlwatch", run))
+        if ours and theirs:
+            print(f"{run}: guidance-monitor {theirs.wall / ours.wall:.1f}x faster (wall) than urlwatch")
+    peak = max(f.peak_mb for f in results if f.tool == "guidance-monitor")
+    print(f"peak memory of guidance-monitor: {peak:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
