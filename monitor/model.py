@@ -10,7 +10,6 @@ Dates are ISO ``YYYY-MM-DD`` strings; timestamps are ISO 8601 in UTC.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -30,7 +29,10 @@ class HistoryEntry:
 
 @dataclass(frozen=True)
 class Section:
-    """A heading and the readable text under it, up to the next heading of the same or a higher level."""
+    """A heading and the readable text under it, up to the next heading of any level.
+
+    Sections do not nest their sub-sections' text, so an edit under an h3 shows once, in that h3.
+    """
 
     heading: str
     level: int
@@ -82,15 +84,33 @@ class Document:
             self.content_hash = self.compute_hash()
 
     def visible(self) -> dict[str, Any]:
-        """The fields that a reader sees: the basis of ``content_hash`` and of equality between sources."""
-        data = asdict(self)
-        for key in ("url", "content_hash", "page_type", "parent_url"):
-            data.pop(key)
-        return data
+        """The fields that a reader sees: the basis of ``content_hash`` and of equality between sources.
+
+        Built field by field rather than with ``asdict``, which deep-copies every section: hashing is on
+        the path of every parse.
+        """
+        return {
+            "title": self.title,
+            "summary": self.summary,
+            "organisations": list(self.organisations),
+            "published": self.published,
+            "last_updated": self.last_updated,
+            "change_history": [(h.date, h.note) for h in self.change_history],
+            "sections": [(s.heading, s.level, s.text) for s in self.sections],
+            "attachments": [(a.title, a.url, a.kind, a.size, a.content_hash) for a in self.attachments],
+            "withdrawn": self.withdrawn,
+            "page_count": self.page_count,
+        }
 
     def compute_hash(self) -> str:
-        canonical = json.dumps(self.visible(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        """SHA-256 over the visible fields, each framed by separators no folded text contains."""
+        parts: list[str] = []
+        for value in self.visible().values():
+            items = value if isinstance(value, list) else [value]
+            parts.append(
+                "\x1d".join("\x1f".join(map(_field, i)) if isinstance(i, tuple) else _field(i) for i in items)
+            )
+        return hashlib.sha256("\x1e".join(parts).encode("utf-8")).hexdigest()
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form printed by ``guidance-monitor parse`` and kept beside each snapshot."""
@@ -114,6 +134,10 @@ class Document:
             page_count=data.get("page_count"),
             content_hash=data.get("content_hash", ""),
         )
+
+
+def _field(value: object) -> str:
+    return "\x00" if value is None else str(value)
 
 
 class ParseError(ValueError):
