@@ -346,9 +346,21 @@ def _same_origin(url: str, base: str) -> bool:
 # --------------------------------------------------------------------------- followed documents
 
 
+GOVUK_ASSET_HOST = "assets.publishing.service.gov.uk"
+"""Where GOV.UK keeps the files (PDFs, spreadsheets) attached to its pages."""
+
+
+def _same_site(url: str, parent_url: str) -> bool:
+    """The parent's own site, or GOV.UK's asset host for a page on GOV.UK."""
+    if _same_origin(url, parent_url):
+        return True
+    host, parent_host = urlsplit(url).hostname or "", urlsplit(parent_url).hostname or ""
+    return host == GOVUK_ASSET_HOST and (parent_host == "gov.uk" or parent_host.endswith(".gov.uk"))
+
+
 def is_followed_document(parent_url: str, url: str, kind: str) -> bool:
     """An HTML publication or PDF of the same site, which changes without its parent page saying so."""
-    if not _same_origin(url, parent_url) or url == parent_url:
+    if not _same_site(url, parent_url) or url == parent_url:
         return False
     path = urlsplit(url).path.lower()
     return (

@@ -515,7 +515,9 @@ def test_first_sight_backfills_history_oldest_first_and_dates_in_london():
         ("https://www.gov.uk/government/publications/school-attendance/framework", "html", True),
         ("https://www.gov.uk/government/publications/school-attendance/framework", "", True),
         ("https://www.gov.uk/media/5f/guidance.pdf", "", True),
-        ("https://assets.publishing.service.gov.uk/media/5f/guidance.pdf", "pdf", False),
+        ("https://assets.publishing.service.gov.uk/media/5f/guidance.pdf", "pdf", True),
+        ("https://assets.publishing.service.gov.uk/media/5f/figures.csv", "csv", False),
+        ("https://example.org/media/5f/guidance.pdf", "pdf", False),
         ("https://www.gov.uk/government/publications/school-attendance", "html", False),
         ("https://www.gov.uk/government/publications/other-publication", "", False),
         ("https://www.gov.uk/media/5f/figures.csv", "csv", False),
@@ -526,6 +528,14 @@ def test_which_documents_are_followed(url, kind, followed):
 
     parent = "https://www.gov.uk/government/publications/school-attendance"
     assert is_followed_document(parent, url, kind) is followed
+
+
+def test_the_asset_host_is_followed_only_from_govuk():
+    from monitor.pipeline import is_followed_document
+
+    pdf = "https://assets.publishing.service.gov.uk/media/5f/guidance.pdf"
+    assert not is_followed_document("https://example.org/guidance/send", pdf, "pdf")
+    assert not is_followed_document("http://127.0.0.1:8000/government/publications/x", pdf, "pdf")
 
 
 def test_run_publishes_the_site(tmp_path, page_server):
