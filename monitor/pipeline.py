@@ -119,7 +119,11 @@ def check_pages(
 
 
 def watched(config: Config, store: Store) -> list[Target]:
-    """The configured pages (registered in the store) and every other active page in the store."""
+    """The active pages: those in the configuration (registered in the store) and those added since.
+
+    A page that came from the configuration and is no longer listed there is not watched (its history is
+    kept); one the user removed with ``remove`` stays inactive.
+    """
     configured = {}
     for page in config.pages:
         url = absolute_url(config, page.url)
@@ -128,6 +132,7 @@ def watched(config: Config, store: Store) -> list[Target]:
     return [
         configured.get(p.url) or Target(p.url, follow_documents=store.follow_documents(p.url))
         for p in store.pages(active_only=True)
+        if p.url in configured or p.source != "config"
     ]
 
 

@@ -27,7 +27,6 @@ import sqlite_utils
 from .model import Change, ChangeSet, Document, FetchResult, PageState
 
 BUSY_TIMEOUT_MS = 30_000
-USER_SOURCES = ("config", "cli")
 
 
 class StoreError(RuntimeError):
@@ -258,8 +257,10 @@ class Store:
         """Start watching a page. An existing page keeps its history and state.
 
         A page named in the configuration becomes a "config" page whatever added it first, so removing
-        it from a search or a parent does not stop it being watched. Only the user's word ("config" or
-        "cli") watches a page again that was set inactive; a search or a parent page finding it does not.
+        it from a search or a parent does not stop it being watched. Only the user's word watches a page
+        again that was set inactive: ``add`` ("cli"), or a page newly listed in the configuration. A
+        configured page that the user removed stays removed although config.yaml still lists it; a
+        search or a parent page finding a removed page does not bring it back either.
         """
         with self.db.atomic():
             row = self._page_row(url)
@@ -275,7 +276,8 @@ class Store:
                 )
             else:
                 update: dict[str, Any] = {}
-                if source in USER_SOURCES and not row["active"]:
+                newly_configured = source == "config" and row["source"] != "config"
+                if not row["active"] and (source == "cli" or newly_configured):
                     update["active"] = 1
                 if title and not row["title"]:
                     update["title"] = title

@@ -2,8 +2,7 @@
 
 Pages added or removed here live in the database, never in ``config.yaml``: the user's file, with its
 comments, stays exactly as they wrote it. A page listed in ``config.yaml`` is watched while it is listed
-there (each run reads the file again): ``remove`` marks it inactive and says so, but the file is the place
-to stop watching it.
+there (each run reads the file again) unless ``remove`` stopped it; ``add`` watches it again.
 """
 
 from __future__ import annotations
@@ -41,7 +40,10 @@ def config_urls(config: Config) -> set[str]:
 
 def listing(config: Config, store: Store | None, *, include_inactive: bool = False) -> list[PageState]:
     """Watched pages with their state; pages in ``config.yaml`` not yet checked are listed too."""
+    configured = config_urls(config)
     pages = store.pages(active_only=not include_inactive) if store is not None else []
+    if not include_inactive:
+        pages = [p for p in pages if p.source != "config" or p.url in configured]
     known = {p.url for p in store.pages(active_only=False)} if store is not None else set()
     for page in config.pages:
         url = absolute_url(config, page.url)
@@ -78,8 +80,8 @@ def remove(config: Config, store: Store, url: str) -> str:
     if in_config:
         where = config.path or "config.yaml"
         return (
-            f"{url} marked inactive, but it is listed in {where}, so the next run watches it again: "
-            "delete it there to stop watching it (guidance-monitor does not edit your file)"
+            f"{url} is no longer watched; its history is kept. It is still listed in {where}, which "
+            "guidance-monitor does not edit: `guidance-monitor add` watches it again"
         )
     return f"{url} removed from the watch list; its history is kept"
 

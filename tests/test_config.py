@@ -29,7 +29,7 @@ def test_shipped_config_watches_the_senco_page_and_its_old_address() -> None:
 BROKEN = [
     ("colour: blue\n", "colour: unknown key"),
     ("pages:\n  - follow_documents: true\n", "pages[0].url: missing"),
-    ("pages:\n  - url: /a\n    follow_documents: maybe\n", "pages[0].follow_documents: must be true or false"),
+    ("pages:\n  - url: /a\n    follow_documents: 3\n", "pages[0].follow_documents: must be true or false"),
     ("fetch:\n  rate_per_host: fast\n", "fetch.rate_per_host: must be a number"),
     ("fetch:\n  concurrency: 0\n", "fetch.concurrency: must be at least 1"),
     ("fetch:\n  source: ftp\n", "fetch.source: must be html, api or auto"),

@@ -72,9 +72,12 @@ def test_removing_a_configured_page_says_where_it_is_listed(config_file):
     before = config_file.read_bytes()
     result = cli(config_file, "remove", SENCO)
     assert result.exit_code == 0
-    assert "marked inactive" in result.output and str(config_file) in result.output
+    assert "no longer watched" in result.output and str(config_file) in result.output
     assert listed(config_file, "--all")[SENCO]["active"] is False
     assert config_file.read_bytes() == before
+    assert SENCO not in listed(config_file), "a removed page stays removed although config.yaml lists it"
+    back = cli(config_file, "add", SENCO)
+    assert back.exit_code == 0 and listed(config_file)[SENCO]["active"] is True
 
 
 @pytest.mark.parametrize(

@@ -545,3 +545,22 @@ def test_run_publishes_the_site(tmp_path, page_server):
     assert result.exit_code == 0, result.output
     assert (tmp_path / "site" / "index.html").exists()
     assert "Senior mental health lead training" in (tmp_path / "site" / "index.html").read_text()
+
+
+def test_a_page_dropped_from_config_or_removed_is_no_longer_fetched(tmp_path, page_server):
+    attendance_path = page_path(ATTENDANCE)
+    page_server.routes[SMHL_PATH] = Response(body=SMHL_V1)
+    page_server.routes[attendance_path] = Response(body=capture(ATTENDANCE, "2022-05-06"))
+    config = write_config(tmp_path, page_server.base_url, [SMHL_PATH, attendance_path])
+    assert CliRunner().invoke(main, ["run", "--config", str(config), "--no-site"]).exit_code == 0
+
+    write_config(tmp_path, page_server.base_url, [SMHL_PATH])
+    removed = CliRunner().invoke(main, ["remove", "--config", str(config), SMHL_PATH])
+    assert removed.exit_code == 0, removed.output
+    before = len(page_server.requests)
+    result = CliRunner().invoke(main, ["run", "--config", str(config), "--no-site"])
+    assert result.exit_code == 0, result.output
+    assert "Checked 0 pages" in result.output
+    assert len(page_server.requests) == before
+    with open_store(tmp_path) as store:
+        assert len(store.changes(page_url=page_server.url(attendance_path))) > 0, "history is kept"

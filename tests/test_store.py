@@ -118,6 +118,10 @@ def test_upsert_keeps_state_and_config_wins(store):
     store.set_active(URL, False)
     store.upsert_page(URL, source="search")
     assert not store.page(URL).active
+    store.upsert_page(URL, source="config")
+    assert not store.page(URL).active, "a configured page the user removed stays removed"
+    store.upsert_page(URL, source="cli")
+    assert store.page(URL).active
     with pytest.raises(KeyError):
         store.set_active("https://www.gov.uk/unknown", False)
 
