@@ -8,8 +8,12 @@ in any one-second window (GOV.UK asks for no more than 10 a second; the default 
 redirect hop is a request and takes its own slot.
 
 Robustness: connect errors, timeouts, truncated bodies, 429 and 5xx answers are retried with exponential
-backoff and full jitter, honouring ``Retry-After``, up to ``retries`` tries per address. What is still wrong
-after that lands in ``FetchResult.error`` as one line that a person can act on.
+backoff and full jitter, honouring ``Retry-After``, up to ``retries`` tries per address. The tries of one
+address share a budget of ``timeout * retries`` seconds: a ``Retry-After`` beyond that, or beyond 60 s, ends
+them at once. What is still wrong after that lands in ``FetchResult.error`` as one line a person can act on.
+
+A request takes its concurrency slot before its rate slot, so once its rate slot comes it starts at once:
+the server never sees a burst of requests that queued behind the concurrency limit.
 """
 
 from __future__ import annotations
