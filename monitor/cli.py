@@ -88,14 +88,15 @@ def diff_command(old: str, new: str, output: str) -> None:
     import json
 
     from . import diff as diff_module
+    from . import render
 
     changes = diff_module.diff(_read_document(old), _read_document(new))
     if output == "json":
         click.echo(json.dumps(changes.to_dict(), ensure_ascii=False, indent=2))
     elif output == "html":
-        click.echo(diff_module.html_report(changes, old_name=old, new_name=new), nl=False)
+        click.echo(render.html_report(changes, old_name=old, new_name=new), nl=False)
     else:
-        click.echo(diff_module.text_report(changes), nl=False)
+        click.echo(render.text_report(changes), nl=False)
     sys.exit(EXIT_FAILED if changes.changed else EXIT_OK)
 
 
@@ -276,7 +277,7 @@ def show_command(change_id: int, config_path: str | None, output: str) -> None:
     if change.new_url:
         click.echo(f"Now at: {change.new_url}")
     if change.changeset is not None:
-        from .diff import text_report
+        from .render import text_report
 
         click.echo("")
         click.echo(text_report(change.changeset), nl=False)

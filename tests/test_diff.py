@@ -14,9 +14,10 @@ import yaml
 from click.testing import CliRunner
 
 from monitor.cli import main
-from monitor.diff import attachment_url_key, diff, html_report, text_report, word_diff
+from monitor.diff import attachment_url_key, diff, word_diff
 from monitor.model import Attachment, ChangeSet, DiffOp, Document, HistoryEntry, Section
 from monitor.parse import parse
+from monitor.render import html_report, text_report
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TIMELINE = FIXTURES / "html_timeline"
