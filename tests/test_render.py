@@ -302,3 +302,18 @@ def test_undated_history_stays_undated_and_a_move_links_only_to_http() -> None:
     assert f'href="{GOVUK}guidance/y"' in files["changes/2.html"]
     assert text_of(files["changes/2.html"]).count(f"{GOVUK}guidance/y") == 1
     assert not feedparser.parse(files["feed.xml"]).bozo
+
+
+def test_change_page_dates_each_change_note_and_says_when_last_updated_moved() -> None:
+    change, page = recorded(CASES[3])
+    html = render.site([page], [change], site_url=SITE)["changes/1.html"]
+    added = change.changeset.history_added
+    assert len(added) == 3
+    for entry in added:
+        assert f'<time datetime="{entry.date}">{render.london_date(entry.date)}</time>' in html
+    old, new = change.changeset.old.last_updated, change.changeset.new.last_updated
+    assert old != new
+    assert (
+        f'moved from <time datetime="{old}">{render.london_date(old)}</time> to '
+        f'<time datetime="{new}">{render.london_date(new)}</time>' in html
+    )
