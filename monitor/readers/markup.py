@@ -8,7 +8,6 @@ contents lists). Markup noise (attribute order, ids, indentation, entities) cann
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterable
 
@@ -265,19 +264,41 @@ def _drop_empty(found: Iterable[Section]) -> list[Section]:
     return kept
 
 
-_COMMENT = re.compile(r"<!--.*?-->", re.S)
-_HEADING = re.compile(r"<(h[1-3])\b[^>]*>(.*?)</\1\s*>", re.S)
-_BLOCK = re.compile(
-    r"<(?:/?(?:address|article|aside|blockquote|caption|dd|details|div|dl|dt|fieldset|figcaption|figure|"
-    r"footer|form|h[1-6]|header|hr|li|main|nav|ol|p|pre|section|summary|table|tbody|thead|tfoot|tr|ul)"
-    r"|br)\b[^>]*>"
+# Marks put into the tree's text by sections(): characters that never occur in a page (Unicode
+# noncharacters, yet legal in lxml text, which refuses the control characters TextBuilder uses).
+_BLOCK_MARK = "\ufdd0"
+_HEADING_MARK = "\ufdd1"
+# Every character str.split() splits at (str.isspace()), tests/test_markup.py checks the list: replacing
+# each with str.replace is a C scan, many times faster than a regular expression over the page's text.
+WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
+    "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
-_TAG = re.compile(r"<[^>]*>")
-_HEADING_START = "\x01"
+_RUN_OF_SPACES = re.compile("  +")
+_LONE_MARKER = re.compile(f"\n(-|\\d+\\.)\n([^\n{_HEADING_MARK}][^\n]*)")
 
 
-def _heading_marker(match: re.Match[str]) -> str:
-    return f"{_BREAK}{_HEADING_START}{match[1][1]}{_TAG.sub('', match[2])}{_BREAK}"
+def _mark_list_items(root: etree._Element) -> None:
+    """Put each list item's marker ("- ", "3. ") at the start of its text, numbering each list once."""
+    for li in root.iter("li"):
+        parent = li.getparent()
+        if parent is None or parent.tag != "ol":
+            li.text = "- " + (li.text or "")
+    for ol in root.iter("ol"):
+        start = ol.get("start") or "1"
+        number = int(start) if start.isdigit() else 1
+        for li in ol.iterchildren("li"):
+            li.text = f"{number}. " + (li.text or "")
+            number += 1
+
+
+def _fold(text: str) -> str:
+    """``text`` with every run of whitespace made one space, as ``" ".join(text.split())`` but keeping
+    the ends (where block marks meet them) and at C speed."""
+    for space in WHITESPACE:
+        if space in text:
+            text = text.replace(space, " ")
+    return _RUN_OF_SPACES.sub(" ", text)
 
 
 def sections(root: etree._Element, intro_heading: str, page: ClassIndex | None = None) -> list[Section]:
@@ -285,30 +306,43 @@ def sections(root: etree._Element, intro_heading: str, page: ClassIndex | None =
 
     Text before the first heading becomes a section named ``intro_heading`` (level 1). A heading with no
     text of its own and no sub-headings (a label left over from a list read elsewhere) is dropped.
-    Invisible elements are removed from ``root`` first (``page`` lists them when the caller has one).
+    Invisible elements are removed from ``root`` first (``page`` lists them when the caller has one), and
+    ``root``'s text is marked up in place.
 
-    Works on the serialised tree with regular expressions (list markers and cell separators put into the
-    tree first): the same text as :class:`TextBuilder` gives, several times faster than walking elements.
+    The same text as :class:`TextBuilder` gives, several times faster than walking elements in Python:
+    list markers, cell separators, block breaks and headings are written into the tree's own text, the
+    text is serialised once by libxml2, then whitespace is folded and lines split over the whole page at
+    once with C string methods instead of line by line.
     """
     strip_invisible(root, page)
-    for li in root.iter("li"):
-        li.text = _list_marker(li) + (li.text or "")
+    _mark_list_items(root)
     for cell in root.iter("td", "th"):
         if cell.getprevious() is not None:
             cell.text = " | " + (cell.text or "")
-    markup = etree.tostring(root, encoding="unicode", with_tail=False)
-    markup = _HEADING.sub(_heading_marker, _COMMENT.sub("", markup))
-    text = html.unescape(_TAG.sub("", _BLOCK.sub(_BREAK, markup)))
-    chunks = text.split(_HEADING_START)
-    found: list[tuple[str, int, list[str]]] = [(intro_heading, 1, _readable(chunks[0]))]
+    for heading in list(root.iter("h1", "h2", "h3")):  # clear() below would derail a live iterator
+        label = etree.tostring(heading, method="text", encoding="unicode", with_tail=False)
+        heading.clear(keep_tail=True)
+        heading.text = f"{_BLOCK_MARK}{_HEADING_MARK}{heading.tag[1]}{label}{_BLOCK_MARK}"
+    for block in root.iter(*BLOCK_TAGS):
+        block.text = _BLOCK_MARK + (block.text or "").lstrip()
+        block.tail = _BLOCK_MARK + (block.tail or "").lstrip()
+    for br in root.iter("br"):
+        br.tail = _BLOCK_MARK + (br.tail or "").lstrip()
+    text = _fold(etree.tostring(root, method="text", encoding="unicode", with_tail=False))
+    # One line per block, then each lone list marker ("-", "1.") joined to the line after it (a list item
+    # whose text is in a paragraph), never to a heading.
+    text = "\n" + "\n".join(filter(None, map(str.strip, text.split(_BLOCK_MARK))))
+    text = _LONE_MARKER.sub(r"\n\1 \2", text)
+    chunks = text.split(_HEADING_MARK)
+    found: list[tuple[str, int, list[str]]] = [(intro_heading, 1, [chunks[0].strip()])]
     for chunk in chunks[1:]:
-        heading, _, body = chunk[1:].partition(_BREAK)
-        heading = " ".join(heading.split())
+        heading, _, body = chunk[1:].partition("\n")
+        heading = heading.strip()
         if heading:
-            found.append((heading, int(chunk[0]), _readable(body)))
+            found.append((heading, int(chunk[0]), [body.strip()]))
         else:
-            found[-1][2].extend(_readable(body))
-    result = [Section(heading, level, "\n".join(lines)) for heading, level, lines in found]
+            found[-1][2].append(body.strip())
+    result = [Section(heading, level, "\n".join(filter(None, bodies))) for heading, level, bodies in found]
     if not result[0].text:
         result.pop(0)
     return _drop_empty(result)
