@@ -52,13 +52,18 @@ class ClassIndex:
         self.position: dict[etree._Element, int] = {}
         self.invisible: list[etree._Element] = []
         for position, el in enumerate(root.iterdescendants(etree.Element)):
+            # Hot path (every element of the page): invisible() inlined, each class list split once.
             value = el.get("class")
-            if invisible(el, value):
-                self.invisible.append(el)
             if value:
+                names = value.split()
                 self.position[el] = position
-                for name in value.split():
+                for name in names:
                     self.by_class.setdefault(name, []).append(el)
+                if "hidden" in value and not HIDDEN_CLASSES.isdisjoint(names):
+                    self.invisible.append(el)
+                    continue
+            if el.get("hidden") is not None:
+                self.invisible.append(el)
 
     def all(self, *names: str, tag: str | None = None) -> list[etree._Element]:
         """Elements carrying any of ``names``, in document order."""
@@ -274,7 +279,6 @@ WHITESPACE = (
     "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
     "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
-_RUN_OF_SPACES = re.compile("  +")
 _LONE_MARKER = re.compile(f"\n(-|\\d+\\.)\n([^\n{_HEADING_MARK}][^\n]*)")
 
 
@@ -292,13 +296,39 @@ def _mark_list_items(root: etree._Element) -> None:
             number += 1
 
 
-def _fold(text: str) -> str:
-    """``text`` with every run of whitespace made one space, as ``" ".join(text.split())`` but keeping
-    the ends (where block marks meet them) and at C speed."""
+def _text_with_block_marks(root: etree._Element) -> str:
+    """The text under ``root`` with a block mark around every block element and after each ``<br>``.
+
+    libxslt writes the marks while it serialises the text: one C pass, where setting each block's text
+    and tail from Python cost as much again as parsing the page.
+    """
+    return bytes(_BLOCK_TEXT(root)).decode("utf-8")
+
+
+_BLOCK_TEXT = etree.XSLT(
+    etree.XML(
+        f"""<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
+        <xsl:output method="text" encoding="utf-8"/>
+        <xsl:template match="{"|".join(sorted(BLOCK_TAGS))}"
+            >&#{ord(_BLOCK_MARK)};<xsl:apply-templates/>&#{ord(_BLOCK_MARK)};</xsl:template>
+        <xsl:template match="br">&#{ord(_BLOCK_MARK)};</xsl:template>
+        </xsl:stylesheet>"""
+    ),
+    access_control=etree.XSLTAccessControl.DENY_ALL,
+)
+
+
+def _lines(text: str) -> str:
+    """The lines between the block marks in ``text``, each with its whitespace folded to single spaces,
+    empty ones left out: ``" ".join(line.split())`` for every line, but with C string scans only (a regular
+    expression, or splitting every line into words, costs as much as parsing the page)."""
     for space in WHITESPACE:
         if space in text:
             text = text.replace(space, " ")
-    return _RUN_OF_SPACES.sub(" ", text)
+    text = "\n".join(filter(None, map(str.strip, text.split(_BLOCK_MARK))))
+    if "  " not in text:
+        return text
+    return " ".join(filter(None, [part.lstrip(" ") for part in text.split("  ")]))
 
 
 def sections(root: etree._Element, intro_heading: str, page: ClassIndex | None = None) -> list[Section]:
@@ -310,9 +340,9 @@ def sections(root: etree._Element, intro_heading: str, page: ClassIndex | None =
     ``root``'s text is marked up in place.
 
     The same text as :class:`TextBuilder` gives, several times faster than walking elements in Python:
-    list markers, cell separators, block breaks and headings are written into the tree's own text, the
-    text is serialised once by libxml2, then whitespace is folded and lines split over the whole page at
-    once with C string methods instead of line by line.
+    list markers, cell separators and headings are written into the tree's own text, libxslt serialises
+    the text with a mark at every block boundary, then whitespace is folded and lines split over the whole
+    page at once with C string methods instead of line by line.
     """
     strip_invisible(root, page)
     _mark_list_items(root)
@@ -322,17 +352,10 @@ def sections(root: etree._Element, intro_heading: str, page: ClassIndex | None =
     for heading in list(root.iter("h1", "h2", "h3")):  # clear() below would derail a live iterator
         label = etree.tostring(heading, method="text", encoding="unicode", with_tail=False)
         heading.clear(keep_tail=True)
-        heading.text = f"{_BLOCK_MARK}{_HEADING_MARK}{heading.tag[1]}{label}{_BLOCK_MARK}"
-    for block in root.iter(*BLOCK_TAGS):
-        block.text = _BLOCK_MARK + (block.text or "").lstrip()
-        block.tail = _BLOCK_MARK + (block.tail or "").lstrip()
-    for br in root.iter("br"):
-        br.tail = _BLOCK_MARK + (br.tail or "").lstrip()
-    text = _fold(etree.tostring(root, method="text", encoding="unicode", with_tail=False))
-    # One line per block, then each lone list marker ("-", "1.") joined to the line after it (a list item
-    # whose text is in a paragraph), never to a heading.
-    text = "\n" + "\n".join(filter(None, map(str.strip, text.split(_BLOCK_MARK))))
-    text = _LONE_MARKER.sub(r"\n\1 \2", text)
+        heading.text = f"{_HEADING_MARK}{heading.tag[1]}{label}"
+    # Then each lone list marker ("-", "1.") is joined to the line after it (a list item whose text is in
+    # a paragraph), never to a heading.
+    text = _LONE_MARKER.sub(r"\n\1 \2", "\n" + _lines(_text_with_block_marks(root)))
     chunks = text.split(_HEADING_MARK)
     found: list[tuple[str, int, list[str]]] = [(intro_heading, 1, [chunks[0].strip()])]
     for chunk in chunks[1:]:
