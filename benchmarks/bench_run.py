@@ -288,9 +288,53 @@ def table(results: list[Figures]) -> str:
     return "\n".join(rows)
 
 
+def median_figures(results: list[Figures]) -> list[Figures]:
+    """Each (tool, run)'s median over the repetitions, in the order first measured."""
+    groups: dict[tuple[str, str], list[Figures]] = {}
+    for f in results:
+        groups.setdefault((f.tool, f.run), []).append(f)
+    medians = []
+    for (tool, run), group in groups.items():
+        middle = len(group) // 2
+
+        def med(name: str, group: list[Figures] = group, middle: int = middle) -> float:
+            return sorted(getattr(f, name) for f in group)[middle]
+
+        medians.append(
+            Figures(
+                tool,
+                run,
+                med("wall"),
+                med("cpu"),
+                med("peak_mb"),
+                int(med("requests")),
+                int(med("full")),
+                int(med("not_modified")),
+                med("megabytes"),
+                max(f.status for f in group),
+                group[-1].note,
+            )
+        )
+    return medians
+
+
+def ratios(results: list[Figures]) -> list[str]:
+    by_run = {(f.tool, f.run): f for f in results}
+    lines = []
+    for run in ("unchanged", "unchanged, no validators"):
+        ours, theirs = by_run.get(("guidance-monitor", run)), by_run.get(("urlwatch", run))
+        if ours and theirs:
+            lines.append(
+                f"{run}: guidance-monitor {theirs.wall / ours.wall:.1f}x faster (wall), "
+                f"{theirs.cpu / ours.cpu:.1f}x less CPU than urlwatch"
+            )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, default=1000, help="how many addresses to serve (default 1000)")
+    parser.add_argument("--repeat", type=int, default=3, help="repetitions of each series; medians reported")
     parser.add_argument("--skip-urlwatch", action="store_true", help="measure guidance-monitor only")
     parser.add_argument("--keep", metavar="DIR", help="work in DIR and keep it (logs, databases)")
     args = parser.parse_args()
@@ -311,29 +355,31 @@ def main() -> None:
     }
     env.pop("GUIDANCE_MONITOR_CONFIG", None)
     print(f"{args.pages} pages from {len(captures())} real captures at {base}; work in {work}", flush=True)
+    results: list[Figures] = []
     try:
-        (work / "gm").mkdir(exist_ok=True)
-        results = guidance_monitor(site, base, work / "gm", env)
-        print(table(results), flush=True)
-        if not args.skip_urlwatch:
-            (work / "uw").mkdir(exist_ok=True)
-            results += urlwatch(site, base, work / "uw", env)
+        # The tools take turns, so a burst of load on the shared machine falls on both alike.
+        for rep in range(1, args.repeat + 1):
+            (work / f"gm{rep}").mkdir(exist_ok=True)
+            series = guidance_monitor(site, base, work / f"gm{rep}", env)
+            if not args.skip_urlwatch:
+                (work / f"uw{rep}").mkdir(exist_ok=True)
+                series += urlwatch(site, base, work / f"uw{rep}", env)
+            print(f"\nrepetition {rep}\n{table(series)}", flush=True)
+            print("\n".join(ratios(series)), flush=True)
+            results += series
     finally:
         server.shutdown()
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
-    print()
-    print(table(results))
-    for f in results:
+    medians = median_figures(results)
+    print(f"\nmedian of {args.repeat}")
+    print(table(medians))
+    for f in medians:
         if f.note:
             print(f"{f.tool}, {f.run}: {f.note}")
-    by_run = {(f.tool, f.run): f for f in results}
-    for run in ("unchanged", "unchanged, no validators"):
-        ours, theirs = by_run.get(("guidance-monitor", run)), by_run.get(("urlwatch", run))
-        if ours and theirs:
-            print(f"{run}: guidance-monitor {theirs.wall / ours.wall:.1f}x faster (wall) than urlwatch")
+    print("\n".join(ratios(medians)))
     peak = max(f.peak_mb for f in results if f.tool == "guidance-monitor")
-    print(f"peak memory of guidance-monitor: {peak:.0f} MB")
+    print(f"peak memory of guidance-monitor (highest of all runs): {peak:.0f} MB")
 
 
 if __name__ == "__main__":
