@@ -148,7 +148,13 @@ def _migration_2(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migration_1, _migration_2]
+def _migration_3(db: sqlite_utils.Database) -> None:
+    """The page's ``read_key``: which body, read by which code and how, gave the Document that is the
+    page's last snapshot. The same key again means the same Document, so the body is not parsed again."""
+    db.execute("ALTER TABLE pages ADD COLUMN read_key TEXT")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migration_1, _migration_2, _migration_3]
 """Append only: entry ``n`` (from 0) takes a database from version ``n`` to ``n + 1``."""
 
 
@@ -310,9 +316,15 @@ class Store:
         row = self._page_row(url)
         return (row["etag"], row["last_modified"]) if row else (None, None)
 
+    def last_read(self, url: str) -> str | None:
+        """The ``read_key`` of the body whose Document is the page's last snapshot (None: read afresh)."""
+        row = self.db.execute("SELECT read_key FROM pages WHERE url = ?", [url]).fetchone()
+        return row[0] if row else None
+
     def _page_row(self, url: str) -> dict[str, Any] | None:
-        rows = list(self.db["pages"].rows_where("url = ?", [url]))
-        return rows[0] if rows else None
+        cursor = self.db.execute("SELECT * FROM pages WHERE url = ?", [url])
+        row = cursor.fetchone()
+        return dict(zip([c[0] for c in cursor.description], row, strict=True)) if row else None
 
     # ----------------------------------------------------------------------- recording a check
 
@@ -323,6 +335,8 @@ class Store:
         document: Document | None,
         body: bytes | None,
         changes: list[Change],
+        *,
+        read_key: str | None = None,
     ) -> list[Change]:
         """Keep the outcome of one check of one page, all in one transaction; return the changes with ids.
 
@@ -331,6 +345,7 @@ class Store:
         a response the parser rejected, so a reader can be fixed against what was really served.
         A failed check (``fetch.error`` set) raises the page's failure count; a good or unchanged one
         resets it. Changes that name no snapshots are tied to the previous and the new one.
+        ``read_key`` names how ``document`` was read from ``body`` (see :meth:`record_unchanged`).
         """
         when = fetch.fetched_at or utc_now()
         with self.db.atomic():
@@ -341,11 +356,14 @@ class Store:
             stored_hash = None
             if body:
                 stored_hash = body_hash(body)
-                self.db.execute(
-                    "INSERT OR IGNORE INTO bodies (hash, content_type, size, body) VALUES (?, ?, ?, ?)",
-                    [stored_hash, fetch.content_type, len(body), zlib.compress(body, 6)],
-                )
-            self.db["fetches"].insert(
+                if self.db.execute("SELECT 1 FROM bodies WHERE hash = ?", [stored_hash]).fetchone() is None:
+                    self.db.execute(
+                        "INSERT INTO bodies (hash, content_type, size, body) VALUES (?, ?, ?, ?)",
+                        [stored_hash, fetch.content_type, len(body), zlib.compress(body, 6)],
+                    )
+            _insert(
+                self.db,
+                "fetches",
                 {
                     "page_url": url,
                     "time": when,
@@ -358,26 +376,24 @@ class Store:
                     "not_modified": int(fetch.not_modified),
                     "error": fetch.error,
                     "body_hash": stored_hash,
-                }
+                },
             )
-            previous = self._last_snapshot_row(url)
-            old_id = previous["id"] if previous else None
+            previous = self.db.execute(
+                "SELECT id, document_hash FROM snapshots WHERE page_url = ? ORDER BY id DESC LIMIT 1", [url]
+            ).fetchone()
+            old_id = previous[0] if previous else None
             new_id = old_id
-            if document is not None and (
-                previous is None or previous["document_hash"] != document.content_hash
-            ):
-                new_id = (
-                    self.db["snapshots"]
-                    .insert(
-                        {
-                            "page_url": url,
-                            "taken_at": when,
-                            "body_hash": stored_hash,
-                            "document_hash": document.content_hash,
-                            "document": json.dumps(document.to_dict(), ensure_ascii=False),
-                        }
-                    )
-                    .last_pk
+            if document is not None and (previous is None or previous[1] != document.content_hash):
+                new_id = _insert(
+                    self.db,
+                    "snapshots",
+                    {
+                        "page_url": url,
+                        "taken_at": when,
+                        "body_hash": stored_hash,
+                        "document_hash": document.content_hash,
+                        "document": json.dumps(document.to_dict(), ensure_ascii=False),
+                    },
                 )
 
             saved: list[Change] = []
@@ -387,7 +403,7 @@ class Store:
                         change.old_snapshot_id = old_id
                     if change.new_snapshot_id is None and document is not None:
                         change.new_snapshot_id = new_id
-                change.id = self.db["changes"].insert(_change_row(change)).last_pk
+                change.id = _insert(self.db, "changes", _change_row(change))
                 saved.append(change)
 
             state: dict[str, Any] = {"last_checked": when}
@@ -399,6 +415,7 @@ class Store:
                 state["last_error"] = None
             if document is not None:
                 state["gone"] = 0
+                state["read_key"] = read_key
                 if document.title:
                     state["title"] = document.title
                 if not fetch.redirects:
@@ -410,13 +427,50 @@ class Store:
             for change in changes:
                 if change.kind == "removed":
                     state["gone"] = 1
-                    state["etag"] = state["last_modified"] = None
+                    state["etag"] = state["last_modified"] = state["read_key"] = None
                 elif change.kind == "moved":
                     state["current_url"] = change.new_url
             if any(not c.backfilled for c in changes):
                 state["last_changed"] = when
-            self.db["pages"].update(url, state)
+            _update_page(self.db, url, state)
         return saved
+
+    def record_unchanged(self, url: str, fetch: FetchResult, *, body_hash: str | None = None) -> None:
+        """Keep a good check that found the page as it was, in one small transaction: a 304 (no
+        ``body_hash``), or the very body whose Document is the last snapshot, read the same way (the
+        page's ``read_key`` matched) and not redirected.
+
+        What :meth:`record` keeps for the same answer, without loading or comparing any snapshot: the
+        fetch row, and the page's state (failures reset; for a body, its validators and address).
+        """
+        when = fetch.fetched_at or utc_now()
+        state: dict[str, Any] = {"last_checked": when, "consecutive_failures": 0, "last_error": None}
+        if body_hash is not None:
+            state.update(gone=0, current_url=None, etag=fetch.etag, last_modified=fetch.last_modified)
+        elif fetch.etag or fetch.last_modified:
+            state.update(etag=fetch.etag, last_modified=fetch.last_modified)
+        with self.db.atomic():
+            self.db.execute(
+                "INSERT OR IGNORE INTO pages (url, added_at, source) VALUES (?, ?, 'config')", [url, when]
+            )
+            _update_page(self.db, url, state)
+            self.db.execute(
+                "INSERT INTO fetches (page_url, time, url, final_url, status, bytes, duration_ms, attempts, "
+                "not_modified, error, body_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, "
+                "(SELECT hash FROM bodies WHERE hash = ?))",
+                [
+                    url,
+                    when,
+                    fetch.url,
+                    fetch.final_url,
+                    fetch.status,
+                    len(fetch.body),
+                    fetch.duration_ms,
+                    fetch.attempts,
+                    int(fetch.not_modified),
+                    body_hash,
+                ],
+            )
 
     # ----------------------------------------------------------------------- reading back
 
@@ -539,6 +593,20 @@ class Store:
 
 
 # --------------------------------------------------------------------------- rows <-> records
+
+
+def _insert(db: sqlite_utils.Database, table: str, row: dict[str, Any]) -> int:
+    """Insert one row with plain SQL (sqlite-utils' ``insert`` reads the table's schema on every call)."""
+    columns = ", ".join(row)
+    marks = ", ".join("?" * len(row))
+    cursor = db.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(row.values()))
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+def _update_page(db: sqlite_utils.Database, url: str, state: dict[str, Any]) -> None:
+    assignments = ", ".join(f"{column} = ?" for column in state)
+    db.execute(f"UPDATE pages SET {assignments} WHERE url = ?", [*state.values(), url])
 
 
 def _fields(cls: type, row: dict[str, Any]) -> dict[str, Any]:
