@@ -5,6 +5,10 @@ each one is parsed, compared and stored as soon as its answer arrives, in one st
 killed part-way loses only the pages in flight; the next run checks them again, and since a change is
 only ever recorded together with the snapshot it leads to, no change is recorded twice or lost.
 
+A body byte for byte the same as the one the page's last snapshot was read from, read by the same code
+in the same way (its ``read_key``), is the same Document: it is not parsed or compared again, and only
+the fetch and the page's state are recorded, as for a 304.
+
 Nothing that fails the quality gate (a fetch error, an empty or truncated body, a challenge page, a page
 the parser cannot read) becomes a snapshot or a change: the next good answer is compared with the last
 good snapshot.
@@ -14,14 +18,17 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
+import hashlib
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from . import discover
+from . import __version__, discover
 from .config import absolute_url
 from .diff import diff
 from .fetch import Fetcher, api_url
@@ -36,7 +43,7 @@ from .model import (
     RunSummary,
 )
 from .parse import parse
-from .store import Store, utc_timestamp
+from .store import Store, body_hash, utc_timestamp
 
 log = logging.getLogger(__name__)
 LONDON = ZoneInfo("Europe/London")
@@ -66,7 +73,15 @@ class Outcome:
     fetch: FetchResult
     document: Document | None = None
     reason: str | None = None
+    read_key: str | None = None
+    """How ``document`` was read from the body: which body, which code, which selector and content type."""
+    body_hash: str | None = None
+    same: bool = False
+    """The body is the one the last snapshot was read from, read the same way: the page is unchanged."""
 
+
+Answers = asyncio.Queue[Outcome | Exception]
+"""Each page's answer, or the exception that ended its check, in the order they come."""
 
 # --------------------------------------------------------------------------- the run
 
@@ -144,21 +159,43 @@ async def _run(
         skip = await discover.refresh(fetcher, config, store, summary, now=now)
         targets = [t for t in watched(config, store) if t.url not in skip]
         scheduled = {t.url for t in targets} | skip
-        pending = {asyncio.create_task(_obtain(fetcher, config, store, t)) for t in targets}
+        # Answers are taken from a queue as they come: waiting on the set of pending tasks after each
+        # answer costs time in proportion to the pages still out, quadratic over a run.
+        answers: Answers = asyncio.Queue()
+        pending: set[asyncio.Task[None]] = set()
+
+        def start(target: Target) -> None:
+            task = asyncio.create_task(_answer(fetcher, config, store, target, answers))
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+
+        for target in targets:
+            start(target)
+        outstanding = len(targets)
         try:
-            while pending and not should_stop():
-                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
-                    outcome = task.result()
-                    _settle(store, outcome, now or datetime.now(UTC), summary)
-                    for document in _documents_to_follow(config, store, outcome, scheduled):
-                        scheduled.add(document.url)
-                        pending.add(asyncio.create_task(_obtain(fetcher, config, store, document)))
+            while outstanding and not should_stop():
+                outcome = await answers.get()
+                outstanding -= 1
+                if isinstance(outcome, Exception):
+                    raise outcome
+                _settle(store, outcome, now or datetime.now(UTC), summary)
+                for document in _documents_to_follow(config, store, outcome, scheduled):
+                    scheduled.add(document.url)
+                    start(document)
+                    outstanding += 1
         finally:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
     return summary
+
+
+async def _answer(fetcher: Fetcher, config: Config, store: Store, target: Target, answers: Answers) -> None:
+    try:
+        outcome: Outcome | Exception = await _obtain(fetcher, config, store, target)
+    except Exception as exc:  # raised in the run, as an awaited task's exception would be
+        outcome = exc
+    answers.put_nowait(outcome)
 
 
 # --------------------------------------------------------------------------- fetch, gate, parse
@@ -176,14 +213,16 @@ def uses_api(config: Config, target: Target) -> bool:
 
 async def _obtain(fetcher: Fetcher, config: Config, store: Store, target: Target) -> Outcome:
     etag, last_modified = store.validators(target.url)
+    # A page that follows its documents is always read: its attachments are registered from the Document.
+    last_read = None if target.follow_documents else store.last_read(target.url)
     if uses_api(config, target):
         address = api_url(config.govuk_base_url, urlsplit(target.url).path)
         fetch = await fetcher.fetch(address, etag=etag, last_modified=last_modified, accept=API_ACCEPT)
-        outcome = _read(target, fetch)
+        outcome = _read(target, fetch, last_read)
         if config.fetch.source == "api" or outcome.reason is None:
             return outcome
     fetch = await fetcher.fetch(target.url, etag=etag, last_modified=last_modified)
-    return _read(target, fetch)
+    return _read(target, fetch, last_read)
 
 
 def quality_gate(fetch: FetchResult) -> str | None:
@@ -200,15 +239,39 @@ def quality_gate(fetch: FetchResult) -> str | None:
     return None
 
 
-def _read(target: Target, fetch: FetchResult) -> Outcome:
+def _read(target: Target, fetch: FetchResult, last_read: str | None = None) -> Outcome:
     reason = quality_gate(fetch)
     if reason is not None or fetch.not_modified:
         return Outcome(target, fetch, reason=reason)
+    hashed = body_hash(fetch.body)
+    key = read_key(hashed, target.selector, fetch.content_type)
+    if key == last_read and not fetch.redirects:
+        return Outcome(target, fetch, read_key=key, body_hash=hashed, same=True)
     try:
         document = parse(fetch.body, target.url, fetch.content_type, selector=target.selector)
     except ParseError as exc:
         return Outcome(target, fetch, reason=f"not readable as a page: {exc}")
-    return Outcome(target, fetch, document=document)
+    return Outcome(target, fetch, document=document, read_key=key, body_hash=hashed)
+
+
+def read_key(body_hash: str, selector: str | None, content_type: str) -> str:
+    """Names a reading of a body: the same key is the same Document, so that body need not be parsed."""
+    parts = (reader_fingerprint(), selector or "", content_type, body_hash)
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+@functools.cache
+def reader_fingerprint() -> str:
+    """The code that turns a body into a Document: this release and the source of the parse stage, so
+    that a reader changed in place (a fix, a new field) reads every page afresh once."""
+    digest = hashlib.sha256(__version__.encode())
+    here = Path(__file__).parent
+    for path in [here / "model.py", here / "parse.py", *sorted((here / "readers").glob("*.py"))]:
+        try:
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        except OSError:
+            digest.update(path.name.encode())
+    return digest.hexdigest()
 
 
 # --------------------------------------------------------------------------- diff and store
@@ -217,16 +280,20 @@ def _read(target: Target, fetch: FetchResult) -> Outcome:
 def _settle(store: Store, outcome: Outcome, now: datetime, summary: RunSummary) -> None:
     """Compare a page's answer with its last good snapshot and record the result in one transaction."""
     url, fetch = outcome.target.url, outcome.fetch
+    summary.checked += 1
+    if outcome.same or (fetch.not_modified and outcome.reason is None):
+        store.record_unchanged(url, fetch, body_hash=outcome.body_hash if outcome.same else None)
+        log.info("%s: no change", url)
+        return
     page = store.page(url) or PageState(url)
     previous = store.last_snapshot(url)
     when = utc_timestamp(now)
-    summary.checked += 1
     if outcome.document is not None:
         announced = previous is None and bool(store.changes(page_url=url, include_backfilled=False, limit=1))
         changes = changes_for(
             page, previous, outcome.document, _moved_to(fetch, url), when, announced=announced
         )
-        saved = store.record(url, fetch, outcome.document, fetch.body, changes)
+        saved = store.record(url, fetch, outcome.document, fetch.body, changes, read_key=outcome.read_key)
     elif fetch.status in GONE_STATUSES and previous is not None:
         changes = [] if page.gone else [removed(page, previous[1], fetch, when)]
         saved = store.record(url, dataclasses.replace(fetch, error=None), None, None, changes)
