@@ -268,6 +268,9 @@ class Store:
         configured page that the user removed stays removed although config.yaml still lists it; a
         search or a parent page finding a removed page does not bring it back either.
         """
+        row = self._page_row(url)
+        if row is not None and not self._page_update(row, title, parent_url, source):
+            return _page_state(row)  # already watched as asked: every run registers each configured page
         with self.db.atomic():
             row = self._page_row(url)
             if row is None:
@@ -280,22 +283,27 @@ class Store:
                         "added_at": utc_now(),
                     }
                 )
-            else:
-                update: dict[str, Any] = {}
-                newly_configured = source == "config" and row["source"] != "config"
-                if not row["active"] and (source == "cli" or newly_configured):
-                    update["active"] = 1
-                if title and not row["title"]:
-                    update["title"] = title
-                if parent_url and not row["parent_url"]:
-                    update["parent_url"] = parent_url
-                if source == "config" and row["source"] != "config":
-                    update["source"] = "config"
-                if update:
-                    self.db["pages"].update(url, update)
+            elif update := self._page_update(row, title, parent_url, source):
+                _update_page(self.db, url, update)
         page = self.page(url)
         assert page is not None
         return page
+
+    @staticmethod
+    def _page_update(
+        row: dict[str, Any], title: str | None, parent_url: str | None, source: str
+    ) -> dict[str, Any]:
+        update: dict[str, Any] = {}
+        newly_configured = source == "config" and row["source"] != "config"
+        if not row["active"] and (source == "cli" or newly_configured):
+            update["active"] = 1
+        if title and not row["title"]:
+            update["title"] = title
+        if parent_url and not row["parent_url"]:
+            update["parent_url"] = parent_url
+        if newly_configured:
+            update["source"] = "config"
+        return update
 
     def set_active(self, url: str, active: bool) -> None:
         if self._page_row(url) is None:
