@@ -16,6 +16,9 @@ Runs, each a fresh child process timed with ``os.wait4`` (wall time, CPU time, p
 4. unchanged, no validators: the server stops sending ETags and ignores conditional headers, so every
    page is downloaded and read again (the worst case, as with a server that sends no validators).
 
+The series is repeated (``--repeat``, default 3), the two tools taking turns, and each figure reported is
+the median of the repetitions: single runs on a shared machine vary by up to 2x.
+
 guidance-monitor runs with ``fetch.source: html`` (urlwatch reads HTML too), its default ``concurrency``
 (4; urlwatch uses a pool of 10 threads) and a ``rate_per_host`` of 100,000, i.e. no rate limit, because the
 server is on localhost: a real GOV.UK run keeps to the default of 2 a second, and 1,000 pages then take
