@@ -50,6 +50,7 @@ class OutboxStore(Protocol):
     def undelivered(self, channel: str) -> list[Change]: ...
     def mark_delivered(self, channel: str, change_ids: list[int], detail: str = "") -> None: ...
     def last_snapshot(self, url: str) -> Any: ...
+    def fetches(self, url: str, limit: int | None = None) -> list[dict[str, Any]]: ...
 
 
 # --------------------------------------------------------------------------- the message
@@ -434,6 +435,20 @@ def _organisations(store: OutboxStore, urls: Sequence[str]) -> dict[str, list[st
     return found
 
 
+def _checked_before(store: OutboxStore, changes: Sequence[Change]) -> str | None:
+    """When these pages were last looked at before their changes were found: what "since" means in
+    "3 DfE guidance pages changed since 27 November". None when every page is new to us."""
+    earlier = []
+    for change in changes:
+        if change.kind == "new":
+            continue
+        for fetch in store.fetches(change.page_url, limit=50):
+            if fetch["time"] < change.detected_at and not fetch["error"]:
+                earlier.append(fetch["time"])
+                break
+    return min(earlier) if earlier else None
+
+
 def _newly_failing(pages: Sequence[PageState], threshold: int) -> bool:
     return any(p.active and p.consecutive_failures == threshold for p in pages)
 
@@ -463,6 +478,7 @@ def deliver(
             pending,
             pages,
             site_url=config.digest.site_url,
+            since=_checked_before(store, pending),
             alert_after_failures=threshold,
             organisations=_organisations(store, [c.page_url for c in pending]),
         )

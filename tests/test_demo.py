@@ -38,6 +38,16 @@ def test_demo_replays_the_send_timeline(tmp_path: Path) -> None:
 
     emails = sorted((out / "emails").glob("*.eml"))
     assert len(emails) == 6
+    subjects = [BytesParser(policy=policy.default).parse(e.open("rb"))["Subject"] for e in emails]
+    # "since" is when the page was last looked at: the unchanged 2021-09-28 check counts.
+    assert subjects == [
+        "Now watching 1 DfE guidance page",
+        "1 DfE guidance page changed since 4 February 2021",
+        "1 DfE guidance page changed since 22 February 2021",
+        "1 DfE guidance page changed since 25 May 2021",
+        "1 DfE guidance page changed since 28 September 2021",
+        "1 DfE guidance page changed since 23 February 2022",
+    ]
     last = BytesParser(policy=policy.default).parse(emails[-1].open("rb"))
     text = last.get_body(preferencelist=("plain",)).get_content()
     assert "tracing close contacts, isolation and when someone has symptoms" in text
