@@ -178,6 +178,9 @@ async def _run(
                 outstanding -= 1
                 if isinstance(outcome, Exception):
                     raise outcome
+                if now is not None:
+                    # A run on a given clock (the demo's simulated days) records its fetches on it too.
+                    outcome.fetch = dataclasses.replace(outcome.fetch, fetched_at=utc_timestamp(now))
                 _settle(store, outcome, now or datetime.now(UTC), summary)
                 for document in _documents_to_follow(config, store, outcome, scheduled):
                     scheduled.add(document.url)
@@ -302,7 +305,7 @@ def _settle(store: Store, outcome: Outcome, now: datetime, summary: RunSummary) 
         store.record(url, failed, None, fetch.body or None, [])
         summary.failed += 1
         summary.failures.append((url, outcome.reason))
-        log.warning("%s: failed: %s", url, outcome.reason)
+        log.info("%s: failed: %s", url, outcome.reason)
         return
     else:
         saved = store.record(url, fetch, None, None, [])
@@ -366,8 +369,12 @@ def changes_for(
 
 
 def backfill(url: str, document: Document, when: str) -> list[Change]:
-    """The page's published change history as timeline entries, oldest first, never to be emailed."""
-    entries = sorted(document.change_history, key=lambda e: e.date or "")
+    """The page's published change history as timeline entries, oldest first, never to be emailed.
+
+    The history is newest first as GOV.UK lists it; reversing it (not sorting by date) keeps undated
+    entries where GOV.UK put them.
+    """
+    entries = list(reversed(document.change_history))
     return [
         Change(url, "major", when, document.title, note=e.note, effective_date=e.date, backfilled=True)
         for e in entries

@@ -153,7 +153,22 @@ def _iso_day(timestamp: str) -> str:
 
 
 def newest_first(changes: Iterable[Change]) -> list[Change]:
-    return sorted(changes, key=lambda c: (change_date(c), c.detected_at or "", c.id or 0), reverse=True)
+    """Newest first by the date each change belongs to.
+
+    History GOV.UK printed without dates stays where GOV.UK listed it: an undated backfilled entry sorts
+    with the dated entry before it in the page's history (backfill records the history oldest first).
+    """
+    changes = list(changes)
+    order_date: dict[int, str] = {}
+    previous: dict[str, str] = {}
+    for change in sorted((c for c in changes if c.backfilled), key=lambda c: c.id or 0):
+        day = change_date(change) or previous.get(change.page_url, "")
+        previous[change.page_url] = order_date[id(change)] = day
+    return sorted(
+        changes,
+        key=lambda c: (order_date.get(id(c), change_date(c)), c.detected_at or "", c.id or 0),
+        reverse=True,
+    )
 
 
 def change_notes(change: Change) -> list[str]:

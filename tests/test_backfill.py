@@ -59,3 +59,25 @@ def test_first_run_on_the_senco_seed_backfills_five_entries_and_emails_none(tmp_
     text, html = parts(message)
     for note in NOTES[:2]:
         assert note not in text and note not in html
+
+
+def test_the_senco_timeline_keeps_gov_uks_order_for_undated_history(tmp_path, page_server):
+    page_server.routes[SENCO] = Response(body=SEED, headers={"Content-Type": "text/plain; charset=utf-8"})
+    config = tmp_path / "config.yaml"
+    data = {"database": "monitor.db", "site_dir": "site", "govuk_base_url": page_server.base_url}
+    settings = {"source": "html", "retries": 1, "timeout": 5, "rate_per_host": 100}
+    config.write_text(yaml.safe_dump({**data, "pages": [SENCO], "fetch": settings}), encoding="utf-8")
+    result = CliRunner().invoke(main, ["run", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+
+    [page_file] = (tmp_path / "site" / "pages").glob("*.html")
+    text = " ".join(page_file.read_text().split())
+    markers = [
+        "to reflect the fact that further details of the NPQ",
+        "changed a subheading from",
+        "Clarified information about which qualification",
+        "Added information about NASENCO",
+        "First published.",
+    ]
+    positions = [text.index(marker) for marker in markers]
+    assert positions == sorted(positions), "the timeline lists the history newest first, as GOV.UK does"
