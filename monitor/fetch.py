@@ -23,12 +23,14 @@ import errno
 import logging
 import math
 import random
+import ssl
 import time
 from collections import deque
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
+from urllib.request import getproxies, proxy_bypass
 
 import httpx
 
@@ -49,6 +51,8 @@ machine, where the server once saw six starts within a second at ``rate_per_host
 DRAIN_LIMIT = 65_536
 """A redirect or 304 body up to this size is read and dropped to keep the connection alive."""
 
+ACCEPT_ENCODING = "gzip, deflate"
+"""The encodings httpx decodes without optional packages."""
 HTML_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504}) | frozenset(range(520, 530))
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -149,28 +153,36 @@ class Fetcher:
 
     def __init__(self, settings: FetchSettings) -> None:
         self.settings = settings
-        self._client: httpx.AsyncClient | None = None
+        self._open = False
+        self._transports: dict[str, httpx.AsyncHTTPTransport] = {}
+        self._proxies: dict[str, str] = {}
+        self._cookies = httpx.Cookies()
+        self._headers = httpx.Headers(
+            {
+                "Accept": "*/*",
+                "Accept-Encoding": ACCEPT_ENCODING,
+                "Connection": "keep-alive",
+                "User-Agent": settings.user_agent,
+            }
+        )
+        self._timeout = httpx.Timeout(settings.timeout).as_dict()
         self._semaphore = asyncio.Semaphore(settings.concurrency)
         self._hosts: dict[str, HostRate] = {}
 
     async def __aenter__(self) -> Fetcher:
-        self._client = httpx.AsyncClient(
-            http1=True,
-            http2=False,
-            follow_redirects=False,
-            timeout=httpx.Timeout(self.settings.timeout),
-            limits=httpx.Limits(
-                max_connections=self.settings.concurrency,
-                max_keepalive_connections=self.settings.concurrency,
-            ),
-            headers={"User-Agent": self.settings.user_agent},
-        )
+        self._proxies = {
+            scheme: url if "://" in url else f"http://{url}"
+            for scheme, url in getproxies().items()
+            if scheme in ("http", "https", "all") and url
+        }
+        self._open = True
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        self._open = False
+        transports, self._transports = self._transports, {}
+        for transport in transports.values():
+            await transport.aclose()
 
     # ------------------------------------------------------------------ public
 
@@ -194,7 +206,7 @@ class Fetcher:
         accept: str | None = None,
     ) -> FetchResult:
         """Fetch one page, following redirects and retrying transient faults; never raises for them."""
-        if self._client is None:
+        if not self._open:
             raise RuntimeError("Fetcher is used outside its 'async with' block")
         headers = {"Accept": accept or HTML_ACCEPT}
         if etag:
@@ -298,7 +310,6 @@ class Fetcher:
             await asyncio.sleep(wait)
 
     async def _attempt(self, url: str, headers: dict[str, str]) -> _Attempt:
-        assert self._client is not None
         timeout = self.settings.timeout
         try:
             async with asyncio.timeout(timeout):
@@ -316,10 +327,24 @@ class Fetcher:
         except httpx.HTTPError as exc:
             return _Attempt(fault=f"{type(exc).__name__}: {_first_line(exc)}")
 
+    async def _send(self, url: str, headers: dict[str, str]) -> httpx.Response:
+        """One GET straight to the connection pool: redirects are followed in :meth:`fetch`, so the
+        client-level machinery of ``httpx.AsyncClient`` (auth, redirects, event hooks) would be pure cost."""
+        merged = self._headers.copy()
+        merged.update(headers)
+        request = httpx.Request("GET", url, headers=merged, extensions={"timeout": self._timeout})
+        if self._cookies.jar:
+            self._cookies.set_cookie_header(request)
+        response = await self._transport(request.url).handle_async_request(request)
+        response.request = request
+        if "set-cookie" in response.headers:
+            self._cookies.extract_cookies(response)
+        return response
+
     async def _request(self, url: str, headers: dict[str, str]) -> _Attempt:
-        assert self._client is not None
         limit = self.settings.max_bytes
-        async with self._client.stream("GET", url, headers=headers) as response:
+        response = await self._send(url, headers)
+        try:
             status = response.status_code
             declared = _content_length(response)
             if status in REDIRECT_STATUSES or status == 304:
@@ -342,12 +367,37 @@ class Fetcher:
             if declared is not None and response.num_bytes_downloaded < declared:
                 got = response.num_bytes_downloaded
                 return _Attempt(response, fault=f"truncated body: got {got} of {declared} bytes", retry=True)
+        finally:
+            await response.aclose()
         body = b"".join(chunks)
         if _is_challenge(response, body):
             return _Attempt(response, fault="blocked by a challenge page")
         if status in RETRY_STATUSES:
             return _Attempt(response, retry=True, retry_after=_retry_after(response))
         return _Attempt(response, body=body)
+
+    def _transport(self, url: httpx.URL) -> httpx.AsyncHTTPTransport:
+        """The connection pool for ``url``: one per scheme, or per proxy named in the environment
+        (``HTTPS_PROXY``, ``NO_PROXY``...), made on first use. An ``http://`` pool never does TLS, so it
+        gets a TLS context with no certificates rather than loading the CA bundle (about 16 ms)."""
+        proxy = self._proxies.get(url.scheme) or self._proxies.get("all")
+        if proxy and proxy_bypass(url.host):
+            proxy = None
+        key = proxy or url.scheme
+        transport = self._transports.get(key)
+        if transport is None:
+            verify: ssl.SSLContext | bool = True
+            if proxy is None and url.scheme != "https":
+                verify = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            concurrency = self.settings.concurrency
+            transport = self._transports[key] = httpx.AsyncHTTPTransport(
+                verify=verify,
+                http1=True,
+                http2=False,
+                limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+                proxy=proxy,
+            )
+        return transport
 
     def _rate(self, url: str) -> HostRate:
         host = urlsplit(url).netloc.lower()
