@@ -6,7 +6,6 @@ The work is done by the readers in :mod:`monitor.readers`; this module picks the
 from __future__ import annotations
 
 from .model import Document, ParseError
-from .readers import REGISTRY, describe
 
 __all__ = ["ParseError", "describe", "parse", "to_json", "to_text"]
 
@@ -18,6 +17,8 @@ def parse(body: bytes, url: str, content_type: str = "", *, selector: str | None
     reader. Raises :class:`ParseError` saying what was missing when no reader finds a document: an error
     page or an unknown layout must never read as a page whose content was all deleted.
     """
+    from .readers import REGISTRY  # the readers and lxml load on the first parse, not with the pipeline
+
     if isinstance(body, str):
         body = body.encode("utf-8")
     if not body.strip():
@@ -28,6 +29,13 @@ def parse(body: bytes, url: str, content_type: str = "", *, selector: str | None
         if reader.detects(body, url, content_type):
             return reader().read(body, url, content_type, selector=selector)
     raise ParseError("no reader recognises this content (not GOV.UK HTML, Content API JSON, text or PDF)")
+
+
+def describe() -> list[tuple[str, str]]:
+    """Every reader's kind and first docstring paragraph, in the order they are tried."""
+    from .readers import describe
+
+    return describe()
 
 
 def to_text(doc: Document) -> str:

@@ -30,7 +30,6 @@ from zoneinfo import ZoneInfo
 
 from . import __version__, discover
 from .config import absolute_url
-from .diff import diff
 from .fetch import Fetcher, api_url
 from .model import (
     Change,
@@ -340,6 +339,8 @@ def changes_for(
         if not announced:
             changes.append(Change(page.url, "new", when, title, note=FIRST_SEEN, effective_date=today))
     else:
+        from .diff import diff  # loaded only when a page changed: an unchanged run never compares
+
         old_id, old = previous
         changeset = diff(old, document)
         if page.gone:
