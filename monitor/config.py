@@ -11,8 +11,10 @@ import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
+from apscheduler.triggers.cron import CronTrigger
 
 from .model import (
     Config,
@@ -202,11 +204,13 @@ def _schedule(raw: Any, where: str) -> ScheduleSettings:
         raise ConfigError(f"{where}.cron: needs five fields (minute hour day month weekday), got {cron!r}")
     timezone = _str(data, "timezone", d.timezone, where)
     try:
-        from zoneinfo import ZoneInfo
-
-        ZoneInfo(timezone)
-    except Exception:
+        zone = ZoneInfo(timezone)
+    except (ValueError, ZoneInfoNotFoundError):
         raise ConfigError(f"{where}.timezone: unknown time zone {timezone!r}") from None
+    try:
+        CronTrigger.from_crontab(cron, timezone=zone)
+    except ValueError as exc:
+        raise ConfigError(f"{where}.cron: {cron!r} is not a valid cron expression ({exc})") from None
     return ScheduleSettings(cron=cron, timezone=timezone)
 
 
@@ -219,7 +223,11 @@ def _key(where: str, key: str) -> str:
 
 def _mapping(raw: Any, where: str) -> dict[str, Any]:
     if not isinstance(raw, dict):
-        raise ConfigError(f"{where or 'config'}: must be a mapping of keys to values")
+        raise ConfigError(
+            f"{where}: must be a mapping of keys to values"
+            if where
+            else "the file must be a mapping of keys to values (key: value lines)"
+        )
     return raw
 
 
