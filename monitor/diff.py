@@ -297,7 +297,8 @@ def diff_sections(old: Sequence[Section], new: Sequence[Section]) -> list[Sectio
     for pos, (i, j) in enumerate(pairs):
         new_pos_of_old[i] = j
         o, n = old[i], new[j]
-        renamed = _norm(o.heading) != _norm(n.heading) and _heading_key(o.heading) != _heading_key(n.heading)
+        heading_changed = _norm(o.heading) != _norm(n.heading)
+        renamed = heading_changed and _heading_key(o.heading) != _heading_key(n.heading)
         text_changed = old_words[i] != new_words[j]
         # A changed level moved the section in the outline (a chapter became a sub-section).
         moved = pos not in in_order or o.level != n.level
@@ -313,7 +314,7 @@ def diff_sections(old: Sequence[Section], new: Sequence[Section]) -> list[Sectio
         change = SectionChange(
             heading=_norm(n.heading),
             status=status,
-            old_heading=_norm(o.heading) if renamed else None,
+            old_heading=_norm(o.heading) if heading_changed else None,
             added_words=added,
             removed_words=removed,
             diff=ops,

@@ -220,6 +220,27 @@ def test_renumbered_heading_is_the_same_section():
     assert [(s.status, s.heading) for s in diff(a, b).sections] == [("removed", "1. Overview")]
 
 
+def test_moved_section_whose_heading_lost_its_number_keeps_its_old_heading():
+    a = doc(sections=[Section("1. Attendance", 2, "Attend."), Section("2. Recording attendance", 2, "Mark.")])
+    b = edit(
+        a, sections=[Section("Attendance", 2, "Attend daily."), Section("Recording attendance", 3, "Mark.")]
+    )
+    assert [(s.status, s.heading, s.old_heading) for s in diff(a, b).sections] == [
+        ("modified", "Attendance", "1. Attendance"),
+        ("moved", "Recording attendance", "2. Recording attendance"),
+    ]
+
+
+def test_heading_changed_only_in_case_keeps_its_old_heading_and_same_heading_has_none():
+    a = doc(sections=[Section("System of controls: annex A", 2, "Prevent.")])
+    b = edit(a, sections=[Section("System of Controls: Annex A", 2, "Prevent it.")])
+    assert [(s.status, s.old_heading) for s in diff(a, b).sections] == [
+        ("modified", "System of controls: annex A")
+    ]
+    c = edit(a, sections=[Section("System of controls: annex A", 2, "Prevent it.")])
+    assert [(s.status, s.old_heading) for s in diff(a, c).sections] == [("modified", None)]
+
+
 def test_reordered_sections_are_moved():
     a = doc()
     s = a.sections
