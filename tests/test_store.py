@@ -345,3 +345,18 @@ def test_a_failing_migration_leaves_the_file_at_its_old_version(tmp_path, monkey
     with Store(path) as s:
         assert schema_version(s.db) == len(MIGRATIONS)
         assert "half" not in s.db.table_names()
+
+
+@pytest.mark.parametrize(
+    ("where", "reason"),
+    [
+        (lambda tmp: tmp / "plain-file" / "monitor.db", "is not a folder"),
+        (lambda tmp: tmp, "unable to open database file"),
+    ],
+    ids=["parent is a file", "path is a folder"],
+)
+def test_a_database_that_cannot_be_opened_is_one_plain_error(tmp_path, where, reason):
+    (tmp_path / "plain-file").write_text("not a folder")
+    with pytest.raises(StoreError, match=f"cannot be opened .*{reason}"):
+        Store(where(tmp_path))
+    assert (tmp_path / "plain-file").read_text() == "not a folder"
