@@ -298,7 +298,8 @@ def serve_command(config_path: str | None, once: bool, every: float | None) -> N
     """
     from . import scheduler
 
-    load_config(config_path)
+    with _open_store(load_config(config_path)):
+        pass  # a database that cannot be opened stops here, in one line, rather than at each run
     sys.exit(scheduler.serve(config_path, once=once, every=every))
 
 

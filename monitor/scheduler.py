@@ -31,7 +31,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from . import config as config_module
 from .model import RunSummary, ScheduleSettings
-from .store import LockHeld, Store
+from .store import LockHeld, Store, StoreError
 
 log = logging.getLogger("monitor.serve")
 
@@ -138,6 +138,9 @@ def run_job(config_path: str | None, should_stop: Callable[[], bool]) -> RunSumm
             summary = pipeline.run(config, store, should_stop=should_stop)
     except LockHeld as exc:
         log.warning("%s; this run is skipped", exc)
+        return None
+    except StoreError as exc:
+        log.error("database: %s; run skipped", exc)
         return None
     except Exception:
         log.exception("run failed")
