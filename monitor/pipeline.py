@@ -283,11 +283,28 @@ def _settle(store: Store, outcome: Outcome, now: datetime, summary: RunSummary) 
     """Compare a page's answer with its last good snapshot and record the result in one transaction."""
     url, fetch = outcome.target.url, outcome.fetch
     summary.checked += 1
-    if outcome.same or (fetch.not_modified and outcome.reason is None):
+    unchanged = outcome.same or (fetch.not_modified and outcome.reason is None)
+    if unchanged and not fetch.redirects:
         store.record_unchanged(url, fetch, body_hash=outcome.body_hash if outcome.same else None)
         log.info("%s: no change", url)
         return
     page = store.page(url) or PageState(url)
+    if unchanged:
+        # A redirect answered 304 (the old address's validators fit the new one): no content to
+        # compare, but the move itself is news.
+        moved_to = _moved_to(fetch, url)
+        when = utc_timestamp(now)
+        changes = (
+            []
+            if moved_to is None or moved_to == page.current_url
+            else [_moved(page, page.title, moved_to, when)]
+        )
+        saved = store.record(url, fetch, None, None, changes)
+        if saved:
+            summary.changed += 1
+        log.info("%s: %s", url, "moved" if saved else "no change")
+        summary.changes.extend(saved)
+        return
     previous = store.last_snapshot(url)
     when = utc_timestamp(now)
     if outcome.document is not None:
@@ -355,18 +372,20 @@ def changes_for(
                 Change(page.url, changeset.kind, when, title, changeset, note, effective, False, old_id)
             )
     if moved_to is not None and moved_to != page.current_url:
-        changes.append(
-            Change(
-                page.url,
-                "moved",
-                when,
-                title,
-                note=f"Now at {moved_to}",
-                effective_date=today,
-                new_url=moved_to,
-            )
-        )
+        changes.append(_moved(page, title, moved_to, when))
     return changes
+
+
+def _moved(page: PageState, title: str, moved_to: str, when: str) -> Change:
+    return Change(
+        page.url,
+        "moved",
+        when,
+        title,
+        note=f"Now at {moved_to}",
+        effective_date=_london_date(when),
+        new_url=moved_to,
+    )
 
 
 def backfill(url: str, document: Document, when: str) -> list[Change]:

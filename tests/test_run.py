@@ -279,6 +279,33 @@ def test_a_redirect_is_recorded_as_moved_once(tmp_path, page_server):
     assert moves == [page_server.url("/guidance/newer"), page_server.url(SMHL_PATH)]
 
 
+def test_a_redirect_answered_with_304_is_still_recorded_as_moved_once(tmp_path, page_server):
+    """The old address's ETag travels with the redirect; the new address answers 304 to it."""
+    old = "/government/publications/national-award-for-sen-co-ordination-learning-outcomes"
+
+    def answer(request: Request) -> Response:
+        if request.headers.get("If-None-Match") == '"smhl-1"':
+            return Response(304, headers={"ETag": '"smhl-1"'})
+        return Response(body=SMHL_V1, headers={"ETag": '"smhl-1"'})
+
+    page_server.routes[old] = answer
+    page_server.routes[SMHL_PATH] = answer
+    config = write_config(tmp_path, page_server.base_url, [old])
+    url = page_server.url(old)
+    assert run(config).exit_code == 0
+    page_server.routes[old] = Response(301, headers={"Location": SMHL_PATH})
+    for _ in range(2):
+        result = run(config)
+        assert result.exit_code == 0, result.output
+    assert [h.headers.get("If-None-Match") for h in page_server.hits(SMHL_PATH)] == ['"smhl-1"'] * 2
+    with open_store(tmp_path) as store:
+        moves = [c for c in store.changes(page_url=url) if c.kind == "moved"]
+        assert [c.new_url for c in moves] == [page_server.url(SMHL_PATH)]
+        assert moves[0].title == "Senior mental health lead training"
+        assert store.page(url).current_url == page_server.url(SMHL_PATH)
+        assert len(store.snapshots(url)) == 1
+
+
 @pytest.mark.parametrize("status", [404, 410])
 def test_a_removed_page_is_recorded_once_and_keeps_its_history(tmp_path, page_server, status):
     page_server.routes[SMHL_PATH] = [Response(body=SMHL_V1), Response(status, b"<h1>Page not found</h1>")]
