@@ -359,6 +359,8 @@ class RunSummary:
     failures: list[tuple[str, str]] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
     digest_sent: bool = False
+    deliveries: list[str] = field(default_factory=list)
+    """One line per channel that sent this run ("email: sent 3 changes (...)")."""
     site_dir: str | None = None
 
 

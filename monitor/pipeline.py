@@ -104,7 +104,8 @@ def run(
         try:
             from .deliver import deliver_pending
 
-            summary.digest_sent = bool(deliver_pending(config, store))
+            summary.deliveries = deliver_pending(config, store)
+            summary.digest_sent = bool(summary.deliveries)
         except Exception as exc:  # a send failure must not lose the run's report
             summary.failures.append(("digest", f"not sent: {exc}"))
     if site:
