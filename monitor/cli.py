@@ -186,6 +186,14 @@ def run_command(config_path: str | None, no_deliver: bool, no_site: bool) -> Non
     click.echo(f"Checked {summary.checked} {pages}: {summary.changed} changed, {summary.failed} failed.")
     for url, reason in summary.failures:
         click.echo(f"  failed: {url}: {reason}")
+    for line in summary.deliveries:
+        click.echo(f"  {line}")
+    if not summary.checked and not config.pages and not config.searches:
+        click.echo(
+            f"Nothing to watch: list pages under `pages:` in {config.path or 'config.yaml'}, "
+            "or add one with `guidance-monitor add URL`.",
+            err=True,
+        )
     sys.exit(EXIT_FAILED if summary.failures else EXIT_OK)
 
 

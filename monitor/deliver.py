@@ -308,9 +308,8 @@ def _link_target(url: str) -> str:
 
 
 def _change_lines(change: Change, site_url: str) -> list[str]:
-    date = render.london_date(render.change_date(change))
-    lines = [f"{date}: {render.KIND_LABELS.get(change.kind, change.kind)}"]
-    lines += [f"GOV.UK's change note: {note}" for note in render.change_notes(change)]
+    date = render.london_date(render.change_date(change)) or render.NO_DATE.capitalize()
+    lines = [f"{date}: {render.change_label(change)}", *render.note_lines(change)]
     if change.kind == "minor":
         lines.append(f"{render.SILENT_WARNING}.")
     if render.description(change):
@@ -318,8 +317,9 @@ def _change_lines(change: Change, site_url: str) -> list[str]:
     counts = render.summary_counts(change.changeset)
     if counts["sections"] or counts["attachments"]:
         lines.append(
-            f"{counts['sections']} sections changed ({counts['words_added']} words added, "
-            f"{counts['words_removed']} removed), {counts['attachments']} attachments changed"
+            f"{render.plural(counts['sections'], 'section')} changed "
+            f"({render.plural(counts['words_added'], 'word')} added, {counts['words_removed']} removed), "
+            f"{render.plural(counts['attachments'], 'attachment')} changed"
         )
     return lines
 
@@ -340,10 +340,15 @@ def _slack(digest: Digest) -> dict[str, Any]:
     extra = len(digest.changes) - WebhookChannel.SLACK_MAX_CHANGES
     if extra > 0:
         blocks.append(
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": f"and {extra} more changes"}]}
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": f"and {render.plural(extra, 'more change')}"}],
+            }
         )
     for failing in digest.failing:
-        text = f"We could not check {failing.title} for {failing.runs} runs: {failing.reason}"
+        text = (
+            f"We could not check {failing.title} for {render.plural(failing.runs, 'run')}: {failing.reason}"
+        )
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _mrkdwn(text)}})
     return {"text": digest.subject, "blocks": blocks}
 
@@ -367,7 +372,8 @@ def _teams(digest: Digest) -> dict[str, Any]:
             {"activityTitle": f"[{title}]({href})" if href else title, "text": "\n\n".join(lines)}
         )
     failing = [
-        _teams_text(f"We could not check {f.title} for {f.runs} runs: {f.reason}") for f in digest.failing
+        _teams_text(f"We could not check {f.title} for {render.plural(f.runs, 'run')}: {f.reason}")
+        for f in digest.failing
     ]
     return {
         "@type": "MessageCard",

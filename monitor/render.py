@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from . import TEMPLATES_DIR
-from .model import Change, ChangeSet, DiffOp, PageState, SectionChange
+from .model import Change, ChangeSet, DiffOp, HistoryEntry, PageState, SectionChange
 
 LONDON = ZoneInfo("Europe/London")
 SITE_FEED_LIMIT = 200
@@ -40,6 +40,10 @@ KIND_LABELS = {
 KIND_ORDER = ["major", "minor", "withdrawn", "moved", "removed", "new"]
 BACKFILLED_LABEL = "Published before monitoring began"
 SILENT_WARNING = "Changed without a change note"
+FIRST_PUBLISHED = "First published"
+"""The label of the backfilled history entry whose note is GOV.UK's own "First published."."""
+NO_DATE = "no date given"
+"""Said of history printed without a date: GOV.UK or a mirror may be the source, so neither is named."""
 
 ORGANISATION_ABBREVIATIONS = {
     "Department for Education": "DfE",
@@ -52,6 +56,14 @@ ORGANISATION_ABBREVIATIONS = {
     "UK Health Security Agency": "UKHSA",
 }
 """How GOV.UK itself abbreviates the organisations a digest's subject line is likely to name."""
+
+
+def _name_key(name: str) -> str:
+    """An organisation's name compared as a reader would: mirrors capitalise and space it their own way."""
+    return " ".join(name.split()).casefold()
+
+
+_ABBREVIATION_BY_KEY = {_name_key(name): short for name, short in ORGANISATION_ABBREVIATIONS.items()}
 
 FIELD_LABELS = {
     "title": "Title",
@@ -171,13 +183,66 @@ def newest_first(changes: Iterable[Change]) -> list[Change]:
     )
 
 
-def change_notes(change: Change) -> list[str]:
-    """What GOV.UK's change note says: the history entries this change added, else the recorded note."""
+def note_entries(change: Change) -> list[HistoryEntry]:
+    """GOV.UK's change notes for a change, each with its own date, in GOV.UK's order (newest first).
+
+    Several history entries often appear between two checks, each dated by GOV.UK; a backfilled entry
+    carries the date GOV.UK (or the mirror) gave it, None where none was given. A diffed change that
+    added no history entry has no note, whatever plain description it was recorded with.
+    """
     if change.changeset and change.changeset.history_added:
-        return [h.note for h in change.changeset.history_added if h.note]
-    if change.kind == "major" and change.note:
-        return [change.note]
+        return [h for h in change.changeset.history_added if h.note]
+    if change.kind == "major" and change.note and (change.backfilled or change.changeset is None):
+        return [HistoryEntry(change.effective_date, change.note)]
     return []
+
+
+def change_notes(change: Change) -> list[str]:
+    """What GOV.UK's change notes say, without their dates."""
+    return [entry.note for entry in note_entries(change)]
+
+
+def notes_dated(change: Change) -> bool:
+    """Whether each note is shown with its own date: not when the one note has the date the change is
+    listed under, which already says it."""
+    entries = note_entries(change)
+    return len(entries) > 1 or (len(entries) == 1 and (entries[0].date or "") != change_date(change))
+
+
+def note_lines(change: Change) -> list[str]:
+    """The change notes as plain text, for the email's text part and the webhooks."""
+    dated = notes_dated(change)
+    return [
+        f"GOV.UK's change note{_of_date(entry.date) if dated else ''}: {entry.note}"
+        for entry in note_entries(change)
+    ]
+
+
+def _of_date(day: str | None) -> str:
+    return f" of {london_date(day)}" if day else f" ({NO_DATE})"
+
+
+def change_label(change: Change) -> str:
+    """The change's kind as people read it; GOV.UK's backfilled "First published." entry says so."""
+    if change.backfilled and change.note.strip().rstrip(".").casefold() == FIRST_PUBLISHED.casefold():
+        return FIRST_PUBLISHED
+    return KIND_LABELS.get(change.kind, change.kind)
+
+
+def plural(count: int, singular: str, plural_form: str = "") -> str:
+    """ "1 word", "2 words"."""
+    return f"{count} {singular if count == 1 else plural_form or singular + 's'}"
+
+
+def has_word_diff(changes: Iterable[Change]) -> bool:
+    """Whether any change shows inserted or deleted words, so a reader needs the key to them."""
+    return any(
+        op.op != "equal"
+        for change in changes
+        if change.changeset
+        for section in change.changeset.sections
+        for op in section.diff
+    )
 
 
 def description(change: Change) -> str:
@@ -303,6 +368,7 @@ def environment() -> jinja2.Environment:
         slug=page_slug,
         trim_ops=trim_ops,
         diff_text=diff_text,
+        plural=plural,
     )
     env.globals.update(
         kind_label=lambda kind: KIND_LABELS.get(kind, kind),
@@ -311,6 +377,11 @@ def environment() -> jinja2.Environment:
         change_key=change_key,
         change_date=change_date,
         change_notes=change_notes,
+        note_entries=note_entries,
+        notes_dated=notes_dated,
+        note_lines=note_lines,
+        change_label=change_label,
+        no_date=NO_DATE,
         description=description,
         section_label=section_label,
         field_label=lambda name: FIELD_LABELS.get(name, name.replace("_", " ").capitalize()),
@@ -371,7 +442,7 @@ def organisation_prefix(organisations: Iterable[Sequence[str]]) -> str:
     if len(firsts) != 1:
         return "GOV.UK"
     name = firsts.pop()
-    return ORGANISATION_ABBREVIATIONS.get(name, name)
+    return _ABBREVIATION_BY_KEY.get(_name_key(name), " ".join(name.split()))
 
 
 def digest_subject(
@@ -428,6 +499,7 @@ def digest(
         "failing": failing,
         "site_url": site_url.rstrip("/"),
         "since": since,
+        "word_diff_key": has_word_diff(wanted),
         "change_link": lambda c: change_link(c, site_url),
         "page_link": lambda url: page_link(url, site_url),
     }
@@ -530,7 +602,7 @@ def site(
             root="../",
             change=change,
             page=page_of[change.page_url],
-            title=f"{KIND_LABELS[change.kind]}: {page_of[change.page_url].title}",
+            title=f"{change_label(change)}: {page_of[change.page_url].title}",
         )
     files["feed.xml"] = atom(
         all_changes[:SITE_FEED_LIMIT],
@@ -586,7 +658,7 @@ TEXT_CHANGE_WORDS = 40
 
 
 def _excerpt(ops: Sequence[DiffOp], context: int) -> list[str]:
-    """Changed words in wdiff's ``[-deleted-] {+inserted+}`` marks, a few words of context either side."""
+    """Changed words marked ``[-deleted-] [+inserted+]``, as in the email, with a few words either side."""
     lines: list[str] = []
     current: list[str] = []
     for k, op in enumerate(ops):
@@ -598,7 +670,7 @@ def _excerpt(ops: Sequence[DiffOp], context: int) -> list[str]:
                     " ".join(changed[:TEXT_CHANGE_WORDS])
                     + f" … ({len(changed) - TEXT_CHANGE_WORDS} more words)"
                 )
-            current.append(f"[-{text}-]" if op.op == "delete" else f"{{+{text}+}}")
+            current.append(f"[-{text}-]" if op.op == "delete" else f"[+{text}+]")
             continue
         tokens = op.text.split()
         first, last = k == 0, k == len(ops) - 1
@@ -614,7 +686,7 @@ def _excerpt(ops: Sequence[DiffOp], context: int) -> list[str]:
             current.append(" ".join(tokens[:context]) + " …")
             lines.append(" ".join(current))
             current = ["… " + " ".join(tokens[-context:])]
-    if any(mark in part for part in current for mark in ("[-", "{+")):
+    if any(mark in part for part in current for mark in ("[-", "[+")):
         lines.append(" ".join(current))
     return lines
 
@@ -630,7 +702,7 @@ def text_report(changes: ChangeSet, *, context: int = TEXT_CONTEXT_WORDS) -> str
     old, new = changes.old, changes.new
     labels = {
         "major": "Updated (GOV.UK announced this change)",
-        "minor": "Changed without a new update note (a silent edit)",
+        "minor": f"{SILENT_WARNING} (a silent edit)",
         "withdrawn": "Withdrawn",
     }
     out = [f"{new.title or old.title}", labels.get(changes.kind, changes.kind.capitalize())]
@@ -640,7 +712,7 @@ def text_report(changes: ChangeSet, *, context: int = TEXT_CONTEXT_WORDS) -> str
         out.append(f"Updates listed: {old.history_count} -> {new.history_count}")
     if changes.history_added:
         out += ["", "GOV.UK's change notes:"]
-        out += [f"  {_day(entry.date, 'undated')}: {entry.note}" for entry in changes.history_added]
+        out += [f"  {_day(entry.date, NO_DATE)}: {entry.note}" for entry in changes.history_added]
     if changes.sections:
         out += ["", "Sections:"]
         for section in changes.sections:

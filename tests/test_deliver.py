@@ -475,3 +475,30 @@ def test_folder_channel_writes_each_change_once_into_its_own_outbox(tmp_path: Pa
     assert "Now watching 1 DfE guidance page" in subjects
     with monitor.store() as store:
         assert store.undelivered(inbox.name) == [] and store.undelivered("email")
+
+
+def test_webhook_text_dates_each_change_note_and_counts_in_the_singular_for_one() -> None:
+    from monitor.model import ChangeSet, DiffOp, HistoryEntry, PageState, SectionChange, WebhookSettings
+
+    url = "https://www.gov.uk/guidance/x"
+    changeset = ChangeSet(
+        "major",
+        history_added=[HistoryEntry("2022-01-19", "Updated annex A."), HistoryEntry(None, "Fixed a link.")],
+        sections=[
+            SectionChange("Rules", "modified", added_words=1, removed_words=1, diff=[DiffOp("insert", "a")])
+        ],
+    )
+    change = Change(
+        url, "major", "2022-01-20T07:00:00+00:00", "X", changeset, "Updated annex A.", "2022-01-19"
+    )
+    change.id = 1
+    failing = PageState(url="https://www.gov.uk/y", title="Y", consecutive_failures=1, last_error="HTTP 503")
+    digest = deliver.Digest([change], [failing], organisations={url: ["Department For Education"]})
+    digest.alert_after_failures = 1
+    for fmt in ("slack", "teams"):
+        body = json.dumps(deliver.WebhookChannel(WebhookSettings("http://127.0.0.1/", fmt)).payload(digest))
+        assert "of 19 January 2022: Updated annex A." in body, fmt
+        assert "(no date given): Fixed a link." in body, fmt
+        assert "1 section changed (1 word added, 1 removed), 0 attachments changed" in body, fmt
+        assert "for 1 run: HTTP 503" in body, fmt
+        assert "1 DfE guidance page changed" in body, fmt

@@ -368,7 +368,7 @@ def test_text_report_shows_changed_words_with_a_little_context():
     b = edit(a, sections=[Section("Long", 2, long_text.replace("w100", "CHANGED"))])
     report = text_report(diff(a, b))
     assert "modified: Long (+1 -1 words)" in report
-    assert "… w94 w95 w96 w97 w98 w99 [-w100-] {+CHANGED+} w101 w102 w103 w104 w105 w106 …" in report
+    assert "… w94 w95 w96 w97 w98 w99 [-w100-] [+CHANGED+] w101 w102 w103 w104 w105 w106 …" in report
     assert "w50" not in report and "w150" not in report
     assert text_report(diff(a, a)) == "No change.\n"
 
@@ -518,7 +518,9 @@ def test_one_word_edited_in_a_real_page_is_one_modified_section_with_one_word_ea
     assert (ops[1].text, ops[2].text) == ("can", "may")
     assert ops[0].text.endswith("which provide respite care")
     report = text_report(changes)
-    assert "which provide respite care [-can-] {+may+}" in report
+    assert "which provide respite care [-can-] [+may+]" in report
+    assert "Changed without a change note" in report and "update note" not in report
+    assert "{+" not in report  # one notation everywhere: the email's and the README's
 
 
 def test_diff_partial_alone_shows_the_sections_and_all_parts_on_request():
@@ -544,7 +546,7 @@ def test_text_report_shortens_a_long_insertion_and_says_by_how_much():
     added = " ".join(f"n{k}" for k in range(100))
     b = edit(a, sections=[Section("Long", 2, f"Start. {added} End.")])
     report = text_report(diff(a, b))
-    assert "{+n0 n1" in report and "n39 … (60 more words)+}" in report and "n40" not in report
+    assert "[+n0 n1" in report and "n39 … (60 more words)+]" in report and "n40" not in report
     assert diff(a, b).sections[0].diff[1].text == added
 
 

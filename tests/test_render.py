@@ -298,7 +298,8 @@ def test_undated_history_stays_undated_and_a_move_links_only_to_http() -> None:
     moved.new_url = f"{GOVUK}guidance/y"
     files = render.site([PageState(url=url, title="X")], [undated, moved])
     timeline = text_of(files[f"pages/{render.page_slug(url)}.html"])
-    assert "GOV.UK gives no date" in timeline and "20 November 2026" not in timeline
+    assert "No date given" in timeline and "20 November 2026" not in timeline
+    assert "GOV.UK gives no date" not in timeline  # a mirror may have been the source
     assert f'href="{GOVUK}guidance/y"' in files["changes/2.html"]
     assert text_of(files["changes/2.html"]).count(f"{GOVUK}guidance/y") == 1
     assert not feedparser.parse(files["feed.xml"]).bozo
@@ -317,3 +318,119 @@ def test_change_page_dates_each_change_note_and_says_when_last_updated_moved() -
         f'moved from <time datetime="{old}">{render.london_date(old)}</time> to '
         f'<time datetime="{new}">{render.london_date(new)}</time>' in html
     )
+
+
+def many_notes_change() -> tuple[Change, PageState]:
+    """Five history entries GOV.UK added between two checks, each with its own date, one undated."""
+    url = f"{GOVUK}guidance/send-code"
+    entries = [
+        HistoryEntry("2022-01-19", "Updated to reflect the new attendance rules."),
+        HistoryEntry("2022-01-12", "Added annex B."),
+        HistoryEntry("2022-01-05", "Corrected a link."),
+        HistoryEntry(None, "Clarified the deadline."),
+        HistoryEntry("2021-12-20", "Added a Welsh translation."),
+    ]
+    changeset = ChangeSet("major", history_added=entries)
+    change = Change(
+        url, "major", "2022-01-20T07:00:00+00:00", "SEND code", changeset, entries[0].note, "2022-01-19", id=5
+    )
+    return change, PageState(url=url, title="SEND code")
+
+
+def test_each_change_note_is_shown_with_its_own_date_wherever_notes_are_listed() -> None:
+    change, page = many_notes_change()
+    _, text, html = render.digest([change], [page], since=None, site_url=SITE)
+    files = render.site([page], [change], site_url=SITE)
+    slug = render.page_slug(page.url)
+    feed_html = " ".join(
+        text_of(e.content[0].value)
+        for path in ("feed.xml", f"pages/{slug}.xml")
+        for e in feedparser.parse(files[path]).entries
+    )
+    shown = {
+        "email text": " ".join(text.split()),
+        "email html": text_of(html),
+        "feeds": feed_html,
+    }
+    for where, body in shown.items():
+        assert "19 January 2022: Updated to reflect the new attendance rules." in body, where
+        assert "5 January 2022: Corrected a link." in body, where
+        assert "20 December 2021: Added a Welsh translation." in body, where
+        assert "(no date given): Clarified the deadline." in body or "No date given: Clarified" in body, where
+    listed = {
+        "timeline": text_of(files[f"pages/{slug}.html"]),
+        "index": text_of(files["index.html"]),
+        "kind page": text_of(files["kind/major.html"]),
+    }
+    for where, body in listed.items():
+        assert "19 January 2022: Updated to reflect the new attendance rules." in body, where
+        assert "12 January 2022: Added annex B." in body, where
+        assert "and 2 earlier updates since the last check" in body, where
+        assert "at the same time" not in body, where
+    assert '<time datetime="2022-01-12">12 January 2022</time>' in files["index.html"]
+
+
+def test_one_note_dated_as_its_change_is_not_dated_twice() -> None:
+    change, page = recorded(CASES[0])
+    assert len(change.changeset.history_added) == 1
+    entry = change.changeset.history_added[0]
+    _, text, _ = render.digest([change], [page], since=None)
+    assert f"GOV.UK's change note: {' '.join(entry.note.split())}" in " ".join(text.split())
+    timeline = text_of(render.site([page], [change])[f"pages/{render.page_slug(page.url)}.html"])
+    assert (
+        f"{render.london_date(entry.date)}: " not in timeline and render.london_date(entry.date) in timeline
+    )
+
+
+def test_counts_are_singular_for_one() -> None:
+    url = f"{GOVUK}guidance/x"
+    one = SectionChange("Rules", "modified", added_words=1, removed_words=1, diff=[DiffOp("insert", "must")])
+    two = SectionChange("Scope", "modified", added_words=2, removed_words=0, diff=[DiffOp("insert", "a b")])
+    change = Change(url, "minor", "2026-11-27T07:00:00+00:00", "X", ChangeSet("minor", sections=[one]), id=1)
+    other = Change(url, "minor", "2026-11-28T07:00:00+00:00", "X", ChangeSet("minor", sections=[two]), id=2)
+    failing = PageState(url=f"{GOVUK}y", title="Y", consecutive_failures=1, last_error="HTTP 503")
+    _, text, html = render.digest([change, other], [failing], since=None, alert_after_failures=1)
+    files = render.site([PageState(url=url, title="X")], [change, other])
+    for where, body in {
+        "text": text,
+        "html": text_of(html),
+        "site change": text_of(files["changes/1.html"]),
+        "timeline": text_of(files[f"pages/{render.page_slug(url)}.html"]),
+    }.items():
+        assert "1 words" not in body and "1 runs" not in body, where
+        assert "1 word added" in body and "2 words added" in body or where == "site change", where
+    assert "(1 word added, 1 removed)" in text and "(2 words added, 0 removed)" in text
+    assert "for 1 run: HTTP 503" in text
+
+
+def test_subject_abbreviates_an_organisation_however_it_is_capitalised() -> None:
+    changes = [Change(f"{GOVUK}a", "new", "2026-11-27T08:00:00+00:00", "A", note="First seen", id=1)]
+    for name in ("Department For Education", "department  for education", " Department for Education "):
+        subject = render.digest(changes, [], since=None, organisations={f"{GOVUK}a": [name]})[0]
+        assert subject == "Now watching 1 DfE guidance page", name
+
+
+def test_the_word_diff_key_is_shown_only_when_words_are_diffed() -> None:
+    url = f"{GOVUK}guidance/x"
+    new = Change(url, "new", "2026-11-27T07:00:00+00:00", "X", note="First seen", id=1)
+    _, text, html = render.digest([new], [], since=None)
+    assert "[+like this+]" not in text and "Inserted words" not in html
+    case_change, page = recorded(CASES[3], 2)
+    _, text, html = render.digest([new, case_change], [page], since=None)
+    assert "[+like this+]" in text and "Inserted words" in html
+
+
+def test_a_backfilled_first_published_entry_is_labelled_first_published() -> None:
+    url = f"{GOVUK}guidance/x"
+    first = Change(url, "major", "2026-11-20T07:00:00+00:00", "X", note="First published.", id=1)
+    first.backfilled, first.effective_date = True, "2023-07-05"
+    later = Change(url, "major", "2026-11-20T07:00:00+00:00", "X", note="Added annex A.", id=2)
+    later.backfilled, later.effective_date = True, "2024-01-10"
+    files = render.site([PageState(url=url, title="X")], [first, later], site_url=SITE)
+    assert first.kind == "major"
+    assert re.search(r'tag--major">First published<', files["changes/1.html"])
+    assert re.search(r'tag--major">Updated with a change note<', files["changes/2.html"])
+    titles = {e.id: e.title for e in feedparser.parse(files["feed.xml"]).entries}
+    assert titles["tag:guidance-monitor,2026:change/1"].startswith("X: First published")
+    timeline = text_of(files[f"pages/{render.page_slug(url)}.html"])
+    assert "5 July 2023 First published" in timeline
