@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
+import warnings
 
 from ..model import Document, ParseError, Section
 from . import Reader
 from .common import fold
+
+# pypdf reports a damaged file on its logger ("EOF marker not found") and then either recovers or
+# raises; a failure reaches the user as one ParseError line, so its own messages would only be noise
+# printed ahead of that line (the setting pypdf documents for silencing them).
+logging.getLogger("pypdf").setLevel(logging.CRITICAL + 1)
 
 
 class Pdf(Reader):
@@ -28,9 +35,11 @@ class Pdf(Reader):
         from pypdf.errors import PyPdfError
 
         try:
-            reader = PdfReader(io.BytesIO(body))
-            texts = [_page_text(page) for page in reader.pages]
-            metadata_title = fold((reader.metadata or {}).get("/Title") or "") if reader.metadata else ""
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                reader = PdfReader(io.BytesIO(body))
+                texts = [_page_text(page) for page in reader.pages]
+                metadata_title = fold((reader.metadata or {}).get("/Title") or "") if reader.metadata else ""
         except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
             raise ParseError(f"not a readable PDF: {exc}") from None
         if not texts:
