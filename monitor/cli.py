@@ -56,22 +56,41 @@ def main() -> None:
 # --------------------------------------------------------------------------- diff
 
 
-def _read_document(path: str) -> Document:
-    """Read and parse one capture for ``diff``; any failure is one line naming the file."""
+def _read_document(
+    path: str, *, url: str | None = None, selector: str | None = None, status: int = EXIT_USAGE
+) -> Document:
+    """Read and parse one saved page for ``diff`` and ``parse``; any failure is one line naming the file.
+
+    Its links resolve against ``url``, else the address the page states for itself, else www.gov.uk (a
+    GOV.UK page saved without its address still links to "/government/..." there, not to the disk).
+    """
     from pathlib import Path
 
-    from .model import ParseError
-    from .parse import parse
+    from . import parse as parse_module
 
-    file = Path(path)
     try:
-        body = file.read_bytes()
+        body = Path(path).read_bytes()
     except OSError as exc:
         fail(f"{path}: cannot be read ({exc.strerror or exc})")
+    return _parse_body(
+        path, body, url or parse_module.stated_url(body) or parse_module.GOVUK, "", selector, status
+    )
+
+
+def _parse_body(
+    source: str, body: bytes, url: str, content_type: str, selector: str | None, status: int
+) -> Document:
+    from . import parse as parse_module
+    from .model import ParseError
+
+    if not selector and parse_module.reader_for(body, url, content_type) == "selector":
+        fail(f"{source}: not a GOV.UK page: give --selector CSS, the element that holds the document", status)
     try:
-        return parse(body, file.resolve().as_uri())
+        return parse_module.parse(body, url, content_type, selector=selector)
     except ParseError as exc:
-        fail(f"{path}: cannot be parsed ({exc})")
+        # The reason's first line: a CSS syntax error goes on to draw the selector and a caret under it.
+        reason = (str(exc).strip().splitlines() or ["no reason given"])[0]
+        fail(f"{source}: cannot be parsed ({reason})", status)
 
 
 @main.command("diff")
@@ -80,7 +99,15 @@ def _read_document(path: str) -> Document:
 @click.option(
     "--format", "output", type=click.Choice(["text", "json", "html"]), default="text", show_default=True
 )
-def diff_command(old: str, new: str, output: str) -> None:
+@click.option(
+    "--url",
+    "page_url",
+    metavar="URL",
+    help="The address both saved files came from (for their links; default: the one each page states, "
+    "else www.gov.uk).",
+)
+@click.option("--selector", metavar="CSS", help="Outside GOV.UK: the CSS selector of the document's element.")
+def diff_command(old: str, new: str, output: str, page_url: str | None, selector: str | None) -> None:
     """Say what changed between two captures of a page (HTML, Content API JSON or mirrored text).
 
     Exit status 0 when nothing changed, 1 when something did, 2 on error, as diff(1) does.
@@ -90,7 +117,10 @@ def diff_command(old: str, new: str, output: str) -> None:
     from . import diff as diff_module
     from . import render
 
-    changes = diff_module.diff(_read_document(old), _read_document(new))
+    changes = diff_module.diff(
+        _read_document(old, url=page_url, selector=selector),
+        _read_document(new, url=page_url, selector=selector),
+    )
     if output == "json":
         click.echo(json.dumps(changes.to_dict(), ensure_ascii=False, indent=2))
     elif output == "html":
@@ -107,25 +137,34 @@ def diff_command(old: str, new: str, output: str) -> None:
 @click.argument("source", metavar="FILE_OR_URL", required=False)
 @click.option("--format", "output", type=click.Choice(["json", "text"]), default="json", show_default=True)
 @click.option("--selector", metavar="CSS", help="Outside GOV.UK: the CSS selector of the document's element.")
-@click.option("--url", "page_url", metavar="URL", help="The address a saved FILE came from (for its links).")
+@click.option(
+    "--url",
+    "page_url",
+    metavar="URL",
+    help="The address a saved FILE came from (for its links; default: the one the page states, else "
+    "www.gov.uk).",
+)
 @click.option("--list-readers", is_flag=True, help="List the readers, in the order they are tried, and exit.")
 def parse_command(
     source: str | None, output: str, selector: str | None, page_url: str | None, list_readers: bool
 ) -> None:
-    """Print the Document read from a saved page (HTML, Content API JSON, text, PDF) or from a URL."""
+    """Print the Document read from a saved page (HTML, Content API JSON, text, PDF) or from a URL.
+
+    Exit status 0 when the page was read, 1 when it could not be fetched or no reader can read it, 2 when
+    the FILE cannot be read or the command is misused.
+    """
     import json
-    from pathlib import Path
+    import re
 
     from . import parse as parse_module
-    from .model import ParseError
 
     if list_readers:
         for kind, text in parse_module.describe():
-            click.echo(f"{kind}\n    {' '.join(text.split())}\n")
+            plain = re.sub(r"``(.+?)``", r"\1", " ".join(text.split()))
+            click.echo(f"{kind}\n    {plain}\n")
         return
     if not source:
         fail("parse: give a FILE or URL (or --list-readers)")
-    content_type = ""
     if source.startswith(("http://", "https://")):
         from . import fetch
         from .model import FetchRequest, FetchSettings
@@ -133,17 +172,10 @@ def parse_command(
         result = fetch.fetch_many(FetchSettings(), [FetchRequest(source)])[0]
         if not result.ok:
             fail(f"{source}: cannot be fetched ({result.error})", EXIT_FAILED)
-        body, content_type, page_url = result.body, result.content_type, page_url or result.final_url
+        url = page_url or result.final_url
+        document = _parse_body(source, result.body, url, result.content_type, selector, EXIT_FAILED)
     else:
-        try:
-            body = Path(source).read_bytes()
-        except OSError as exc:
-            fail(f"{source}: cannot be read ({exc.strerror or exc})")
-        page_url = page_url or Path(source).resolve().as_uri()
-    try:
-        document = parse_module.parse(body, page_url, content_type, selector=selector)
-    except ParseError as exc:
-        fail(f"{source}: cannot be parsed ({exc})", EXIT_FAILED)
+        document = _read_document(source, url=page_url, selector=selector, status=EXIT_FAILED)
     if output == "json":
         click.echo(json.dumps(parse_module.to_json(document), ensure_ascii=False, indent=2))
     else:

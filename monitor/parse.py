@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from .model import Document, ParseError
 
-__all__ = ["ParseError", "describe", "parse", "to_json", "to_text"]
+__all__ = ["GOVUK", "ParseError", "describe", "parse", "reader_for", "stated_url", "to_json", "to_text"]
+
+GOVUK = "https://www.gov.uk/"
+"""Where a saved GOV.UK page's root-relative links ("/government/...") point when nothing else says."""
 
 
 def parse(body: bytes, url: str, content_type: str = "", *, selector: str | None = None) -> Document:
@@ -23,12 +26,56 @@ def parse(body: bytes, url: str, content_type: str = "", *, selector: str | None
         body = body.encode("utf-8")
     if not body.strip():
         raise ParseError("the page is empty")
+    kind = reader_for(body, url, content_type, selector=selector)
+    if kind is None:
+        raise ParseError("no reader recognises this content (not GOV.UK HTML, Content API JSON, text or PDF)")
+    return REGISTRY[kind]().read(body, url, content_type, selector=selector)
+
+
+def reader_for(body: bytes, url: str, content_type: str = "", *, selector: str | None = None) -> str | None:
+    """The ``__kind__`` of the reader :func:`parse` gives ``body`` to, or None: lets a caller say what
+    is missing (a selector for a page outside GOV.UK) in its own words before reading."""
+    from .readers import REGISTRY
+
     if selector and REGISTRY["selector"].detects(body, url, content_type):
-        return REGISTRY["selector"]().read(body, url, content_type, selector=selector)
-    for reader in REGISTRY.values():
-        if reader.detects(body, url, content_type):
-            return reader().read(body, url, content_type, selector=selector)
-    raise ParseError("no reader recognises this content (not GOV.UK HTML, Content API JSON, text or PDF)")
+        return "selector"
+    return next((kind for kind, reader in REGISTRY.items() if reader.detects(body, url, content_type)), None)
+
+
+def stated_url(body: bytes) -> str | None:
+    """The address a saved page gives for itself, so its relative links resolve where it was served from.
+
+    HTML: ``<link rel="canonical">``, else ``<meta property="og:url">`` (absolute http(s) only); Content
+    API JSON: its ``base_path`` on www.gov.uk. None when the page names no address.
+    """
+    import json
+    from urllib.parse import urljoin, urlsplit
+
+    head = body[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"{"):
+        try:
+            item = json.loads(body)
+        except ValueError:
+            return None
+        base_path = item.get("base_path") if isinstance(item, dict) else None
+        return urljoin(GOVUK, base_path) if isinstance(base_path, str) and base_path.startswith("/") else None
+    if not head.startswith(b"<"):
+        return None
+    from .readers.markup import parse_html
+
+    try:
+        root = parse_html(body)
+    except ValueError:
+        return None
+    found = [
+        link.get("href")
+        for link in root.iter("link")
+        if "canonical" in (link.get("rel") or "").lower().split()
+    ] + [meta.get("content") for meta in root.iter("meta") if meta.get("property") == "og:url"]
+    for address in (a.strip() for a in found if a):
+        if urlsplit(address).scheme in ("http", "https") and urlsplit(address).netloc:
+            return address
+    return None
 
 
 def describe() -> list[tuple[str, str]]:

@@ -476,12 +476,49 @@ def test_cli_names_the_file_it_cannot_read_or_parse(tmp_path):
     result = CliRunner().invoke(main, ["diff", str(tmp_path / "missing.html"), str(good)])
     assert result.exit_code == 2
     assert result.output.strip().startswith(f"guidance-monitor: {tmp_path / 'missing.html'}: cannot be read")
-    junk = tmp_path / "junk.html"
-    junk.write_bytes(b"<html><body><p>Not a GOV.UK page</p></body></html>")
+    junk = tmp_path / "junk.json"
+    junk.write_bytes(b'{"base_path": "/x"}')
     result = CliRunner().invoke(main, ["diff", str(good), str(junk)])
     assert result.exit_code == 2
     assert f"guidance-monitor: {junk}: cannot be parsed" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_saved_pages_link_to_govuk_not_the_disk_unless_told_otherwise():
+    old, new = capture(SEND, "2021-02-04T0900_d820ded4a4"), capture(SEND, "2021-02-22T1711_c1f659fc79")
+    result = CliRunner().invoke(main, ["diff", str(old), str(new), "--format", "json"])
+    assert result.exit_code == 1 and "file:" not in result.output
+    page = "/" + SEND.replace("~", "/") + "/" + SEND.rsplit("~", 1)[1]
+    removed = [a["url"] for a in json.loads(result.output)["attachments"] if a["url"].endswith(page)]
+    assert removed == ["https://www.gov.uk" + page]
+    mirrored = CliRunner().invoke(
+        main, ["diff", str(old), str(new), "--format", "json", "--url", "https://mirror.example/a/b"]
+    )
+    assert [a["url"] for a in json.loads(mirrored.output)["attachments"] if a["url"].endswith(page)] == [
+        "https://mirror.example" + page
+    ]
+
+
+def test_two_saved_pages_outside_govuk_compare_with_a_selector(tmp_path):
+    old, new = tmp_path / "old.html", tmp_path / "new.html"
+    page = (
+        "<html><body><nav>Menu</nav><div id='doc'><h1>Policy</h1><h2>Fees</h2><p>{}</p></div></body></html>"
+    )
+    old.write_text(page.format("Fees are due in May."))
+    new.write_text(page.format("Fees are due in June."))
+    refused = CliRunner().invoke(main, ["diff", str(old), str(new)])
+    assert refused.exit_code == 2
+    assert refused.output.count("\n") == 1
+    assert refused.output.startswith(f"guidance-monitor: {old}: not a GOV.UK page: give --selector CSS")
+    result = CliRunner().invoke(main, ["diff", str(old), str(new), "--selector", "#doc", "--format", "json"])
+    assert result.exit_code == 1, result.output
+    (section,) = json.loads(result.output)["sections"]
+    assert (section["heading"], section["status"], section["removed_words"], section["added_words"]) == (
+        "Fees",
+        "modified",
+        1,
+        1,
+    )
 
 
 @pytest.mark.parametrize(

@@ -413,3 +413,52 @@ def test_cli_failures_are_one_line(tmp_path: Path, page_server) -> None:
     assert missing.returncode == 2 and "cannot be read" in missing.stderr
     gone = run_cli(page_server.url("/missing"))
     assert gone.returncode == 1 and gone.stderr.startswith("guidance-monitor: ")
+
+
+def test_cli_saved_files_link_to_the_address_they_state_else_govuk() -> None:
+    stated = (
+        "https://www.gov.uk/government/statistics/immigration-statistics-october-to-december-2017-data-tables"
+    )
+    (file,) = [p for p in FIXTURES.glob("html_legacy/*.html") if stated.encode() in p.read_bytes()]
+    data = json.loads(run_cli(str(file)).stdout)
+    assert data["url"] == stated
+    assert all(a["url"].startswith("https://www.gov.uk/government/uploads/") for a in data["attachments"])
+    built = json.loads(run_cli(str(FIXTURES / (BUILT + ".html"))).stdout)
+    assert built["url"] == "https://www.gov.uk/" and "file:" not in json.dumps(built)
+    assert (
+        "https://www.gov.uk/government/publications/temporary-snow-ploughs/fitting-temporary-snow-ploughs"
+        in {a["url"] for a in built["attachments"]}
+    )
+    told = json.loads(run_cli(str(file), "--url", "https://mirror.example/stats").stdout)
+    assert told["url"] == "https://mirror.example/stats"
+    assert all(a["url"].startswith("https://mirror.example/government/") for a in told["attachments"])
+    api = FIXTURES / "content_api" / "same_document_two_times" / "speech-with-updates.json"
+    base_path = json.loads(api.read_text(encoding="utf-8"))["base_path"]
+    assert json.loads(run_cli(str(api)).stdout)["url"] == "https://www.gov.uk" + base_path
+
+
+def test_cli_help_gives_the_exit_statuses() -> None:
+    text = " ".join(run_cli("--help").stdout.split())
+    assert "1 when it could not be fetched or no reader can read it, 2 when the FILE cannot be read" in text
+
+
+def test_cli_selector_and_pdf_failures_are_one_line(tmp_path: Path) -> None:
+    page = tmp_path / "policy.html"
+    page.write_text("<html><body><div id='doc'><h1>Policy</h1><p>Text.</p></div></body></html>")
+    bad_css = run_cli(str(page), "--selector", "div[")
+    assert bad_css.returncode == 1 and bad_css.stderr.count("\n") == 1
+    assert bad_css.stderr.startswith(f"guidance-monitor: {page}: cannot be parsed (the selector 'div['")
+    no_selector = run_cli(str(page))
+    assert no_selector.returncode == 1 and no_selector.stderr.count("\n") == 1
+    assert "--selector" in no_selector.stderr and "pages[]" not in no_selector.stderr
+    assert json.loads(run_cli(str(page), "--selector", "#doc").stdout)["title"] == "Policy"
+    truncated = tmp_path / "cut.pdf"
+    truncated.write_bytes(make_pdf(["Attendance codes"])[:-60])
+    result = run_cli(str(truncated))
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.startswith("guidance-monitor: ") and result.stderr.count("\n") == 1
+
+
+def test_cli_lists_readers_as_plain_text() -> None:
+    listing = run_cli("--list-readers").stdout
+    assert "``" not in listing and "pages[].selector" in listing and "<main>" in listing
