@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import socket
 import time
 from email.utils import formatdate
@@ -106,6 +107,21 @@ def test_redirect_chain_recorded(page_server: PageServer) -> None:
     assert result.redirects == [page_server.url("/old"), page_server.url("/middle")]
     assert result.final_url == page_server.url("/new")
     assert result.status == 200
+
+
+def test_a_cookie_set_on_a_redirect_goes_with_the_next_hop(page_server: PageServer) -> None:
+    page_server.routes["/old"] = Response(302, headers={"Location": "/new", "Set-Cookie": "seen=1; Path=/"})
+    page_server.routes["/new"] = Response(body=PAGE)
+    assert fetch(page_server.url("/old")).ok
+    assert "Cookie" not in page_server.hits("/old")[0].headers
+    assert page_server.hits("/new")[0].headers["Cookie"] == "seen=1"
+
+
+def test_a_gzipped_body_arrives_decoded(page_server: PageServer) -> None:
+    page_server.routes["/p"] = Response(body=gzip.compress(PAGE), headers={"Content-Encoding": "gzip"})
+    result = fetch(page_server.url("/p"))
+    assert result.ok and result.body == PAGE
+    assert "gzip" in page_server.hits("/p")[0].headers["Accept-Encoding"]
 
 
 @pytest.mark.parametrize("status", [404, 410])
