@@ -285,7 +285,7 @@ def table(results: list[Figures]) -> str:
     ]
     for f in results:
         rows.append(
-            f"| {f.tool} | {f.run} | {f.wall:.1f} | {f.cpu:.1f} | {f.peak_mb:.0f} | {f.requests} | {f.full} "
+            f"| {f.tool} | {f.run} | {f.wall:.2f} | {f.cpu:.2f} | {f.peak_mb:.0f} | {f.requests} | {f.full} "
             f"| {f.not_modified} | {f.megabytes:.1f} | {f.status} |"
         )
     return "\n".join(rows)
