@@ -27,6 +27,9 @@ from .model import (
     WebhookSettings,
 )
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader reads a long watch list ten times faster than the pure-Python one."""
+
 ENV_VAR = "GUIDANCE_MONITOR_CONFIG"
 DEFAULT_PATH = "config.yaml"
 
@@ -50,7 +53,7 @@ def load(path: str | os.PathLike[str] | None = None) -> Config:
     except OSError as exc:
         raise ConfigError(f"{file}: cannot be read ({exc.strerror})") from None
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_LOADER)  # noqa: S506 (a safe loader: libyaml's when installed)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
