@@ -308,6 +308,8 @@ def _settle(store: Store, outcome: Outcome, now: datetime, summary: RunSummary) 
         return
     previous = store.last_snapshot(url)
     when = utc_timestamp(now)
+    if outcome.document is not None and previous is not None:
+        previous = _as_read_now(store, outcome, previous)
     if outcome.document is not None:
         announced = previous is None and bool(store.changes(page_url=url, include_backfilled=False, limit=1))
         changes = changes_for(
@@ -330,6 +332,31 @@ def _settle(store: Store, outcome: Outcome, now: datetime, summary: RunSummary) 
         summary.changed += 1
     log.info("%s: %s", url, ", ".join(c.kind for c in saved if not c.backfilled) or "no change")
     summary.changes.extend(saved)
+
+
+def _as_read_now(store: Store, outcome: Outcome, previous: tuple[int, Document]) -> tuple[int, Document]:
+    """The last snapshot as this release reads it.
+
+    A reader fixed or improved since the snapshot was taken would otherwise show its own improvement as a
+    change on every page. The snapshot's body is kept, so it is read again with the current code,
+    unless the page's ``read_key`` says the current code read it already.
+    """
+    target = outcome.target
+    stored = store.last_snapshot_body(target.url)
+    if stored is None:
+        return previous
+    hashed, body, content_type = stored
+    if store.last_read(target.url) == read_key(hashed, target.selector, content_type):
+        return previous
+    if outcome.document is not None and (hashed, content_type) == (
+        outcome.body_hash,
+        outcome.fetch.content_type,
+    ):
+        return previous[0], outcome.document  # the same bytes, just read by the current code
+    try:
+        return previous[0], parse(body, target.url, content_type, selector=target.selector)
+    except ParseError:
+        return previous
 
 
 def changes_for(

@@ -517,6 +517,15 @@ class Store:
         rows = self.db["snapshots"].rows_where("page_url = ?", [url], order_by="id")
         return [_snapshot_meta(r) for r in rows]
 
+    def last_snapshot_body(self, url: str) -> tuple[str, bytes, str] | None:
+        """The body the page's last snapshot was read from: ``(body_hash, body, content_type)``."""
+        row = self.db.execute(
+            "SELECT b.hash, b.body, b.content_type FROM snapshots s JOIN bodies b ON b.hash = s.body_hash"
+            " WHERE s.page_url = ? ORDER BY s.id DESC LIMIT 1",
+            [url],
+        ).fetchone()
+        return (row[0], zlib.decompress(row[1]), row[2] or "") if row else None
+
     def body(self, hash_: str) -> bytes | None:
         rows = list(self.db["bodies"].rows_where("hash = ?", [hash_]))
         return zlib.decompress(rows[0]["body"]) if rows else None

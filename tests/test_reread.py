@@ -141,3 +141,29 @@ def test_record_unchanged_keeps_what_record_keeps(tmp_path, answer):
     full, short = rows
     assert short[:3] == full[:3]
     assert short[3] == full[3] and len(short[3]) == 2
+
+
+def test_a_reader_improved_since_the_last_snapshot_reports_only_what_changed_on_the_page(
+    tmp_path, page_server, monkeypatch
+):
+    """The last snapshot is read again with the new reader, so the reader's own improvement is no change."""
+    page_server.routes[PATH] = Response(body=V1)
+    config = write_config(tmp_path, page_server.base_url, [PATH])
+    url = page_server.url(PATH)
+    run(config)
+
+    def improved(body, url, content_type="", *, selector=None):
+        document = parse(body, url, content_type, selector=selector)
+        return dataclasses.replace(document, title=document.title + " (read better)", content_hash="")
+
+    monkeypatch.setattr(pipeline, "parse", improved)
+    monkeypatch.setattr(pipeline, "reader_fingerprint", lambda: "an improved reader")
+    page_server.routes[PATH] = Response(body=one_byte_more(V1))
+    assert run(config).startswith("Checked 1 page: 1 changed, 0 failed.")
+    with open_store(tmp_path) as store:
+        [change] = store.changes(page_url=url, include_backfilled=False, limit=1)
+        assert change.kind == "minor"
+        assert change.changeset.metadata == [], "the reader's new title is not news"
+        assert [s.status for s in change.changeset.sections] == ["modified"]
+    page_server.routes[PATH] = Response(body=one_byte_more(V1))
+    assert run(config).startswith("Checked 1 page: 0 changed, 0 failed.")
