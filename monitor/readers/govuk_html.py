@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable
 from urllib.parse import urlsplit, urlunsplit
@@ -177,11 +178,28 @@ def _title(page: ClassIndex, root: etree._Element) -> tuple[etree._Element | Non
     heading = first(
         page.first("gem-c-title__text", "gem-c-heading__text", tag="h1"), next(page.root.iter("h1"), None)
     )
-    title = text_of(heading)
+    title = text_of(_without_caption(heading))
     if not title:
         found = root.xpath("//title")
         title = re.sub(r"\s+[-–]\s+GOV\.UK$", "", text_of(found[0])) if found else ""
     return heading, title
+
+
+def _is_caption(el: etree._Element) -> bool:
+    return any(
+        c == "gem-c-heading__context" or c.startswith("govuk-caption-") for c in el.get("class", "").split()
+    )
+
+
+def _without_caption(heading: etree._Element | None) -> etree._Element | None:
+    """The heading without a caption set inside it ("Guidance" above the title, the heading
+    component's ``context_inside``): the caption names the kind of page, not the page."""
+    if heading is None or not any(_is_caption(el) for el in heading.iterdescendants()):
+        return heading
+    heading = copy.deepcopy(heading)
+    for el in [el for el in heading.iterdescendants() if _is_caption(el)]:
+        drop(el)
+    return heading
 
 
 def _meta(root: etree._Element, name: str) -> str:
@@ -262,7 +280,12 @@ def _dates(page: ClassIndex) -> tuple[str | None, str | None]:
             updated = _element_date(dd)
     if published or updated:
         return published, updated
-    holders = ("app-c-published-dates", "gem-c-published-dates", "publication-header__last-changed")
+    holders = (
+        "app-c-published-dates",
+        "gem-c-published-dates",
+        "publication-header__last-changed",
+        "app-c-publication-header__last-changed",
+    )
     for holder in page.all(*holders):
         text = text_of(holder)
         if not published and (match := _PUBLISHED.search(text)):
