@@ -462,3 +462,14 @@ def test_cli_selector_and_pdf_failures_are_one_line(tmp_path: Path) -> None:
 def test_cli_lists_readers_as_plain_text() -> None:
     listing = run_cli("--list-readers").stdout
     assert "``" not in listing and "pages[].selector" in listing and "<main>" in listing
+
+
+def test_an_external_attachment_is_external_wherever_it_points():
+    """The attachment component shows an external attachment's address as its only attribute."""
+    body = (FIXTURES / "html_built" / "publication-2026-gem-metadata-history.html").read_bytes()
+    url = "https://www.gov.uk/government/publications/attitudes-in-iraq"
+    kinds = {a.title: a.kind for a in parse(body, url, "text/html").attachments}
+    assert kinds["Attitudes survey results (external)"] == "external"
+    on_govuk = body.replace(b"https://www.example.org/iraq/attitudes-survey", b"https://www.gov.uk/guidance/x")
+    kinds = {a.title: a.kind for a in parse(on_govuk, url, "text/html").attachments}
+    assert kinds["Attitudes survey results (external)"] == "external", "a link to another GOV.UK page"

@@ -417,6 +417,10 @@ def _attachment(section: etree._Element, base: str) -> Attachment | None:
     metadata = find_all(section, "metadata", "gem-c-attachment__metadata")
     details = " ".join(text_of(el) for el in metadata) if metadata else text_of(section)
     shown = text_of(find(section, "type")) or ("HTML" if re.search(r"\bHTML\b", details) else "")
+    attributes = [text_of(el) for el in find_all(section, "gem-c-attachment__attribute")]
+    if len(attributes) == 1 and re.match(r"https?://", attributes[0]):
+        # The attachment component describes an external attachment by its address alone.
+        return Attachment(title=text_of(link), url=url, kind="external")
     kind = attachment_kind(url, shown)
     if not kind:
         kind = "external" if not (urlsplit(url).hostname or "").endswith("gov.uk") else "html"
