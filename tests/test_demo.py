@@ -10,8 +10,8 @@ from email.parser import BytesParser
 from pathlib import Path
 
 
-def test_demo_replays_the_send_timeline(tmp_path: Path) -> None:
-    out = tmp_path / "demo"
+def demo(out: Path) -> subprocess.CompletedProcess[str]:
+    """`guidance-monitor demo --out OUT` as a newcomer runs it; it must succeed."""
     result = subprocess.run(
         [sys.executable, "-m", "monitor", "demo", "--out", str(out)],
         capture_output=True,
@@ -19,6 +19,12 @@ def test_demo_replays_the_send_timeline(tmp_path: Path) -> None:
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_demo_replays_the_send_timeline(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    result = demo(out)
     assert str(out / "site" / "index.html") in result.stdout
 
     db = sqlite3.connect(out / "monitor.db")
@@ -60,12 +66,6 @@ def test_demo_replays_the_send_timeline(tmp_path: Path) -> None:
 def test_demo_runs_again_into_the_same_folder(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     for _ in range(2):
-        result = subprocess.run(
-            [sys.executable, "-m", "monitor", "demo", "--out", str(out)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert result.returncode == 0, result.stderr
+        demo(out)
     db = sqlite3.connect(out / "monitor.db")
     assert db.execute("SELECT count(*) FROM changes WHERE backfilled = 0").fetchone()[0] == 6

@@ -470,6 +470,8 @@ def test_an_external_attachment_is_external_wherever_it_points():
     url = "https://www.gov.uk/government/publications/attitudes-in-iraq"
     kinds = {a.title: a.kind for a in parse(body, url, "text/html").attachments}
     assert kinds["Attitudes survey results (external)"] == "external"
-    on_govuk = body.replace(b"https://www.example.org/iraq/attitudes-survey", b"https://www.gov.uk/guidance/x")
+    on_govuk = body.replace(
+        b"https://www.example.org/iraq/attitudes-survey", b"https://www.gov.uk/guidance/x"
+    )
     kinds = {a.title: a.kind for a in parse(on_govuk, url, "text/html").attachments}
     assert kinds["Attitudes survey results (external)"] == "external", "a link to another GOV.UK page"
