@@ -77,6 +77,8 @@ class Outcome:
     body_hash: str | None = None
     same: bool = False
     """The body is the one the last snapshot was read from, read the same way: the page is unchanged."""
+    fallback: bool = False
+    """Read from the HTML page because the Content API failed (``fetch.source: auto``)."""
 
 
 Answers = asyncio.Queue[Outcome | Exception]
@@ -224,6 +226,8 @@ async def _obtain(fetcher: Fetcher, config: Config, store: Store, target: Target
         outcome = _read(target, fetch, last_read)
         if config.fetch.source == "api" or outcome.reason is None:
             return outcome
+        fetch = await fetcher.fetch(target.url, etag=etag, last_modified=last_modified)
+        return dataclasses.replace(_read(target, fetch, last_read), fallback=True)
     fetch = await fetcher.fetch(target.url, etag=etag, last_modified=last_modified)
     return _read(target, fetch, last_read)
 
@@ -315,7 +319,15 @@ def _settle(store: Store, outcome: Outcome, now: datetime, summary: RunSummary) 
         changes = changes_for(
             page, previous, outcome.document, _moved_to(fetch, url), when, announced=announced
         )
-        saved = store.record(url, fetch, outcome.document, fetch.body, changes, read_key=outcome.read_key)
+        if outcome.fallback and _read_from_api(store, url) and any(c.kind in COMPARED for c in changes):
+            # Some pages read differently from their HTML (a guide shows one part; the API gives all):
+            # a difference between the API's last reading and the HTML page is no evidence of a change.
+            # Nothing is lost: the next run that reads the API compares with the same snapshot.
+            log.info("%s: the Content API failed; the comparison waits for it", url)
+            changes = [c for c in changes if c.kind not in COMPARED]
+            saved = store.record(url, fetch, None, None, changes)
+        else:
+            saved = store.record(url, fetch, outcome.document, fetch.body, changes, read_key=outcome.read_key)
     elif fetch.status in GONE_STATUSES and previous is not None:
         changes = [] if page.gone else [removed(page, previous[1], fetch, when)]
         saved = store.record(url, dataclasses.replace(fetch, error=None), None, None, changes)
@@ -332,6 +344,14 @@ def _settle(store: Store, outcome: Outcome, now: datetime, summary: RunSummary) 
         summary.changed += 1
     log.info("%s: %s", url, ", ".join(c.kind for c in saved if not c.backfilled) or "no change")
     summary.changes.extend(saved)
+
+
+COMPARED = frozenset({"major", "minor", "withdrawn"})
+
+
+def _read_from_api(store: Store, url: str) -> bool:
+    stored = store.last_snapshot_body(url)
+    return stored is not None and "json" in stored[2]
 
 
 def _as_read_now(store: Store, outcome: Outcome, previous: tuple[int, Document]) -> tuple[int, Document]:

@@ -407,6 +407,41 @@ def test_switching_between_the_content_api_and_html_is_no_change(tmp_path, page_
         assert len(store.changes(page_url=url, include_backfilled=False)) == 1
 
 
+GUIDE = "/national-curriculum"
+GUIDE_API = (Path(__file__).parent / "fixtures" / "content_api" / "guide.json").read_bytes()
+GUIDE_PART_ONE = b"""<html><head><title>The national curriculum - GOV.UK</title></head><body><main>
+<h1 class="gem-c-heading__text">The national curriculum</h1>
+<div class="govspeak"><h2>Overview</h2><p>The national curriculum is a set of subjects.</p></div>
+</main></body></html>"""
+
+
+def test_an_api_failure_on_a_guide_is_no_change(tmp_path, page_server):
+    """A guide's HTML page shows one part where the API gives all four: read as a fallback after the API
+    failed, it must not be reported as three parts removed, nor their return as three added."""
+    api = Response(body=GUIDE_API, headers={"Content-Type": "application/json"})
+    page_server.routes["/api/content" + GUIDE] = [api, Response(503, b"down"), api]
+    page_server.routes[GUIDE] = Response(body=GUIDE_PART_ONE)
+    config = write_config(tmp_path, page_server.base_url, [GUIDE], source="auto", retries=1)
+    outputs = [run(config).output for _ in range(3)]
+    assert outputs[1:] == ["Checked 1 page: 0 changed, 0 failed.\n"] * 2
+    url = page_server.url(GUIDE)
+    assert len(page_server.hits(GUIDE)) == 1, "the second run read the HTML page"
+    with open_store(tmp_path) as store:
+        assert [c.kind for c in store.changes(page_url=url, include_backfilled=False)] == ["new"]
+        assert len(store.snapshots(url)) == 1
+
+
+def test_the_html_source_chosen_in_config_is_compared(tmp_path, page_server):
+    """Only a fallback waits for the API: a user who switches to html gets real comparisons."""
+    page_server.routes["/api/content" + GUIDE] = Response(
+        body=GUIDE_API, headers={"Content-Type": "application/json"}
+    )
+    page_server.routes[GUIDE] = Response(body=GUIDE_PART_ONE)
+    run(write_config(tmp_path, page_server.base_url, [GUIDE], source="auto"))
+    result = run(write_config(tmp_path, page_server.base_url, [GUIDE], source="html"))
+    assert result.output.startswith("Checked 1 page: 1 changed")
+
+
 def test_api_source_reads_only_the_content_api(tmp_path, page_server):
     page_server.routes["/api/content" + SMHL_PATH] = Response(500, b"down")
     page_server.routes[SMHL_PATH] = Response(body=SMHL_V1)
