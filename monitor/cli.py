@@ -13,6 +13,7 @@ import click
 
 from . import __version__
 from . import config as config_module
+from .clock import london_time
 from .model import Config, Document
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
@@ -229,17 +230,6 @@ def run_command(config_path: str | None, no_deliver: bool, no_site: bool) -> Non
     sys.exit(EXIT_FAILED if summary.failures else EXIT_OK)
 
 
-def _london(timestamp: str | None) -> str:
-    """A database timestamp (UTC) as people read it: Europe/London, to the minute."""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    if not timestamp:
-        return "-"
-    when = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
-    return when.astimezone(ZoneInfo("Europe/London")).strftime("%Y-%m-%d %H:%M")
-
-
 def _change_json(change) -> dict:  # Change -> its JSON form
     import dataclasses
 
@@ -285,11 +275,11 @@ def history_command(url: str, config_path: str | None, output: str) -> None:
     click.echo(f"\nSnapshots ({len(snapshots)}), times in UK time:")
     for snap in snapshots:
         updated = f"last updated {snap['last_updated']}" if snap["last_updated"] else "no last-updated date"
-        taken = _london(snap["taken_at"])
+        taken = london_time(snap["taken_at"], missing="-")
         click.echo(f"  #{snap['id']}  {taken}  {updated}, {snap['history_count']} updates")
     click.echo(f"\nChanges ({len(changes)}), newest first (`guidance-monitor show ID` for one):")
     for change in changes:
-        when = change.effective_date or _london(change.detected_at)[:10]
+        when = change.effective_date or london_time(change.detected_at, missing="-")[:10]
         backfilled = " (from GOV.UK's history)" if change.backfilled else ""
         click.echo(f"  #{change.id}  {when}  {change.kind}{backfilled}: {change.note}")
 
@@ -312,7 +302,8 @@ def show_command(change_id: int, config_path: str | None, output: str) -> None:
         return
     click.echo(f"Change #{change.id}: {change.kind}{' (from GOV.UK history)' if change.backfilled else ''}")
     click.echo(f"Page: {change.title or change.page_url}\n      {change.page_url}")
-    click.echo(f"Date: {change.effective_date or '-'} (detected {_london(change.detected_at)} UK time)")
+    detected = london_time(change.detected_at, missing="-")
+    click.echo(f"Date: {change.effective_date or '-'} (detected {detected} UK time)")
     click.echo(f"Note: {change.note or '-'}")
     if change.new_url:
         click.echo(f"Now at: {change.new_url}")

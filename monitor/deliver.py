@@ -30,6 +30,7 @@ from typing import Any, ClassVar, Protocol
 import httpx
 
 from . import render
+from .clock import parse_timestamp
 from .model import Change, Config, EmailSettings, PageState, WebhookSettings
 
 log = logging.getLogger(__name__)
@@ -282,7 +283,7 @@ def _newest_detection(digest: Digest) -> datetime:
     found = [c.detected_at for c in digest.changes if c.detected_at]
     if not found:
         return datetime.now(UTC)
-    return datetime.fromisoformat(max(found).replace("Z", "+00:00")).astimezone(UTC)
+    return parse_timestamp(max(found))
 
 
 def _reason(exc: BaseException) -> str:

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urljoin
-from zoneinfo import ZoneInfo
 
+from .clock import london_day, parse_timestamp, utc_timestamp
 from .model import Change, Config, RunSummary, SearchConfig
 
 if TYPE_CHECKING:
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from .store import Store
 
 log = logging.getLogger(__name__)
-LONDON = ZoneInfo("Europe/London")
 
 FIELDS = ("link", "title", "public_timestamp", "latest_change_note", "format", "content_store_document_type")
 """Only what discovery uses: GOV.UK returns a dozen fields by default."""
@@ -228,11 +227,9 @@ def due(
     if failures or not last_checked:
         return True
     try:
-        checked = datetime.fromisoformat(last_checked.replace("Z", "+00:00"))
+        checked = parse_timestamp(last_checked)
     except ValueError:
         return True
-    if checked.tzinfo is None:
-        checked = checked.replace(tzinfo=UTC)
     return now - checked >= timedelta(days=recheck_days)
 
 
@@ -243,7 +240,7 @@ def apply(store: Store, config: Config, found: Discovery, *, now: datetime | Non
     A page someone removed (inactive) stays removed: discovery never brings it back.
     """
     now = now or datetime.now(UTC)
-    stamp = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = utc_timestamp(now)
     for result in found.results:
         page = store.page(result.url)
         if page is None:
@@ -255,7 +252,7 @@ def apply(store: Store, config: Config, found: Discovery, *, now: datetime | Non
                     detected_at=stamp,
                     title=result.title,
                     note=result.latest_change_note or FOUND,
-                    effective_date=_london_date(result.public_timestamp) or _london_date(stamp),
+                    effective_date=london_day(result.public_timestamp) or london_day(stamp),
                 )
             )
             store.set_search_timestamp(result.url, result.public_timestamp)
@@ -272,19 +269,6 @@ def apply(store: Store, config: Config, found: Discovery, *, now: datetime | Non
         else:
             found.skip.add(result.url)
     return found
-
-
-def _london_date(timestamp: str | None) -> str | None:
-    """The date on the London clock of a GOV.UK or database timestamp."""
-    if not timestamp:
-        return None
-    try:
-        when = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
-    except ValueError:
-        return timestamp[:10]
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.astimezone(LONDON).date().isoformat()
 
 
 async def refresh(

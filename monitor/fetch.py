@@ -41,6 +41,7 @@ from urllib.request import getproxies, proxy_bypass
 import httpcore
 import httpx
 
+from .clock import utc_timestamp
 from .model import FetchRequest, FetchResult, FetchSettings
 
 log = logging.getLogger(__name__)
@@ -564,7 +565,7 @@ async def _drain(response: httpx.Response, declared: int | None) -> None:
 
 
 def _utc_iso(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_timestamp(datetime.fromtimestamp(timestamp, UTC))
 
 
 def _with_tries(fault: str, tries: int) -> str:

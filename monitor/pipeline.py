@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from . import __version__, discover
+from .clock import london_day, utc_timestamp
 from .config import absolute_url
 from .fetch import Fetcher, api_url
 from .model import (
@@ -42,10 +42,9 @@ from .model import (
     RunSummary,
 )
 from .parse import parse
-from .store import Store, body_hash, utc_timestamp
+from .store import Store, body_hash
 
 log = logging.getLogger(__name__)
-LONDON = ZoneInfo("Europe/London")
 API_ACCEPT = "application/json"
 GONE_STATUSES = frozenset({404, 410})
 
@@ -396,7 +395,7 @@ def changes_for(
     ``announced``: the page's arrival is already recorded (discovery does so when a search finds it), so
     its first snapshot adds only the backfilled history.
     """
-    today = _london_date(when)
+    today = london_day(when)
     title = document.title or page.title
     changes: list[Change] = []
     if previous is None:
@@ -431,7 +430,7 @@ def _moved(page: PageState, title: str, moved_to: str, when: str) -> Change:
         when,
         title,
         note=f"Now at {moved_to}",
-        effective_date=_london_date(when),
+        effective_date=london_day(when),
         new_url=moved_to,
     )
 
@@ -456,7 +455,7 @@ def removed(page: PageState, last: Document, fetch: FetchResult, when: str) -> C
         when,
         last.title or page.title,
         note=f"{REMOVED} (HTTP {fetch.status})",
-        effective_date=_london_date(when),
+        effective_date=london_day(when),
     )
 
 
@@ -479,10 +478,6 @@ def _moved_to(fetch: FetchResult, url: str) -> str | None:
         path = path[len("/api/content") :]
     target = parts._replace(path=path).geturl()
     return None if target == url else target
-
-
-def _london_date(when: str) -> str:
-    return datetime.fromisoformat(when.replace("Z", "+00:00")).astimezone(LONDON).date().isoformat()
 
 
 def _same_origin(url: str, base: str) -> bool:

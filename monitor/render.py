@@ -15,14 +15,13 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 import jinja2
 
 from . import TEMPLATES_DIR
+from .clock import LONDON, london_day, london_moment, parse_timestamp, utc_timestamp
 from .model import Change, ChangeSet, DiffOp, HistoryEntry, PageState, SectionChange
 
-LONDON = ZoneInfo("Europe/London")
 SITE_FEED_LIMIT = 200
 """The whole-site feed carries the newest changes only; each page's feed carries its whole timeline."""
 INDEX_LIMIT = 100
@@ -91,22 +90,13 @@ def http_url(url: str | None) -> str | None:
     return None
 
 
-def _as_london(value: str) -> datetime | date:
-    if len(value) == 10:
-        return date.fromisoformat(value)
-    moment = datetime.fromisoformat(value)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(LONDON)
-
-
 def london_date(value: str | date | datetime | None, *, year: bool = True) -> str:
     """ "27 November 2026": a date as people read it, a UTC timestamp turned to Europe/London first."""
     if value is None or value == "":
         return ""
     if isinstance(value, str):
         try:
-            value = _as_london(value)
+            value = london_moment(value)
         except ValueError:
             return value
     elif isinstance(value, datetime):
@@ -121,10 +111,7 @@ def iso_utc(value: str | None) -> str:
         return "1970-01-01T00:00:00Z"
     if len(value) == 10:
         value += "T00:00:00+00:00"
-    moment = datetime.fromisoformat(value)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_timestamp(parse_timestamp(value))
 
 
 def page_slug(url: str) -> str:
@@ -153,15 +140,7 @@ def change_date(change: Change) -> str:
     """
     if change.effective_date or change.backfilled:
         return change.effective_date or ""
-    return _iso_day(change.detected_at) if change.detected_at else ""
-
-
-def _iso_day(timestamp: str) -> str:
-    try:
-        moment = _as_london(timestamp)
-    except ValueError:
-        return timestamp[:10]
-    return moment.isoformat()[:10]
+    return london_day(change.detected_at) if change.detected_at else ""
 
 
 def newest_first(changes: Iterable[Change]) -> list[Change]:
@@ -489,7 +468,7 @@ def digest(
     groups = group_by_page(wanted, pages)
     failing = failing_pages(pages, alert_after_failures)
     if since is None and wanted:
-        since = _iso_day(min(c.detected_at for c in wanted))
+        since = london_day(min(c.detected_at for c in wanted))
     orgs = organisations or {}
     prefix = organisation_prefix(orgs.get(g.url, []) for g in groups) if groups else "GOV.UK"
     subject = digest_subject(groups, failing, since=since, prefix=prefix)
@@ -639,7 +618,7 @@ def atom(
         site_url=site_url,
         self_url=f"{site_url}/{self_path}" if site_url else "",
         alternate=alternate,
-        updated=latest or updated.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        updated=latest or utc_timestamp(updated),
         tag=TAG_AUTHORITY,
         entry_html=lambda c: _render("_entry.html", change=c, page=page_of[c.page_url], site_url=site_url),
     )

@@ -30,12 +30,12 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from . import config as config_module
+from .clock import LONDON, london_time, parse_timestamp
 from .model import RunSummary, ScheduleSettings
 from .store import LockHeld, Store, StoreError
 
 log = logging.getLogger("monitor.serve")
 
-LONDON = ZoneInfo("Europe/London")
 MISFIRE_GRACE = 3600
 """Seconds after its time that a missed run is still made up (once) rather than dropped."""
 JOB_ID = "run"
@@ -162,8 +162,7 @@ def last_run(config_path: str | None) -> datetime | None:
         return None
     if not times:
         return None
-    when = datetime.fromisoformat(max(times).replace("Z", "+00:00"))
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+    return parse_timestamp(max(times))
 
 
 # --------------------------------------------------------------------------- the service
@@ -196,7 +195,9 @@ class Service:
 
     def _missed(self, event: JobExecutionEvent) -> None:
         log.warning(
-            "the run due at %s was missed by more than %d s", _london(event.scheduled_run_time), self.grace
+            "the run due at %s was missed by more than %d s",
+            _log_time(event.scheduled_run_time),
+            self.grace,
         )
 
     def stop(self, signum: int | None = None, frame: FrameType | None = None) -> None:
@@ -215,14 +216,17 @@ class Service:
         else:
             missed = missed_run(self.trigger, last_run, now, self.grace)
             if missed is not None:
-                log.info("the run due at %s did not happen: running it now", _london(missed))
+                log.info(
+                    "the run due at %s did not happen: running it now",
+                    _log_time(missed),
+                )
                 first = now
         options: dict[str, Any] = {"id": JOB_ID, "name": "guidance-monitor run"}
         if first is not None:
             options["next_run_time"] = first
         job = self.scheduler.add_job(self._run, self.trigger, **options)
         self.scheduler.start()
-        log.info("serving: next run at %s", _london(job.next_run_time))
+        log.info("serving: next run at %s", _log_time(job.next_run_time))
         try:
             while not self.stopping.wait(0.5):
                 pass
@@ -232,8 +236,8 @@ class Service:
         return 0
 
 
-def _london(when: datetime | None) -> str:
-    return when.astimezone(LONDON).strftime("%Y-%m-%d %H:%M:%S %Z") if when else "never"
+def _log_time(when: datetime | None) -> str:
+    return london_time(when, seconds=True, zone=True)
 
 
 def serve(config_path: str | None, *, once: bool = False, every: float | None = None) -> int:

@@ -18,12 +18,12 @@ import os
 import sqlite3
 import zlib
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
+from .clock import utc_now
 from .model import Change, ChangeSet, Document, FetchResult, PageState
 
 BUSY_TIMEOUT_MS = 30_000
@@ -41,15 +41,6 @@ class LockHeld(RuntimeError):
         self.pid = pid
         held_by = f" held by pid {pid}" if pid else " held"
         super().__init__(f"another guidance-monitor run is in progress (lock {path}{held_by})")
-
-
-def utc_now() -> str:
-    """Now, in the one timestamp form the database uses (as the fetcher stamps its results)."""
-    return utc_timestamp(datetime.now(UTC))
-
-
-def utc_timestamp(when: datetime) -> str:
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def body_hash(body: bytes) -> str:

@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from datetime import datetime
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
+from .clock import london_time
 from .config import absolute_url
 from .model import Config, PageState
 from .store import Store
-
-LONDON = ZoneInfo("Europe/London")
 
 
 class WatchListError(ValueError):
@@ -89,14 +86,6 @@ def remove(config: Config, store: Store, url: str) -> str:
 # --------------------------------------------------------------------------- showing
 
 
-def london(timestamp: str | None) -> str:
-    """A UTC timestamp from the database on the London clock, for people; "never" for none."""
-    if not timestamp:
-        return "never"
-    when = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
-    return when.astimezone(LONDON).strftime("%Y-%m-%d %H:%M %Z")
-
-
 def as_json(pages: list[PageState]) -> str:
     return json.dumps([asdict(p) for p in pages], ensure_ascii=False, indent=2)
 
@@ -118,9 +107,11 @@ def as_text(pages: list[PageState]) -> str:
             state.append(f"moved to {page.current_url}")
         lines.append(f"  {page.title or '(title not yet known)'} [{', '.join(state)}]")
         failures = _count(page.consecutive_failures, "failure") + " in a row"
-        lines.append(
-            f"  last check {london(page.last_checked)}; last change {london(page.last_changed)}; {failures}"
+        checked, changed = (
+            london_time(page.last_checked, zone=True),
+            london_time(page.last_changed, zone=True),
         )
+        lines.append(f"  last check {checked}; last change {changed}; {failures}")
         if page.last_error:
             lines.append(f"  last error: {page.last_error}")
     lines.append(_count(len(pages), "page"))
