@@ -21,6 +21,7 @@ from difflib import SequenceMatcher
 from typing import TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from . import govuk
 from .model import (
     Attachment,
     AttachmentChange,
@@ -46,10 +47,6 @@ HTML_PUBLICATION = "html_publication"
 
 T = TypeVar("T")
 
-_TRACKING_PARAMS = re.compile(
-    r"^(utm_\w+|gclid|fbclid|dclid|msclkid|mc_[ce]id|_ga|_gl|_hsenc|_hsmi|igshid)$", re.I
-)
-_GOVUK_HOSTS = {"", "gov.uk", "www.gov.uk"}
 _NUMBERING = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?|[a-z]\)|\([a-z0-9]+\))\s+", re.I)
 
 
@@ -76,10 +73,12 @@ def attachment_url_key(url: str) -> str:
     parts = urlsplit(url.strip())
     host = (parts.hostname or "").lower()
     query = sorted(
-        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING_PARAMS.match(k)
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not govuk.TRACKING_PARAMETER.match(k)
     )
     path = parts.path.rstrip("/") or "/"
-    where = "" if host in _GOVUK_HOSTS else host
+    where = "" if not host or host in govuk.PAGE_HOSTS else host
     return f"{where}{path}" + (f"?{urlencode(query)}" if query else "")
 
 

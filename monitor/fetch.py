@@ -74,15 +74,6 @@ SIGN_IN_SEGMENTS = frozenset({"sign-in", "signin", "login", "log-in"})
 """A redirect to an address with one of these path segments is a login wall in front of the page."""
 
 
-def api_url(base_url: str, path: str) -> str:
-    """The Content API address of a GOV.UK page given as a path or a full address."""
-    parts = urlsplit(path)
-    page_path = parts.path if parts.scheme else path.split("?", 1)[0].split("#", 1)[0]
-    if not page_path.startswith("/"):
-        page_path = "/" + page_path
-    return f"{base_url.rstrip('/')}/api/content{page_path}"
-
-
 def fetch_many(settings: FetchSettings, requests: Sequence[FetchRequest]) -> list[FetchResult]:
     """Fetch ``requests`` from synchronous code; results come back in the same order."""
 

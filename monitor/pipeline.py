@@ -30,7 +30,8 @@ from urllib.parse import urlsplit
 from . import __version__, discover
 from .clock import london_day, utc_timestamp
 from .config import absolute_url
-from .fetch import Fetcher, api_url
+from .fetch import Fetcher
+from .govuk import api_url, same_origin, same_site
 from .model import (
     Change,
     Config,
@@ -210,7 +211,7 @@ def uses_api(config: Config, target: Target) -> bool:
     return (
         config.fetch.source != "html"
         and target.selector is None
-        and _same_origin(target.url, config.govuk_base_url)
+        and same_origin(target.url, config.govuk_base_url)
         and not urlsplit(target.url).path.lower().endswith(".pdf")
     )
 
@@ -480,29 +481,12 @@ def _moved_to(fetch: FetchResult, url: str) -> str | None:
     return None if target == url else target
 
 
-def _same_origin(url: str, base: str) -> bool:
-    a, b = urlsplit(url), urlsplit(base)
-    return (a.scheme, a.netloc.lower()) == (b.scheme, b.netloc.lower())
-
-
 # --------------------------------------------------------------------------- followed documents
-
-
-GOVUK_ASSET_HOST = "assets.publishing.service.gov.uk"
-"""Where GOV.UK keeps the files (PDFs, spreadsheets) attached to its pages."""
-
-
-def _same_site(url: str, parent_url: str) -> bool:
-    """The parent's own site, or GOV.UK's asset host for a page on GOV.UK."""
-    if _same_origin(url, parent_url):
-        return True
-    host, parent_host = urlsplit(url).hostname or "", urlsplit(parent_url).hostname or ""
-    return host == GOVUK_ASSET_HOST and (parent_host == "gov.uk" or parent_host.endswith(".gov.uk"))
 
 
 def is_followed_document(parent_url: str, url: str, kind: str) -> bool:
     """An HTML publication or PDF of the same site, which changes without its parent page saying so."""
-    if not _same_site(url, parent_url) or url == parent_url:
+    if not same_site(url, parent_url) or url == parent_url:
         return False
     path = urlsplit(url).path.lower()
     return (

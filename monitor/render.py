@@ -20,6 +20,7 @@ import jinja2
 
 from . import TEMPLATES_DIR
 from .clock import LONDON, london_day, london_moment, parse_timestamp, utc_timestamp
+from .govuk import page_slug
 from .model import Change, ChangeSet, DiffOp, HistoryEntry, PageState, SectionChange
 
 SITE_FEED_LIMIT = 200
@@ -112,18 +113,6 @@ def iso_utc(value: str | None) -> str:
     if len(value) == 10:
         value += "T00:00:00+00:00"
     return utc_timestamp(parse_timestamp(value))
-
-
-def page_slug(url: str) -> str:
-    """A stable, readable file name for a watched page: its GOV.UK path, with the host when elsewhere."""
-    parts = urlsplit(url)
-    stem = parts.path.strip("/")
-    if parts.netloc and parts.netloc not in ("www.gov.uk", "gov.uk"):
-        stem = f"{parts.netloc}/{stem}"
-    slug = re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-") or "page"
-    if len(slug) > 120 or slug != stem.lower().replace("/", "-"):
-        slug = f"{slug[:120].rstrip('-')}-{hashlib.sha1(url.encode()).hexdigest()[:8]}"
-    return slug
 
 
 def change_key(change: Change) -> str:

@@ -11,7 +11,8 @@ from email.utils import formatdate
 import pytest
 from conftest import FIXTURES, PageServer, Request, Response
 
-from monitor.fetch import Fetcher, api_url, fetch_many
+from monitor.fetch import Fetcher, fetch_many
+from monitor.govuk import api_url
 from monitor.model import FetchRequest, FetchResult, FetchSettings
 
 PAGE = (FIXTURES / "html_legacy" / "eu-exit-secondary-legislation-2019-04.html").read_bytes()

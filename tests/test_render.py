@@ -11,7 +11,7 @@ import feedparser
 import lxml.html
 import pytest
 
-from monitor import render
+from monitor import govuk, render
 from monitor.diff import diff
 from monitor.model import (
     AttachmentChange,
@@ -119,7 +119,7 @@ def test_real_change_is_shown_in_digest_site_and_feed(case: Case) -> None:
             assert "[+" + words.split()[0] in text
     if inserted:
         assert "<ins style=" in html and "text-decoration:underline" in html
-    feed = feedparser.parse(files[f"pages/{render.page_slug(page.url)}.xml"])
+    feed = feedparser.parse(files[f"pages/{govuk.page_slug(page.url)}.xml"])
     assert not feed.bozo, feed.get("bozo_exception")
     assert [e.id for e in feed.entries] == ["tag:guidance-monitor,2026:change/1"]
 
@@ -194,7 +194,7 @@ def test_silent_edit_backfill_and_failing_pages() -> None:
         assert "First published." not in body  # backfilled history is never emailed
     assert "Schools [-may-] [+must+]" in text
     files = render.site([PageState(url=url, title="X guidance")], [old, silent])
-    timeline = text_of(files[f"pages/{render.page_slug(url)}.html"])
+    timeline = text_of(files[f"pages/{govuk.page_slug(url)}.html"])
     assert "Published before monitoring began" in timeline and "5 July 2023" in timeline
     assert timeline.index("27 November 2026") < timeline.index("5 July 2023")  # newest first
     assert "Changed without a change note" in text_of(files["changes/7.html"])
@@ -274,7 +274,7 @@ def test_feeds_have_one_entry_per_change_and_ids_that_survive_rebuilds() -> None
     assert [e.id for e in feedparser.parse(again["feed.xml"]).entries] == [e.id for e in feed.entries]
     assert all(e.link.startswith(f"{SITE}/changes/") for e in feed.entries)
     for page in pages:
-        per_page = feedparser.parse(first[f"pages/{render.page_slug(page.url)}.xml"])
+        per_page = feedparser.parse(first[f"pages/{govuk.page_slug(page.url)}.xml"])
         assert not per_page.bozo and len(per_page.entries) == 1
     index = first["index.html"]
     dates = [render.change_date(c) for c in changes]
@@ -297,7 +297,7 @@ def test_undated_history_stays_undated_and_a_move_links_only_to_http() -> None:
     moved = Change(url, "moved", "2026-11-21T07:00:00+00:00", "X", note=f"Now at {GOVUK}guidance/y", id=2)
     moved.new_url = f"{GOVUK}guidance/y"
     files = render.site([PageState(url=url, title="X")], [undated, moved])
-    timeline = text_of(files[f"pages/{render.page_slug(url)}.html"])
+    timeline = text_of(files[f"pages/{govuk.page_slug(url)}.html"])
     assert "No date given" in timeline and "20 November 2026" not in timeline
     assert "GOV.UK gives no date" not in timeline  # a mirror may have been the source
     assert f'href="{GOVUK}guidance/y"' in files["changes/2.html"]
@@ -341,7 +341,7 @@ def test_each_change_note_is_shown_with_its_own_date_wherever_notes_are_listed()
     change, page = many_notes_change()
     _, text, html = render.digest([change], [page], since=None, site_url=SITE)
     files = render.site([page], [change], site_url=SITE)
-    slug = render.page_slug(page.url)
+    slug = govuk.page_slug(page.url)
     feed_html = " ".join(
         text_of(e.content[0].value)
         for path in ("feed.xml", f"pages/{slug}.xml")
@@ -376,7 +376,7 @@ def test_one_note_dated_as_its_change_is_not_dated_twice() -> None:
     entry = change.changeset.history_added[0]
     _, text, _ = render.digest([change], [page], since=None)
     assert f"GOV.UK's change note: {' '.join(entry.note.split())}" in " ".join(text.split())
-    timeline = text_of(render.site([page], [change])[f"pages/{render.page_slug(page.url)}.html"])
+    timeline = text_of(render.site([page], [change])[f"pages/{govuk.page_slug(page.url)}.html"])
     assert (
         f"{render.london_date(entry.date)}: " not in timeline and render.london_date(entry.date) in timeline
     )
@@ -395,7 +395,7 @@ def test_counts_are_singular_for_one() -> None:
         "text": text,
         "html": text_of(html),
         "site change": text_of(files["changes/1.html"]),
-        "timeline": text_of(files[f"pages/{render.page_slug(url)}.html"]),
+        "timeline": text_of(files[f"pages/{govuk.page_slug(url)}.html"]),
     }.items():
         assert "1 words" not in body and "1 runs" not in body, where
         assert "1 word added" in body and "2 words added" in body or where == "site change", where
@@ -432,5 +432,5 @@ def test_a_backfilled_first_published_entry_is_labelled_first_published() -> Non
     assert re.search(r'tag--major">Updated with a change note<', files["changes/2.html"])
     titles = {e.id: e.title for e in feedparser.parse(files["feed.xml"]).entries}
     assert titles["tag:guidance-monitor,2026:change/1"].startswith("X: First published")
-    timeline = text_of(files[f"pages/{render.page_slug(url)}.html"])
+    timeline = text_of(files[f"pages/{govuk.page_slug(url)}.html"])
     assert "5 July 2023 First published" in timeline

@@ -22,7 +22,7 @@ import lxml.html
 import pytest
 from test_render import CASES, recorded
 
-from monitor import deliver, render
+from monitor import deliver, govuk, render
 from monitor.model import AttachmentChange, Change, ChangeSet, DiffOp, HistoryEntry, PageState, SectionChange
 
 CHROMIUM = next((p for p in (shutil.which("chromium"), "/usr/bin/chromium") if p and os.path.exists(p)), None)
@@ -151,7 +151,7 @@ def test_screenshots(served, tmp_path: Path, name: str, width: int) -> None:
         "site/pages.html",
         "site/kind/major.html",
     ]
-    + [f"site/pages/{render.page_slug(recorded(CASES[0])[1].url)}.html"],
+    + [f"site/pages/{govuk.page_slug(recorded(CASES[0])[1].url)}.html"],
 )
 def test_no_horizontal_scroll_at_320px(served, tmp_path: Path, page: str) -> None:
     base, _ = served
@@ -176,7 +176,7 @@ def test_hostile_page_runs_no_script(served, tmp_path: Path) -> None:
     for page in (
         "site/changes/99.html",
         "site/index.html",
-        f"site/pages/{render.page_slug(hostile_change()[1].url)}.html",
+        f"site/pages/{govuk.page_slug(hostile_change()[1].url)}.html",
     ):
         dom = chromium(tmp_path / "p2", "--virtual-time-budget=5000", "--dump-dom", f"{base}/{page}")
         tree = lxml.html.fromstring(dom)

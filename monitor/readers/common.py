@@ -10,8 +10,10 @@ from __future__ import annotations
 import math
 import re
 from datetime import datetime
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
+
+from .. import govuk
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -103,12 +105,8 @@ def displayed_size(size: int | None) -> int | None:
     return round(round(value, digits) * 1024**exponent)
 
 
-def absolute_url(href: str | None, base: str) -> str:
-    """``href`` made absolute against ``base``, without utm_* tracking parameters or a fragment."""
-    url = urljoin(base, (href or "").strip())
-    parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not k.startswith("utm_")]
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+absolute_url = govuk.absolute
+"""Re-exported for the readers: links made absolute, without tracking parameters or a fragment."""
 
 
 _KIND_BY_CONTENT_TYPE = {

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from lxml import etree
 
+from ..govuk import is_govuk_host
 from ..model import Attachment, Document, HistoryEntry, ParseError
 from . import Reader
 from .common import (
@@ -423,7 +424,7 @@ def _attachment(section: etree._Element, base: str) -> Attachment | None:
         return Attachment(title=text_of(link), url=url, kind="external")
     kind = attachment_kind(url, shown)
     if not kind:
-        kind = "external" if not (urlsplit(url).hostname or "").endswith("gov.uk") else "html"
+        kind = "html" if is_govuk_host(urlsplit(url).hostname or "") else "external"
     return Attachment(title=text_of(link), url=url, kind=kind, size=size_bytes(details))
 
 
