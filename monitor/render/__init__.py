@@ -18,10 +18,10 @@ from urllib.parse import urlsplit
 
 import jinja2
 
-from . import TEMPLATES_DIR
-from .clock import LONDON, london_day, london_moment, parse_timestamp, utc_timestamp
-from .govuk import page_slug
-from .model import Change, ChangeSet, DiffOp, HistoryEntry, PageState, SectionChange
+from .. import TEMPLATES_DIR
+from ..clock import LONDON, london_day, london_moment, parse_timestamp, utc_timestamp
+from ..govuk import page_slug
+from ..model import Change, ChangeSet, DiffOp, HistoryEntry, PageState, SectionChange
 
 SITE_FEED_LIMIT = 200
 """The whole-site feed carries the newest changes only; each page's feed carries its whole timeline."""
