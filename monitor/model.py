@@ -152,6 +152,7 @@ class ParseError(ValueError):
 ChangeKind = Literal["major", "minor", "none", "new", "moved", "removed", "withdrawn"]
 SectionStatus = Literal["added", "removed", "modified", "renamed", "moved"]
 AttachmentStatus = Literal["added", "removed", "renamed", "modified"]
+SignalKind = Literal["duty", "date", "amount", "link", "removed-text"]
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,24 @@ class DiffOp:
     text: str
 
 
+@dataclass(frozen=True)
+class Signal:
+    """Why a section change may matter to a reader (``monitor.signals`` says how each kind is found).
+
+    ``old`` and ``new`` are the phrase as it read before and after ("should complete" -> "must
+    complete"); one is empty when the phrase was added or dropped. ``old_sentence`` and ``new_sentence``
+    are the sentences it stands in, ``before`` and ``after`` the unchanged sentences around them.
+    """
+
+    kind: SignalKind
+    old: str
+    new: str
+    old_sentence: str = ""
+    new_sentence: str = ""
+    before: str = ""
+    after: str = ""
+
+
 @dataclass
 class SectionChange:
     heading: str
@@ -170,6 +189,7 @@ class SectionChange:
     added_words: int = 0
     removed_words: int = 0
     diff: list[DiffOp] = field(default_factory=list)
+    signals: list[Signal] = field(default_factory=list)
 
 
 @dataclass
@@ -235,6 +255,7 @@ class ChangeSet:
                     "added_words": s.added_words,
                     "removed_words": s.removed_words,
                     "diff": [asdict(d) for d in s.diff],
+                    "signals": [asdict(g) for g in s.signals],
                 }
                 for s in self.sections
             ],
@@ -253,7 +274,13 @@ class ChangeSet:
             new=DocumentSummary(**data.get("new", {})),
             history_added=[HistoryEntry(**h) for h in data.get("history_added", [])],
             sections=[
-                SectionChange(**{**s, "diff": [DiffOp(**d) for d in s.get("diff", [])]})
+                SectionChange(
+                    **{
+                        **s,
+                        "diff": [DiffOp(**d) for d in s.get("diff", [])],
+                        "signals": [Signal(**g) for g in s.get("signals", [])],
+                    }
+                )
                 for s in data.get("sections", [])
             ],
             attachments=[AttachmentChange(**a) for a in data.get("attachments", [])],
