@@ -374,6 +374,8 @@ class PageState:
     current_url: str | None = None
     """Where the page now lives when it has moved."""
     gone: bool = False
+    search: str | None = None
+    """For a page a search found: that search's name (``searches[].name``), which subscribers follow."""
 
 
 @dataclass
@@ -429,11 +431,36 @@ class WebhookSettings:
     format: Literal["slack", "teams", "json"] = "json"
 
 
+Frequency = Literal["immediate", "daily", "weekly"]
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """One person (or one shared inbox) with their own pages and rhythm.
+
+    Read from ``digest.subscribers`` by ``monitor.subscriptions``, which holds the rules that use it.
+    ``to`` are the addresses of its one message; ``pages`` are addresses or globs on the page's path
+    (``/government/publications/*senco*``); ``searches`` name entries of ``searches``; with neither,
+    every page is theirs. ``signals`` keeps only changes with a signal of those kinds; empty keeps every
+    change. ``channel`` names the subscriber in the outbox (one row per subscriber and change).
+    """
+
+    to: tuple[str, ...]
+    pages: tuple[str, ...] = ()
+    searches: tuple[str, ...] = ()
+    signals: tuple[str, ...] = ()
+    frequency: Frequency = "daily"
+    day: str = "monday"
+    channel: str = "email"
+
+
 @dataclass
 class DigestSettings:
     email: EmailSettings = field(default_factory=EmailSettings)
     webhooks: list[WebhookSettings] = field(default_factory=list)
     site_url: str = ""
+    subscribers: list[Subscriber] = field(default_factory=list)
+    """``digest.subscribers``; empty means ``email.to`` is one subscriber of everything, daily."""
 
 
 @dataclass
