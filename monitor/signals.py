@@ -23,8 +23,9 @@ change carries, and guessing it from the words would break the rule that a wrong
 
 from __future__ import annotations
 
+import math
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
@@ -299,32 +300,47 @@ def _moved_and_edited(blocks: Sequence[_Block]) -> list[tuple[int, _Block]]:
     the first sentence of a new "Exemptions" section) are taken out of both blocks and compared as one
     sentence, in a block of their own placed where the sentence now stands.
 
-    Returns (index of the block that received the sentence, the new block)."""
-    found: list[tuple[int, _Block]] = []
-    new_sets = [[set(_words(s)) for s in b.new] for b in blocks]
-    for a, source in enumerate(blocks):
-        for sentence in list(source.old):
+    Returns (index of the block that received the sentence, the new block). Candidates come from an
+    index of words: a sentence sharing enough of a removed sentence's words must hold at least one of its
+    rarest few, so a whole rewritten page costs a few lookups per sentence, not a comparison of each pair.
+    """
+    postings: dict[str, set[tuple[int, int]]] = defaultdict(set)
+    new_sets: dict[tuple[int, int], set[str]] = {}
+    for b, block in enumerate(blocks):
+        for j, sentence in enumerate(block.new):
             words = set(_words(sentence))
-            if len(words) < MIN_REMOVED_WORDS:
+            new_sets[(b, j)] = words
+            for word in words:
+                postings[word].add((b, j))
+    taken: set[tuple[int, int]] = set()
+    found: list[tuple[int, _Block]] = []
+    for a, source in enumerate(blocks):
+        kept = []
+        for sentence in source.old:
+            words = set(_words(sentence))
+            spare = len(words) - math.ceil(MOVED_SIMILARITY * len(words))
+            rarest = sorted(words, key=lambda w: (len(postings.get(w, ())), w))[: spare + 1]
+            candidates = sorted({c for w in rarest for c in postings.get(w, ())} - taken)
+            hit = next(
+                (
+                    (b, j)
+                    for b, j in candidates
+                    if b != a
+                    and len(words & new_sets[(b, j)])
+                    >= MOVED_SIMILARITY * max(len(words), len(new_sets[(b, j)]))
+                ),
+                None,
+            )
+            if len(words) < MIN_REMOVED_WORDS or hit is None:
+                kept.append(sentence)
                 continue
-            for b, target in enumerate(blocks):
-                if b == a:
-                    continue
-                hit = next(
-                    (
-                        j
-                        for j, other in enumerate(new_sets[b])
-                        if len(words & other) >= MOVED_SIMILARITY * max(len(words), len(other))
-                    ),
-                    None,
-                )
-                if hit is None:
-                    continue
-                moved_to = target.new.pop(hit)
-                new_sets[b].pop(hit)
-                source.old.remove(sentence)
-                found.append((b, _Block([sentence], [moved_to], target.before, target.after, {})))
-                break
+            taken.add(hit)
+            b, j = hit
+            target = blocks[b]
+            found.append((b, _Block([sentence], [target.new[j]], target.before, target.after, {})))
+        source.old = kept
+    for b, block in enumerate(blocks):
+        block.new = [s for j, s in enumerate(block.new) if (b, j) not in taken]
     return found
 
 
