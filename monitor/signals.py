@@ -105,6 +105,15 @@ class Mention:
 
     key: str
     phrase: str
+    around: tuple[str, str] | None = None
+    """For an obligation word: the words just before and after it. A "should" becomes a "must" only
+    where one of them stays ("SENCOs should complete" -> "SENCOs must complete"); two unrelated
+    obligations in one edited sentence are one dropped and one added."""
+
+    def replaced_by(self, other: Mention) -> bool:
+        if self.around is None or other.around is None:
+            return True
+        return any(a and a == b for a, b in zip(self.around, other.around, strict=True))
 
 
 def _bare(token: str) -> str:
@@ -112,6 +121,7 @@ def _bare(token: str) -> str:
 
 
 _NEGATIONS = {"not", "never", "n't"}
+_CLAUSE_END = (",", ";", ":", ")", ".", "?", "!")
 
 
 def duties(sentence: str) -> list[Mention]:
@@ -143,8 +153,12 @@ def duties(sentence: str) -> list[Mention]:
             elif word != "statutory" and before == "longer" and i > 1 and words[i - 2] == "no":
                 key, start = f"not {key}", i - 2
         if key:
-            phrase = " ".join(tokens[max(0, start - 1) : end + 1])
-            found.append(Mention(key, phrase.strip(",;:")))
+            # A word beyond a comma or a bracket belongs to another clause: the phrase stops there.
+            first = start - 1 if start and not tokens[start - 1].endswith(_CLAUSE_END) else start
+            last = end + 1 if not tokens[end - 1].endswith(_CLAUSE_END) else end
+            phrase = " ".join(tokens[first:last])
+            around = (words[start - 1] if start else "", words[end] if end < len(words) else "")
+            found.append(Mention(key, phrase.strip(",;:()"), around))
     return found
 
 
@@ -423,7 +437,7 @@ def _compare(
         partner = block.pairs.get(i)
         if partner is None and len(block.old) == len(block.new) == 1:
             partner = 0
-        swap = next((k for k, (j, _) in enumerate(added) if j == partner), None)
+        swap = next((k for k, (j, o) in enumerate(added) if j == partner and mention.replaced_by(o)), None)
         if swap is not None:
             j, other = added.pop(swap)
             found.append(_signal(kind, block, mention.phrase, other.phrase, i, j))
