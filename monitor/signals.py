@@ -7,7 +7,8 @@ guessed, and a wrong tag is worse than none:
 
 - The old and new text of a section are rebuilt from its word diff and cut into sentences (and list
   items). The two lists of sentences are compared as a whole, so an unchanged sentence, and a sentence
-  that only moved (within the section, or to another section of the same diff), is never looked at.
+  that only moved (within the section, or to another section of the same diff), is never looked at; one
+  that moved and was edited on the way is compared with itself where it now stands.
 - Each run of changed sentences is a *block*. A signal is emitted only when what the block says
   differs: its obligation words (``duty``), its dates (``date``) or its amounts (``amount``) are not the
   same on both sides, counted as multisets. So a reworded sentence with the same duty, date and amount
@@ -15,6 +16,10 @@ guessed, and a wrong tag is worse than none:
   was added, dropped or swapped.
 - ``removed-text``: one or more whole sentences gone, where the block put nothing new in their place and
   their words do not live on in the block's new text (sentences merged or split are not removals).
+
+Only sections paired old to new (modified, renamed, moved) carry signals: a whole section added or
+removed is already the news. Signals depend on the word diff alone, so a change stored before signals
+existed can be given them again with :func:`section_signals`.
 
 ``link`` (a link's target changed under the same words) is a kind the model knows but nothing emits:
 readers keep a section as its readable text only, so a link's target is not in the data a section
@@ -405,7 +410,6 @@ def _compare(
                 return True
         return False
 
-    # A mention kept in the sentence it stood in (as it was, then written out), then anywhere in the block.
     def alike(a: str, b: str) -> bool:
         return a == b or (same is not None and same(a, b))
 
@@ -416,6 +420,7 @@ def _compare(
         sentence edited in place keeps its obligations to itself."""
         return i not in block.pairs or j not in paired_new
 
+    # A mention kept in the sentence it stood in (as it was, then written out), then anywhere it may go.
     tests: list[Callable[[int, Mention, int, Mention], bool]] = [
         lambda i, m, j, o: block.pairs.get(i) == j and o.key == m.key,
         lambda i, m, j, o: block.pairs.get(i) == j and alike(m.key, o.key),
