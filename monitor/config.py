@@ -23,8 +23,10 @@ from .model import (
     PageConfig,
     ScheduleSettings,
     SearchConfig,
+    Subscriber,
     WebhookSettings,
 )
+from .subscriptions import SubscriberError, parse_subscribers
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's safe loader reads a long watch list ten times faster than the pure-Python one."""
@@ -78,6 +80,7 @@ def from_mapping(raw: Any, base_dir: Path | None = None) -> Config:
     config.searches = [_search(item, f"searches[{i}]") for i, item in enumerate(_list(data, "searches"))]
     config.fetch = _fetch(data.get("fetch"), "fetch")
     config.digest = _digest(data.get("digest"), "digest")
+    config.digest.subscribers = _subscribers(data.get("digest"), config)
     config.schedule = _schedule(data.get("schedule"), "schedule")
     if base_dir is not None:
         config.database = str(_resolve(base_dir, config.database))
@@ -153,7 +156,7 @@ def _fetch(raw: Any, where: str) -> FetchSettings:
 
 def _digest(raw: Any, where: str) -> DigestSettings:
     data = _mapping(raw or {}, where)
-    _only(data, where, {"email", "webhooks", "site_url"})
+    _only(data, where, {"email", "webhooks", "site_url", "subscribers"})
     hooks = []
     for i, item in enumerate(_list(data, "webhooks", where)):
         w = f"{where}.webhooks[{i}]"
@@ -294,6 +297,16 @@ def _number(data: dict[str, Any], key: str, default: float, where: str, minimum:
     if value < minimum:
         raise ConfigError(f"{_key(where, key)}: must be at least {minimum}")
     return float(value)
+
+
+def _subscribers(digest: Any, config: Config) -> list[Subscriber]:
+    """``digest.subscribers``, whose rules live in ``monitor.subscriptions``; a search named must exist."""
+    try:
+        return parse_subscribers(
+            (digest or {}).get("subscribers"), "digest.subscribers", {s.name for s in config.searches}
+        )
+    except SubscriberError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def absolute_url(config: Config, url: str) -> str:

@@ -34,6 +34,7 @@ from .model import (
     Section,
     SectionChange,
 )
+from .signals import with_signals
 
 RENAME_SIMILARITY = 0.6
 """Below this share of common words, a section under a new heading is a different section."""
@@ -414,7 +415,7 @@ def diff_metadata(old: Document, new: Document) -> list[MetadataChange]:
 def diff(old: Document, new: Document) -> ChangeSet:
     """What differs between two captures of one page, and whether GOV.UK said so (``major``) or not."""
     history_added, history_edits = diff_history(old.change_history, new.change_history)
-    sections = diff_sections(old.sections, new.sections)
+    sections = with_signals(diff_sections(old.sections, new.sections))
     attachments = diff_attachments(old.attachments, new.attachments)
     metadata = diff_metadata(old, new) + history_edits
     # An HTML publication's "Updated" is its parent's date: a move alone says nothing about this page.

@@ -152,6 +152,7 @@ class ParseError(ValueError):
 ChangeKind = Literal["major", "minor", "none", "new", "moved", "removed", "withdrawn"]
 SectionStatus = Literal["added", "removed", "modified", "renamed", "moved"]
 AttachmentStatus = Literal["added", "removed", "renamed", "modified"]
+SignalKind = Literal["duty", "date", "amount", "link", "removed-text"]
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,24 @@ class DiffOp:
     text: str
 
 
+@dataclass(frozen=True)
+class Signal:
+    """Why a section change may matter to a reader (``monitor.signals`` says how each kind is found).
+
+    ``old`` and ``new`` are the phrase as it read before and after ("should complete" -> "must
+    complete"); one is empty when the phrase was added or dropped. ``old_sentence`` and ``new_sentence``
+    are the sentences it stands in, ``before`` and ``after`` the unchanged sentences around them.
+    """
+
+    kind: SignalKind
+    old: str
+    new: str
+    old_sentence: str = ""
+    new_sentence: str = ""
+    before: str = ""
+    after: str = ""
+
+
 @dataclass
 class SectionChange:
     heading: str
@@ -170,6 +189,7 @@ class SectionChange:
     added_words: int = 0
     removed_words: int = 0
     diff: list[DiffOp] = field(default_factory=list)
+    signals: list[Signal] = field(default_factory=list)
 
 
 @dataclass
@@ -235,6 +255,7 @@ class ChangeSet:
                     "added_words": s.added_words,
                     "removed_words": s.removed_words,
                     "diff": [asdict(d) for d in s.diff],
+                    "signals": [asdict(g) for g in s.signals],
                 }
                 for s in self.sections
             ],
@@ -253,7 +274,13 @@ class ChangeSet:
             new=DocumentSummary(**data.get("new", {})),
             history_added=[HistoryEntry(**h) for h in data.get("history_added", [])],
             sections=[
-                SectionChange(**{**s, "diff": [DiffOp(**d) for d in s.get("diff", [])]})
+                SectionChange(
+                    **{
+                        **s,
+                        "diff": [DiffOp(**d) for d in s.get("diff", [])],
+                        "signals": [Signal(**g) for g in s.get("signals", [])],
+                    }
+                )
                 for s in data.get("sections", [])
             ],
             attachments=[AttachmentChange(**a) for a in data.get("attachments", [])],
@@ -347,6 +374,8 @@ class PageState:
     current_url: str | None = None
     """Where the page now lives when it has moved."""
     gone: bool = False
+    search: str | None = None
+    """For a page a search found: that search's name (``searches[].name``), which subscribers follow."""
 
 
 @dataclass
@@ -402,11 +431,36 @@ class WebhookSettings:
     format: Literal["slack", "teams", "json"] = "json"
 
 
+Frequency = Literal["immediate", "daily", "weekly"]
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """One person (or one shared inbox) with their own pages and rhythm.
+
+    Read from ``digest.subscribers`` by ``monitor.subscriptions``, which holds the rules that use it.
+    ``to`` are the addresses of its one message; ``pages`` are addresses or globs on the page's path
+    (``/government/publications/*senco*``); ``searches`` name entries of ``searches``; with neither,
+    every page is theirs. ``signals`` keeps only changes with a signal of those kinds; empty keeps every
+    change. ``channel`` names the subscriber in the outbox (one row per subscriber and change).
+    """
+
+    to: tuple[str, ...]
+    pages: tuple[str, ...] = ()
+    searches: tuple[str, ...] = ()
+    signals: tuple[str, ...] = ()
+    frequency: Frequency = "daily"
+    day: str = "monday"
+    channel: str = "email"
+
+
 @dataclass
 class DigestSettings:
     email: EmailSettings = field(default_factory=EmailSettings)
     webhooks: list[WebhookSettings] = field(default_factory=list)
     site_url: str = ""
+    subscribers: list[Subscriber] = field(default_factory=list)
+    """``digest.subscribers``; empty means ``email.to`` is one subscriber of everything, daily."""
 
 
 @dataclass

@@ -355,6 +355,7 @@ def test_json_keys_are_the_issues_in_its_order_and_round_trip():
         "added_words",
         "removed_words",
         "diff",
+        "signals",
     ]
     assert list(data["sections"][0]["diff"][0]) == ["op", "text"]
     assert list(data["attachments"][0]) == ["title", "old_title", "url", "status"]
