@@ -25,6 +25,7 @@ class GovukContentApi(Reader):
     """
 
     __kind__ = "govuk-content-api"
+    priority = 20
 
     @classmethod
     def detects(cls, body: bytes, url: str, content_type: str) -> bool:

@@ -122,6 +122,7 @@ class GovukHtml(Reader):
     """
 
     __kind__ = "govuk-html"
+    priority = 30
 
     @classmethod
     def detects(cls, body: bytes, url: str, content_type: str) -> bool:
