@@ -46,6 +46,12 @@ class GovukContentApi(Reader):
             item = json.loads(body)
         except ValueError as exc:
             raise ParseError(f"Content API answer is not valid JSON: {exc}") from None
+        if isinstance(item, dict) and item.get("schema_name") in NAVIGATION:
+            raise ParseError(
+                f"Content API item {fold(item.get('title')) or item.get('base_path')!r} is a navigation page "
+                f"({item['schema_name']}): it lists other pages and has no document of its own; watch the "
+                "pages it lists"
+            )
         if not isinstance(item, dict) or not fold(item.get("title")):
             raise ParseError("Content API answer has no title")
         details = item.get("details") or {}
@@ -53,11 +59,6 @@ class GovukContentApi(Reader):
         base = absolute_url(item.get("base_path") or "", url) if item.get("base_path") else url
         schema = item.get("schema_name") or ""
         title = fold(item["title"])
-        if schema in NAVIGATION:
-            raise ParseError(
-                f"Content API item {title!r} is a navigation page ({schema}): it lists other pages and has "
-                "no document of its own; watch the pages it lists"
-            )
         shape = FORMATS.get(schema, UNKNOWN)
         published, last_updated = shape.dates(item) if shape.dates else _dates(item, details, schema)
         found, embedded = _body(shape, item, title, base)
