@@ -162,7 +162,7 @@ def _phased_metadata(name: str) -> Callable[[Item], dict[str, str]]:
 
 
 def statistics_announcement_metadata(item: Item) -> dict[str, str]:
-    """The release date as the page prints it, its status, a change of date and its reason, a cancellation."""
+    """The release date as the page prints it, its status, the date it replaced, a cancellation."""
     details = _details(item)
     facts = {
         "release_date": fold(details.get("display_date")),
@@ -170,11 +170,17 @@ def statistics_announcement_metadata(item: Item) -> dict[str, str]:
     }
     if details.get("previous_display_date"):
         facts["previous_release_date"] = fold(details["previous_display_date"])
-        facts["release_date_change_reason"] = fold(details.get("latest_change_note"))
     if facts["release_date_status"] == "cancelled":
         facts["cancellation_date"] = timestamp_date(details.get("cancelled_at")) or ""
         facts["cancellation_reason"] = fold(details.get("cancellation_reason"))
     return {key: value for key, value in facts.items() if value}
+
+
+def release_date_change_reason(item: Item) -> str:
+    """The reason given for a new release date: the announcement's one change note (the page prints no
+    date beside it)."""
+    details = _details(item)
+    return fold(details.get("latest_change_note")) if details.get("previous_display_date") else ""
 
 
 def travel_advice_dates(item: Item) -> tuple[str | None, str | None]:
@@ -232,7 +238,9 @@ FORMATS: dict[str, Format] = {
         _phased_metadata("call_for_evidence"),
         PHASED_ATTACHMENTS,
     ),
-    "statistics_announcement": Format(metadata=statistics_announcement_metadata),
+    "statistics_announcement": Format(
+        metadata=statistics_announcement_metadata, latest_update=release_date_change_reason
+    ),
     "transaction": Format(
         fields_body(
             ("introductory_paragraph", ""),

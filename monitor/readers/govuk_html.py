@@ -529,9 +529,10 @@ def _listed_documents(page: ClassIndex, url: str) -> list[Attachment]:
 
 
 def _latest_update(page: ClassIndex, updated: str | None) -> list[HistoryEntry]:
-    """Travel advice's "Latest update", its change note, dated with its "Updated" date."""
+    """The one change note of a format that keeps no history: travel advice's "Latest update" (dated
+    with its "Updated" date), a statistics release's "Reason for change" of its date."""
     for term, dd in _terms(page.root):
-        if term == "latest update" and (note := latest_update_note(text_of(dd))):
+        if term in ("latest update", "reason for change") and (note := latest_update_note(text_of(dd))):
             return [HistoryEntry(updated, note)]
     return []
 
@@ -576,8 +577,6 @@ def _statistics_announcement(page: ClassIndex, document_type: str) -> dict[str, 
             facts["release_date"], facts["release_date_status"] = value, "cancelled"
         elif term == "previous date":
             facts["previous_release_date"] = value
-        elif term == "reason for change":
-            facts["release_date_change_reason"] = value
         elif term == "cancellation date":
             facts["cancellation_date"] = display_date(value) or value
     if facts.get("release_date_status") == "cancelled":
