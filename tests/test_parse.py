@@ -622,3 +622,26 @@ def test_a_page_without_new_fields_keeps_its_hash() -> None:
         announced.content_hash
         != Document.from_dict({**announced.to_dict(), "metadata": {}, "content_hash": ""}).content_hash
     )
+
+
+def test_csv_attachments_offered_as_view_online_and_download_are_read() -> None:
+    """The older block whose title is plain text: "View online" (the preview) and "Download CSV"."""
+    item = _item("statistical_data_set/statistical_data_set_with_csv")
+    api = _api(item)
+    assert len(api.attachments) == item["details"]["body"].count('class="attachment embedded"') == 7
+    first = api.attachments[0]
+    assert (first.title, first.kind, first.size) == ("MOT test results by class of vehicle", "csv", 1782)
+    assert first.url.endswith("/dvsa-mot-01-mot-test-results-by-class-of-vehicle.csv")
+    page = (
+        f'<main class="statistical-data-set"><h1 class="gem-c-title__text">{item["title"]}</h1>'
+        f'<div class="gem-c-govspeak govuk-govspeak">{item["details"]["body"]}</div></main>'
+    ).encode()
+    html = parse(page, "https://www.gov.uk" + item["base_path"])
+    assert html.attachments == api.attachments and html.sections == api.sections
+
+
+def test_a_heading_with_only_images_under_it_keeps_its_place() -> None:
+    doc = _api(_item("html_publication/best-practice-HC-paper-2"))
+    headings = [s.heading for s in doc.sections]
+    at = headings.index("Highlights for the year")
+    assert doc.sections[at].text == "" and doc.sections[at + 1].text

@@ -9,8 +9,8 @@ from ..model import Attachment, Document, HistoryEntry, ParseError
 from . import Reader
 from .common import absolute_url, attachment_kind, displayed_size, fold, page_type_for, timestamp_date
 from .govuk_formats import FORMATS, NAVIGATION, UNKNOWN, Format, collection_groups
-from .govuk_html import CHROME, html_attachments, newest_first
-from .markup import drop, find_all, fragment, sections, text_of
+from .govuk_html import ATTACHMENT_BLOCKS, CHROME, html_attachments, in_body, newest_first
+from .markup import drop, find_all, fragment, hold, sections, text_of
 
 
 class GovukContentApi(Reader):
@@ -148,6 +148,8 @@ def _body(shape: Format, item: dict[str, Any], title: str, base: str):
     """Sections of the page's body as its format lays it out, and the attachments embedded in it."""
     root = fragment(shape.body(item))
     embedded = html_attachments(root, base)
+    for element in in_body(find_all(root, *ATTACHMENT_BLOCKS), root):
+        hold(element)
     for element in find_all(root, *CHROME):
         drop(element)
     return sections(root, title), embedded

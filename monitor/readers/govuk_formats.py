@@ -47,7 +47,11 @@ def _html(value: Any) -> str:
 
 
 def _heading(level: int, text: str) -> str:
-    return f"<h{level}>{escape(text)}</h{level}>"
+    """A heading the page puts around a field (marked, so it is not taken for one of the field's own)."""
+    return f"<h{level} {LAYOUT}>{escape(text)}</h{level}>"
+
+
+LAYOUT = "data-layout-heading"
 
 
 def body(item: Item) -> str:

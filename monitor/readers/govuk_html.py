@@ -21,8 +21,20 @@ from .common import (
     size_bytes,
     timestamp_date,
 )
-from .govuk_formats import FORMATS, latest_update_note, phase
-from .markup import HELD, ClassIndex, block_text, drop, find, find_all, first, parse_html, sections, text_of
+from .govuk_formats import FORMATS, LAYOUT, latest_update_note, phase
+from .markup import (
+    HELD,
+    ClassIndex,
+    block_text,
+    drop,
+    find,
+    find_all,
+    first,
+    hold,
+    parse_html,
+    sections,
+    text_of,
+)
 
 GOVUK_MARKERS = (b"gem-c-", b"app-c-", b"govuk-", b"govspeak", b"whitehall-content", b'name="govuk:')
 
@@ -92,6 +104,9 @@ CHROME = (
     "footer-wrapper",
     "withdrawal-notice",
 )
+
+ATTACHMENT_BLOCKS = ("attachment", "gem-c-attachment")
+"""The classes of an attachment block, in the older Whitehall markup and as the current component."""
 
 CONTEXT_LABELS = {
     "national statistics": "national_statistics",
@@ -197,6 +212,8 @@ class GovukHtml(Reader):
         for element in (heading, summary):
             if element is not None:
                 drop(element)
+        for element in in_body(page.all(*ATTACHMENT_BLOCKS)):
+            hold(element)
         for element in page.all(*CHROME):
             drop(element)
         for element in list(main.iterdescendants("header", "footer", "form", "nav")):
@@ -461,6 +478,35 @@ def _withdrawn(page: ClassIndex) -> str | None:
     return fold(text) or None
 
 
+_HEADING_BEFORE = etree.XPath(
+    "preceding::*[self::h1 or self::h2 or self::h3][not(ancestor::*[contains(concat(' ', @class, ' '), "
+    "' attachment ') or contains(concat(' ', @class, ' '), ' gem-c-attachment ')])][1]"
+)
+"""The nearest heading before an element that is not an attachment's own title."""
+
+
+def in_body(blocks: list[etree._Element], body: etree._Element | None = None) -> list[etree._Element]:
+    """Attachment blocks set in a body's text under one of its headings (a statistical data set's
+    tables), not those a page lists on their own under "Documents": the heading above keeps its place.
+    The body is the nearest ``.govspeak``, else ``body``; a heading marked as the page's layout does not
+    count."""
+    found = []
+    for block in blocks:
+        if any(names & set(ATTACHMENT_BLOCKS) for names in map(_classes, block.iterancestors())):
+            continue
+        container = next((el for el in block.iterancestors() if "govspeak" in _classes(el)), body)
+        heading = _HEADING_BEFORE(block)
+        if container is None or not heading or heading[0].get(LAYOUT) is not None:
+            continue
+        if any(el is container for el in heading[0].iterancestors()):
+            found.append(block)
+    return found
+
+
+def _classes(el: etree._Element) -> set[str]:
+    return set((el.get("class") or "").split())
+
+
 def html_attachments(main: etree._Element, url: str, page: ClassIndex | None = None) -> list[Attachment]:
     """Attachment blocks under ``main``: ``section.attachment`` (older) and ``section.gem-c-attachment``."""
     found = []
@@ -477,23 +523,39 @@ def html_attachments(main: etree._Element, url: str, page: ClassIndex | None = N
 
 
 def _attachment(section: etree._Element, base: str) -> Attachment | None:
+    """One attachment block. Its title is the heading's link; where the heading is plain text (a CSV
+    offered as "View online" and "Download CSV"), the title is the heading and the address the download,
+    so both readers name the file itself, never its preview page."""
     heading = next(section.iter("h2", "h3", "h4"), None)
     links = list((heading if heading is not None else section).iter("a"))
     link = next((a for a in links if text_of(a)), None)
-    if link is None:
+    title = text_of(link)
+    if link is None and heading is not None and (title := text_of(heading)):
+        offered = [a for a in section.iter("a") if a.get("href") and text_of(a)]
+        link = next((a for a in offered if text_of(a).lower().startswith("download")), None)
+        link = first(link, next((a for a in offered if not _is_preview(a.get("href"))), None))
+        link = first(link, offered[0] if offered else None)
+    if link is None or not title:
         return None
     url = absolute_url(link.get("href"), base)
+    if _is_preview(url):
+        url = url[: -len("/preview")]
     metadata = find_all(section, "metadata", "gem-c-attachment__metadata")
     details = " ".join(text_of(el) for el in metadata) if metadata else text_of(section)
     shown = text_of(find(section, "type")) or ("HTML" if re.search(r"\bHTML\b", details) else "")
     attributes = [text_of(el) for el in find_all(section, "gem-c-attachment__attribute")]
     if len(attributes) == 1 and re.match(r"https?://", attributes[0]):
         # The attachment component describes an external attachment by its address alone.
-        return Attachment(title=text_of(link), url=url, kind="external")
+        return Attachment(title=title, url=url, kind="external")
     kind = attachment_kind(url, shown)
     if not kind:
         kind = "html" if is_govuk_host(urlsplit(url).hostname or "") else "external"
-    return Attachment(title=text_of(link), url=url, kind=kind, size=size_bytes(details))
+    return Attachment(title=title, url=url, kind=kind, size=size_bytes(details))
+
+
+def _is_preview(url: str | None) -> bool:
+    """A CSV's preview page (``<file>.csv/preview``), which stands for the file."""
+    return bool(url) and urlsplit(url).path.endswith("/preview")
 
 
 def _parent_url(url: str) -> str | None:

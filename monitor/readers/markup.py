@@ -282,8 +282,9 @@ def _drop_empty(found: Iterable[Section], held: Iterable[bool] = ()) -> list[Sec
 _BLOCK_MARK = "\ufdd0"
 _HEADING_MARK = "\ufdd1"
 HELD = "\ufdd2"
-"""Text a reader puts where a heading holds something other than text (a collection group's document
-list): the heading's section is kept, with no text of its own, instead of being dropped as a stray label."""
+"""Text put where a heading holds something other than text (an image, an attachment in the body, a
+collection group's document list): the heading's section is kept, with no text of its own, instead of being
+dropped as a stray label."""
 # Every character str.split() splits at (str.isspace()), tests/test_markup.py checks the list: replacing
 # each with str.replace is a C scan, many times faster than a regular expression over the page's text.
 WHITESPACE = (
@@ -364,6 +365,8 @@ def sections(root: etree._Element, intro_heading: str, page: ClassIndex | None =
     page at once with C string methods instead of line by line.
     """
     strip_invisible(root, page)
+    for image in list(root.iter("img")):
+        hold(image)
     _number_list_items(root)
     for cell in root.iter("td", "th"):
         if cell.getprevious() is not None:
@@ -389,10 +392,21 @@ def sections(root: etree._Element, intro_heading: str, page: ClassIndex | None =
         Section(heading, level, _without_held("\n".join(filter(None, bodies))))
         for heading, level, bodies in found
     ]
-    if not result[0].text and not held[0]:
+    if not result[0].text:  # before the first heading, only text counts: a logo is page furniture
         result.pop(0)
         held.pop(0)
     return _drop_empty(result, held)
+
+
+def hold(el: etree._Element) -> None:
+    """Put a :data:`HELD` mark in place of ``el`` (an image, an attachment block): what it stood under
+    stays a section even with no text of its own."""
+    mark = etree.Element("p")
+    mark.text = HELD
+    mark.tail = el.tail
+    parent = el.getparent()
+    if parent is not None:
+        parent.replace(el, mark)
 
 
 def _without_held(text: str) -> str:
