@@ -645,3 +645,36 @@ def test_a_heading_with_only_images_under_it_keeps_its_place() -> None:
     headings = [s.heading for s in doc.sections]
     at = headings.index("Highlights for the year")
     assert doc.sections[at].text == "" and doc.sections[at + 1].text
+
+
+def test_welsh_pages_read_like_english_ones() -> None:
+    """GOV.UK's Welsh terms (govuk_publishing_components' cy locale) and Welsh month names."""
+    english = (FIXTURES / (BUILT + ".html")).read_text(encoding="utf-8")
+    welsh = english.replace(">From:<", ">Gan:<").replace(">Published<", ">Cyhoeddwyd<")
+    welsh = welsh.replace(">Last updated<", ">Diweddarwyd ddiwethaf<")
+    welsh = welsh.replace("Published 1 January", "Cyhoeddwyd ar 1 Ionawr").replace(
+        "Last updated 20", "Diweddarwyd ddiwethaf ar 20"
+    )
+    for month, mis in (("January", "Ionawr"), ("July", "Gorffennaf"), ("October", "Hydref")):
+        welsh = welsh.replace(f" {month} ", f" {mis} ")
+    assert "Ionawr" in welsh and "Hydref" in welsh and ">Gan:<" in welsh
+    read_welsh, read_english = parse(welsh.encode(), SNOW_URL), parse(english.encode(), SNOW_URL)
+    for key in ("organisations", "published", "last_updated", "change_history"):
+        assert getattr(read_welsh, key) == getattr(read_english, key), key
+
+
+def test_a_2014_history_line_is_the_last_updated_date() -> None:
+    """The 2014 Whitehall header (as in html_legacy/ilr-publication-2014-08.html): "History: Updated ..."
+    beside a "Published" date, with no "Last updated" term."""
+    page = (
+        b'<main id="content"><h1>Funding rules</h1><aside class="meta metadata-list"><dl>'
+        b'<dt>From:</dt><dd><a href="/government/organisations/skills-funding-agency">'
+        b"Skills Funding Agency</a></dd>"
+        b'<dt class="change-notes-title">History:</dt><dd class="js-toggle-change-notes change-notes">'
+        b'Updated <abbr class="published-at date" title="2014-06-13T10:00:00+01:00"> 13 June 2014</abbr></dd>'
+        b'</dl></aside><div class="govspeak"><p>The rules for 2014 to 2015.</p></div>'
+        b'<dl><dt>Published:</dt><dd><abbr title="2013-09-02T10:00:00+01:00">2 September 2013</abbr></dd>'
+        b"</dl></main>"
+    )
+    doc = parse(page, "https://www.gov.uk/government/collections/funding-rules")
+    assert (doc.published, doc.last_updated) == ("2013-09-02", "2014-06-13")

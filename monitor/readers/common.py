@@ -21,23 +21,24 @@ MONTHS = {
     name: number
     for number, names in enumerate(
         [
-            ("january", "jan"),
-            ("february", "feb"),
-            ("march", "mar"),
-            ("april", "apr"),
-            ("may",),
-            ("june", "jun"),
-            ("july", "jul"),
-            ("august", "aug"),
-            ("september", "sep", "sept"),
-            ("october", "oct"),
-            ("november", "nov"),
-            ("december", "dec"),
+            ("january", "jan", "ionawr"),
+            ("february", "feb", "chwefror"),
+            ("march", "mar", "mawrth"),
+            ("april", "apr", "ebrill"),
+            ("may", "mai"),
+            ("june", "jun", "mehefin"),
+            ("july", "jul", "gorffennaf"),
+            ("august", "aug", "awst"),
+            ("september", "sep", "sept", "medi"),
+            ("october", "oct", "hydref"),
+            ("november", "nov", "tachwedd"),
+            ("december", "dec", "rhagfyr"),
         ],
         start=1,
     )
     for name in names
 }
+"""Month names and abbreviations in English and in Welsh (GOV.UK's Welsh pages write "5 Gorffennaf 2023")."""
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 DISPLAY_DATE = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH})\.?,?\s+(\d{{4}})\b", re.IGNORECASE)
 
@@ -54,6 +55,8 @@ def display_date(text: str | None) -> str | None:
     '2024-02-02'
     >>> display_date("1st Jan. 1990"), display_date("31 February 2020")
     ('1990-01-01', None)
+    >>> display_date("Cyhoeddwyd ar 5 Gorffennaf 2023")
+    '2023-07-05'
     """
     match = DISPLAY_DATE.search(text or "")
     if not match:

@@ -202,7 +202,9 @@ def travel_advice_latest_update(item: Item) -> str:
 
 
 def latest_update_note(text: str) -> str:
-    """>>> latest_update_note("Latest update: info about the cold.")
+    """A "Latest update" note without the label editors typed into it, capitalised as the page shows it.
+
+    >>> latest_update_note("Latest update: info about the cold.")
     'Info about the cold.'
     """
     note = fold(text)

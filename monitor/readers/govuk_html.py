@@ -304,8 +304,18 @@ def _terms(main: etree._Element) -> list[tuple[str, etree._Element]]:
         while dd is not None and dd.tag != "dd":
             dd = dd.getnext() if dd.tag != "dt" else None
         if dd is not None:
-            pairs.append((text_of(dt).rstrip(":").strip().lower(), dd))
+            term = text_of(dt).rstrip(":").strip().lower()
+            pairs.append((WELSH_TERMS.get(term, term), dd))
     return pairs
+
+
+WELSH_TERMS = {
+    "gan": "from",
+    "cyhoeddwyd": "published",
+    "diweddarwyd ddiwethaf": "last updated",
+    "hanes": "history",
+}
+"""The metadata terms of GOV.UK's Welsh pages (govuk_publishing_components' cy locale), in English."""
 
 
 PERSON = re.compile(
@@ -346,8 +356,11 @@ def _element_date(el: etree._Element) -> str | None:
     return None
 
 
-_PUBLISHED = re.compile(r"\bpublished:?\s+(.{0,40})", re.IGNORECASE)
-_UPDATED = re.compile(r"\bupdated:?\s+(.{0,40})", re.IGNORECASE)
+_PUBLISHED = re.compile(r"\b(?:published|cyhoeddwyd(?: ar)?):?\s+(.{0,40})", re.IGNORECASE)
+_UPDATED = re.compile(r"\b(?:updated|diweddarwyd ddiwethaf(?: ar)?):?\s+(.{0,40})", re.IGNORECASE)
+
+
+_HISTORY = re.compile(r"(updated|published|diweddarwyd|cyhoeddwyd)\b\D{0,20}(.{0,40})", re.IGNORECASE)
 
 
 def _dates(page: ClassIndex) -> tuple[str | None, str | None]:
@@ -357,6 +370,12 @@ def _dates(page: ClassIndex) -> tuple[str | None, str | None]:
             published = _element_date(dd)
         elif term in ("last updated", "updated") and not updated:
             updated = _element_date(dd)
+        elif term == "history" and (match := _HISTORY.match(text_of(dd))):
+            # 2014-16: "History: Updated 13 June 2014" (or "Published ..." before any update).
+            if match[1].lower() in ("updated", "diweddarwyd") and not updated:
+                updated = display_date(match[2])
+            elif match[1].lower() in ("published", "cyhoeddwyd") and not published:
+                published = display_date(match[2])
     if published or updated:
         return published, updated
     holders = (
