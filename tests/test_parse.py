@@ -678,3 +678,27 @@ def test_a_2014_history_line_is_the_last_updated_date() -> None:
     )
     doc = parse(page, "https://www.gov.uk/government/collections/funding-rules")
     assert (doc.published, doc.last_updated) == ("2013-09-02", "2014-06-13")
+
+
+def test_travel_advice_page_and_api_agree_on_its_latest_update() -> None:
+    """The travel advice page's metadata (frontend travel_advice/_first_part: "Still current at",
+    "Updated", "Latest update") and the Content API item it is made from."""
+    item = _item("travel_advice/full-country")
+    api = _api(item)
+    details = item["details"]
+    page = (
+        '<html><head><meta name="govuk:schema-name" content="travel_advice"></head><body><main>'
+        f'<h1 class="gem-c-heading__text govuk-heading-l">{item["title"]}</h1>'
+        '<div class="gem-c-metadata"><dl class="gem-c-metadata__list">'
+        '<dt class="gem-c-metadata__term">Still current at:</dt><dd class="gem-c-metadata__definition">'
+        "1 December 2026</dd>"
+        '<dt class="gem-c-metadata__term">Updated:</dt>'
+        '<dd class="gem-c-metadata__definition">14 February 2017</dd>'
+        '<dt class="gem-c-metadata__term">Latest update:</dt><dd class="gem-c-metadata__definition">'
+        f'<span class="metadata__update">{details["change_description"]}</span></dd></dl></div>'
+        f'<div class="govspeak">{details["parts"][0]["body"]}</div></main></body></html>'
+    )
+    html = parse(page.encode(), "https://www.gov.uk" + item["base_path"])
+    assert api.change_history and html.change_history == api.change_history
+    assert (html.page_type, html.published, html.last_updated) == ("travel_advice", None, "2017-02-14")
+    assert (api.published, api.last_updated) == (None, "2017-02-14")

@@ -14,7 +14,12 @@ from .markup import drop, find_all, fragment, hold, sections, text_of
 
 
 class GovukContentApi(Reader):
-    """GOV.UK Content API JSON (``/api/content/<path>``): the same facts as the page, from the source.
+    """GOV.UK Content API JSON (``/api/content/<path>``): the same Document as the page, for every format
+    GOV.UK shows as a page of its own: guidance, publications, guides, HTML publications, statistics and
+    their announcements (release date, status, cancellation), collections (each group a section, its
+    documents the attachments), consultations and calls for evidence (status, dates, outcome, feedback
+    and documents), travel advice, news, speeches, case studies, transactions. Navigation pages
+    (finders, browse pages, indexes) are refused by name.
 
     Title; ``details.first_public_at`` (else ``first_published_at``) as "Published" and
     ``public_updated_at`` as "Last updated" when it falls on a later day; ``details.change_history``

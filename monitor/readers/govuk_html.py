@@ -164,14 +164,22 @@ MAIN_CLASSES = {
 
 
 class GovukHtml(Reader):
-    """GOV.UK pages as www.gov.uk serves them: the whole page or only its ``<main>``, ids or none.
+    """GOV.UK pages as www.gov.uk serves them (the whole page or only its ``<main>``), in every markup
+    since 2014, English or Welsh: dates, every change note, sections, attachments, organisations and
+    people, and per format a collection's groups and their documents, a consultation's status and dates,
+    a statistics release's date and status, travel advice's latest update.
 
-    Reads the title, "From:" organisations, "Published" and "Last updated" dates, the full change history
-    in every markup era (``.footer-change-notes`` 2014-16, ``app-c-published-dates`` to 2025,
+    Reads the title, "From:" organisations (and apart from them the ministers and officials), "Published"
+    and "Last updated" dates (a 2014 "History: Updated ..." line too), the full change history in every
+    markup era (``.footer-change-notes`` 2014-16, ``app-c-published-dates`` to 2025,
     ``gem-c-published-dates``, and the history inside ``gem-c-metadata`` from 2026), the lead paragraph,
-    a withdrawal notice, the attached documents (``section.attachment`` and ``gem-c-attachment``), and one
-    section per h2/h3 heading of the body. Cookie banners, "Is this page useful?", contents lists,
-    breadcrumbs, related links and the email sign-up button are left out.
+    a withdrawal notice, the attached documents (``section.attachment`` and ``gem-c-attachment``, a CSV
+    offered as "View online" and "Download CSV" included), and one section per h1-h3 heading of the body,
+    kept when only an image or an attachment stands under it. Per format: a collection's groups with the
+    documents each lists, a consultation's or call for evidence's status and dates, a statistics
+    release's date, status and cancellation, travel advice's "Latest update". Welsh pages' terms and
+    months are read as the English. Cookie banners, "Is this page useful?", contents lists, breadcrumbs,
+    related links and the email sign-up button are left out.
     """
 
     __kind__ = "govuk-html"
