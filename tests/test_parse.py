@@ -22,7 +22,13 @@ from monitor.readers import REGISTRY
 from monitor.readers.common import absolute_url, display_date, displayed_size, size_bytes, timestamp_date
 
 CASES = yaml.safe_load((Path(__file__).parent / "parse_cases.yaml").read_text(encoding="utf-8"))
-PAGE_PATTERNS = ("html_timeline/*/*/*.html", "html_legacy/*.html", "html_built/*", "content_api/**/*.json")
+PAGE_PATTERNS = (
+    "html_timeline/*/*/*.html",
+    "html_legacy/*.html",
+    "html_built/*.html",
+    "html_built/*.json",
+    "content_api/**/*.json",
+)
 SEED = "seed-govwire-mandatory-qualification-for-sencos.txt"
 BUILT = "html_built/publication-2025-gem-published-dates"
 SNOW_URL = "https://www.gov.uk/government/publications/temporary-snow-ploughs"
@@ -702,3 +708,14 @@ def test_travel_advice_page_and_api_agree_on_its_latest_update() -> None:
     assert api.change_history and html.change_history == api.change_history
     assert (html.page_type, html.published, html.last_updated) == ("travel_advice", None, "2017-02-14")
     assert (api.published, api.last_updated) == (None, "2017-02-14")
+
+
+def test_a_collection_leaves_out_withdrawn_documents_and_empty_groups() -> None:
+    """As the frontend's DocumentCollectionPresenter does: a withdrawn document is not listed, and a
+    group left with no document is not shown."""
+    item = _item("document_collection/document_collection_with_withdrawn_links_documents")
+    withdrawn = {doc["title"] for doc in item["links"]["documents"] if doc.get("withdrawn")}
+    doc = _api(item)
+    assert withdrawn and not withdrawn & {a.title for a in doc.attachments} and len(doc.attachments) == 2
+    empty = _api(_item("document_collection/document_collection_with_no_documents"))
+    assert not empty.attachments and not any(s.level == 3 for s in empty.sections)
