@@ -505,27 +505,31 @@ def _withdrawn(page: ClassIndex) -> str | None:
     return fold(text) or None
 
 
-_HEADING_BEFORE = etree.XPath(
-    "preceding::*[self::h1 or self::h2 or self::h3][not(ancestor::*[contains(concat(' ', @class, ' '), "
-    "' attachment ') or contains(concat(' ', @class, ' '), ' gem-c-attachment ')])][1]"
-)
-"""The nearest heading before an element that is not an attachment's own title."""
-
-
 def in_body(blocks: list[etree._Element], body: etree._Element | None = None) -> list[etree._Element]:
     """Attachment blocks set in a body's text under one of its headings (a statistical data set's
     tables), not those a page lists on their own under "Documents": the heading above keeps its place.
-    The body is the nearest ``.govspeak``, else ``body``; a heading marked as the page's layout does not
-    count."""
+    The body is the nearest ``.govspeak``, else ``body``; a heading marked as the page's layout, or an
+    attachment's own title, does not count."""
     found = []
+    headings: dict[etree._Element, tuple[dict[etree._Element, int], list[tuple[int, bool]]]] = {}
     for block in blocks:
-        if any(names & set(ATTACHMENT_BLOCKS) for names in map(_classes, block.iterancestors())):
+        above = list(block.iterancestors())
+        if any(_classes(el) & set(ATTACHMENT_BLOCKS) for el in above):
             continue
-        container = next((el for el in block.iterancestors() if "govspeak" in _classes(el)), body)
-        heading = _HEADING_BEFORE(block)
-        if container is None or not heading or heading[0].get(LAYOUT) is not None:
+        container = next((el for el in above if "govspeak" in _classes(el)), body)
+        if container is None:
             continue
-        if any(el is container for el in heading[0].iterancestors()):
+        if container not in headings:
+            order = {el: index for index, el in enumerate(container.iter())}
+            marks = [
+                (order[h], h.get(LAYOUT) is None)
+                for h in container.iter("h1", "h2", "h3")
+                if not any(_classes(el) & set(ATTACHMENT_BLOCKS) for el in h.iterancestors())
+            ]
+            headings[container] = order, marks
+        order, marks = headings[container]
+        before = [counts for position, counts in marks if position < order[block]]
+        if before and before[-1]:
             found.append(block)
     return found
 
