@@ -6,6 +6,7 @@ HTML and JSON, markup noise that must not move the hash, chrome, refusals, the o
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import subprocess
@@ -719,3 +720,14 @@ def test_a_collection_leaves_out_withdrawn_documents_and_empty_groups() -> None:
     assert withdrawn and not withdrawn & {a.title for a in doc.attachments} and len(doc.attachments) == 2
     empty = _api(_item("document_collection/document_collection_with_no_documents"))
     assert not empty.attachments and not any(s.level == 3 for s in empty.sections)
+
+
+def test_an_item_without_a_first_published_date_shows_neither_date() -> None:
+    """GOV.UK's frontend shows "Last updated" only beside a first publication it can compare it with."""
+    item = _item("working_group/short")
+    assert item.get("first_published_at") is None and item["public_updated_at"]
+    doc = _api(item)
+    assert (doc.published, doc.last_updated) == (None, None)
+    dated = copy.deepcopy(item)
+    dated["first_published_at"] = "2014-01-10T09:00:00+00:00"
+    assert (_api(dated).published, _api(dated).last_updated) == ("2014-01-10", "2015-04-15")
