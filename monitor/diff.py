@@ -399,14 +399,25 @@ def diff_history(
 
 
 def diff_metadata(old: Document, new: Document) -> list[MetadataChange]:
-    """Title, summary, organisations and the withdrawal notice, as the reader sees them."""
+    """Title, summary, organisations, people, the withdrawal notice, and each fact a page type shows beside
+    its text (a release date, its status, a consultation's status and dates), each a change of its own
+    named by its field ("release_date": "20 January 2016 9:30am" -> "9 February 2016 9:30am")."""
     fields = {
         "title": (_norm(old.title), _norm(new.title)),
         "summary": (_norm(old.summary), _norm(new.summary)),
         "organisations": ("; ".join(map(_norm, old.organisations)), "; ".join(map(_norm, new.organisations))),
+        "people": ("; ".join(map(_norm, old.people)), "; ".join(map(_norm, new.people))),
         "withdrawn": (_norm(old.withdrawn), _norm(new.withdrawn)),
     }
+    for name in dict.fromkeys([*old.metadata, *new.metadata]):
+        fields[name] = (_norm(old.metadata.get(name)), _norm(new.metadata.get(name)))
     return [MetadataChange(name, a, b) for name, (a, b) in fields.items() if a != b]
+
+
+def published_facts_moved(old: Document, new: Document) -> bool:
+    """A fact GOV.UK announces on the page itself moved (a release date, a consultation's status): a change
+    the page says it made, like a new change note, never a silent edit."""
+    return old.metadata != new.metadata and bool(old.metadata or new.metadata)
 
 
 # --------------------------------------------------------------------------- the diff
@@ -429,7 +440,7 @@ def diff(old: Document, new: Document) -> ChangeSet:
     )
     if new.withdrawn and not old.withdrawn:
         kind = "withdrawn"
-    elif history_added or date_moved:
+    elif history_added or date_moved or published_facts_moved(old, new):
         kind = "major"
     elif sections or attachments or metadata:
         kind = "minor"

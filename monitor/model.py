@@ -78,6 +78,13 @@ class Document:
     page_count: int | None = None
     """For a PDF: its number of pages."""
     content_hash: str = ""
+    people: list[str] = field(default_factory=list)
+    """Ministers and officials named beside the organisations under "From:" (kept apart from them)."""
+    metadata: dict[str, str] = field(default_factory=dict)
+    """Facts a page type shows beside its text, in GOV.UK's words: a statistics release's
+    ``release_date`` and ``release_date_status`` (provisional, confirmed, cancelled), a consultation's
+    ``consultation_status`` (not yet open, open, closed, outcome published), ``opening_date`` and
+    ``closing_date`` (ISO dates). Empty on pages that show none."""
 
     def __post_init__(self) -> None:
         if not self.content_hash:
@@ -87,9 +94,10 @@ class Document:
         """The fields that a reader sees: the basis of ``content_hash`` and of equality between sources.
 
         Built field by field rather than with ``asdict``, which deep-copies every section: hashing is on
-        the path of every parse.
+        the path of every parse. ``people`` and ``metadata`` join only when they hold something, so a page
+        that shows neither keeps the hash it had before they were read.
         """
-        return {
+        seen = {
             "title": self.title,
             "summary": self.summary,
             "organisations": list(self.organisations),
@@ -101,6 +109,11 @@ class Document:
             "withdrawn": self.withdrawn,
             "page_count": self.page_count,
         }
+        if self.people:
+            seen["people"] = list(self.people)
+        if self.metadata:
+            seen["metadata"] = sorted(self.metadata.items())
+        return seen
 
     def compute_hash(self) -> str:
         """SHA-256 over the visible fields, each framed by separators no folded text contains."""
@@ -133,6 +146,8 @@ class Document:
             parent_url=data.get("parent_url"),
             page_count=data.get("page_count"),
             content_hash=data.get("content_hash", ""),
+            people=list(data.get("people") or []),
+            metadata=dict(data.get("metadata") or {}),
         )
 
 
