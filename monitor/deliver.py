@@ -327,30 +327,35 @@ class EmailChannel(Channel):
             if need or not ids:
                 groups.setdefault(need, []).append(recipient)
         by_id = {c.id: c for c in digest.changes}
+        refused: list[str] = []
         error = ""
         if groups:
             try:
                 with self.connection() as smtp:
                     for need, recipients in groups.items():
                         part = digest.only([by_id[i] for i in need]) if ids else digest
-                        self._fit(smtp, part, recipients, outbox)
+                        self._fit(smtp, part, recipients, outbox, refused)
             except (OSError, smtplib.SMTPException, DeliveryError) as exc:
                 error = str(exc) if isinstance(exc, DeliveryError) else str(self._failure(exc))
         answers = outbox.recipient_answers(self.name, ids)
         done = [i for i in ids if all(answers.get((i, r)) in self.FINAL for r in to)]
-        waiting = len(ids) - len(done)
-        refused = [f"{r} ({code} {detail})".strip() for r, code, detail in outbox.refusals(self.name, done)]
+        deferred = sorted({r for (i, r), status in answers.items() if status == "deferred" and i not in done})
         if done:
-            outbox.sent(
-                self.name, done, f"sent to {', '.join(to)}" + (f"; refused: {refused}" if refused else "")
+            accepted = sorted({r for (i, r), status in answers.items() if status == "sent" and i in done})
+            given_up = "; ".join(f"{r} ({code} {text})" for r, code, text in outbox.refusals(self.name, done))
+            detail = f"sent to {', '.join(accepted) or 'nobody'}" + (
+                f"; refused by {given_up}" if given_up else ""
             )
-        if error or waiting or (not ids and not groups):
-            reason = error or f"{waiting} change(s) deferred for some recipients"
+            outbox.sent(self.name, done, detail)
+        if error or deferred or len(done) < len(ids):
+            reason = error or f"deferred by {', '.join(deferred)}: tried again on the next run"
             return Delivery(self.label, len(digest.changes), False, reason, refused=refused)
         detail = "to " + ", ".join(to)
         return Delivery(self.label, len(digest.changes), True, detail, refused=refused)
 
-    def _fit(self, smtp: smtplib.SMTP, digest: Digest, recipients: list[str], outbox: Outbox) -> None:
+    def _fit(
+        self, smtp: smtplib.SMTP, digest: Digest, recipients: list[str], outbox: Outbox, refused: list[str]
+    ) -> None:
         """Send ``digest`` in as many messages as the server's size limit needs."""
         limit = int(smtp.esmtp_features.get("size", "0") or 0) if smtp.has_extn("size") else 0
         queue: list[tuple[Digest, bool]] = [(digest, False)]
@@ -361,6 +366,7 @@ class EmailChannel(Channel):
             if not too_big:
                 answers, code = self._transmit(smtp, part, recipients, outbox, final=short)
                 too_big = code == 552 and not answers
+                refused += [f"{r} ({c} {t})" for r, (s, c, t) in answers.items() if s == "refused"]
             if not too_big:
                 continue
             if len(part.changes) > 1:
@@ -370,6 +376,7 @@ class EmailChannel(Channel):
                 queue.insert(0, (part.only([chat.shortened(c) for c in part.changes]), True))
             else:
                 text = f"too large for the server ({size} bytes, its limit {limit or 'unstated'})"
+                refused += [f"{r} (552 {text})" for r in recipients]
                 outbox.record_recipients(
                     self.name, part.change_ids, {r: ("refused", 552, text) for r in recipients}
                 )
@@ -617,9 +624,9 @@ class WebhookChannel(Channel):
             )
             return f"posted; no answer within {self.timeout:g} s, counted as sent so it is not posted twice"
         except httpx.HTTPError as exc:
-            raise DeliveryError(f"{self.label}: {_scrub(_reason(exc), url)}") from None
+            raise DeliveryError(_scrub(_reason(exc), url)) from None
         if not 200 <= response.status_code < 300:
-            raise DeliveryError(f"{self.label}: answered HTTP {response.status_code}")
+            raise DeliveryError(f"answered HTTP {response.status_code}")
         return f"HTTP {response.status_code}"
 
     def preview(self, digest: Digest, out_dir: Path) -> Path:

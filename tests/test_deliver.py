@@ -14,11 +14,13 @@ import socket
 import ssl
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import lxml.html
 import pytest
@@ -324,11 +326,14 @@ def test_tls_and_login_from_the_environment(tmp_path: Path, monkeypatch, mode: s
 
 
 class Receiver:
-    """A real HTTP endpoint that records every POST and answers with ``status``."""
+    """A real HTTP endpoint that records every POST (JSON, or a form as a dict) and answers with
+    ``status`` after ``delay`` seconds."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.posts: list[tuple[str, dict]] = []
+        self.headers: list[dict[str, str]] = []
         self.status = 200
+        self.delay = 0.0
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -337,25 +342,38 @@ class Receiver:
 
             def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.posts.append((self.path, json.loads(body)))
+                if self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
+                    data = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+                else:
+                    data = json.loads(body)
+                receiver.posts.append((self.path, data))
+                receiver.headers.append(dict(self.headers))
+                time.sleep(receiver.delay)
                 self.send_response(receiver.status)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"ok")
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
+    @property
+    def port(self) -> int:
+        return self.httpd.server_address[1]
+
+    def url(self, path: str, scheme: str = "http") -> str:
+        return f"{scheme}://127.0.0.1:{self.port}{path}"
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
 
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     r = Receiver()
     yield r
-    r.httpd.shutdown()
-    r.httpd.server_close()
+    r.stop()
 
 
 def test_webhooks_post_once_per_run_each_with_its_own_outbox(tmp_path: Path, page_server, receiver) -> None:
@@ -403,9 +421,11 @@ def test_a_webhook_down_does_not_hold_back_email(tmp_path: Path, page_server, ma
     monitor = Monitor(tmp_path, page_server, {**email_settings(mail.port), "webhooks": [{"url": down}]})
     assert monitor.run()[0] == 0
     assert len(mail.inbox.messages) == 1
+    [hook] = [c for c in deliver.channels(load(monitor.config_file)) if c.__kind__ == "webhook"]
     with monitor.store() as store:
         assert store.undelivered("email") == []
-        assert [c.kind for c in store.undelivered(f"webhook:{down}")] == ["new"]
+        assert [c.kind for c in store.undelivered(hook.name)] == ["new"]
+        assert store.deliveries(store.undelivered(hook.name)[0].id)[0]["channel"] == "email"
 
 
 def test_a_page_failing_for_alert_after_failures_runs_is_reported(tmp_path: Path, mail: MailServer) -> None:
