@@ -522,3 +522,78 @@ def test_webhook_text_dates_each_change_note_and_counts_in_the_singular_for_one(
         assert "1 section changed (1 word added, 1 removed), 0 attachments changed" in body, fmt
         assert "for 1 run: HTTP 503" in body, fmt
         assert "1 DfE guidance page changed" in body, fmt
+
+
+# --------------------------------------------------------------------------- every service, through Apprise
+
+
+def test_notify_test_sends_once_on_every_channel_and_shows_only_kind_and_host(
+    tmp_path: Path, receiver: Receiver, monkeypatch
+) -> None:
+    token = "s3cret-T0KEN"
+    monkeypatch.setenv("HOOK_TOKEN", token)
+    monkeypatch.setenv("FORM_URL", receiver.url(f"/form/{token}", scheme="form"))
+    notify = [receiver.url("/json/${HOOK_TOKEN}", scheme="json"), {"url_env": "FORM_URL"}]
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump({"digest": {"notify": notify}}))
+
+    result = CliRunner().invoke(main, ["notify", "--test", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "json:127.0.0.1: sent (accepted)",
+        "form:127.0.0.1: sent (accepted)",
+    ]
+    assert sorted(path for path, _ in receiver.posts) == [f"/form/{token}", f"/json/{token}"]
+    for _, body in receiver.posts:
+        assert (
+            body["title"] == "guidance-monitor: test message"
+            and "test from guidance-monitor" in body["message"]
+        )
+
+    receiver.stop()
+    result = CliRunner().invoke(main, ["notify", "--test", "--config", str(config)])
+    assert result.exit_code == 1
+    assert "json:127.0.0.1: FAILED (" in result.output and token not in result.output
+    monkeypatch.delenv("HOOK_TOKEN")
+    result = CliRunner().invoke(main, ["notify", "--test", "--config", str(config)])
+    assert "digest.notify[0].url: the environment variable HOOK_TOKEN is not set" in result.output
+
+
+def test_each_change_goes_once_per_notify_channel_across_runs_and_an_outage(
+    tmp_path: Path, page_server
+) -> None:
+    ntfy, team = Receiver(), Receiver()
+    port = team.port
+    try:
+        notify = [
+            ntfy.url("/topic", scheme="json"),
+            {"url": team.url("/team", scheme="form"), "name": "team"},
+        ]
+        monitor = Monitor(tmp_path, page_server, {"notify": notify})
+        status, output = monitor.run()
+        assert status == 0, output
+        assert [len(ntfy.posts), len(team.posts)] == [1, 1]
+        assert ntfy.posts[0][1]["title"] == "Now watching 1 DfE guidance page"
+        assert "json:127.0.0.1: sent 1 change" in output and "form:127.0.0.1: sent 1 change" in output
+
+        team.stop()
+        monitor.show(1)
+        status, output = monitor.run()
+        assert status == 0, output  # one channel down does not fail the run or hold the other back
+        assert len(ntfy.posts) == 2
+        change = ntfy.posts[1][1]
+        assert change["title"].startswith("1 DfE guidance page changed since ")
+        assert TITLE in change["message"] and f"{SITE_URL}/changes/" in change["message"]
+
+        team = Receiver(port)  # back where it was
+        status, output = monitor.run()
+        assert status == 0, output
+        assert len(ntfy.posts) == 2
+        [(_, late)] = team.posts
+        assert late["title"] == change["title"] and late["message"] == change["message"]
+
+        assert monitor.run()[0] == 0
+        assert len(ntfy.posts) == 2 and len(team.posts) == 1
+    finally:
+        ntfy.stop()
+        team.stop()
