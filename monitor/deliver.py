@@ -361,8 +361,11 @@ class EmailChannel(Channel):
         queue: list[tuple[Digest, bool]] = [(digest, False)]
         while queue:
             part, short = queue.pop(0)
-            size = len(_wire(self.message(part, recipients=recipients)))
-            too_big = bool(limit) and size > limit
+            size = sum(_estimate(c) for c in part.changes)
+            too_big = bool(limit) and size > limit and (len(part.changes) > 1 or not short)
+            if not too_big:  # the estimate keeps a 5 MB section from being rendered only to be split
+                size = len(_wire(self.message(part, recipients=recipients)))
+                too_big = bool(limit) and size > limit
             if not too_big:
                 answers, code = self._transmit(smtp, part, recipients, outbox, final=short)
                 too_big = code == 552 and not answers
@@ -444,6 +447,15 @@ class EmailChannel(Channel):
         path = _unused(out_dir / f"digest-{digest.newest:%Y%m%dT%H%MZ}.eml")
         path.write_bytes(bytes(self.message(digest)))
         return path
+
+
+def _estimate(change: Change) -> int:
+    """Fewest bytes a change takes in a digest: its inserted and deleted words appear whole in the text
+    part and in the HTML part (unchanged runs are trimmed, so they are not counted)."""
+    if change.changeset is None:
+        return 0
+    sections = change.changeset.sections
+    return 2 * sum(len(op.text) for section in sections for op in section.diff if op.op != "equal")
 
 
 def _wire(msg: EmailMessage) -> bytes:
@@ -623,7 +635,7 @@ class WebhookChannel(Channel):
                 "guidance-monitor: %s: no answer within %ss; counted as sent", self.label, self.timeout
             )
             return f"posted; no answer within {self.timeout:g} s, counted as sent so it is not posted twice"
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise DeliveryError(_scrub(_reason(exc), url)) from None
         if not 200 <= response.status_code < 300:
             raise DeliveryError(f"answered HTTP {response.status_code}")
@@ -838,6 +850,8 @@ def deliver(
                 result = channel.deliver(digest_of(config, batch, pages, outbox), outbox)
             except DeliveryError as exc:
                 result = Delivery(channel.label, len(batch), False, str(exc))
+            except Exception as exc:  # one channel's fault must not stop the others; its text may hold a URL
+                result = Delivery(channel.label, len(batch), False, f"unexpected {type(exc).__name__}")
             if not result.sent:
                 log.warning("guidance-monitor: %s", result)
             results.append(result)

@@ -56,6 +56,8 @@ class Digest:
     since: str | None = None
     alert_after_failures: int = 3
     organisations: dict[str, list[str]] = field(default_factory=dict)
+    title: str = ""
+    """A subject of its own (the test message) instead of the one worded from the changes."""
 
     @cached_property
     def rendered(self) -> tuple[str, str, str]:
@@ -68,7 +70,7 @@ class Digest:
             alert_after_failures=self.alert_after_failures,
             organisations=self.organisations,
         )
-        return header(subject), text, html
+        return header(self.title or subject), text, html
 
     @property
     def subject(self) -> str:
@@ -285,7 +287,7 @@ def test_digest() -> Digest:
         "guidance-monitor: test message",
         note=test_notification()[1],
     )
-    return Digest([change])
+    return Digest([change], title=test_notification()[0])
 
 
 # --------------------------------------------------------------------------- a digest that must be smaller
