@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import hashlib
+import ipaddress
 import json
 import logging
 import os
@@ -187,8 +188,10 @@ def shown_host(url: str) -> str:
         host = (urlsplit(url).hostname or "").lower()
     except ValueError:
         return ""
-    if host == "localhost" or re.fullmatch(r"[0-9.]+|\[?[0-9a-f:]+\]?", host):
+    if host == "localhost":
         return host
+    with contextlib.suppress(ValueError):
+        return str(ipaddress.ip_address(host))
     if re.fullmatch(r"(?:[a-z0-9-]{1,63}\.)+[a-z]{2,63}", host):
         return host
     return ""
@@ -712,7 +715,7 @@ class NotifyChannel(Channel):
         try:
             url = self.url
         except DeliveryError:
-            url = self.settings.url if "$" not in self.settings.url else ""
+            url = self.settings.url  # ``${NAME}`` unread: the scheme and a written host are no secret
         scheme = url.split("://", 1)[0].lower() if "://" in url else self.__kind__
         host = shown_host(url)
         return f"{scheme}:{host}" if host else scheme
@@ -723,7 +726,7 @@ class NotifyChannel(Channel):
         url = self.url
         service = apprise.Apprise.instantiate(url)
         if service is None:
-            raise DeliveryError(f"{self.where}: not a URL Apprise knows ({self.label})")
+            raise DeliveryError(f"{self.where}: not a URL Apprise knows")
         sender = apprise.Apprise()
         sender.add(service)
         with apprise.LogCapture(level=logging.WARNING) as logs:
@@ -731,7 +734,7 @@ class NotifyChannel(Channel):
         if not ok:
             said = [line.split(" - ", 2)[-1] for line in logs.getvalue().splitlines() if line.strip()]
             reason = _scrub(said[-1] if said else "the service did not accept it", url)
-            raise DeliveryError(f"{self.label}: {chat.plain(reason)[:200]}")
+            raise DeliveryError(chat.plain(reason)[:200])
         return "accepted"
 
     def send(self, digest: Digest, key: str = "") -> str:

@@ -420,3 +420,19 @@ def test_chat_payload_bodies_are_listed_once() -> None:
     for kind in deliver.Channel.registry.values():
         assert kind.__doc__ and len(kind.__doc__) > 80, kind  # the user documentation of each channel
     assert json.dumps(chat.test_notification())
+
+
+SHOWN = [
+    ("https://hooks.slack.com/services/T0/B0/XXXX", "hooks.slack.com"),
+    ("json://127.0.0.1:8080/hooks/${TOKEN}", "127.0.0.1"),
+    ("ntfy://ntfy.sh/secret-topic", "ntfy.sh"),
+    ("mailto://user:password@gmail.com", "gmail.com"),
+    ("slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ", ""),  # Slack's tokens sit where a host goes
+    ("tgram://123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/-100123", ""),
+    ("discord://4174216298/JHMHI8qBe7bk2ZwO5U711o3dV_js", ""),
+]
+
+
+@pytest.mark.parametrize(("url", "host"), SHOWN, ids=[u.split(":")[0] + ":" + h for u, h in SHOWN])
+def test_a_channel_is_shown_by_a_host_never_by_a_token(url: str, host: str) -> None:
+    assert deliver.shown_host(url) == host
