@@ -733,9 +733,6 @@ class Outbox:
     def undelivered(self, channel: str) -> list[Change]:
         return self.store.undelivered(channel)
 
-    def pages(self) -> list[PageState]:
-        return self.store.pages(active_only=False)
-
     def adopt(self, channel: str, old_names: list[str]) -> None:
         """Carry what was delivered under a channel's earlier names (``webhook:<url>`` before channels had
         names) over to ``channel``, and forget those names: they may hold a token."""
