@@ -458,12 +458,13 @@ def digest_command(
         except LockHeld as exc:
             fail(str(exc), EXIT_LOCKED)
     for result in results:
-        if result.sent or dry_run:
+        if result.sent or result.refused or dry_run:
             click.echo(str(result))
     if not results:
         configured = deliver.channels(config) or dry_run
         click.echo("Nothing to send." if configured else "No email or webhook is configured.")
-    sys.exit(EXIT_FAILED if any(not r.sent for r in results) and not dry_run else EXIT_OK)
+    failed = any(not r.sent or r.refused for r in results)
+    sys.exit(EXIT_FAILED if failed and not dry_run else EXIT_OK)
 
 
 @main.command("site")
@@ -513,3 +514,28 @@ def demo_command(out_dir: str) -> None:
         fail(f"demo: {exc}", EXIT_FAILED)
     click.echo(f"\nDone. Look at:\n  {out / 'site' / 'index.html'}   the changelog (open it in a browser)")
     click.echo(f"  {out / 'emails'}/   the digest emails (.eml)\n  {out / 'monitor.db'}   the database")
+
+
+# --------------------------------------------------------------------------- notify (the deliver helper's)
+
+
+@main.command("notify")
+@config_option
+@click.option("--test", "test", is_flag=True, help="Send a test message on every configured channel.")
+def notify_command(config_path: str | None, test: bool) -> None:
+    """Send a test message on every channel (email, webhooks, digest.notify) and say whether it went.
+
+    Each channel is shown by its kind and host only. Exit status 1 when any channel failed. Nothing
+    is marked in the outbox.
+    """
+    from .deliver import notify_test
+
+    if not test:
+        fail("notify: say what to do: --test sends a test message on every channel")
+    config = load_config(config_path)
+    results = notify_test(config)
+    if not results:
+        fail("notify: no channel is configured (digest.email, digest.webhooks or digest.notify)")
+    for result in results:
+        click.echo(f"{result.channel}: {'sent' if result.sent else 'FAILED'} ({result.detail})")
+    sys.exit(EXIT_FAILED if any(not r.sent for r in results) else EXIT_OK)

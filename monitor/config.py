@@ -16,10 +16,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from .model import (
+    WEBHOOK_FORMATS,
     Config,
     DigestSettings,
     EmailSettings,
     FetchSettings,
+    NotifySettings,
     PageConfig,
     ScheduleSettings,
     SearchConfig,
@@ -156,23 +158,49 @@ def _fetch(raw: Any, where: str) -> FetchSettings:
 
 def _digest(raw: Any, where: str) -> DigestSettings:
     data = _mapping(raw or {}, where)
-    _only(data, where, {"email", "webhooks", "site_url", "subscribers"})
+    _only(data, where, {"email", "webhooks", "site_url", "subscribers", "notify"})
     hooks = []
     for i, item in enumerate(_list(data, "webhooks", where)):
         w = f"{where}.webhooks[{i}]"
         hook = _mapping(item, w)
-        _only(hook, w, {"url", "format"})
-        if "url" not in hook:
-            raise ConfigError(f"{w}.url: missing")
+        _only(hook, w, {"url", "url_env", "format", "name"})
         fmt = _str(hook, "format", "json", w)
-        if fmt not in ("slack", "teams", "json"):
-            raise ConfigError(f"{w}.format: must be slack, teams or json, not {fmt!r}")
-        hooks.append(WebhookSettings(url=_url(hook, "url", "", w), format=fmt))  # type: ignore[arg-type]
+        if fmt not in WEBHOOK_FORMATS:
+            formats = f"{', '.join(WEBHOOK_FORMATS[:-1])} or {WEBHOOK_FORMATS[-1]}"
+            raise ConfigError(f"{w}.format: must be {formats}, not {fmt!r}")
+        url, url_env = _secret_url(hook, w)
+        if url and (urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc):
+            raise ConfigError(f"{w}.url: must be an http(s) address")  # never echoed: it may hold a token
+        name = _str(hook, "name", "", w)
+        hooks.append(WebhookSettings(url=url, format=fmt, url_env=url_env, name=name))  # type: ignore[arg-type]
     return DigestSettings(
         email=_email(data.get("email"), f"{where}.email"),
         webhooks=hooks,
         site_url=_str(data, "site_url", "", where).rstrip("/"),
+        notify=[_notify(item, f"{where}.notify[{i}]") for i, item in enumerate(_list(data, "notify", where))],
     )
+
+
+# ------------------------------------------------------------------ delivery channels (the deliver helper's)
+
+
+def _secret_url(data: dict[str, Any], where: str) -> tuple[str, str]:
+    """``url`` or ``url_env`` (the name of the environment variable holding it), exactly one."""
+    url, url_env = _str(data, "url", "", where), _str(data, "url_env", "", where)
+    if bool(url) == bool(url_env):
+        raise ConfigError(f"{where}.url: give either url or url_env (the variable holding the address)")
+    return url, url_env
+
+
+def _notify(raw: Any, where: str) -> NotifySettings:
+    """An Apprise URL (``slack://…``, ``ntfy://…``, ``${NAME}`` read from the environment at send time),
+    or ``{url_env: NAME}`` / ``{url: URL, name: NAME}``."""
+    data = {"url": raw} if isinstance(raw, str) else _mapping(raw, where)
+    _only(data, where, {"url", "url_env", "name"})
+    url, url_env = _secret_url(data, where)
+    if url and "://" not in url:
+        raise ConfigError(f"{where}.url: must be an Apprise URL such as ntfy://ntfy.sh/TOPIC")
+    return NotifySettings(url=url, url_env=url_env, name=_str(data, "name", "", where))
 
 
 def _email(raw: Any, where: str) -> EmailSettings:
@@ -188,6 +216,8 @@ def _email(raw: Any, where: str) -> EmailSettings:
         to = [to]
     if not isinstance(to, list) or not all(isinstance(a, str) and "@" in a for a in to):
         raise ConfigError(f"{where}.to: must be a list of email addresses")
+    if to and not _str(data, "smtp_host", "", where):
+        raise ConfigError(f"{where}.smtp_host: missing (needed to send to {where}.to)")
     return EmailSettings(
         to=to,
         from_=_str(data, "from", "", where),

@@ -440,10 +440,27 @@ class EmailSettings:
         return bool(self.to and self.smtp_host)
 
 
+WEBHOOK_FORMATS = ("slack", "teams", "json")
+"""The bodies a hand-written webhook can post (``digest.webhooks[].format``), in one place."""
+
+
 @dataclass
 class WebhookSettings:
-    url: str
+    url: str = ""
     format: Literal["slack", "teams", "json"] = "json"
+    url_env: str = ""
+    """The environment variable holding the address, so its token stays out of the file."""
+    name: str = ""
+    """The outbox's name for the webhook: a change is sent once per name, whatever the address."""
+
+
+@dataclass
+class NotifySettings:
+    """One ``digest.notify`` item: an Apprise URL, written with ``${NAME}`` parts or read from ``url_env``."""
+
+    url: str = ""
+    url_env: str = ""
+    name: str = ""
 
 
 Frequency = Literal["immediate", "daily", "weekly"]
@@ -476,6 +493,7 @@ class DigestSettings:
     site_url: str = ""
     subscribers: list[Subscriber] = field(default_factory=list)
     """``digest.subscribers``; empty means ``email.to`` is one subscriber of everything, daily."""
+    notify: list[NotifySettings] = field(default_factory=list)
 
 
 @dataclass

@@ -102,7 +102,7 @@ def run(
     next run; a send or publish failure is reported in ``failures`` under "digest" or "site".
     """
     summary = check_pages(config, store, now=now, should_stop=should_stop)
-    if deliver and (config.digest.email.configured or config.digest.webhooks):
+    if deliver and (config.digest.email.configured or config.digest.webhooks or config.digest.notify):
         try:
             from .deliver import deliver_pending
 

@@ -666,3 +666,201 @@ def _change(row: dict[str, Any]) -> Change:
     data = _fields(Change, row)
     changeset = ChangeSet.from_dict(json.loads(data["changeset"])) if data["changeset"] else None
     return Change(**{**data, "changeset": changeset, "backfilled": bool(data["backfilled"])})
+
+
+# =========================================================================== the delivery outbox's records
+# (the deliver helper's block: its migration is appended to MIGRATIONS here, renumber it at merge)
+
+
+def _migration_outbox(db: sqlite_utils.Database) -> None:
+    """Delivery attempts and each recipient's answer.
+
+    An attempt is recorded before a message is handed over (before SMTP ``DATA``, before a webhook's
+    POST) with the Message-ID it carries, so a run killed after the server accepted it resends that one
+    message, with the same Message-ID, and nothing else twice. A recipient's answer is kept per change,
+    so one refused or deferred address keeps the changes for that address alone.
+    """
+    db.executescript(
+        """
+        CREATE TABLE delivery_attempts (
+            id INTEGER PRIMARY KEY,
+            channel TEXT NOT NULL,
+            message_id TEXT NOT NULL,
+            change_ids TEXT NOT NULL,
+            recipients TEXT NOT NULL DEFAULT '[]',
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            outcome TEXT,
+            detail TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX delivery_attempts_open ON delivery_attempts(channel, finished_at);
+        CREATE TABLE recipient_deliveries (
+            change_id INTEGER NOT NULL REFERENCES changes(id),
+            channel TEXT NOT NULL,
+            recipient TEXT NOT NULL,
+            status TEXT NOT NULL,
+            code INTEGER,
+            detail TEXT NOT NULL DEFAULT '',
+            at TEXT NOT NULL,
+            PRIMARY KEY (change_id, channel, recipient)
+        );
+        """
+    )
+
+
+MIGRATIONS.append(_migration_outbox)
+
+
+@dataclasses.dataclass
+class Attempt:
+    """A message handed to a channel whose outcome was not recorded (the run was killed meanwhile)."""
+
+    id: int
+    channel: str
+    message_id: str
+    change_ids: list[int]
+    recipients: list[str]
+
+
+class Outbox:
+    """The outbox of a :class:`Store`: which change went out on which channel, to whom, and what is
+    being sent right now."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.db = store.db
+
+    def undelivered(self, channel: str) -> list[Change]:
+        return self.store.undelivered(channel)
+
+    def adopt(self, channel: str, old_names: list[str]) -> None:
+        """Carry what was delivered under a channel's earlier names (``webhook:<url>`` before channels had
+        names) over to ``channel``, and forget those names: they may hold a token."""
+        old = [n for n in old_names if n != channel]
+        if not old:
+            return
+        marks = ", ".join("?" * len(old))
+        with self.db.atomic():
+            for table in ("deliveries", "recipient_deliveries"):
+                self.db.execute(
+                    f"UPDATE OR IGNORE {table} SET channel = ? WHERE channel IN ({marks})", [channel, *old]
+                )
+                self.db.execute(f"DELETE FROM {table} WHERE channel IN ({marks})", old)
+            self.db.execute(
+                f"UPDATE delivery_attempts SET channel = ? WHERE channel IN ({marks})", [channel, *old]
+            )
+
+    def start(self, channel: str, message_id: str, change_ids: list[int], recipients: list[str]) -> int:
+        """Record that a message is about to be handed over; returns the attempt's id."""
+        with self.db.atomic():
+            return _insert(
+                self.db,
+                "delivery_attempts",
+                {
+                    "channel": channel,
+                    "message_id": message_id,
+                    "change_ids": json.dumps(change_ids),
+                    "recipients": json.dumps(recipients),
+                    "started_at": utc_now(),
+                },
+            )
+
+    def finish(self, attempt_id: int, outcome: str, detail: str = "") -> None:
+        with self.db.atomic():
+            self._finish(attempt_id, outcome, detail)
+
+    def _finish(self, attempt_id: int, outcome: str, detail: str) -> None:
+        self.db.execute(
+            "UPDATE delivery_attempts SET finished_at = ?, outcome = ?, detail = ? WHERE id = ?",
+            [utc_now(), outcome, detail, attempt_id],
+        )
+
+    def unfinished(self, channel: str) -> list[Attempt]:
+        """Attempts on ``channel`` whose outcome was never recorded, oldest first."""
+        rows = self.db.execute(
+            "SELECT id, channel, message_id, change_ids, recipients FROM delivery_attempts"
+            " WHERE channel = ? AND finished_at IS NULL ORDER BY id",
+            [channel],
+        ).fetchall()
+        return [Attempt(r[0], r[1], r[2], json.loads(r[3]), json.loads(r[4])) for r in rows]
+
+    def sent(self, channel: str, change_ids: list[int], detail: str, attempt_id: int | None = None) -> None:
+        """Mark the changes delivered on ``channel`` and close the attempt, in one transaction."""
+        when = utc_now()
+        with self.db.atomic():
+            for change_id in change_ids:
+                self.db.execute(
+                    "INSERT OR IGNORE INTO deliveries (change_id, channel, delivered_at, detail) "
+                    "VALUES (?, ?, ?, ?)",
+                    [change_id, channel, when, detail],
+                )
+            if attempt_id is not None:
+                self._finish(attempt_id, "sent", detail)
+
+    def record_recipients(
+        self,
+        channel: str,
+        change_ids: list[int],
+        answers: dict[str, tuple[str, int | None, str]],
+        attempt_id: int | None = None,
+    ) -> None:
+        """Each recipient's answer for these changes: ``{address: (status, code, detail)}`` with status
+        ``sent``, ``deferred`` (try again) or ``refused`` (given up)."""
+        when = utc_now()
+        with self.db.atomic():
+            for recipient, (status, code, detail) in answers.items():
+                for change_id in change_ids:
+                    self.db.execute(
+                        "INSERT OR REPLACE INTO recipient_deliveries"
+                        " (change_id, channel, recipient, status, code, detail, at)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [change_id, channel, recipient, status, code, detail, when],
+                    )
+            if attempt_id is not None:
+                outcomes = {status for status, _, _ in answers.values()}
+                self._finish(attempt_id, "/".join(sorted(outcomes)), "")
+
+    def recipient_answers(self, channel: str, change_ids: list[int]) -> dict[tuple[int, str], str]:
+        """``{(change_id, recipient): status}`` recorded for these changes on ``channel``."""
+        found: dict[tuple[int, str], str] = {}
+        for start in range(0, len(change_ids), 500):
+            chunk = change_ids[start : start + 500]
+            rows = self.db.execute(
+                "SELECT change_id, recipient, status FROM recipient_deliveries WHERE channel = ?"
+                f" AND change_id IN ({', '.join('?' * len(chunk))})",
+                [channel, *chunk],
+            ).fetchall()
+            found.update({(r[0], r[1]): r[2] for r in rows})
+        return found
+
+    def refusals(self, channel: str, change_ids: list[int]) -> list[tuple[str, int | None, str]]:
+        """The recipients that refused these changes for good: ``(address, code, detail)``."""
+        if not change_ids:
+            return []
+        rows = self.db.execute(
+            "SELECT DISTINCT recipient, code, detail FROM recipient_deliveries WHERE channel = ?"
+            f" AND status = 'refused' AND change_id IN ({', '.join('?' * len(change_ids))})",
+            [channel, *change_ids],
+        ).fetchall()
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    def organisations(self, urls: list[str]) -> dict[str, list[str]]:
+        """GOV.UK's organisations of each page, from its last snapshot."""
+        found: dict[str, list[str]] = {}
+        for url in dict.fromkeys(urls):
+            row = self.db.execute(
+                "SELECT json_extract(document, '$.organisations') FROM snapshots"
+                " WHERE page_url = ? ORDER BY id DESC LIMIT 1",
+                [url],
+            ).fetchone()
+            if row is not None:
+                found[url] = json.loads(row[0]) if row[0] else []
+        return found
+
+    def checked_before(self, url: str, before: str) -> str | None:
+        """When the page was last fetched without error before ``before`` (a UTC timestamp)."""
+        row = self.db.execute(
+            "SELECT max(time) FROM fetches WHERE page_url = ? AND time < ? AND (error IS NULL OR error = '')",
+            [url, before],
+        ).fetchone()
+        return row[0] if row else None

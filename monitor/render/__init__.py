@@ -410,7 +410,9 @@ def organisation_prefix(organisations: Iterable[Sequence[str]]) -> str:
     if len(firsts) != 1:
         return "GOV.UK"
     name = firsts.pop()
-    return _ABBREVIATION_BY_KEY.get(_name_key(name), " ".join(name.split()))
+    from .chat import header  # a name from a page: no control characters, and short enough for a subject
+
+    return _ABBREVIATION_BY_KEY.get(_name_key(name), header(name, 60))
 
 
 def digest_subject(
