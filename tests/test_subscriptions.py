@@ -69,7 +69,7 @@ def test_config_reads_subscribers_and_reports_their_mistakes_as_config_errors():
         """
         searches: [{name: DfE SEND guidance, query: special educational needs}]
         digest:
-          email: {to: [office@school.example]}
+          email: {to: [office@school.example], smtp_host: smtp.school.example}
           subscribers:
             - email: senco@school.example
               searches: [DfE SEND guidance]
