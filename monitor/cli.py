@@ -6,6 +6,7 @@ something changed), 2 a usage or configuration error, 3 another run holds the lo
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -414,16 +415,20 @@ def fetch_line(url: str, fetch: Any, reason: str | None) -> str:  # FetchResult
     return line + (f"; failed: {reason}" if reason else "")
 
 
+class _Echo(logging.Handler):
+    """Log records as plain lines on the stderr of the moment (click's, so a test runner captures them)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(self.format(record), err=True)
+
+
 def _log_fetches() -> None:
     """``--verbose``: the fetcher's retries and the searches' results, on stderr."""
-    import logging
-
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(message)s"))
     for name in ("monitor.fetch", "monitor.discover"):
         logger = logging.getLogger(name)
         logger.setLevel(logging.INFO)
-        logger.addHandler(handler)
+        if not any(isinstance(h, _Echo) for h in logger.handlers):
+            logger.addHandler(_Echo())
 
 
 @main.command("run")
@@ -544,7 +549,7 @@ def history_command(url: str, output: str) -> None:
 
     config = load_config()
     url = config_module.absolute_url(config, url)
-    with _open_store(config) as store:
+    with _existing_store(config) as store:
         page = _watched(store, url)
         snapshots, changes = store.snapshots(url), store.changes(page_url=url)
     if output == "json":
@@ -601,7 +606,7 @@ def _show_change(change_id: int, output: str) -> None:
     import json
 
     config = load_config()
-    with _open_store(config) as store:
+    with _existing_store(config) as store:
         change = store.change(change_id)
     if change is None:
         fail(f"no change #{change_id} (see `guidance-monitor history URL`)")
@@ -1027,10 +1032,10 @@ def explore_command(host: str, port: int, base_url: str, metadata_out: str | Non
     week, silent edits, pages that could not be checked, the text of a page on a date. The file is opened
     immutable: restart it after a run to see the run's changes.
     """
+    import asyncio
     import importlib.util
     import json
-    import subprocess
-    import tempfile
+    import socket
     from pathlib import Path
 
     config = load_config()
@@ -1047,21 +1052,25 @@ def explore_command(host: str, port: int, base_url: str, metadata_out: str | Non
         fail("explore needs Datasette: pip install 'guidance-monitor[explore]'")
     if not database.exists():
         fail(f"no database yet at {database}: `guidance-monitor run` creates it")
-    with tempfile.TemporaryDirectory(prefix="guidance-monitor-explore-") as folder:
-        meta_file = Path(folder) / "metadata.json"
-        meta_file.write_text(json.dumps(metadata), encoding="utf-8")
-        command = [sys.executable, "-m", "datasette", "serve", "--immutable", str(database)]
-        command += ["--metadata", str(meta_file), "--host", host, "--port", str(port)]
-        command += ["--setting", "base_url", base_url if base_url.endswith("/") else base_url + "/"]
-        if not options().quiet:
-            click.echo(
-                f"Serving {database} read-only on http://{host}:{port}{base_url} (Ctrl-C stops)", err=True
-            )
-        try:
-            status = subprocess.call(command)
-        except KeyboardInterrupt:
-            status = 0
-    sys.exit(status)
+    try:
+        with socket.create_server((host, port)):
+            pass  # free: Datasette takes it next (a taken port is one line here, not a server's traceback)
+    except OSError as exc:
+        fail(f"--host {host} --port {port}: cannot listen there ({_reason(exc)})")
+    import uvicorn
+    from datasette.app import Datasette
+
+    # In this process, not a child one: a signal that stops explore stops the server with it.
+    datasette = Datasette(
+        immutables=[str(database)],
+        metadata=metadata,
+        settings={"base_url": base_url if base_url.endswith("/") else base_url + "/"},
+    )
+    asyncio.run(datasette.invoke_startup())
+    if not options().quiet:
+        address = f"http://{host}:{port}{base_url}"
+        click.echo(f"Serving {database} read-only on {address} (Ctrl-C stops)", err=True)
+    uvicorn.run(datasette.app(), host=host, port=port, log_level="warning")
 
 
 def explore_metadata(database: str) -> dict[str, Any]:

@@ -360,6 +360,16 @@ def test_explore_serves_the_database_read_only_with_canned_queries(demo):
     assert database.read_bytes() == before
 
 
+def test_explore_on_a_port_in_use_says_so_in_one_line(demo):
+    pytest.importorskip("datasette")
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = cli("explore", "--port", str(port), "--config", str(demo / "config.yaml"))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"guidance-monitor: --host 127.0.0.1 --port {port}: cannot listen")
+    assert result.stderr.count("\n") == 1
+
+
 def test_every_table_and_column_is_described_for_explore(tmp_path):
     with Store(tmp_path / "m.db") as store:
         for table in store.db.table_names():
@@ -383,6 +393,7 @@ def bad(tmp_path, demo):
     (folder / "config.yaml").write_text(text)
     (folder / "latin1.yaml").write_bytes("# café\ndatabase: x.db\n".encode("latin-1"))
     (folder / "nohost.yaml").write_text("database: x.db\ndigest:\n  email:\n    to: [a@b.c]\n")
+    (folder / "nodb.yaml").write_text("database: none.db\n")
     (folder / "file").write_text("a file\n")
     (folder / "ro").mkdir()
     (folder / "ro").chmod(0o555)
@@ -470,6 +481,8 @@ BAD_INPUT = [
     ),
     (["-v", "-q", "pages"], None, 2, "--verbose and --quiet: choose one"),
     (["init", "{w}/file"], None, 2, "DIR {w}/file: is a file, not a folder"),
+    (["history", "/x", "--config", "{w}/nodb.yaml"], None, 2, "no database yet at {w}/none.db"),
+    (["show", "/x", "--at", "2024-01-01", "--config", "{w}/nodb.yaml"], None, 2, "no database yet at"),
 ]
 
 
