@@ -6,9 +6,10 @@ something changed), 2 a usage or configuration error, 3 another run holds the lo
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -39,7 +40,8 @@ def _reason(exc: OSError) -> str:
 @dataclass
 class Options:
     """The options that may come before or after the sub-command (``guidance-monitor --config F run`` and
-    ``guidance-monitor run --config F`` are the same); the one given last wins."""
+    ``guidance-monitor run --config F`` are the same). A ``--config`` after the sub-command wins over one
+    before it; ``--verbose`` with ``--quiet`` is refused."""
 
     config_path: str | None = None
     verbose: bool = False
@@ -97,9 +99,21 @@ def options() -> Options:
     return options
 
 
-def load_config() -> Config:
+config_option = click.option(
+    "--config",
+    "config_path",
+    metavar="FILE",
+    default=None,
+    callback=_remember,
+    help="Configuration file (default: $GUIDANCE_MONITOR_CONFIG, else ./config.yaml).",
+)
+"""``--config`` passed to the command as ``config_path`` as well (commands written before ``common``)."""
+
+
+def load_config(path: str | None = None) -> Config:
+    """The configuration: ``path``, else ``--config`` wherever it was given, else the default file."""
     try:
-        return config_module.load(options().config_path)
+        return config_module.load(path or options().config_path)
     except config_module.ConfigError as exc:
         fail(f"config: {exc}")
 
@@ -422,13 +436,24 @@ class _Echo(logging.Handler):
         click.echo(self.format(record), err=True)
 
 
-def _log_fetches() -> None:
-    """``--verbose``: the fetcher's retries and the searches' results, on stderr."""
-    for name in ("monitor.fetch", "monitor.discover"):
-        logger = logging.getLogger(name)
+@contextlib.contextmanager
+def _fetch_log(verbose: bool) -> Iterator[None]:
+    """``--verbose``: the fetcher's retries and the searches' results on stderr, for this command only."""
+    if not verbose:
+        yield
+        return
+    handler = _Echo()
+    loggers = [logging.getLogger(name) for name in ("monitor.fetch", "monitor.discover")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
         logger.setLevel(logging.INFO)
-        if not any(isinstance(h, _Echo) for h in logger.handlers):
-            logger.addHandler(_Echo())
+        logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.removeHandler(handler)
+            logger.setLevel(level)
 
 
 @main.command("run")
@@ -447,10 +472,8 @@ def run_command(no_deliver: bool, no_site: bool) -> None:
 
     opts = options()
     config = load_config()
-    if opts.verbose:
-        _log_fetches()
     progress = RunProgress(verbose=opts.verbose, terminal=not opts.quiet and sys.stderr.isatty())
-    with _open_store(config) as store:
+    with _open_store(config) as store, _fetch_log(opts.verbose):
         try:
             with store.lock():
                 progress.start()

@@ -8,6 +8,7 @@ the two drift apart.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import pty
 import re
@@ -93,6 +94,8 @@ def test_verbose_logs_each_fetch_and_quiet_says_only_problems(tmp_path, served):
     assert re.fullmatch(rf"{re.escape(served.url('/a'))}: HTTP 200, [\d,]+ bytes, \d+\.\d\d s", line)
     assert re.search(r"/missing: HTTP 404, .*; failed:", verbose.stderr)
     assert "\r" not in verbose.stderr, "no progress line without a terminal"
+    fetch_log = logging.getLogger("monitor.fetch")
+    assert fetch_log.handlers == [] and fetch_log.level == logging.NOTSET, "--verbose ends with its command"
 
     served.routes.pop("/missing", None)
     quiet_ok = cli("--quiet", "run", "--config", str(write_config(tmp_path, served.base_url, ["/a"])))
