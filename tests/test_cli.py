@@ -211,6 +211,29 @@ def test_two_spellings_of_one_page_are_one_page(tmp_path):
     assert results[0].url == "https://www.gov.uk/Guidance/y"
 
 
+def test_followed_documents_are_registered_under_their_one_spelling(tmp_path, page_server):
+    from conftest import Response
+    from run_support import SEND, SEND_ADDITIONAL, SEND_TESTING, capture, page_path
+
+    body = capture(SEND, "2021-05-25")
+    for folder, spelling in ((SEND_ADDITIONAL, "{}/?utm_source=email#part"), (SEND_TESTING, "{}/")):
+        path = page_path(folder)
+        shouted = page_server.url(spelling.format(path)).replace("http://", "HTTP://")
+        body = body.replace(f'href="{path}"'.encode(), f'href="{shouted}"'.encode())
+        page_server.routes[path] = Response(
+            body=capture(folder, "2021-05-25" if folder == SEND_ADDITIONAL else "2022-02-23")
+        )
+    page_server.routes[page_path(SEND)] = Response(body=body)
+    config = write_config(
+        tmp_path, page_server.base_url, [{"url": page_path(SEND), "follow_documents": True}]
+    )
+    result = cli("run", "--config", str(config), "--no-deliver", "--no-site")
+    assert result.output.startswith("Checked 3 pages: 3 changed, 0 failed."), result.output
+    with Store(tmp_path / "monitor.db") as store:
+        documents = sorted(p.url for p in store.pages() if p.source == "document")
+    assert documents == sorted(page_server.url(page_path(f)) for f in (SEND_ADDITIONAL, SEND_TESTING))
+
+
 def test_add_outside_govuk_needs_a_selector_and_uses_it(tmp_path, page_server):
     from conftest import Response
 
