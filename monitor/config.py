@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from .govuk import normalise
 from .model import (
     WEBHOOK_FORMATS,
     Config,
@@ -53,6 +54,9 @@ def load(path: str | os.PathLike[str] | None = None) -> Config:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{file}: no such configuration file") from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{file}: not UTF-8 text (line {line}); save it as UTF-8") from None
     except OSError as exc:
         raise ConfigError(f"{file}: cannot be read ({exc.strerror})") from None
     try:
@@ -105,8 +109,8 @@ def _page(raw: Any, where: str) -> PageConfig:
     _only(data, where, {"url", "follow_documents", "selector", "name"})
     if "url" not in data:
         raise ConfigError(f"{where}.url: missing")
-    url = _str(data, "url", "", where)
-    if not url or not (url.startswith("/") or urlsplit(url).scheme in ("http", "https")):
+    url = _str(data, "url", "", where).strip()
+    if not url or not (url.startswith("/") or urlsplit(url).scheme.lower() in ("http", "https")):
         raise ConfigError(f"{where}.url: must be a GOV.UK path such as /guidance/x or an http(s) address")
     return PageConfig(
         url=url,
@@ -216,8 +220,9 @@ def _email(raw: Any, where: str) -> EmailSettings:
         to = [to]
     if not isinstance(to, list) or not all(isinstance(a, str) and "@" in a for a in to):
         raise ConfigError(f"{where}.to: must be a list of email addresses")
-    if to and not _str(data, "smtp_host", "", where):
-        raise ConfigError(f"{where}.smtp_host: missing (needed to send to {where}.to)")
+    if to and not _str(data, "smtp_host", "", where).strip():
+        # Otherwise the digest would never go out and nothing would say so.
+        raise ConfigError(f"{where}.smtp_host: missing: {where}.to lists addresses but no mail server")
     return EmailSettings(
         to=to,
         from_=_str(data, "from", "", where),
@@ -340,5 +345,50 @@ def _subscribers(digest: Any, config: Config) -> list[Subscriber]:
 
 
 def absolute_url(config: Config, url: str) -> str:
-    """A page given as a path (``/guidance/x``) lives on ``govuk_base_url``."""
-    return config.govuk_base_url + url if url.startswith("/") else url
+    """A page's one address: a path (``/guidance/x``) lives on ``govuk_base_url``, and two spellings of
+    one page (case, trailing slash, fragment, tracking parameters, www.gov.uk or a path) are one page."""
+    return normalise(url, config.govuk_base_url)
+
+
+STARTER = """\
+# guidance-monitor: the pages to watch and how to report on them (written by `guidance-monitor init`).
+# Every key is optional except pages[].url. Relative paths are taken from this file's folder.
+
+# The SQLite file that keeps every fetch, snapshot and change. Created on the first run.
+database: data/monitor.db
+
+# Where the static changelog (HTML pages and Atom feeds) is written after every run.
+site_dir: site
+
+pages:
+  # "Mandatory qualification for SENCOs" (DfE guidance), and the documents it links.
+  - url: /government/publications/mandatory-qualification-for-sencos
+    follow_documents: true
+  # Its older address: it now redirects to the one above, and the redirect is recorded.
+  - url: /government/publications/national-award-for-sen-co-ordination-learning-outcomes
+  # A page outside GOV.UK: give the CSS selector of the element holding its text.
+  # - url: https://example.org/guidance/send-policy
+  #   selector: "main article"
+
+fetch:
+  # Says who is asking; put a contact address here so GOV.UK can reach you.
+  user_agent: "guidance-monitor/0.1 (contact: you@example.org)"
+
+# The email digest: one email per run with changes. The SMTP login is read from the environment
+# variables named here, never from this file.
+# digest:
+#   email:
+#     to: [senco@school.example]
+#     from: guidance-monitor@school.example
+#     smtp_host: smtp.school.example
+#     smtp_port: 587
+#     username_env: SMTP_USER
+#     password_env: SMTP_PASSWORD
+#   site_url: https://example.org/guidance-changes
+
+# When `guidance-monitor serve` runs: a cron expression in the time zone below.
+# schedule:
+#   cron: "0 7 * * *"
+#   timezone: Europe/London
+"""
+"""What ``guidance-monitor init`` writes: the shipped watch list, with email and schedule commented out."""

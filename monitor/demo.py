@@ -31,7 +31,10 @@ class Capture:
 
     @property
     def label(self) -> str:
-        return self.taken_at.strftime("%Y-%m-%d %H:%M")
+        """When it was taken, on the UK clock and labelled (``2021-05-25 08:59 BST``)."""
+        from .clock import london_time
+
+        return london_time(self.taken_at, zone=True)
 
 
 def captures(folder: Path = TIMELINE_DIR) -> list[Capture]:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urljoin
 
 from .clock import london_day, parse_timestamp, utc_timestamp
+from .govuk import normalise
 from .model import Change, Config, RunSummary, SearchConfig
 
 if TYPE_CHECKING:
@@ -93,8 +94,8 @@ def search_url(base_url: str, search: SearchConfig, *, start: int, count: int) -
 def read_results(body: bytes, base_url: str) -> tuple[list[SearchResult], int]:
     """The results of one answer and GOV.UK's ``total``; raises SearchError for an answer of another shape.
 
-    ``link`` is usually a path on GOV.UK but may be an absolute address of content elsewhere: those are
-    kept as they are.
+    ``link`` is usually a path on GOV.UK but may be an absolute address of content elsewhere; either way
+    it is given the page's one spelling (:func:`monitor.govuk.normalise`), as every other way in does.
     """
     try:
         data = json.loads(body)
@@ -108,7 +109,7 @@ def read_results(body: bytes, base_url: str) -> tuple[list[SearchResult], int]:
             continue
         results.append(
             SearchResult(
-                url=urljoin(base_url.rstrip("/") + "/", item["link"]),
+                url=normalise(urljoin(base_url.rstrip("/") + "/", item["link"].strip()), base_url),
                 title=_text(item.get("title")),
                 public_timestamp=_text(item.get("public_timestamp")) or None,
                 latest_change_note=_text(item.get("latest_change_note")),

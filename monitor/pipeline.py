@@ -43,7 +43,7 @@ from .model import (
     RunSummary,
 )
 from .parse import parse
-from .store import Store, body_hash
+from .store import Store, body_hash, page_selector
 
 log = logging.getLogger(__name__)
 API_ACCEPT = "application/json"
@@ -81,6 +81,9 @@ class Outcome:
     """Read from the HTML page because the Content API failed (``fetch.source: auto``)."""
 
 
+Progress = Callable[[Outcome, RunSummary, int], None]
+"""Told of each page once it is recorded: its outcome, the run so far, and how many pages are still out."""
+
 Answers = asyncio.Queue[Outcome | Exception]
 """Each page's answer, or the exception that ended its check, in the order they come."""
 
@@ -95,13 +98,14 @@ def run(
     should_stop: Callable[[], bool] | None = None,
     deliver: bool = True,
     site: bool = True,
+    progress: Progress | None = None,
 ) -> RunSummary:
     """The whole job of ``guidance-monitor run`` and of each scheduled run: check, send, publish.
 
     The changes are stored before anything is sent, so a failed send leaves them in the outbox for the
     next run; a send or publish failure is reported in ``failures`` under "digest" or "site".
     """
-    summary = check_pages(config, store, now=now, should_stop=should_stop)
+    summary = check_pages(config, store, now=now, should_stop=should_stop, progress=progress)
     if deliver and (config.digest.email.configured or config.digest.webhooks or config.digest.notify):
         try:
             from .deliver import deliver_pending
@@ -126,13 +130,15 @@ def check_pages(
     *,
     now: datetime | None = None,
     should_stop: Callable[[], bool] | None = None,
+    progress: Progress | None = None,
 ) -> RunSummary:
     """Check every watched page once and record what changed.
 
     ``should_stop`` (a SIGTERM, say) is asked after each page: once it says yes, the fetches in flight
-    are abandoned and the pages already answered are all recorded.
+    are abandoned and the pages already answered are all recorded. ``progress`` is told of each page
+    once it is recorded (the command line's progress and ``--verbose``).
     """
-    return asyncio.run(_run(config, store, now, should_stop or (lambda: False)))
+    return asyncio.run(_run(config, store, now, should_stop or (lambda: False), progress))
 
 
 def watched(config: Config, store: Store) -> list[Target]:
@@ -147,14 +153,19 @@ def watched(config: Config, store: Store) -> list[Target]:
         store.upsert_page(url, title=page.name, source="config")
         configured[url] = Target(url, page.selector, page.follow_documents)
     return [
-        configured.get(p.url) or Target(p.url, follow_documents=store.follow_documents(p.url))
+        configured.get(p.url)
+        or Target(p.url, page_selector(store, p.url), follow_documents=store.follow_documents(p.url))
         for p in store.pages(active_only=True)
         if p.url in configured or p.source != "config"
     ]
 
 
 async def _run(
-    config: Config, store: Store, now: datetime | None, should_stop: Callable[[], bool]
+    config: Config,
+    store: Store,
+    now: datetime | None,
+    should_stop: Callable[[], bool],
+    progress: Progress | None = None,
 ) -> RunSummary:
     summary = RunSummary()
     async with Fetcher(config.fetch) as fetcher:
@@ -188,6 +199,8 @@ async def _run(
                     scheduled.add(document.url)
                     start(document)
                     outstanding += 1
+                if progress is not None:
+                    progress(outcome, summary, outstanding)
         finally:
             for task in pending:
                 task.cancel()
@@ -503,7 +516,7 @@ def _documents_to_follow(config: Config, store: Store, outcome: Outcome, schedul
     parent = outcome.target.url
     found = []
     for attachment in outcome.document.attachments:
-        url = attachment.url.split("#", 1)[0]
+        url = absolute_url(config, attachment.url)
         if not is_followed_document(parent, url, attachment.kind):
             continue
         store.upsert_page(url, title=attachment.title, parent_url=parent, source="document")

@@ -40,6 +40,7 @@ KIND_LABELS = {
 KIND_ORDER = ["major", "minor", "withdrawn", "moved", "removed", "new"]
 BACKFILLED_LABEL = "Published before monitoring began"
 SILENT_WARNING = "Changed without a change note"
+ATTACHMENT_LABELS = {"added": "Added", "removed": "Removed", "renamed": "Renamed", "modified": "Changed"}
 FIRST_PUBLISHED = "First published"
 """The label of the backfilled history entry whose note is GOV.UK's own "First published."."""
 NO_DATE = "no date given"
@@ -670,12 +671,9 @@ def text_report(changes: ChangeSet, *, context: int = TEXT_CONTEXT_WORDS) -> str
     if not changes.changed:
         return "No change.\n"
     old, new = changes.old, changes.new
-    labels = {
-        "major": "Updated (GOV.UK announced this change)",
-        "minor": f"{SILENT_WARNING} (a silent edit)",
-        "withdrawn": "Withdrawn",
-    }
-    out = [f"{new.title or old.title}", labels.get(changes.kind, changes.kind.capitalize())]
+    # The site's words (KIND_LABELS, section_label, ATTACHMENT_LABELS): one vocabulary everywhere.
+    label = KIND_LABELS.get(changes.kind, changes.kind.capitalize())
+    out = [f"{new.title or old.title}", f"{label} (a silent edit)" if changes.kind == "minor" else label]
     if old.last_updated != new.last_updated:
         out.append(f"Last updated: {_day(old.last_updated)} -> {_day(new.last_updated)}")
     if old.history_count != new.history_count:
@@ -686,10 +684,7 @@ def text_report(changes: ChangeSet, *, context: int = TEXT_CONTEXT_WORDS) -> str
     if changes.sections:
         out += ["", "Sections:"]
         for section in changes.sections:
-            if section.status == "renamed":
-                line = f"  renamed: {section.old_heading} -> {section.heading}"
-            else:
-                line = f"  {section.status}: {section.heading}"
+            line = f"  {section_label(section)}: {section.heading}"
             if section.added_words or section.removed_words:
                 line += f" (+{section.added_words} -{section.removed_words} words)"
             out.append(line)
@@ -698,10 +693,11 @@ def text_report(changes: ChangeSet, *, context: int = TEXT_CONTEXT_WORDS) -> str
     if changes.attachments:
         out += ["", "Attachments:"]
         for attachment in changes.attachments:
+            label = ATTACHMENT_LABELS.get(attachment.status, attachment.status)
             if attachment.status == "renamed":
-                out.append(f"  renamed: {attachment.old_title} -> {attachment.title}")
+                out.append(f"  {label}: {attachment.old_title} -> {attachment.title}")
             else:
-                out.append(f"  {attachment.status}: {attachment.title}")
+                out.append(f"  {label}: {attachment.title}")
             out.append(f"      {attachment.url}")
     if changes.metadata:
         out += ["", "Details:"]
