@@ -8,7 +8,6 @@ from a page ever become links, so a page holding ``<script>`` or a ``javascript:
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -17,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import jinja2
+from markupsafe import Markup, escape
 
 from .. import TEMPLATES_DIR
 from ..clock import LONDON, london_day, london_moment, parse_timestamp, utc_timestamp
@@ -220,41 +220,70 @@ def description(change: Change) -> str:
     return change.note or KIND_LABELS.get(change.kind, change.kind)
 
 
+OPENING = "([{‘“£$#/"
+CLOSING = ")]},.;:!?’”%/"
+"""Punctuation a word diff joins without a space: after an opening mark, before a closing one."""
+
+
 def trim_ops(ops: Sequence[DiffOp], context: int = 12) -> list[DiffOp]:
-    """Keep changed words and ``context`` words either side; long unchanged runs become "…"."""
+    """Keep changed words and ``context`` words either side; long unchanged runs become "…".
+
+    Line breaks in what is kept stay, so a list item or table row near a change keeps its own line.
+    """
     out: list[DiffOp] = []
     last = len(ops) - 1
     for i, op in enumerate(ops):
-        words = op.text.split()
-        if op.op != "equal" or len(words) <= 2 * context + 1:
+        lead = "\n" if op.text.startswith("\n") else ""
+        pieces = op.text[len(lead) :].strip(" ").split(" ")
+        if op.op != "equal" or len(pieces) <= 2 * context + 1:
             out.append(op)
             continue
-        lead = op.text[: len(op.text) - len(op.text.lstrip())]
-        trail = op.text[len(op.text.rstrip()) :]
-        head = " ".join(words[:context])
-        tail = " ".join(words[-context:])
+        head = " ".join(pieces[:context])
+        tail = " ".join(pieces[-context:])
         if i == 0:
-            text = f"… {tail}{trail}"
+            text = f"… {tail}"
         elif i == last:
             text = f"{lead}{head} …"
         else:
-            text = f"{lead}{head} … {tail}{trail}"
+            text = f"{lead}{head} … {tail}"
         out.append(DiffOp("equal", text))
     return out
 
 
-def diff_text(ops: Sequence[DiffOp]) -> str:
-    """A word diff as plain text: ``[+inserted+]`` and ``[-deleted-]`` (wdiff's marks)."""
-    parts = []
+def spaced(ops: Sequence[DiffOp]) -> list[tuple[str, DiffOp]]:
+    """Each run of a word diff with what goes before it: the line break the page had there, a space,
+    or nothing beside punctuation, so "(GCOs)" reads as the page wrote it."""
+    out: list[tuple[str, DiffOp]] = []
+    previous = ""
     for op in ops:
-        if op.op == "insert":
-            parts.append(f"[+{op.text.strip()}+]" if op.text.strip() else op.text)
-        elif op.op == "delete":
-            parts.append(f"[-{op.text.strip()}-]" if op.text.strip() else op.text)
+        text = op.text.strip(" ")
+        if text.startswith("\n"):
+            sep, text = ("" if not out else "\n"), text[1:]
+        elif not out or not text or text[0] in CLOSING or previous[-1:] in OPENING:
+            sep = ""
         else:
-            parts.append(op.text)
-    text = "".join(parts)
-    return re.sub(r"(\S)(\[[+-])", r"\1 \2", re.sub(r"([+-]\])(\S)", r"\1 \2", text))
+            sep = " "
+        out.append((sep, DiffOp(op.op, text)))
+        previous = text or previous
+    return out
+
+
+def diff_text(ops: Sequence[DiffOp]) -> str:
+    """A word diff as plain text: ``[+inserted+]`` and ``[-deleted-]`` (wdiff's marks), line by line."""
+    parts = []
+    for sep, op in spaced(ops):
+        if op.op == "insert" and op.text:
+            parts.append(f"{sep}[+{op.text}+]")
+        elif op.op == "delete" and op.text:
+            parts.append(f"{sep}[-{op.text}-]")
+        else:
+            parts.append(sep + op.text)
+    return "".join(parts)
+
+
+def nl2br(text: str) -> Markup:
+    """Text escaped, its line breaks made ``<br>``: e-mail programs and feed readers ignore CSS."""
+    return Markup("<br>\n").join(escape(line) for line in str(text).split("\n"))
 
 
 def section_label(section: SectionChange) -> str:
@@ -336,6 +365,8 @@ def environment() -> jinja2.Environment:
         slug=page_slug,
         trim_ops=trim_ops,
         diff_text=diff_text,
+        spaced=spaced,
+        nl2br=nl2br,
         plural=plural,
     )
     env.globals.update(
@@ -629,6 +660,8 @@ def _excerpt(ops: Sequence[DiffOp], context: int) -> list[str]:
     """Changed words marked ``[-deleted-] [+inserted+]``, as in the email, with a few words either side."""
     lines: list[str] = []
     current: list[str] = []
+    # An excerpt is one line of words: the page's line breaks are shown in the email and the site.
+    ops = [DiffOp(op.op, " ".join(op.text.split())) for op in ops]
     for k, op in enumerate(ops):
         if op.op != "equal":
             changed = op.text.split()
