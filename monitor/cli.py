@@ -498,7 +498,7 @@ def site_command(config_path: str | None, out_dir: str | None) -> None:
     help="Where to leave the database, the digest emails and the site.",
 )
 def demo_command(out_dir: str) -> None:
-    """Replay seven real captures of a DfE page from 127.0.0.1, one a simulated day, offline.
+    """Replay real captures of a DfE publication and its documents, one a simulated day, offline.
 
     Each day runs the same cycle as `guidance-monitor run`; the digests are written as .eml files.
     """
@@ -512,4 +512,4 @@ def demo_command(out_dir: str) -> None:
     except (OSError, RuntimeError) as exc:
         fail(f"demo: {exc}", EXIT_FAILED)
     click.echo(f"\nDone. Look at:\n  {out / 'site' / 'index.html'}   the changelog (open it in a browser)")
-    click.echo(f"  {out / 'emails'}/   the digest emails (.eml)\n  {out / 'monitor.db'}   the database")
+    click.echo(f"  {out}/*.eml   the digest emails\n  {out / 'monitor.db'}   the database")

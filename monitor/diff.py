@@ -416,6 +416,33 @@ def _same_file(a: Attachment, b: Attachment) -> bool:
     return not (a.size is not None and b.size is not None and a.size != b.size)
 
 
+def _kind(attachment: Attachment) -> str:
+    return attachment.kind.strip().lower()
+
+
+def attachment_change(old: Attachment, new: Attachment) -> AttachmentChange | None:
+    """What changed between two listings of one attachment, said exactly: a new title, a new address,
+    a new file (its format and size on each side). None when the listing is the same."""
+    title, old_title = _norm(new.title), _norm(old.title)
+    moved = attachment_url_key(old.url) != attachment_url_key(new.url)
+    new_kind = bool(_kind(old) and _kind(new) and _kind(old) != _kind(new))
+    new_file = new_kind or not _same_file(old, new)
+    if title == old_title and not moved and not new_file:
+        return None
+    change = AttachmentChange(
+        title,
+        new.url,
+        "renamed" if title != old_title else "modified",
+        old_title if title != old_title else None,
+    )
+    if moved:
+        change.old_url = old.url
+    if new_file:
+        change.kind, change.old_kind = _kind(new) or None, _kind(old) or None
+        change.size, change.old_size = new.size, old.size
+    return change
+
+
 def diff_attachments(old: Sequence[Attachment], new: Sequence[Attachment]) -> list[AttachmentChange]:
     """Match attachments by address, then by file hash, then by title; a title listed twice pairs twice."""
     old_left, new_left = list(range(len(old))), list(range(len(new)))
@@ -426,14 +453,13 @@ def diff_attachments(old: Sequence[Attachment], new: Sequence[Attachment]) -> li
     by_title = _pair_by_key(old, new, lambda a: _norm(a.title).casefold() or None, old_left, new_left)
 
     changes: list[tuple[tuple[int, int], AttachmentChange]] = []
-    for i, j in by_url + by_hash:
-        o, n = old[i], new[j]
-        if _norm(o.title) != _norm(n.title):
-            changes.append(((0, j), AttachmentChange(_norm(n.title), n.url, "renamed", _norm(o.title))))
-        elif not _same_file(o, n):
-            changes.append(((0, j), AttachmentChange(_norm(n.title), n.url, "modified")))
-    for _i, j in by_title:
-        changes.append(((0, j), AttachmentChange(_norm(new[j].title), new[j].url, "modified")))
+    for i, j in by_url + by_hash + by_title:
+        change = attachment_change(old[i], new[j])
+        if change is None and (i, j) in by_title:
+            # Paired by title alone: GOV.UK gives no address, size or hash to tell the files apart.
+            change = AttachmentChange(_norm(new[j].title), new[j].url, "modified")
+        if change is not None:
+            changes.append(((0, j), change))
     for j in new_left:
         changes.append(((0, j), AttachmentChange(_norm(new[j].title), new[j].url, "added")))
     for i in old_left:

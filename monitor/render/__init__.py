@@ -19,9 +19,10 @@ import jinja2
 from markupsafe import Markup, escape
 
 from .. import TEMPLATES_DIR
+from .. import story as story_rules
 from ..clock import LONDON, london_day, london_moment, parse_timestamp, utc_timestamp
 from ..govuk import page_slug
-from ..model import Change, ChangeSet, DiffOp, HistoryEntry, PageState, SectionChange
+from ..model import AttachmentChange, Change, ChangeSet, DiffOp, HistoryEntry, PageState, SectionChange
 
 SITE_FEED_LIMIT = 200
 """The whole-site feed carries the newest changes only; each page's feed carries its whole timeline."""
@@ -298,6 +299,46 @@ def section_label(section: SectionChange) -> str:
     }.get(section.status, section.status)
 
 
+ATTACHMENT_LABELS = {"added": "Added", "removed": "Removed", "renamed": "Renamed", "modified": "Changed"}
+
+
+def file_size(size: int | None) -> str:
+    """ "245 KB", as GOV.UK writes an attachment's size."""
+    if size is None:
+        return "size not given"
+    if size < 1024:
+        return plural(size, "byte")
+    if size < 1024 * 1024:
+        return f"{round(size / 1024)} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def file_format(kind: str | None) -> str:
+    return (kind or "").upper() or "format not given"
+
+
+def attachment_facts(attachment: AttachmentChange) -> list[str]:
+    """What changed in a listed attachment, each fact a phrase: never a bare "modified"."""
+    facts = []
+    if attachment.status == "renamed" and attachment.old_title:
+        facts.append(f"renamed from “{attachment.old_title}” to “{attachment.title}”")
+    if attachment.old_url:
+        facts.append(f"new address: {attachment.old_url} → {attachment.url}")
+    kinds = (attachment.old_kind, attachment.kind)
+    sizes = (attachment.old_size, attachment.size)
+    if any(k is not None for k in kinds) or any(n is not None for n in sizes):
+        if attachment.old_kind and attachment.kind and attachment.old_kind != attachment.kind:
+            what = f"{file_format(attachment.old_kind)}, {file_size(attachment.old_size)} → "
+            what += f"{file_format(attachment.kind)}, {file_size(attachment.size)}"
+        else:
+            what = f"{file_format(attachment.kind or attachment.old_kind)}, "
+            what += f"{file_size(attachment.old_size)} → {file_size(attachment.size)}"
+        facts.append(f"new file: {what}")
+    if attachment.status == "modified" and not facts:
+        facts.append("listed differently (GOV.UK gives no address, size or hash to say more)")
+    return facts
+
+
 def summary_counts(changeset: ChangeSet | None) -> dict[str, int]:
     if changeset is None:
         return {"sections": 0, "words_added": 0, "words_removed": 0, "attachments": 0, "history_added": 0}
@@ -385,6 +426,16 @@ def environment() -> jinja2.Environment:
         section_label=section_label,
         field_label=lambda name: FIELD_LABELS.get(name, name.replace("_", " ").capitalize()),
         counts=summary_counts,
+        attachment_facts=attachment_facts,
+        document_groups=document_groups,
+        story_label=story_label,
+        headline_prefix=headline_prefix,
+        headline_line=headline_line,
+        earlier_notes=earlier_notes,
+        publication_note=PUBLICATION_NOTE,
+        document_explained=DOCUMENT_EXPLAINED,
+        document_silent=DOCUMENT_SILENT,
+        attachment_label=lambda status: ATTACHMENT_LABELS.get(status, status),
         has_diff_partial=(TEMPLATES_DIR / "_diff.html").is_file(),
     )
     return env
@@ -470,6 +521,159 @@ def _needs_year(since: str | date | None) -> bool:
     return year != datetime.now(LONDON).year
 
 
+SUBJECT_LIMIT = 78
+"""A subject line longer than this is cut by many mail programs (RFC 5322's line length)."""
+PUBLICATION_NOTE = "GOV.UK's change note on the publication"
+DOCUMENT_EXPLAINED = "Changed in this update to the publication"
+DOCUMENT_SILENT = (
+    "Changed without a change note: neither this document nor the publication it belongs to says so"
+)
+
+
+@dataclass
+class DocumentGroup:
+    """One document's changes in a story, told once even when several of its addresses answered."""
+
+    url: str
+    title: str
+    parts: list[story_rules.DocumentStory]
+    also_at: list[str]
+
+    @property
+    def edits(self) -> list[Change]:
+        return [d.change for d in self.parts if d.change.changeset is not None]
+
+    @property
+    def explained_by(self) -> HistoryEntry | None:
+        return next((d.explained_by for d in self.parts if d.explained_by is not None), None)
+
+    @property
+    def silent(self) -> bool:
+        return any(d.silent for d in self.parts)
+
+    @property
+    def events(self) -> list[Change]:
+        """Changes that are not edits (first seen, moved, removed): each says itself in a sentence."""
+        return [d.change for d in self.parts if d.change.changeset is None]
+
+
+def document_groups(story: story_rules.Story) -> list[DocumentGroup]:
+    """The story's documents, one group per page; a page whose edit is the very same as another's (an
+    old address redirecting to the same document) is named beside it rather than told twice."""
+    groups: dict[str, DocumentGroup] = {}
+    for part in story.documents:
+        url = part.change.page_url
+        group = groups.get(url)
+        if group is None:
+            group = groups[url] = DocumentGroup(url, part.change.title or url, [], [])
+        group.parts.append(part)
+    told: list[DocumentGroup] = []
+    for group in groups.values():
+        same = next(
+            (
+                g
+                for g in told
+                if group.edits
+                and g.edits
+                and [c.changeset.to_dict() for c in g.edits if c.changeset]
+                == [c.changeset.to_dict() for c in group.edits if c.changeset]
+            ),
+            None,
+        )
+        if same is not None:
+            same.also_at.append(group.url)
+            continue
+        told.append(group)
+    return told
+
+
+def story_key(story: story_rules.Story) -> str:
+    """The change the story's page on the changelog is named after: the page's own, else a document's."""
+    first = (story.changes or [d.change for d in story.documents])[0]
+    return change_key(first)
+
+
+def story_label(story: story_rules.Story) -> str:
+    kind = story.kind
+    if kind == "new" and all(c.kind == "new" for c in story.all_changes):
+        return KIND_LABELS["new"]
+    return KIND_LABELS.get(kind, kind)
+
+
+def headline_prefix(story: story_rules.Story) -> str:
+    """What the headline note is: the page's own change note, or its publication's."""
+    if story.headline is None:
+        return ""
+    own = any(story_rules.own_notes(c) for c in story.changes)
+    prefix = "GOV.UK's change note" if own else PUBLICATION_NOTE
+    # Several notes at once: each says its own date, as the earlier ones folded under it do.
+    entry = story.headline
+    return f"{prefix}{_of_date(entry.date)}" if len(story.notes) > 1 else prefix
+
+
+def headline_line(story: story_rules.Story) -> str:
+    """The story's one headline as plain text: the newest change note, or that there was none."""
+    entry = story.headline
+    if entry is not None:
+        return f"{headline_prefix(story)}: {entry.note}"
+    if story.silent:
+        return f"{SILENT_WARNING}. GOV.UK did not say this page or its documents changed."
+    sentences = [description(c) for c in story.all_changes if description(c)]
+    return sentences[0] if sentences else story_label(story)
+
+
+def earlier_notes(story: story_rules.Story) -> list[HistoryEntry]:
+    """The notes of the same run after the headline, newest first: folded under the change."""
+    return story.notes[1:]
+
+
+def story_subject(
+    stories: Sequence[story_rules.Story],
+    failing: Sequence[Failing],
+    *,
+    since: str | date | None,
+    prefix: str = "GOV.UK",
+) -> str:
+    """The digest's subject: the page and its headline when one page changed, else counts."""
+    changed = [s for s in stories if any(c.kind != "new" for c in s.all_changes)]
+    pages = {s.url for s in changed}
+    if len(pages) == 1:
+        story = changed[0]
+        entry = story.headline
+        if entry is not None:
+            return _fit(story.title, f"updated: {entry.note}", len("updated: ") + NOTE_ROOM)
+        what = "changed without a change note" if story.silent else KIND_LABELS.get(story.kind, story.kind)
+        return _fit(story.title, what.lower(), len(what))
+    groups = [PageGroup(url, "", []) for url in pages] or [PageGroup(s.url, "", []) for s in stories]
+    groups = list({g.url: g for g in groups}.values())
+    if changed:
+        n = len(groups)
+        since_text = f" since {london_date(since, year=_needs_year(since))}" if since else ""
+        return f"{n} {prefix} guidance page{'s' if n != 1 else ''} changed{since_text}"
+    return digest_subject(groups, failing, since=since, prefix=prefix)
+
+
+NOTE_ROOM = 16
+"""Characters of a subject line kept for the change note when the page's title is long."""
+
+
+def _fit(title: str, what: str, keep: int) -> str:
+    """ "“Title” what", within the subject limit, keeping at least ``keep`` characters of ``what``: a
+    long title loses its qualifier after a colon ("Special schools…: coronavirus (COVID-19)") or is
+    cut, and what is left of ``what`` is cut with "…"."""
+    title = " ".join(title.split())
+    what = " ".join(what.split())
+    room = SUBJECT_LIMIT - 3 - min(len(what), keep)
+    if len(title) > room and ":" in title and len(title.split(":", 1)[0]) >= 16:
+        title = title.split(":", 1)[0].rstrip()
+    if len(title) > room:
+        title = title[: room - 1].rstrip() + "…"
+    subject = f"“{title}” {what}"
+    if len(subject) > SUBJECT_LIMIT:
+        subject = subject[: SUBJECT_LIMIT - 1].rstrip() + "…"
+    return subject
+
+
 def digest(
     changes: Sequence[Change],
     pages: Sequence[PageState],
@@ -478,31 +682,35 @@ def digest(
     site_url: str = "",
     alert_after_failures: int = 3,
     organisations: dict[str, list[str]] | None = None,
+    context: Sequence[Change] = (),
 ) -> tuple[str, str, str]:
     """The email digest: ``(subject, plain text, HTML with inline styles)``.
 
-    ``since`` is the date the digest covers from (default: the day of its oldest change);
-    ``organisations`` maps page URLs to GOV.UK's organisation names for the subject line.
+    Changes are told as stories (:mod:`monitor.story`): a publication's documents under it, newest
+    first. ``since`` is the date the digest covers from (default: the day of its oldest change);
+    ``organisations`` maps page URLs to GOV.UK's organisation names for the subject line; ``context``
+    adds recorded changes not sent now (earlier runs) that may explain a document's change.
     """
     wanted = [c for c in changes if c.kind != "none" and not c.backfilled]
-    groups = group_by_page(wanted, pages)
+    stories = story_rules.stories(wanted, pages, context=context)
     failing = failing_pages(pages, alert_after_failures)
     if since is None and wanted:
         since = london_day(min(c.detected_at for c in wanted))
     orgs = organisations or {}
-    prefix = organisation_prefix(orgs.get(g.url, []) for g in groups) if groups else "GOV.UK"
-    subject = digest_subject(groups, failing, since=since, prefix=prefix)
-    context = {
+    prefix = organisation_prefix(orgs.get(s.url, []) for s in stories) if stories else "GOV.UK"
+    subject = story_subject(stories, failing, since=since, prefix=prefix)
+    context_vars = {
         "subject": subject,
-        "groups": groups,
+        "stories": stories,
         "failing": failing,
         "site_url": site_url.rstrip("/"),
         "since": since,
         "word_diff_key": has_word_diff(wanted),
         "change_link": lambda c: change_link(c, site_url),
+        "story_link": lambda st: f"{site_url.rstrip('/')}/changes/{story_key(st)}.html" if site_url else "",
         "page_link": lambda url: page_link(url, site_url),
     }
-    return subject, _render("digest.txt", **context), _render("digest.html", **context)
+    return subject, _render("digest.txt", **context_vars), _render("digest.html", **context_vars)
 
 
 # --------------------------------------------------------------------------- site
@@ -537,6 +745,34 @@ def _site_pages(pages: Sequence[PageState], changes: Sequence[Change]) -> list[S
     return sorted(by_url.values(), key=lambda p: p.title.lower())
 
 
+def change_stories(
+    changes: Sequence[Change], pages: Sequence[PageState]
+) -> dict[str, tuple[story_rules.Story, story_rules.DocumentStory | None]]:
+    """Each recorded change's story, by ``change_key``: the story it is told in and, for a document's
+    change, how it is told there. For the change pages and feeds, which show a publication's documents
+    under it and a document's change with the publication's note."""
+    runs: dict[str, list[Change]] = {}
+    for change in changes:
+        if not change.backfilled and change.kind != "none":
+            runs.setdefault(change.detected_at, []).append(change)
+    by_key: dict[str, tuple[story_rules.Story, story_rules.DocumentStory | None]] = {}
+    for run in runs.values():
+        for story in story_rules.stories(run, pages, context=changes):
+            for change in story.changes:
+                by_key[change_key(change)] = (story, None)
+            for part in story.documents:
+                by_key[change_key(part.change)] = (story, part)
+    return by_key
+
+
+def change_story(
+    change: Change, changes: Sequence[Change], pages: Sequence[PageState]
+) -> tuple[story_rules.Story, story_rules.DocumentStory | None] | None:
+    """One change's story among all recorded ``changes`` (see :func:`change_stories`)."""
+    run = [c for c in changes if c.detected_at == change.detected_at]
+    return change_stories(run, pages).get(change_key(change)) if not change.backfilled else None
+
+
 def site(
     pages: Sequence[PageState],
     changes: Sequence[Change],
@@ -557,6 +793,7 @@ def site(
     all_changes = newest_first(c for c in changes if c.kind != "none")
     site_pages = _site_pages(pages, all_changes)
     page_of = {p.url: p for p in site_pages}
+    told = change_stories(all_changes, pages)
     kinds = [k for k in KIND_ORDER if any(c.kind == k for c in all_changes)]
     common = {
         "site_url": site_url,
@@ -587,6 +824,7 @@ def site(
         files[f"pages/{page.slug}.xml"] = atom(
             page.changes,
             page_of,
+            told=told,
             feed_id=f"{TAG_AUTHORITY}:page/{page.slug}",
             title=f"Changes to {page.title}",
             site_url=site_url,
@@ -595,17 +833,21 @@ def site(
             updated=generated,
         )
     for change in all_changes:
+        story, part = told.get(change_key(change), (None, None))
         files[f"changes/{change_key(change)}.html"] = _render(
             "change.html",
             **common,
             root="../",
             change=change,
+            story=story if part is None else None,
+            part=part,
             page=page_of[change.page_url],
             title=f"{change_label(change)}: {page_of[change.page_url].title}",
         )
     files["feed.xml"] = atom(
         all_changes[:SITE_FEED_LIMIT],
         page_of,
+        told=told,
         feed_id=f"{TAG_AUTHORITY}:site",
         title="Changes to watched GOV.UK guidance",
         site_url=site_url,
@@ -626,6 +868,7 @@ def atom(
     self_path: str,
     alternate: str,
     updated: datetime,
+    told: dict[str, tuple[story_rules.Story, story_rules.DocumentStory | None]] | None = None,
 ) -> str:
     """An Atom feed, one entry per change, ids stable across rebuilds (``tag:...:change/<id>``)."""
     latest = max((iso_utc(c.detected_at) for c in changes), default=None)
@@ -640,8 +883,19 @@ def atom(
         alternate=alternate,
         updated=latest or utc_timestamp(updated),
         tag=TAG_AUTHORITY,
-        entry_html=lambda c: _render("_entry.html", change=c, page=page_of[c.page_url], site_url=site_url),
+        entry_html=lambda c: _render(
+            "_entry.html", change=c, page=page_of[c.page_url], site_url=site_url, **_told(c, told or {})
+        ),
     )
+
+
+def _told(
+    change: Change, told: dict[str, tuple[story_rules.Story, story_rules.DocumentStory | None]]
+) -> dict[str, Any]:
+    """A change page's or feed entry's story: ``story`` for a page's own change (its documents are shown
+    under it), ``part`` for a document's change told under its publication."""
+    story, part = told.get(change_key(change), (None, None))
+    return {"story": story if part is None else None, "part": part}
 
 
 def changeset_html(changeset: ChangeSet) -> str:
@@ -733,6 +987,9 @@ def text_report(changes: ChangeSet, *, context: int = TEXT_CONTEXT_WORDS) -> str
                 out.append(f"  renamed: {attachment.old_title} -> {attachment.title}")
             else:
                 out.append(f"  {attachment.status}: {attachment.title}")
+            out += [
+                f"      {fact}" for fact in attachment_facts(attachment) if not fact.startswith("renamed")
+            ]
             out.append(f"      {attachment.url}")
     if changes.metadata:
         out += ["", "Details:"]
