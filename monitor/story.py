@@ -113,17 +113,17 @@ class Story:
         return [c.id for c in self.all_changes if c.id is not None]
 
 
-def newest_entry(publication: str, changes: Iterable[Change], at: str) -> tuple[HistoryEntry, str] | None:
-    """The publication's newest history entry recorded by ``at``, with the time it was recorded."""
-    best: tuple[str, str, HistoryEntry] | None = None
+def newest_entry(publication: str, changes: Iterable[Change], at: str) -> tuple[HistoryEntry, Change] | None:
+    """The publication's newest history entry recorded by ``at``, with the change that recorded it."""
+    best: tuple[str, str, HistoryEntry, Change] | None = None
     for change in changes:
         if change.page_url != publication or change.detected_at > at:
             continue
         for entry in own_notes(change):
-            key = (entry.date or "", change.detected_at, entry)
+            key = (entry.date or "", change.detected_at, entry, change)
             if best is None or key[:2] > best[:2]:
                 best = key
-    return (best[2], best[1]) if best else None
+    return (best[2], best[3]) if best else None
 
 
 def previous_snapshot_at(change: Change, changes: Iterable[Change]) -> str | None:
@@ -156,8 +156,11 @@ def explanation(
     before = previous_snapshot_at(change, known)
     if newest is None or before is None:
         return False, None
-    entry, recorded_at = newest
-    newer = (entry.date or london_day(recorded_at)) > london_day(before) or recorded_at > before
+    entry, recorded = newest
+    # An entry seen appear after the snapshot is newer whatever its date; backfilled history was
+    # published before monitoring began, so only its own date counts.
+    seen_after = not recorded.backfilled and recorded.detected_at > before
+    newer = bool(entry.date and entry.date > london_day(before)) or seen_after
     return (True, entry) if newer else (False, None)
 
 

@@ -191,8 +191,15 @@ def _of_date(day: str | None) -> str:
     return f" of {london_date(day)}" if day else f" ({NO_DATE})"
 
 
-def change_label(change: Change) -> str:
-    """The change's kind as people read it; GOV.UK's backfilled "First published." entry says so."""
+EXPLAINED_LABEL = "Changed with its publication"
+"""A document's change that its publication's change note explains: never a silent edit."""
+
+
+def change_label(change: Change, explained: HistoryEntry | None = None) -> str:
+    """The change's kind as people read it; GOV.UK's backfilled "First published." entry says so, and a
+    document's change its publication explains (``explained``) says that."""
+    if explained is not None and change.kind == "minor":
+        return EXPLAINED_LABEL
     if change.backfilled and change.note.strip().rstrip(".").casefold() == FIRST_PUBLISHED.casefold():
         return FIRST_PUBLISHED
     return KIND_LABELS.get(change.kind, change.kind)
@@ -435,6 +442,7 @@ def environment() -> jinja2.Environment:
         publication_note=PUBLICATION_NOTE,
         document_explained=DOCUMENT_EXPLAINED,
         document_silent=DOCUMENT_SILENT,
+        explained_by=lambda change: None,
         attachment_label=lambda status: ATTACHMENT_LABELS.get(status, status),
         has_diff_partial=(TEMPLATES_DIR / "_diff.html").is_file(),
     )
@@ -794,6 +802,11 @@ def site(
     site_pages = _site_pages(pages, all_changes)
     page_of = {p.url: p for p in site_pages}
     told = change_stories(all_changes, pages)
+
+    def explained_by(change: Change) -> HistoryEntry | None:
+        part = told.get(change_key(change), (None, None))[1]
+        return part.explained_by if part is not None else None
+
     kinds = [k for k in KIND_ORDER if any(c.kind == k for c in all_changes)]
     common = {
         "site_url": site_url,
@@ -802,6 +815,9 @@ def site(
         "kinds": kinds,
         "generated_at": generated.isoformat(),
         "index_limit": INDEX_LIMIT,
+        # A document's change told under its publication is labelled and noted as such everywhere.
+        "explained_by": explained_by,
+        "change_label": lambda change: change_label(change, explained_by(change)),
     }
     files: dict[str, str] = {"style.css": (TEMPLATES_DIR / "style.css").read_text(encoding="utf-8")}
     files["index.html"] = _render(
@@ -842,7 +858,7 @@ def site(
             story=story if part is None else None,
             part=part,
             page=page_of[change.page_url],
-            title=f"{change_label(change)}: {page_of[change.page_url].title}",
+            title=f"{change_label(change, explained_by(change))}: {page_of[change.page_url].title}",
         )
     files["feed.xml"] = atom(
         all_changes[:SITE_FEED_LIMIT],
