@@ -8,6 +8,7 @@ from a page ever become links, so a page holding ``<script>`` or a ``javascript:
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -346,6 +347,32 @@ def attachment_facts(attachment: AttachmentChange) -> list[str]:
     return facts
 
 
+_PDF_PAGE = re.compile(r"^Page (\d+)$")
+
+
+def pages_changed(changeset: ChangeSet | None) -> str:
+    """For a PDF, read page by page: which pages changed, as ranges ("Pages 3 to 4 and 7 changed");
+    "" for any other document."""
+    if changeset is None or not changeset.sections:
+        return ""
+    numbers = []
+    for section in changeset.sections:
+        found = _PDF_PAGE.match(section.heading)
+        if found is None:
+            return ""
+        numbers.append(int(found.group(1)))
+    ranges: list[list[int]] = []
+    for number in sorted(set(numbers)):
+        if ranges and number == ranges[-1][1] + 1:
+            ranges[-1][1] = number
+        else:
+            ranges.append([number, number])
+    parts = [f"{a}" if a == b else f"{a} to {b}" for a, b in ranges]
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    several = len(parts) > 1 or ranges[0][0] != ranges[0][1]
+    return f"{'Pages' if several else 'Page'} {listed} changed"
+
+
 def summary_counts(changeset: ChangeSet | None) -> dict[str, int]:
     if changeset is None:
         return {"sections": 0, "words_added": 0, "words_removed": 0, "attachments": 0, "history_added": 0}
@@ -434,6 +461,7 @@ def environment() -> jinja2.Environment:
         field_label=lambda name: FIELD_LABELS.get(name, name.replace("_", " ").capitalize()),
         counts=summary_counts,
         attachment_facts=attachment_facts,
+        pages_changed=pages_changed,
         document_groups=document_groups,
         story_label=story_label,
         headline_prefix=headline_prefix,
