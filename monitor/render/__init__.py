@@ -595,7 +595,8 @@ class DocumentGroup:
 
 def document_groups(story: story_rules.Story) -> list[DocumentGroup]:
     """The story's documents, one group per page; a page whose edit is the very same as another's (an
-    old address redirecting to the same document) is named beside it rather than told twice."""
+    old address redirecting to the same document) is named beside it rather than told twice, and the
+    new address a document moved to is not told again as a page first seen."""
     groups: dict[str, DocumentGroup] = {}
     for part in story.documents:
         url = part.change.page_url
@@ -603,8 +604,12 @@ def document_groups(story: story_rules.Story) -> list[DocumentGroup]:
         if group is None:
             group = groups[url] = DocumentGroup(url, part.change.title or url, [], [])
         group.parts.append(part)
+    moved_to = {c.new_url for g in groups.values() for c in g.events if c.new_url}
     told: list[DocumentGroup] = []
     for group in groups.values():
+        if group.url in moved_to and all(d.change.kind == "new" for d in group.parts):
+            continue  # first seen at the address another document says it moved to: said there
+
         same = next(
             (
                 g
