@@ -146,3 +146,15 @@ def test_story_of_finds_a_document_change_under_its_publication() -> None:
     changes = [noted(PUB, "2024-02-02", NOTE, 10), silent(DOC, "2024-02-02", 11)]
     found = story.story_of(changes[1], changes, PAGES)
     assert found is not None and found.url == PUB and found.ids == [10, 11]
+
+
+def test_webhooks_get_the_story_in_json() -> None:
+    from monitor import render
+
+    changes = [noted(PUB, "2024-02-02", NOTE, 10), silent(DOC, "2024-02-02", 11)]
+    [summary] = render.story_summaries(changes, PAGES, site_url="https://changes.example.org")
+    assert summary["page_url"] == PUB and summary["change_ids"] == [10] and not summary["silent"]
+    assert summary["headline"] == f"GOV.UK's change note: {NOTE}"
+    assert summary["site_link"] == "https://changes.example.org/changes/10.html"
+    [document] = summary["documents"]
+    assert document["page_url"] == DOC and document["explained_by"] == NOTE and not document["silent"]

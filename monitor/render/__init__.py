@@ -412,6 +412,42 @@ def change_summary(change: Change, *, site_url: str = "") -> dict[str, Any]:
     }
 
 
+def story_summaries(
+    changes: Sequence[Change],
+    pages: Sequence[PageState],
+    *,
+    site_url: str = "",
+    context: Sequence[Change] = (),
+) -> list[dict[str, Any]]:
+    """The changes told as stories, newest first, in JSON form for webhooks and chat: each publication
+    with its headline and its documents' changes under it (see :mod:`monitor.story`)."""
+    told = story_rules.stories([c for c in changes if not c.backfilled], pages, context=context)
+    return [
+        {
+            "page_url": story.url,
+            "title": story.title,
+            "date": story.date,
+            "kind": story.kind,
+            "headline": headline_line(story),
+            "silent": story.silent,
+            "change_ids": [c.id for c in story.changes],
+            "site_link": f"{site_url.rstrip('/')}/changes/{story_key(story)}.html" if site_url else None,
+            "documents": [
+                {
+                    "page_url": group.url,
+                    "title": group.title,
+                    "change_ids": [d.change.id for d in group.parts],
+                    "explained_by": group.explained_by.note if group.explained_by else None,
+                    "silent": group.silent,
+                    "also_at": group.also_at,
+                }
+                for group in document_groups(story)
+            ],
+        }
+        for story in told
+    ]
+
+
 def change_link(change: Change, site_url: str) -> str:
     return f"{site_url.rstrip('/')}/changes/{change_key(change)}.html" if site_url else ""
 
