@@ -127,33 +127,32 @@ def newest_entry(publication: str, changes: Iterable[Change], at: str) -> tuple[
 
 
 def previous_snapshot_at(change: Change, changes: Iterable[Change]) -> str | None:
-    """When the document's previous snapshot was taken, as far as its recorded changes tell."""
+    """When the document's previous snapshot was taken, as far as its recorded changes (``changes``,
+    the document's own) tell."""
     earlier = [
         c.detected_at
         for c in changes
-        if c.page_url == change.page_url
-        and c.kind in SNAPSHOT_KINDS
-        and not c.backfilled
-        and c.detected_at < change.detected_at
+        if c.kind in SNAPSHOT_KINDS and not c.backfilled and c.detected_at < change.detected_at
     ]
     return max(earlier, default=None)
 
 
 def explanation(
-    change: Change, publication: str, known: Sequence[Change]
+    change: Change, publication: Sequence[Change], document: Sequence[Change]
 ) -> tuple[bool, HistoryEntry | None]:
     """Whether a document's change belongs under its publication, and the entry that explains it.
 
-    ``known`` is every recorded change available (this run's and earlier ones, backfilled history too).
+    ``publication`` and ``document`` are the recorded changes of each page (this run's and earlier
+    ones, backfilled history too).
     """
-    same_run = [c for c in known if c.page_url == publication and c.detected_at == change.detected_at]
+    same_run = [c for c in publication if c.detected_at == change.detected_at]
     if same_run:
         notes = sorted((e for c in same_run for e in own_notes(c)), key=lambda e: e.date or "", reverse=True)
         return True, notes[0] if notes else None
-    if change.kind not in EDITS:
+    if change.kind not in EDITS or not publication:
         return False, None
-    newest = newest_entry(publication, known, change.detected_at)
-    before = previous_snapshot_at(change, known)
+    newest = newest_entry(publication[0].page_url, publication, change.detected_at)
+    before = previous_snapshot_at(change, document)
     if newest is None or before is None:
         return False, None
     entry, recorded = newest
@@ -176,7 +175,9 @@ def stories(
     titles = {p.url: p.title for p in pages}
     told = [c for c in changes if c.kind != "none" and not c.backfilled]
     seen = {id(c) for c in told}
-    known = [*told, *(c for c in context if id(c) not in seen)]
+    by_page: dict[str, list[Change]] = {}
+    for change in [*told, *(c for c in context if id(c) not in seen)]:
+        by_page.setdefault(change.page_url, []).append(change)
     by_key: dict[tuple[str, str], Story] = {}
 
     def story_for(url: str, detected_at: str) -> Story:
@@ -188,7 +189,7 @@ def stories(
     for change in told:
         publication = parent_of.get(change.page_url)
         if publication and publication != change.page_url:
-            belongs, entry = explanation(change, publication, known)
+            belongs, entry = explanation(change, by_page.get(publication, []), by_page[change.page_url])
             if belongs:
                 story = story_for(publication, change.detected_at)
                 story.documents.append(DocumentStory(change, entry))

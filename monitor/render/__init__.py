@@ -828,17 +828,12 @@ def change_stories(
     """Each recorded change's story, by ``change_key``: the story it is told in and, for a document's
     change, how it is told there. For the change pages and feeds, which show a publication's documents
     under it and a document's change with the publication's note."""
-    runs: dict[str, list[Change]] = {}
-    for change in changes:
-        if not change.backfilled and change.kind != "none":
-            runs.setdefault(change.detected_at, []).append(change)
     by_key: dict[str, tuple[story_rules.Story, story_rules.DocumentStory | None]] = {}
-    for run in runs.values():
-        for story in story_rules.stories(run, pages, context=changes):
-            for change in story.changes:
-                by_key[change_key(change)] = (story, None)
-            for part in story.documents:
-                by_key[change_key(part.change)] = (story, part)
+    for story in story_rules.stories(changes, pages, context=changes):
+        for change in story.changes:
+            by_key[change_key(change)] = (story, None)
+        for part in story.documents:
+            by_key[change_key(part.change)] = (story, part)
     return by_key
 
 
