@@ -6,7 +6,8 @@ silently. Run on demand:
 
     .venv/bin/python benchmarks/bench_story.py
 
-Figures (2026-12-01, this container): 26,150 changes (7,900 told), stories in 0.2 to 0.6 s (two runs of the command).
+Figures (2026-12-01, this container): 26,150 changes (7,900 told), stories in 0.2 to 0.6 s
+(two runs of the command).
 """
 
 from __future__ import annotations

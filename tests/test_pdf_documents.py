@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from conftest import PageServer, Response
-from run_support import SEND, capture, page_path, write_config
+from run_support import FIXTURES, SEND, capture, page_path, write_config
 from test_parse import make_pdf
 
 from monitor import config as config_module
@@ -14,6 +14,7 @@ from monitor import pipeline, render
 from monitor.store import Store
 
 ASSETS = b"https://assets.publishing.service.gov.uk"
+TESTING = "mass-asymptomatic-testing-in-specialist-settings"
 PDF_PATH = (
     "/government/uploads/system/uploads/attachment_data/file/963546/"
     "Special_and_AP_covid_guidance_-_additional_operational_guidance.pdf"
@@ -27,8 +28,8 @@ def test_a_listed_pdf_is_read_page_by_page_and_its_changed_pages_are_named(
     # The real publication of 22 February 2021, its PDF served from the same test server.
     publication = capture(SEND, "2021-02-22").replace(ASSETS, b"")
     page_server.routes[page_path(SEND)] = Response(200, publication)
-    testing = f"{SEND}~mass-asymptomatic-testing-in-specialist-settings"
-    page_server.routes[page_path(testing)] = Response(200, capture(testing, "2021-02-22"))
+    testing = FIXTURES / "publication_documents" / f"2021-02-22T1711_c1f659fc79_{TESTING}.html"
+    page_server.routes[f"{page_path(SEND)}/{TESTING}"] = Response(200, testing.read_bytes())
     pdf = Response(200, make_pdf(PAGES), headers={"Content-Type": "application/pdf"})
     page_server.routes[PDF_PATH] = pdf
     file = write_config(tmp_path, page_server.base_url, [{"url": page_path(SEND), "follow_documents": True}])

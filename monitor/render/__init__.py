@@ -503,6 +503,7 @@ def environment() -> jinja2.Environment:
         headline_prefix=headline_prefix,
         headline_line=headline_line,
         earlier_notes=earlier_notes,
+        silent_sentence=silent_sentence,
         publication_note=PUBLICATION_NOTE,
         document_explained=DOCUMENT_EXPLAINED,
         document_silent=DOCUMENT_SILENT,
@@ -645,7 +646,6 @@ def document_groups(story: story_rules.Story) -> list[DocumentGroup]:
     for group in groups.values():
         if group.url in moved_to and all(d.change.kind == "new" for d in group.parts):
             continue  # first seen at the address another document says it moved to: said there
-
         same = next(
             (
                 g
@@ -694,9 +694,16 @@ def headline_line(story: story_rules.Story) -> str:
     if entry is not None:
         return f"{headline_prefix(story)}: {entry.note}"
     if story.silent:
-        return f"{SILENT_WARNING}. GOV.UK did not say this page or its documents changed."
+        return f"{SILENT_WARNING}. {silent_sentence(story)}"
     sentences = [description(c) for c in story.all_changes if description(c)]
     return sentences[0] if sentences else story_label(story)
+
+
+def silent_sentence(story: story_rules.Story) -> str:
+    """Why a story is a silent edit, in plain words."""
+    if story.documents:
+        return "GOV.UK did not say this page or its documents changed."
+    return "GOV.UK did not say this page changed."
 
 
 def earlier_notes(story: story_rules.Story) -> list[HistoryEntry]:
@@ -721,13 +728,13 @@ def story_subject(
             return _fit(story.title, f"updated: {entry.note}", len("updated: ") + NOTE_ROOM)
         what = "changed without a change note" if story.silent else KIND_LABELS.get(story.kind, story.kind)
         return _fit(story.title, what.lower(), len(what))
-    groups = [PageGroup(url, "", []) for url in pages] or [PageGroup(s.url, "", []) for s in stories]
-    groups = list({g.url: g for g in groups}.values())
+    # Else counts: a publication and its documents count as one page.
     if changed:
-        n = len(groups)
+        n = len(pages)
         since_text = f" since {london_date(since, year=_needs_year(since))}" if since else ""
         return f"{n} {prefix} guidance page{'s' if n != 1 else ''} changed{since_text}"
-    return digest_subject(groups, failing, since=since, prefix=prefix)
+    watched = [PageGroup(url, "", []) for url in dict.fromkeys(s.url for s in stories)]
+    return digest_subject(watched, failing, since=since, prefix=prefix)
 
 
 NOTE_ROOM = 16
