@@ -103,6 +103,11 @@ def test_the_documents_section_changes_are_told_under_the_publications_note(
     document_page = words(files[f"changes/{guidance.id}.html"])
     assert f"GOV.UK's change note on the publication: {note}" in document_page
     assert "Changed without a change note" not in document_page
+    # The list of changes names the documents under the publication's entry, and labels a
+    # document's change as made with its publication, not as a silent edit.
+    index = words(files["index.html"])
+    assert "In its document “SEND and specialist settings" in index
+    assert "Changed with its publication" in index and "GOV.UK did not say this page changed" not in index
     feed = feedparser.parse(files["feed.xml"])
     [entry] = [e for e in feed.entries if e.id.endswith(f"change/{publication.id}")]
     content = words(entry.content[0].value)

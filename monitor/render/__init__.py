@@ -508,6 +508,8 @@ def environment() -> jinja2.Environment:
         document_explained=DOCUMENT_EXPLAINED,
         document_silent=DOCUMENT_SILENT,
         explained_by=lambda change: None,
+        story_of=lambda change: None,
+        documents_line=documents_line,
         attachment_label=lambda status: ATTACHMENT_LABELS.get(status, status),
         has_diff_partial=(TEMPLATES_DIR / "_diff.html").is_file(),
     )
@@ -706,6 +708,24 @@ def silent_sentence(story: story_rules.Story) -> str:
     return "GOV.UK did not say this page changed."
 
 
+def documents_line(story: story_rules.Story | None) -> str:
+    """One line for lists of changes: which of the publication's documents changed, and how much."""
+    if story is None:
+        return ""
+    groups = [g for g in document_groups(story) if g.edits]
+    if not groups:
+        return ""
+    counts = [summary_counts(c.changeset) for g in groups for c in g.edits]
+    sections = sum(n["sections"] for n in counts)
+    added = sum(n["words_added"] for n in counts)
+    removed = sum(n["words_removed"] for n in counts)
+    titles = ", ".join(f"“{g.title}”" for g in groups)
+    return (
+        f"In its {'documents' if len(groups) > 1 else 'document'} {titles}: "
+        f"{plural(sections, 'section')} changed ({plural(added, 'word')} added, {removed} removed)"
+    )
+
+
 def earlier_notes(story: story_rules.Story) -> list[HistoryEntry]:
     """The notes of the same run after the headline, newest first: folded under the change."""
     return story.notes[1:]
@@ -888,6 +908,7 @@ def site(
         "index_limit": INDEX_LIMIT,
         # A document's change told under its publication is labelled and noted as such everywhere.
         "explained_by": explained_by,
+        "story_of": lambda change: told.get(change_key(change), (None, None))[0],
         "change_label": lambda change: change_label(change, explained_by(change)),
     }
     files: dict[str, str] = {"style.css": (TEMPLATES_DIR / "style.css").read_text(encoding="utf-8")}
