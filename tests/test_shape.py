@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import lxml.html
+import pytest
 
 from monitor import demo, render
 from monitor.diff import count_words, diff, word_diff
@@ -193,3 +194,28 @@ def test_a_pdf_read_page_by_page_says_which_pages_changed() -> None:
         render.pages_changed(diff(old, Document(old.url, old.title, sections=edited[:3] + old.sections[3:])))
         == "Page 3 changed"
     )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "shown"),
+    [
+        ("- one\n- three", "- one\n- two\n- three", "- one\n[+- two+]\n- three"),
+        ("- one\n- two\n- three", "- one\n- three", "- one\n[-- two-]\n- three"),
+        ("- one\n- two", "- one\n- two\n- three", "- one\n- two\n[+- three+]"),
+        ("A | 1 | 2\nB | 3 | 4", "A | 1 | 2\nB | 3 | 5", "A | 1 | 2\nB | 3 | [-4-] [+5+]"),
+        ("SENCOs (GCOs) must", "SENCOs (new GCOs) must", "SENCOs ([+new+] GCOs) must"),
+        ("It ends here.", "It ends here, for now.", "It ends here[+, for now+]."),
+        ("One paragraph.\nAnother one.", "One paragraph. Another one.", "One paragraph. Another one."),
+    ],
+    ids=[
+        "item added",
+        "item removed",
+        "item appended",
+        "table cell",
+        "inside brackets",
+        "before a full stop",
+        "reflowed",
+    ],
+)
+def test_word_diff_keeps_lines_and_punctuation(old: str, new: str, shown: str) -> None:
+    assert render.diff_text(word_diff(old, new)) == shown
