@@ -854,7 +854,7 @@ def site_command(out_dir: str | None) -> None:
 )
 @common
 def demo_command(out_dir: str) -> None:
-    """Replay seven real captures of a DfE page from 127.0.0.1, one a simulated day, offline.
+    """Replay real captures of a DfE publication and its documents, one a simulated day, offline.
 
     Each day runs the same cycle as `guidance-monitor run`; the digests are written as .eml files.
     Days and times are UK time.
@@ -869,7 +869,7 @@ def demo_command(out_dir: str) -> None:
     except RuntimeError as exc:
         fail(f"demo: {exc}", EXIT_FAILED)
     click.echo(f"\nDone. Look at:\n  {out / 'site' / 'index.html'}   the changelog (open it in a browser)")
-    click.echo(f"  {out / 'emails'}/   the digest emails (.eml)\n  {out / 'monitor.db'}   the database")
+    click.echo(f"  {out}/*.eml   the digest emails\n  {out / 'monitor.db'}   the database")
     click.echo(f"  guidance-monitor --config {out / 'config.yaml'} history {_demo_page()}   its timeline")
 
 

@@ -209,10 +209,28 @@ class SectionChange:
 
 @dataclass
 class AttachmentChange:
+    """What changed in one listed attachment. Beyond the title and status: ``old_url`` when it moved to a
+    new address, and the format (``kind``) and ``size`` in bytes on each side when the file itself
+    changed; each is None when it says nothing (unchanged or unknown)."""
+
     title: str
     url: str
     status: AttachmentStatus
     old_title: str | None = None
+    old_url: str | None = None
+    kind: str | None = None
+    old_kind: str | None = None
+    size: int | None = None
+    old_size: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``diff`` JSON's keys, then those of the details that say something."""
+        data: dict[str, Any] = {"title": self.title, "old_title": self.old_title, "url": self.url}
+        data["status"] = self.status
+        for name in ("old_url", "kind", "old_kind", "size", "old_size"):
+            if getattr(self, name) is not None:
+                data[name] = getattr(self, name)
+        return data
 
 
 @dataclass
@@ -274,10 +292,7 @@ class ChangeSet:
                 }
                 for s in self.sections
             ],
-            "attachments": [
-                {"title": a.title, "old_title": a.old_title, "url": a.url, "status": a.status}
-                for a in self.attachments
-            ],
+            "attachments": [a.to_dict() for a in self.attachments],
             "metadata": [asdict(m) for m in self.metadata],
         }
 

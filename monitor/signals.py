@@ -36,6 +36,7 @@ from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 
 from .model import DiffOp, SectionChange, Signal
+from .tokens import glued
 
 PAIR_SIMILARITY = 0.5
 """Two changed sentences this alike (by words) are one sentence edited, not one removed and one added."""
@@ -67,10 +68,19 @@ def _sides(ops: Iterable[DiffOp]) -> tuple[list[str], list[str]]:
     for op in ops:
         tokens = _TOKEN.findall(op.text)
         if op.op != "insert":
-            old += tokens
+            _extend(old, tokens)
         if op.op != "delete":
-            new += tokens
+            _extend(new, tokens)
     return old, new
+
+
+def _extend(side: list[str], tokens: list[str]) -> None:
+    """Tokens added to one side, a run's first glued to the last one ("£" + "1,500") where the page
+    wrote them together: the diff splits punctuation from words, a phrase quotes them as written."""
+    if tokens and side and not tokens[0].startswith("\n") and not side[-1].startswith("\n"):
+        if glued(side[-1], tokens[0]):
+            side[-1] += tokens.pop(0)
+    side += tokens
 
 
 def sentences(tokens: Sequence[str]) -> list[str]:

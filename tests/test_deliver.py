@@ -181,7 +181,7 @@ def test_each_change_is_emailed_once_and_a_digest_held_while_smtp_is_down_goes_o
     assert status == 0, output
     assert len(mail.inbox.messages) == 2
     digest = mail.inbox.messages[1]
-    assert digest["Subject"].startswith("1 DfE guidance page changed since ")
+    assert digest["Subject"].startswith("“") and "” updated: " in digest["Subject"]  # one page: named
     text, html = parts(digest)
     with monitor.store() as store:
         changes = [c for c in store.changes(include_backfilled=False) if c.kind == "major"]
@@ -261,11 +261,11 @@ def test_digest_since_rebuilds_a_period_without_sending_unless_asked(
     assert status == 0, output
     [eml] = (tmp_path / "again").glob("*.eml")
     message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
-    assert message["Subject"] == "1 DfE guidance page changed since 1 January 2000"
+    assert message["Subject"].startswith("“") and "” updated: " in message["Subject"]  # one page: named
     assert len(mail.inbox.messages) == sent
 
     status, output = monitor.cli("digest", "--since", "2000-01-01")
-    assert status == 0 and "Subject: 1 DfE guidance page changed" in output
+    assert status == 0 and "Subject: " in output and "updated:" in output
     status, output = monitor.cli("digest", "--since", "2000-01-01", "--send")
     assert status == 0, output
     assert len(mail.inbox.messages) == sent + 1
@@ -314,7 +314,7 @@ def test_tls_and_login_from_the_environment(tmp_path: Path, monkeypatch, mode: s
         change = Change("https://www.gov.uk/x", "minor", "2026-11-27T07:00:00+00:00", "X", id=1)
         channel.send(deliver.Digest([change]))
         assert server.inbox.logins == ["monitor"]
-        assert server.inbox.messages[0]["Subject"].startswith("1 GOV.UK guidance page changed")
+        assert server.inbox.messages[0]["Subject"] == "“X” changed without a change note"
         monkeypatch.setenv("DIGEST_SMTP_PASSWORD", "wrong")
         with pytest.raises(deliver.DeliveryError):
             channel.send(deliver.Digest([change]))
@@ -405,7 +405,7 @@ def test_webhooks_post_once_per_run_each_with_its_own_outbox(tmp_path: Path, pag
     assert change["effective_date"] and change["changeset"]["attachments"] >= 1
     assert change["changeset"]["change_notes"]
     slack = bodies["/slack"]
-    assert slack["text"].startswith("1 DfE guidance page changed")
+    assert slack["text"].startswith(f"“{TITLE.split(':')[0]}") and "” updated: " in slack["text"]
     assert any(TITLE in b["text"]["text"] for b in slack["blocks"] if b["type"] == "section")
     teams = bodies["/teams"]
     assert teams["@type"] == "MessageCard" and teams["text"]
@@ -521,7 +521,7 @@ def test_webhook_text_dates_each_change_note_and_counts_in_the_singular_for_one(
         assert "(no date given): Fixed a link." in body, fmt
         assert "1 section changed (1 word added, 1 removed), 0 attachments changed" in body, fmt
         assert "for 1 run: HTTP 503" in body, fmt
-        assert "1 DfE guidance page changed" in body, fmt
+        assert "updated: Updated annex A." in body, fmt  # one page: the subject names it and its note
 
 
 # --------------------------------------------------------------------------- every service, through Apprise
@@ -582,7 +582,7 @@ def test_each_change_goes_once_per_notify_channel_across_runs_and_an_outage(
         assert status == 0, output  # one channel down does not fail the run or hold the other back
         assert len(ntfy.posts) == 2
         change = ntfy.posts[1][1]
-        assert change["title"].startswith("1 DfE guidance page changed since ")
+        assert change["title"].startswith("“Special schools and other specialist settings” updated: ")
         assert TITLE in change["message"] and f"{SITE_URL}/changes/" in change["message"]
 
         team = Receiver(port)  # back where it was

@@ -300,16 +300,19 @@ def test_page_text_cannot_act_in_chat_payloads(case: str, title: str) -> None:
 
 def test_a_hostile_organisation_name_never_reaches_the_subject_raw() -> None:
     name = "\u202e" + "Department " * 5000 + "\x1b[31m\r\nBcc: everyone@example.org"
-    change = Change("https://www.gov.uk/x", "minor", "2026-11-27T07:00:00+00:00", "X", id=1)
+    changes = [
+        Change(f"https://www.gov.uk/{page}", "minor", "2026-11-27T07:00:00+00:00", page, id=i)
+        for i, page in enumerate(("x", "y"), 1)
+    ]  # two pages: the subject counts them under the organisation's name
     message = deliver.EmailChannel(load_settings()).message(
-        deliver.Digest([change], organisations={change.page_url: [name]})
+        deliver.Digest(changes, organisations={c.page_url: [name] for c in changes})
     )
     parsed = email.message_from_bytes(bytes(message), policy=email.policy.default)
     subject = parsed["Subject"]
     assert len(subject) <= chat.SUBJECT_LIMIT
     assert not any(c in subject for c in "\u202e\x1b\r\n")
     assert parsed["Bcc"] is None
-    assert "… guidance page changed since " in subject  # the organisation is cut, not the meaning
+    assert "… guidance pages changed since " in subject  # the organisation is cut, not the meaning
     assert all(len(line) <= 998 for line in message.as_bytes(policy=email.policy.SMTP).split(b"\r\n"))
 
 
