@@ -30,7 +30,7 @@ from monitor import parse as parse_module
 from monitor.cli import main
 from monitor.demo import PAGE_PATH, Capture, TimelineState, captures, redirects
 from monitor.discover import read_results
-from monitor.store import EXPLORE_TABLES, Store
+from monitor.store import EXPLORE_TABLES, Store, snapshot_before
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -387,9 +387,9 @@ def test_explore_serves_the_database_read_only_with_canned_queries(demo):
         params = {"url": stored_url(demo), "date": "2021-06-01", "_shape": "array"}
         rows = httpx.get(base + "/monitor/page-on-a-date.json", params=params, timeout=10).json()
         with Store(database) as store:
-            (_, document) = store.snapshot(3)
+            (row, document) = snapshot_before(store, stored_url(demo), "2021-06-02T00:00:00+00:00")
         assert [r["heading"] for r in rows] == [s.heading for s in document.sections]
-        assert rows[0]["snapshot"] == 3 and rows[0]["text"] == document.sections[0].text
+        assert rows[0]["snapshot"] == row["id"] and rows[0]["text"] == document.sections[0].text
         silent = httpx.get(base + "/monitor/silent-edits.json?_shape=array", timeout=10)
         assert silent.status_code == 200 and isinstance(silent.json(), list)
         tables = httpx.get(base + "/-/metadata.json", timeout=10).json()["databases"]["monitor"]["tables"]
