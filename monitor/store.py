@@ -24,7 +24,17 @@ from typing import Any
 import sqlite_utils
 
 from .clock import utc_now
-from .model import Change, ChangeSet, Document, FetchResult, PageState
+from .model import (
+    NEW_SNAPSHOT,
+    Answer,
+    Change,
+    ChangeSet,
+    Document,
+    FetchResult,
+    PageState,
+    PageUpdate,
+    SnapshotRef,
+)
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -174,15 +184,19 @@ def migrate(db: sqlite_utils.Database, migrations: list[Callable[[sqlite_utils.D
 class Store:
     """A monitor database. Opening it creates the file or brings its schema up to date."""
 
-    def __init__(self, path: str | os.PathLike[str], *, readonly: bool = False) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], *, readonly: bool = False, busy_timeout_ms: int | None = None
+    ) -> None:
         self.path = Path(path)
+        self.busy_timeout_ms = BUSY_TIMEOUT_MS if busy_timeout_ms is None else busy_timeout_ms
+        timeout = self.busy_timeout_ms / 1000
         conn: sqlite3.Connection | None = None
         try:
             if readonly:
-                conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+                conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=timeout)
             else:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_MS / 1000)
+                conn = sqlite3.connect(str(self.path), timeout=timeout)
             conn.execute("PRAGMA schema_version").fetchone()
         except sqlite3.DatabaseError as exc:
             if conn is not None:
@@ -196,7 +210,7 @@ class Store:
                 reason = f"{self.path.parent} is not a folder"
             raise StoreError(f"{self.path}: cannot be opened ({reason})") from None
         self.db = sqlite_utils.Database(conn)
-        self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        self.db.execute(f"PRAGMA busy_timeout = {self.busy_timeout_ms}")
         self.db.execute("PRAGMA foreign_keys = ON")
         try:
             if not readonly:
@@ -222,6 +236,9 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _writing(self) -> contextlib.AbstractContextManager[sqlite_utils.Database]:
+        return self.db.atomic()
 
     # ----------------------------------------------------------------------- run lock
 
@@ -275,7 +292,7 @@ class Store:
         row = self._page_row(url)
         if row is not None and not self._page_update(row, title, parent_url, source):
             return _page_state(row)  # already watched as asked: every run registers each configured page
-        with self.db.atomic():
+        with self._writing():
             row = self._page_row(url)
             if row is None:
                 self.db["pages"].insert(
@@ -312,7 +329,7 @@ class Store:
     def set_active(self, url: str, active: bool) -> None:
         if self._page_row(url) is None:
             raise KeyError(url)
-        with self.db.atomic():
+        with self._writing():
             self.db["pages"].update(url, {"active": int(active)})
 
     def page(self, url: str) -> PageState | None:
@@ -340,39 +357,28 @@ class Store:
 
     # ----------------------------------------------------------------------- recording a check
 
-    def record(
-        self,
-        url: str,
-        fetch: FetchResult,
-        document: Document | None,
-        body: bytes | None,
-        changes: list[Change],
-        *,
-        read_key: str | None = None,
-    ) -> list[Change]:
-        """Keep the outcome of one check of one page, all in one transaction; return the changes with ids.
+    def write(self, update: PageUpdate) -> list[Change]:
+        """Write one check of one page as ``monitor.changes`` decided it, in one transaction; return its
+        changes with their ids.
 
-        ``document`` is given only for a response that passed the quality gate: then a snapshot is added
-        when the document differs from the page's last. A ``body`` is kept once per content hash, also for
-        a response the parser rejected, so a reader can be fixed against what was really served.
-        A failed check (``fetch.error`` set) raises the page's failure count; a good or unchanged one
-        resets it. Changes that name no snapshots are tied to the previous and the new one.
-        ``read_key`` names how ``document`` was read from ``body`` (see :meth:`record_unchanged`).
+        The body is kept once per content hash; a change whose ``new_snapshot_id`` is ``NEW_SNAPSHOT``
+        gets the id of the snapshot written with it.
         """
-        when = fetch.fetched_at or utc_now()
-        with self.db.atomic():
-            if self._page_row(url) is None:
-                self.db["pages"].insert({"url": url, "added_at": when, "source": "config"})
-            page = self._page_row(url)
-            assert page is not None
+        url, fetch, when = update.url, update.fetch, update.checked_at
+        with self._writing():
+            self.db.execute(
+                "INSERT OR IGNORE INTO pages (url, added_at, source) VALUES (?, ?, 'config')", [url, when]
+            )
             stored_hash = None
-            if body:
-                stored_hash = body_hash(body)
-                if self.db.execute("SELECT 1 FROM bodies WHERE hash = ?", [stored_hash]).fetchone() is None:
-                    self.db.execute(
-                        "INSERT INTO bodies (hash, content_type, size, body) VALUES (?, ?, ?, ?)",
-                        [stored_hash, fetch.content_type, len(body), zlib.compress(body, 6)],
-                    )
+            if update.body:
+                stored_hash = body_hash(update.body)
+                self.db.execute(
+                    "INSERT OR IGNORE INTO bodies (hash, content_type, size, body) VALUES (?, ?, ?, ?)",
+                    [stored_hash, fetch.content_type, len(update.body), zlib.compress(update.body, 6)],
+                )
+            elif update.body_hash:
+                row = self.db.execute("SELECT hash FROM bodies WHERE hash = ?", [update.body_hash]).fetchone()
+                stored_hash = row[0] if row else None
             _insert(
                 self.db,
                 "fetches",
@@ -390,99 +396,72 @@ class Store:
                     "body_hash": stored_hash,
                 },
             )
-            previous = self.db.execute(
-                "SELECT id, document_hash FROM snapshots WHERE page_url = ? ORDER BY id DESC LIMIT 1", [url]
-            ).fetchone()
-            old_id = previous[0] if previous else None
-            new_id = old_id
-            if document is not None and (previous is None or previous[1] != document.content_hash):
-                new_id = _insert(
+            snapshot_id = None
+            if update.snapshot is not None:
+                snapshot_id = _insert(
                     self.db,
                     "snapshots",
                     {
                         "page_url": url,
                         "taken_at": when,
                         "body_hash": stored_hash,
-                        "document_hash": document.content_hash,
-                        "document": json.dumps(document.to_dict(), ensure_ascii=False),
+                        "document_hash": update.snapshot.content_hash,
+                        "document": json.dumps(update.snapshot.to_dict(), ensure_ascii=False),
                     },
                 )
-
-            saved: list[Change] = []
-            for change in changes:
-                if not change.backfilled:
-                    if change.old_snapshot_id is None and change.kind not in ("new",):
-                        change.old_snapshot_id = old_id
-                    if change.new_snapshot_id is None and document is not None:
-                        change.new_snapshot_id = new_id
+            for change in update.changes:
+                if change.new_snapshot_id == NEW_SNAPSHOT:
+                    if snapshot_id is None:
+                        raise ValueError(f"{url}: a change leads to a snapshot that is not written")
+                    change.new_snapshot_id = snapshot_id
                 change.id = _insert(self.db, "changes", _change_row(change))
-                saved.append(change)
+            if update.page:
+                _update_page(self.db, url, update.page)
+        return update.changes
 
-            state: dict[str, Any] = {"last_checked": when}
-            if fetch.error:
-                state["consecutive_failures"] = page["consecutive_failures"] + 1
-                state["last_error"] = fetch.error
-            else:
-                state["consecutive_failures"] = 0
-                state["last_error"] = None
-            if document is not None:
-                state["gone"] = 0
-                state["read_key"] = read_key
-                if document.title:
-                    state["title"] = document.title
-                if not fetch.redirects:
-                    state["current_url"] = None
-            if (document is not None or fetch.not_modified) and not fetch.error:
-                if fetch.etag or fetch.last_modified or document is not None:
-                    state["etag"] = fetch.etag
-                    state["last_modified"] = fetch.last_modified
-            for change in changes:
-                if change.kind == "removed":
-                    state["gone"] = 1
-                    state["etag"] = state["last_modified"] = state["read_key"] = None
-                elif change.kind == "moved":
-                    state["current_url"] = change.new_url
-            if any(not c.backfilled for c in changes):
-                state["last_changed"] = when
-            _update_page(self.db, url, state)
-        return saved
+    def record(
+        self,
+        url: str,
+        fetch: FetchResult,
+        document: Document | None,
+        body: bytes | None,
+        changes: list[Change],
+        *,
+        read_key: str | None = None,
+    ) -> list[Change]:
+        """The former entry point, kept for callers written before :meth:`write`: the page's new state
+        is worked out by ``monitor.changes.page_update`` from the page as stored, then written."""
+        from .changes import page_update
+
+        page = self.page(url) or PageState(url)
+        recent = self.recent_snapshots(url, 1)
+        update = page_update(
+            page,
+            fetch,
+            utc_now(),
+            changes=changes,
+            previous=recent[0] if recent else None,
+            document=document,
+            body=body,
+            read_key=read_key,
+        )
+        return self.write(update)
 
     def record_unchanged(self, url: str, fetch: FetchResult, *, body_hash: str | None = None) -> None:
-        """Keep a good check that found the page as it was, in one small transaction: a 304 (no
-        ``body_hash``), or the very body whose Document is the last snapshot, read the same way (the
-        page's ``read_key`` matched) and not redirected.
+        """The former entry point for a check that found the page as it was (see
+        ``monitor.changes.unchanged_update``), kept for callers written before :meth:`write`."""
+        from .changes import unchanged_update
 
-        What :meth:`record` keeps for the same answer, without loading or comparing any snapshot: the
-        fetch row, and the page's state (failures reset; for a body, its validators and address).
-        """
-        when = fetch.fetched_at or utc_now()
-        state: dict[str, Any] = {"last_checked": when, "consecutive_failures": 0, "last_error": None}
-        if body_hash is not None:
-            state.update(gone=0, current_url=None, etag=fetch.etag, last_modified=fetch.last_modified)
-        elif fetch.etag or fetch.last_modified:
-            state.update(etag=fetch.etag, last_modified=fetch.last_modified)
-        with self.db.atomic():
-            self.db.execute(
-                "INSERT OR IGNORE INTO pages (url, added_at, source) VALUES (?, ?, 'config')", [url, when]
-            )
-            _update_page(self.db, url, state)
-            self.db.execute(
-                "INSERT INTO fetches (page_url, time, url, final_url, status, bytes, duration_ms, attempts, "
-                "not_modified, error, body_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, "
-                "(SELECT hash FROM bodies WHERE hash = ?))",
-                [
-                    url,
-                    when,
-                    fetch.url,
-                    fetch.final_url,
-                    fetch.status,
-                    len(fetch.body),
-                    fetch.duration_ms,
-                    fetch.attempts,
-                    int(fetch.not_modified),
-                    body_hash,
-                ],
-            )
+        answer = Answer(fetch, body_hash=body_hash, same=body_hash is not None)
+        self.write(unchanged_update(url, answer, utc_now()))
+
+    def recent_snapshots(self, url: str, limit: int) -> list[SnapshotRef]:
+        """The page's latest snapshots, newest first, by id and content hash only (no Document read)."""
+        rows = self.db.execute(
+            "SELECT id, document_hash FROM snapshots WHERE page_url = ? ORDER BY id DESC LIMIT ?",
+            [url, limit],
+        ).fetchall()
+        return [SnapshotRef(id_, hash_) for id_, hash_ in rows]
 
     # ----------------------------------------------------------------------- reading back
 
@@ -570,7 +549,7 @@ class Store:
 
     def mark_delivered(self, channel: str, change_ids: list[int], detail: str = "") -> None:
         when = utc_now()
-        with self.db.atomic():
+        with self._writing():
             for change_id in change_ids:
                 self.db.execute(
                     "INSERT OR IGNORE INTO deliveries (change_id, channel, delivered_at, detail) "
@@ -588,7 +567,7 @@ class Store:
 
     def add_change(self, change: Change) -> Change:
         """Record a change that no fetch led to (a page a search found); returns it with its id."""
-        with self.db.atomic():
+        with self._writing():
             change.id = self.db["changes"].insert(_change_row(change)).last_pk
             if not change.backfilled:
                 self.db["pages"].update(change.page_url, {"last_changed": change.detected_at})
@@ -600,7 +579,7 @@ class Store:
         return row["public_timestamp"] if row else None
 
     def set_search_timestamp(self, url: str, timestamp: str | None) -> None:
-        with self.db.atomic():
+        with self._writing():
             self.db["pages"].update(url, {"public_timestamp": timestamp})
 
     def follow_documents(self, url: str) -> bool:
@@ -609,7 +588,7 @@ class Store:
         return bool(row and row["follow_documents"])
 
     def set_follow_documents(self, url: str, follow: bool) -> None:
-        with self.db.atomic():
+        with self._writing():
             self.db["pages"].update(url, {"follow_documents": int(follow)})
 
 

@@ -535,6 +535,35 @@ def test_a_second_run_while_one_holds_the_lock_exits_3(tmp_path, page_server):
     assert first.returncode == 0, err
 
 
+def test_a_page_alternating_between_two_versions_is_reported_once(tmp_path, page_server):
+    """A/B/A/B/A/C: B is news, the return to A is not, the second flip is reported once as flapping
+    (naming both versions' snapshots), then quiet until C, a version not seen before."""
+    edited = SMHL_V2.replace(b"are aligned with the principles", b"follow the principles")
+    versions = {"A": SMHL_V1, "B": SMHL_V2, "C": edited}
+    seen = "ABABAC"
+    page_server.routes[SMHL_PATH] = [Response(body=versions[name]) for name in seen]
+    config = write_config(tmp_path, page_server.base_url, [SMHL_PATH])
+    url = page_server.url(SMHL_PATH)
+    reported, known = [], set()
+    for _ in seen:
+        result = run(config)
+        assert result.exit_code == 0, result.output
+        with open_store(tmp_path) as store:
+            found = store.changes(page_url=url, include_backfilled=False)
+        reported.append(",".join(c.kind for c in found if c.id not in known) or "-")
+        known |= {c.id for c in found}
+    assert reported == ["new", "major", "-", "flapping", "-", "major"]  # C compared with A, the last
+    with open_store(tmp_path) as store:
+        snapshots = store.snapshots(url)
+        [flapping] = [c for c in store.changes(page_url=url) if c.kind == "flapping"]
+        assert [c.kind for c in store.undelivered("email")] == ["new", "major", "flapping", "major"]
+    hashes = {s["id"]: s["document_hash"] for s in snapshots}
+    assert len(snapshots) == 6 and len(set(hashes.values())) == 3
+    assert hashes[flapping.old_snapshot_id] == hashes[snapshots[0]["id"]]  # A
+    assert hashes[flapping.new_snapshot_id] == hashes[snapshots[1]["id"]]  # B
+    assert flapping.note == "Alternating between two versions"
+
+
 # --------------------------------------------------------------------------- the pure rules
 
 
