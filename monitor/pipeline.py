@@ -35,10 +35,12 @@ from .fetch import Fetcher
 from .govuk import api_url, same_origin, same_site
 from .model import Answer, Config, Document, FetchResult, PageState, ParseError, RunSummary
 from .parse import parse
-from .store import Store, body_hash
+from .store import Store, StoreBusy, body_hash
 
 log = logging.getLogger(__name__)
 API_ACCEPT = "application/json"
+DATABASE = "database"
+"""Where a run's failure is reported when the database stayed locked by another process."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,8 @@ def run(
     next run; a send or publish failure is reported in ``failures`` under "digest" or "site".
     """
     summary = check_pages(config, store, now=now, should_stop=should_stop)
+    if any(where == DATABASE for where, _ in summary.failures):
+        return summary  # sending marks the outbox and would wait for the same lock again
     if deliver and (config.digest.email.configured or config.digest.webhooks):
         try:
             from .deliver import deliver_pending
@@ -124,7 +128,14 @@ def check_pages(
     ``should_stop`` (a SIGTERM, say) is asked after each page: once it says yes, the fetches in flight
     are abandoned and the pages already answered are all recorded.
     """
-    return asyncio.run(_run(config, store, now, should_stop or (lambda: False)))
+    summary = RunSummary()
+    try:
+        asyncio.run(_run(config, store, now, should_stop or (lambda: False), summary))
+    except StoreBusy as exc:
+        # Every page already answered is recorded; the one whose write waited in vain and those still
+        # out are checked again next run, as after a kill.
+        summary.failures.append((DATABASE, str(exc)))
+    return summary
 
 
 def watched(config: Config, store: Store) -> list[Target]:
@@ -146,9 +157,8 @@ def watched(config: Config, store: Store) -> list[Target]:
 
 
 async def _run(
-    config: Config, store: Store, now: datetime | None, should_stop: Callable[[], bool]
+    config: Config, store: Store, now: datetime | None, should_stop: Callable[[], bool], summary: RunSummary
 ) -> RunSummary:
-    summary = RunSummary()
     async with Fetcher(config.fetch) as fetcher:
         skip = await discover.refresh(fetcher, config, store, summary, now=now)
         targets = [t for t in watched(config, store) if t.url not in skip]

@@ -43,6 +43,17 @@ class StoreError(RuntimeError):
     """A database this version cannot use (made by a newer version, or not a guidance-monitor store)."""
 
 
+class StoreBusy(StoreError):
+    """Another process held the database's write lock for longer than the busy timeout."""
+
+    def __init__(self, path: Path, timeout_ms: int) -> None:
+        self.path = path
+        super().__init__(
+            f"{path} is locked by another process (waited {timeout_ms / 1000:g} s to write); nothing "
+            "was lost: the pages not recorded are checked again on the next run"
+        )
+
+
 class LockHeld(RuntimeError):
     """Another process holds the run lock."""
 
@@ -237,8 +248,34 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _writing(self) -> contextlib.AbstractContextManager[sqlite_utils.Database]:
-        return self.db.atomic()
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One write transaction that takes SQLite's write lock as it begins (``BEGIN IMMEDIATE``).
+
+        A deferred transaction that reads and then writes fails at once in WAL mode when another process
+        is writing, whatever the busy timeout; one that asks for the lock first waits for it. Past the
+        timeout the store says so (:class:`StoreBusy`) and nothing of the transaction is written.
+        """
+        if self.db.conn.in_transaction:
+            with self.db.atomic():  # inside a caller's transaction: a savepoint
+                yield
+            return
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise StoreBusy(self.path, self.busy_timeout_ms) from None
+            raise
+        try:
+            yield
+        except BaseException:
+            self.db.rollback()
+            raise
+        try:
+            self.db.commit()
+        except BaseException:
+            self.db.rollback()
+            raise
 
     # ----------------------------------------------------------------------- run lock
 

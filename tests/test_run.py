@@ -564,6 +564,48 @@ def test_a_page_alternating_between_two_versions_is_reported_once(tmp_path, page
     assert flapping.note == "Alternating between two versions"
 
 
+def test_a_run_waits_for_another_writer_and_says_so_in_one_line_past_the_timeout(
+    tmp_path, page_server, monkeypatch
+):
+    from test_store import hold_write_lock
+
+    from monitor import store as store_module
+
+    page_server.routes[SMHL_PATH] = [Response(body=SMHL_V1), Response(body=SMHL_V2)]
+    config = write_config(tmp_path, page_server.base_url, [SMHL_PATH])
+    database = tmp_path / "monitor.db"
+    url = page_server.url(SMHL_PATH)
+    assert run(config).exit_code == 0
+
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_MS", 300)
+    holder = hold_write_lock(database, 3)
+    try:
+        locked = run(config)
+        assert holder.poll() is None, "the run gave up while the other transaction still held the lock"
+    finally:
+        holder.wait(10)
+    assert locked.exit_code == 1
+    assert "Traceback" not in locked.output
+    [line] = [line for line in locked.output.splitlines() if "locked" in line]
+    assert (
+        line
+        == f"  failed: database: {database} is locked by another process (waited 0.3 s to write); "
+        + ("nothing was lost: the pages not recorded are checked again on the next run")
+    )
+    assert counts(tmp_path, url)[0] == 1
+
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_MS", 10_000)
+    holder = hold_write_lock(database, 1.5)
+    waited = run(config)
+    assert holder.poll() == 0, "the run wrote only once the other transaction ended"
+    assert waited.exit_code == 0 and waited.output.startswith("Checked 1 page: 1 changed, 0 failed."), (
+        waited.output
+    )
+    with open_store(tmp_path) as store:
+        assert [c.kind for c in store.changes(page_url=url, include_backfilled=False)] == ["major", "new"]
+        assert store.integrity_check() == "ok"
+
+
 # --------------------------------------------------------------------------- the pure rules
 
 

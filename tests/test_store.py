@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import multiprocessing
 import sqlite3
+import subprocess
+import sys
 import time
 
 import pytest
@@ -360,3 +362,55 @@ def test_a_database_that_cannot_be_opened_is_one_plain_error(tmp_path, where, re
     with pytest.raises(StoreError, match=f"cannot be opened .*{reason}"):
         Store(where(tmp_path))
     assert (tmp_path / "plain-file").read_text() == "not a folder"
+
+
+# --------------------------------------------------------------------------- another writer
+
+
+HOLDER = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN IMMEDIATE")
+conn.execute("UPDATE pages SET title = title")
+print("held", flush=True)
+time.sleep(float(sys.argv[2]))
+conn.execute("COMMIT")
+"""
+
+
+def hold_write_lock(path, seconds: float) -> subprocess.Popen:
+    """Another process (a plain ``sqlite3`` connection) holding a write transaction for ``seconds``."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(path), str(seconds)], stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def test_a_write_waits_for_another_process_s_transaction(tmp_path):
+    path = tmp_path / "monitor.db"
+    with Store(path) as store:
+        store.record(URL, ok(), doc(), b"v1", [])
+        holder = hold_write_lock(path, 1.5)
+        [change] = store.record(
+            URL, ok(b"v2"), doc("New"), b"v2", [Change(URL, "minor", "2024-01-03T00:00:00+00:00")]
+        )
+        assert holder.poll() == 0, "the write went through only once the other transaction ended"
+        assert store.change(change.id) == change
+
+
+def test_a_database_locked_past_the_timeout_is_one_error_and_writes_nothing(tmp_path):
+    path = tmp_path / "monitor.db"
+    with Store(path, busy_timeout_ms=200) as store:
+        store.record(URL, ok(), doc(), b"v1", [])
+        holder = hold_write_lock(path, 3)
+        try:
+            with pytest.raises(store_module.StoreBusy, match="locked by another process") as caught:
+                store.record(
+                    URL, ok(b"v2"), doc("New"), b"v2", [Change(URL, "minor", "2024-01-03T00:00:00+00:00")]
+                )
+            assert "\n" not in str(caught.value) and "0.2 s" in str(caught.value)
+            assert holder.poll() is None
+        finally:
+            holder.wait(10)
+        assert len(store.fetches(URL)) == 1 and len(store.snapshots(URL)) == 1 and store.changes() == []
