@@ -1,7 +1,8 @@
-"""One run: for every watched page, fetch -> quality gate -> parse -> diff -> store.
+"""One run: for every watched page, fetch -> quality gate -> parse -> changes (the rules) -> store.
 
 Pages are fetched concurrently (the Fetcher keeps to the configured concurrency and per-host rate) and
-each one is parsed, compared and stored as soon as its answer arrives, in one store transaction. A run
+each one is parsed, judged by ``monitor.changes`` and written as soon as its answer arrives, in one store
+transaction. This module only wires the stages: what an answer means is decided in ``changes``. A run
 killed part-way loses only the pages in flight; the next run checks them again, and since a change is
 only ever recorded together with the snapshot it leads to, no change is recorded twice or lost.
 

@@ -414,3 +414,18 @@ def test_a_database_locked_past_the_timeout_is_one_error_and_writes_nothing(tmp_
         finally:
             holder.wait(10)
         assert len(store.fetches(URL)) == 1 and len(store.snapshots(URL)) == 1 and store.changes() == []
+
+
+def test_the_rules_read_the_latest_snapshots_through_the_index(store):
+    """What flapping detection reads for every changed page: ids and hashes, found by the page's index."""
+    for text in ("a", "b", "c"):
+        store.record(URL, ok(text.encode()), doc(text), text.encode(), [])
+    assert [r.id for r in store.recent_snapshots(URL, 2)] == [3, 2]
+    assert store.recent_snapshots(URL, 5)[-1].document_hash == doc("a").content_hash
+    statements: list[str] = []
+    store.db.conn.set_trace_callback(statements.append)
+    store.recent_snapshots(URL, 5)
+    store.db.conn.set_trace_callback(None)
+    [query] = statements
+    plan = " ".join(row[-1] for row in store.db.execute(f"EXPLAIN QUERY PLAN {query}"))
+    assert "USING INDEX snapshots_page" in plan and "TEMP B-TREE" not in plan, plan
