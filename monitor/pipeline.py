@@ -22,6 +22,7 @@ import dataclasses
 import functools
 import hashlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,12 +35,24 @@ from .clock import utc_timestamp
 from .config import absolute_url
 from .fetch import Fetcher
 from .govuk import api_url, same_origin, same_site
-from .model import Answer, Config, Document, FetchResult, PageState, ParseError, RunSummary
+from .model import (
+    Answer,
+    Change,
+    Config,
+    Document,
+    FetchResult,
+    PageState,
+    PageUpdate,
+    ParseError,
+    RunSummary,
+)
 from .parse import parse
 from .store import Store, StoreBusy, body_hash
 
 log = logging.getLogger(__name__)
 API_ACCEPT = "application/json"
+BUSY_POLL = 0.05
+"""Seconds between attempts to write while another process holds the database's write lock."""
 DATABASE = "database"
 """Where a run's failure is reported when the database stayed locked by another process."""
 
@@ -186,7 +199,7 @@ async def _run(
                 if now is not None:
                     # A run on a given clock (the demo's simulated days) records its fetches on it too.
                     outcome.fetch = dataclasses.replace(outcome.fetch, fetched_at=utc_timestamp(now))
-                _settle(store, outcome, now or datetime.now(UTC), summary)
+                await _settle(store, outcome, now or datetime.now(UTC), summary)
                 for document in _documents_to_follow(config, store, outcome, scheduled):
                     scheduled.add(document.url)
                     start(document)
@@ -287,7 +300,7 @@ def reader_fingerprint() -> str:
 # --------------------------------------------------------------------------- rules and store
 
 
-def _settle(store: Store, outcome: Outcome, now: datetime, summary: RunSummary) -> None:
+async def _settle(store: Store, outcome: Outcome, now: datetime, summary: RunSummary) -> None:
     """Judge a page's answer by the change rules and write the result in one transaction.
 
     The store is read only for what the rules need: nothing for an unchanged page; the page's state and
@@ -295,7 +308,7 @@ def _settle(store: Store, outcome: Outcome, now: datetime, summary: RunSummary) 
     """
     url, answer, when = outcome.target.url, outcome.answer(), utc_timestamp(now)
     if changes.unchanged(answer):
-        store.write(changes.unchanged_update(url, answer, when))
+        await _write(store, changes.unchanged_update(url, answer, when))
         summary.checked += 1
         log.info("%s: no change", url)
         return
@@ -317,7 +330,7 @@ def _settle(store: Store, outcome: Outcome, now: datetime, summary: RunSummary) 
         and bool(store.changes(page_url=url, include_backfilled=False, limit=1)),
         last_from_api=answer.fallback and bool(recent) and _read_from_api(store, url),
     )
-    saved = store.write(update)
+    saved = await _write(store, update)
     summary.checked += 1
     if update.fetch.error:
         summary.failed += 1
@@ -328,6 +341,19 @@ def _settle(store: Store, outcome: Outcome, now: datetime, summary: RunSummary) 
         summary.changed += 1
     log.info("%s: %s", url, ", ".join(c.kind for c in saved if not c.backfilled) or "no change")
     summary.changes.extend(saved)
+
+
+async def _write(store: Store, update: PageUpdate) -> list[Change]:
+    """Write a page's check, waiting for another process's write transaction without blocking the loop:
+    SQLite's own wait would stall every fetch in flight until their timeouts fired."""
+    deadline = time.monotonic() + store.busy_timeout_ms / 1000
+    while True:
+        try:
+            return store.write(update, wait=False)
+        except StoreBusy:
+            if time.monotonic() >= deadline:
+                raise
+            await asyncio.sleep(BUSY_POLL)
 
 
 def _read_from_api(store: Store, url: str) -> bool:

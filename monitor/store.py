@@ -249,23 +249,30 @@ class Store:
         self.close()
 
     @contextlib.contextmanager
-    def _writing(self) -> Iterator[None]:
+    def _writing(self, *, wait: bool = True) -> Iterator[None]:
         """One write transaction that takes SQLite's write lock as it begins (``BEGIN IMMEDIATE``).
 
         A deferred transaction that reads and then writes fails at once in WAL mode when another process
         is writing, whatever the busy timeout; one that asks for the lock first waits for it. Past the
         timeout the store says so (:class:`StoreBusy`) and nothing of the transaction is written.
+        ``wait=False`` says so at once, for a caller that waits in its own way (an event loop that must
+        keep serving its other work).
         """
         if self.db.conn.in_transaction:
             with self.db.atomic():  # inside a caller's transaction: a savepoint
                 yield
             return
         try:
+            if not wait:
+                self.db.execute("PRAGMA busy_timeout = 0")
             self.db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             if "locked" in str(exc) or "busy" in str(exc):
                 raise StoreBusy(self.path, self.busy_timeout_ms) from None
             raise
+        finally:
+            if not wait:
+                self.db.execute(f"PRAGMA busy_timeout = {self.busy_timeout_ms}")
         try:
             yield
         except BaseException:
@@ -394,15 +401,16 @@ class Store:
 
     # ----------------------------------------------------------------------- recording a check
 
-    def write(self, update: PageUpdate) -> list[Change]:
+    def write(self, update: PageUpdate, *, wait: bool = True) -> list[Change]:
         """Write one check of one page as ``monitor.changes`` decided it, in one transaction; return its
         changes with their ids.
 
         The body is kept once per content hash; a change whose ``new_snapshot_id`` is ``NEW_SNAPSHOT``
-        gets the id of the snapshot written with it.
+        gets the id of the snapshot written with it. ``wait=False``: raise :class:`StoreBusy` at once if
+        another process is writing, rather than wait for it here.
         """
         url, fetch, when = update.url, update.fetch, update.checked_at
-        with self._writing():
+        with self._writing(wait=wait):
             self.db.execute(
                 "INSERT OR IGNORE INTO pages (url, added_at, source) VALUES (?, ?, 'config')", [url, when]
             )

@@ -606,6 +606,27 @@ def test_a_run_waits_for_another_writer_and_says_so_in_one_line_past_the_timeout
         assert store.integrity_check() == "ok"
 
 
+def test_fetches_in_flight_carry_on_while_a_write_waits_for_the_database(tmp_path, page_server, monkeypatch):
+    """The wait for another writer must not stall the run's fetches: each answer takes 0.3 s against a
+    1 s fetch timeout while the first write waits 2 s for the lock; none of them may time out."""
+    from test_store import hold_write_lock
+
+    from monitor import store as store_module
+
+    paths = [f"/guidance/page-{n}" for n in range(8)]
+    for path in paths:
+        page_server.routes[path] = [Response(body=SMHL_V1), Response(body=SMHL_V2, delay=0.3)]
+    config = write_config(tmp_path, page_server.base_url, paths, timeout=1, retries=1, concurrency=4)
+    assert run(config).exit_code == 0
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_MS", 10_000)
+    holder = hold_write_lock(tmp_path / "monitor.db", 2)
+    result = run(config)
+    assert holder.poll() == 0
+    assert result.exit_code == 0 and result.output.startswith("Checked 8 pages: 8 changed, 0 failed."), (
+        result.output
+    )
+
+
 # --------------------------------------------------------------------------- the pure rules
 
 
