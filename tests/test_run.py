@@ -567,7 +567,7 @@ def test_a_page_alternating_between_two_versions_is_reported_once(tmp_path, page
 def test_a_run_waits_for_another_writer_and_says_so_in_one_line_past_the_timeout(
     tmp_path, page_server, monkeypatch
 ):
-    from test_store import hold_write_lock
+    from test_store import hold_write_lock, released_at
 
     from monitor import store as store_module
 
@@ -579,11 +579,9 @@ def test_a_run_waits_for_another_writer_and_says_so_in_one_line_past_the_timeout
 
     monkeypatch.setattr(store_module, "BUSY_TIMEOUT_MS", 300)
     holder = hold_write_lock(database, 3)
-    try:
-        locked = run(config)
-        assert holder.poll() is None, "the run gave up while the other transaction still held the lock"
-    finally:
-        holder.wait(10)
+    locked = run(config)
+    gave_up = time.time()
+    assert gave_up < released_at(holder), "the run gave up while the other transaction still held the lock"
     assert locked.exit_code == 1
     assert "Traceback" not in locked.output
     [line] = [line for line in locked.output.splitlines() if "locked" in line]
@@ -597,7 +595,8 @@ def test_a_run_waits_for_another_writer_and_says_so_in_one_line_past_the_timeout
     monkeypatch.setattr(store_module, "BUSY_TIMEOUT_MS", 10_000)
     holder = hold_write_lock(database, 1.5)
     waited = run(config)
-    assert holder.poll() == 0, "the run wrote only once the other transaction ended"
+    done = time.time()
+    assert released_at(holder) <= done, "the run wrote only once the other transaction ended"
     assert waited.exit_code == 0 and waited.output.startswith("Checked 1 page: 1 changed, 0 failed."), (
         waited.output
     )
@@ -609,7 +608,7 @@ def test_a_run_waits_for_another_writer_and_says_so_in_one_line_past_the_timeout
 def test_fetches_in_flight_carry_on_while_a_write_waits_for_the_database(tmp_path, page_server, monkeypatch):
     """The wait for another writer must not stall the run's fetches: each answer takes 0.3 s against a
     1 s fetch timeout while the first write waits 2 s for the lock; none of them may time out."""
-    from test_store import hold_write_lock
+    from test_store import hold_write_lock, released_at
 
     from monitor import store as store_module
 
@@ -621,7 +620,8 @@ def test_fetches_in_flight_carry_on_while_a_write_waits_for_the_database(tmp_pat
     monkeypatch.setattr(store_module, "BUSY_TIMEOUT_MS", 10_000)
     holder = hold_write_lock(tmp_path / "monitor.db", 2)
     result = run(config)
-    assert holder.poll() == 0
+    done = time.time()
+    assert released_at(holder) <= done
     assert result.exit_code == 0 and result.output.startswith("Checked 8 pages: 8 changed, 0 failed."), (
         result.output
     )
