@@ -164,7 +164,7 @@ class ParseError(ValueError):
 
 # --------------------------------------------------------------------------- diffs
 
-ChangeKind = Literal["major", "minor", "none", "new", "moved", "removed", "withdrawn"]
+ChangeKind = Literal["major", "minor", "none", "new", "moved", "removed", "withdrawn", "flapping"]
 SectionStatus = Literal["added", "removed", "modified", "renamed", "moved"]
 AttachmentStatus = Literal["added", "removed", "renamed", "modified"]
 SignalKind = Literal["duty", "date", "amount", "link", "removed-text"]
@@ -548,3 +548,57 @@ class Config:
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     path: str | None = None
     """The file this configuration was read from; relative paths in it are relative to its folder."""
+
+
+# --------------------------------------------------------------------------- what a check writes
+
+
+NEW_SNAPSHOT = -1
+"""A change's ``new_snapshot_id`` while the snapshot it leads to has no id yet: the store gives it the id
+of the snapshot written in the same transaction."""
+
+
+@dataclass
+class Answer:
+    """A page's answer in one run, after the quality gate and the parser: what the change rules judge."""
+
+    fetch: FetchResult
+    document: Document | None = None
+    reason: str | None = None
+    """Why the answer is not the page (a failed check), or None."""
+    read_key: str | None = None
+    """How ``document`` was read from the body: which body, which code, which selector and content type."""
+    body_hash: str | None = None
+    same: bool = False
+    """The body is the one the last snapshot was read from, read the same way: the page is unchanged."""
+    fallback: bool = False
+    """Read from the HTML page because the Content API failed (``fetch.source: auto``)."""
+
+
+@dataclass(frozen=True)
+class SnapshotRef:
+    """One stored version of a page by id and content hash: enough to know a version seen before
+    without reading its Document."""
+
+    id: int
+    document_hash: str
+
+
+@dataclass
+class PageUpdate:
+    """Everything one check of one page writes, in one transaction: decided by ``monitor.changes``,
+    written as given by ``Store.write``."""
+
+    url: str
+    fetch: FetchResult
+    """The fetch row; its ``error`` is the check's failure, if any."""
+    checked_at: str
+    body: bytes | None = None
+    """A body to keep (once per content hash)."""
+    body_hash: str | None = None
+    """The body the fetch row names when it is not given again (kept by an earlier check)."""
+    snapshot: Document | None = None
+    """A new version of the page."""
+    changes: list[Change] = field(default_factory=list)
+    page: dict[str, Any] = field(default_factory=dict)
+    """The page's columns to set (``last_checked``, ``consecutive_failures``, ``etag`` ...)."""

@@ -24,13 +24,34 @@ from typing import Any
 import sqlite_utils
 
 from .clock import utc_now
-from .model import Change, ChangeSet, Document, FetchResult, PageState
+from .model import (
+    NEW_SNAPSHOT,
+    Answer,
+    Change,
+    ChangeSet,
+    Document,
+    FetchResult,
+    PageState,
+    PageUpdate,
+    SnapshotRef,
+)
 
 BUSY_TIMEOUT_MS = 30_000
 
 
 class StoreError(RuntimeError):
     """A database this version cannot use (made by a newer version, or not a guidance-monitor store)."""
+
+
+class StoreBusy(StoreError):
+    """Another process held the database's write lock for longer than the busy timeout."""
+
+    def __init__(self, path: Path, timeout_ms: int) -> None:
+        self.path = path
+        super().__init__(
+            f"{path} is locked by another process (waited {timeout_ms / 1000:g} s to write); nothing "
+            "was lost: the pages not recorded are checked again on the next run"
+        )
 
 
 class LockHeld(RuntimeError):
@@ -174,15 +195,19 @@ def migrate(db: sqlite_utils.Database, migrations: list[Callable[[sqlite_utils.D
 class Store:
     """A monitor database. Opening it creates the file or brings its schema up to date."""
 
-    def __init__(self, path: str | os.PathLike[str], *, readonly: bool = False) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], *, readonly: bool = False, busy_timeout_ms: int | None = None
+    ) -> None:
         self.path = Path(path)
+        self.busy_timeout_ms = BUSY_TIMEOUT_MS if busy_timeout_ms is None else busy_timeout_ms
+        timeout = self.busy_timeout_ms / 1000
         conn: sqlite3.Connection | None = None
         try:
             if readonly:
-                conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+                conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=timeout)
             else:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_MS / 1000)
+                conn = sqlite3.connect(str(self.path), timeout=timeout)
             conn.execute("PRAGMA schema_version").fetchone()
         except sqlite3.DatabaseError as exc:
             if conn is not None:
@@ -196,7 +221,7 @@ class Store:
                 reason = f"{self.path.parent} is not a folder"
             raise StoreError(f"{self.path}: cannot be opened ({reason})") from None
         self.db = sqlite_utils.Database(conn)
-        self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        self.db.execute(f"PRAGMA busy_timeout = {self.busy_timeout_ms}")
         self.db.execute("PRAGMA foreign_keys = ON")
         try:
             if not readonly:
@@ -222,6 +247,42 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @contextlib.contextmanager
+    def writing(self, *, wait: bool = True) -> Iterator[None]:
+        """One write transaction that takes SQLite's write lock as it begins (``BEGIN IMMEDIATE``).
+
+        A deferred transaction that reads and then writes fails at once in WAL mode when another process
+        is writing, whatever the busy timeout; one that asks for the lock first waits for it. Past the
+        timeout the store says so (:class:`StoreBusy`) and nothing of the transaction is written.
+        ``wait=False`` says so at once, for a caller that waits in its own way (an event loop that must
+        keep serving its other work).
+        """
+        if self.db.conn.in_transaction:
+            with self.db.atomic():  # inside a caller's transaction: a savepoint
+                yield
+            return
+        try:
+            if not wait:
+                self.db.execute("PRAGMA busy_timeout = 0")
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise StoreBusy(self.path, self.busy_timeout_ms) from None
+            raise
+        finally:
+            if not wait:
+                self.db.execute(f"PRAGMA busy_timeout = {self.busy_timeout_ms}")
+        try:
+            yield
+        except BaseException:
+            self.db.rollback()
+            raise
+        try:
+            self.db.commit()
+        except BaseException:
+            self.db.rollback()
+            raise
 
     # ----------------------------------------------------------------------- run lock
 
@@ -275,7 +336,7 @@ class Store:
         row = self._page_row(url)
         if row is not None and not self._page_update(row, title, parent_url, source):
             return _page_state(row)  # already watched as asked: every run registers each configured page
-        with self.db.atomic():
+        with self.writing():
             row = self._page_row(url)
             if row is None:
                 self.db["pages"].insert(
@@ -312,7 +373,7 @@ class Store:
     def set_active(self, url: str, active: bool) -> None:
         if self._page_row(url) is None:
             raise KeyError(url)
-        with self.db.atomic():
+        with self.writing():
             self.db["pages"].update(url, {"active": int(active)})
 
     def page(self, url: str) -> PageState | None:
@@ -340,39 +401,29 @@ class Store:
 
     # ----------------------------------------------------------------------- recording a check
 
-    def record(
-        self,
-        url: str,
-        fetch: FetchResult,
-        document: Document | None,
-        body: bytes | None,
-        changes: list[Change],
-        *,
-        read_key: str | None = None,
-    ) -> list[Change]:
-        """Keep the outcome of one check of one page, all in one transaction; return the changes with ids.
+    def write(self, update: PageUpdate, *, wait: bool = True) -> list[Change]:
+        """Write one check of one page as ``monitor.changes`` decided it, in one transaction; return its
+        changes with their ids.
 
-        ``document`` is given only for a response that passed the quality gate: then a snapshot is added
-        when the document differs from the page's last. A ``body`` is kept once per content hash, also for
-        a response the parser rejected, so a reader can be fixed against what was really served.
-        A failed check (``fetch.error`` set) raises the page's failure count; a good or unchanged one
-        resets it. Changes that name no snapshots are tied to the previous and the new one.
-        ``read_key`` names how ``document`` was read from ``body`` (see :meth:`record_unchanged`).
+        The body is kept once per content hash; a change whose ``new_snapshot_id`` is ``NEW_SNAPSHOT``
+        gets the id of the snapshot written with it. ``wait=False``: raise :class:`StoreBusy` at once if
+        another process is writing, rather than wait for it here.
         """
-        when = fetch.fetched_at or utc_now()
-        with self.db.atomic():
-            if self._page_row(url) is None:
-                self.db["pages"].insert({"url": url, "added_at": when, "source": "config"})
-            page = self._page_row(url)
-            assert page is not None
+        url, fetch, when = update.url, update.fetch, update.checked_at
+        with self.writing(wait=wait):
+            self.db.execute(
+                "INSERT OR IGNORE INTO pages (url, added_at, source) VALUES (?, ?, 'config')", [url, when]
+            )
             stored_hash = None
-            if body:
-                stored_hash = body_hash(body)
-                if self.db.execute("SELECT 1 FROM bodies WHERE hash = ?", [stored_hash]).fetchone() is None:
-                    self.db.execute(
-                        "INSERT INTO bodies (hash, content_type, size, body) VALUES (?, ?, ?, ?)",
-                        [stored_hash, fetch.content_type, len(body), zlib.compress(body, 6)],
-                    )
+            if update.body:
+                stored_hash = body_hash(update.body)
+                self.db.execute(
+                    "INSERT OR IGNORE INTO bodies (hash, content_type, size, body) VALUES (?, ?, ?, ?)",
+                    [stored_hash, fetch.content_type, len(update.body), zlib.compress(update.body, 6)],
+                )
+            elif update.body_hash:
+                row = self.db.execute("SELECT hash FROM bodies WHERE hash = ?", [update.body_hash]).fetchone()
+                stored_hash = row[0] if row else None
             _insert(
                 self.db,
                 "fetches",
@@ -390,99 +441,72 @@ class Store:
                     "body_hash": stored_hash,
                 },
             )
-            previous = self.db.execute(
-                "SELECT id, document_hash FROM snapshots WHERE page_url = ? ORDER BY id DESC LIMIT 1", [url]
-            ).fetchone()
-            old_id = previous[0] if previous else None
-            new_id = old_id
-            if document is not None and (previous is None or previous[1] != document.content_hash):
-                new_id = _insert(
+            snapshot_id = None
+            if update.snapshot is not None:
+                snapshot_id = _insert(
                     self.db,
                     "snapshots",
                     {
                         "page_url": url,
                         "taken_at": when,
                         "body_hash": stored_hash,
-                        "document_hash": document.content_hash,
-                        "document": json.dumps(document.to_dict(), ensure_ascii=False),
+                        "document_hash": update.snapshot.content_hash,
+                        "document": json.dumps(update.snapshot.to_dict(), ensure_ascii=False),
                     },
                 )
-
-            saved: list[Change] = []
-            for change in changes:
-                if not change.backfilled:
-                    if change.old_snapshot_id is None and change.kind not in ("new",):
-                        change.old_snapshot_id = old_id
-                    if change.new_snapshot_id is None and document is not None:
-                        change.new_snapshot_id = new_id
+            for change in update.changes:
+                if change.new_snapshot_id == NEW_SNAPSHOT:
+                    if snapshot_id is None:
+                        raise ValueError(f"{url}: a change leads to a snapshot that is not written")
+                    change.new_snapshot_id = snapshot_id
                 change.id = _insert(self.db, "changes", _change_row(change))
-                saved.append(change)
+            if update.page:
+                _update_page(self.db, url, update.page)
+        return update.changes
 
-            state: dict[str, Any] = {"last_checked": when}
-            if fetch.error:
-                state["consecutive_failures"] = page["consecutive_failures"] + 1
-                state["last_error"] = fetch.error
-            else:
-                state["consecutive_failures"] = 0
-                state["last_error"] = None
-            if document is not None:
-                state["gone"] = 0
-                state["read_key"] = read_key
-                if document.title:
-                    state["title"] = document.title
-                if not fetch.redirects:
-                    state["current_url"] = None
-            if (document is not None or fetch.not_modified) and not fetch.error:
-                if fetch.etag or fetch.last_modified or document is not None:
-                    state["etag"] = fetch.etag
-                    state["last_modified"] = fetch.last_modified
-            for change in changes:
-                if change.kind == "removed":
-                    state["gone"] = 1
-                    state["etag"] = state["last_modified"] = state["read_key"] = None
-                elif change.kind == "moved":
-                    state["current_url"] = change.new_url
-            if any(not c.backfilled for c in changes):
-                state["last_changed"] = when
-            _update_page(self.db, url, state)
-        return saved
+    def record(
+        self,
+        url: str,
+        fetch: FetchResult,
+        document: Document | None,
+        body: bytes | None,
+        changes: list[Change],
+        *,
+        read_key: str | None = None,
+    ) -> list[Change]:
+        """The former entry point, kept for callers written before :meth:`write`: the page's new state
+        is worked out by ``monitor.changes.page_update`` from the page as stored, then written."""
+        from .changes import page_update
+
+        page = self.page(url) or PageState(url)
+        recent = self.recent_snapshots(url, 1)
+        update = page_update(
+            page,
+            fetch,
+            utc_now(),
+            changes=changes,
+            previous=recent[0] if recent else None,
+            document=document,
+            body=body,
+            read_key=read_key,
+        )
+        return self.write(update)
 
     def record_unchanged(self, url: str, fetch: FetchResult, *, body_hash: str | None = None) -> None:
-        """Keep a good check that found the page as it was, in one small transaction: a 304 (no
-        ``body_hash``), or the very body whose Document is the last snapshot, read the same way (the
-        page's ``read_key`` matched) and not redirected.
+        """The former entry point for a check that found the page as it was (see
+        ``monitor.changes.unchanged_update``), kept for callers written before :meth:`write`."""
+        from .changes import unchanged_update
 
-        What :meth:`record` keeps for the same answer, without loading or comparing any snapshot: the
-        fetch row, and the page's state (failures reset; for a body, its validators and address).
-        """
-        when = fetch.fetched_at or utc_now()
-        state: dict[str, Any] = {"last_checked": when, "consecutive_failures": 0, "last_error": None}
-        if body_hash is not None:
-            state.update(gone=0, current_url=None, etag=fetch.etag, last_modified=fetch.last_modified)
-        elif fetch.etag or fetch.last_modified:
-            state.update(etag=fetch.etag, last_modified=fetch.last_modified)
-        with self.db.atomic():
-            self.db.execute(
-                "INSERT OR IGNORE INTO pages (url, added_at, source) VALUES (?, ?, 'config')", [url, when]
-            )
-            _update_page(self.db, url, state)
-            self.db.execute(
-                "INSERT INTO fetches (page_url, time, url, final_url, status, bytes, duration_ms, attempts, "
-                "not_modified, error, body_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, "
-                "(SELECT hash FROM bodies WHERE hash = ?))",
-                [
-                    url,
-                    when,
-                    fetch.url,
-                    fetch.final_url,
-                    fetch.status,
-                    len(fetch.body),
-                    fetch.duration_ms,
-                    fetch.attempts,
-                    int(fetch.not_modified),
-                    body_hash,
-                ],
-            )
+        answer = Answer(fetch, body_hash=body_hash, same=body_hash is not None)
+        self.write(unchanged_update(url, answer, utc_now()))
+
+    def recent_snapshots(self, url: str, limit: int) -> list[SnapshotRef]:
+        """The page's latest snapshots, newest first, by id and content hash only (no Document read)."""
+        rows = self.db.execute(
+            "SELECT id, document_hash FROM snapshots WHERE page_url = ? ORDER BY id DESC LIMIT ?",
+            [url, limit],
+        ).fetchall()
+        return [SnapshotRef(id_, hash_) for id_, hash_ in rows]
 
     # ----------------------------------------------------------------------- reading back
 
@@ -570,7 +594,7 @@ class Store:
 
     def mark_delivered(self, channel: str, change_ids: list[int], detail: str = "") -> None:
         when = utc_now()
-        with self.db.atomic():
+        with self.writing():
             for change_id in change_ids:
                 self.db.execute(
                     "INSERT OR IGNORE INTO deliveries (change_id, channel, delivered_at, detail) "
@@ -588,7 +612,7 @@ class Store:
 
     def add_change(self, change: Change) -> Change:
         """Record a change that no fetch led to (a page a search found); returns it with its id."""
-        with self.db.atomic():
+        with self.writing():
             change.id = self.db["changes"].insert(_change_row(change)).last_pk
             if not change.backfilled:
                 self.db["pages"].update(change.page_url, {"last_changed": change.detected_at})
@@ -600,7 +624,7 @@ class Store:
         return row["public_timestamp"] if row else None
 
     def set_search_timestamp(self, url: str, timestamp: str | None) -> None:
-        with self.db.atomic():
+        with self.writing():
             self.db["pages"].update(url, {"public_timestamp": timestamp})
 
     def follow_documents(self, url: str) -> bool:
@@ -609,7 +633,7 @@ class Store:
         return bool(row and row["follow_documents"])
 
     def set_follow_documents(self, url: str, follow: bool) -> None:
-        with self.db.atomic():
+        with self.writing():
             self.db["pages"].update(url, {"follow_documents": int(follow)})
 
 
@@ -740,7 +764,7 @@ class Outbox:
         if not old:
             return
         marks = ", ".join("?" * len(old))
-        with self.db.atomic():
+        with self.store.writing():
             for table in ("deliveries", "recipient_deliveries"):
                 self.db.execute(
                     f"UPDATE OR IGNORE {table} SET channel = ? WHERE channel IN ({marks})", [channel, *old]
@@ -752,7 +776,7 @@ class Outbox:
 
     def start(self, channel: str, message_id: str, change_ids: list[int], recipients: list[str]) -> int:
         """Record that a message is about to be handed over; returns the attempt's id."""
-        with self.db.atomic():
+        with self.store.writing():
             return _insert(
                 self.db,
                 "delivery_attempts",
@@ -766,7 +790,7 @@ class Outbox:
             )
 
     def finish(self, attempt_id: int, outcome: str, detail: str = "") -> None:
-        with self.db.atomic():
+        with self.store.writing():
             self._finish(attempt_id, outcome, detail)
 
     def _finish(self, attempt_id: int, outcome: str, detail: str) -> None:
@@ -787,7 +811,7 @@ class Outbox:
     def sent(self, channel: str, change_ids: list[int], detail: str, attempt_id: int | None = None) -> None:
         """Mark the changes delivered on ``channel`` and close the attempt, in one transaction."""
         when = utc_now()
-        with self.db.atomic():
+        with self.store.writing():
             for change_id in change_ids:
                 self.db.execute(
                     "INSERT OR IGNORE INTO deliveries (change_id, channel, delivered_at, detail) "
@@ -807,7 +831,7 @@ class Outbox:
         """Each recipient's answer for these changes: ``{address: (status, code, detail)}`` with status
         ``sent``, ``deferred`` (try again) or ``refused`` (given up)."""
         when = utc_now()
-        with self.db.atomic():
+        with self.store.writing():
             for recipient, (status, code, detail) in answers.items():
                 for change_id in change_ids:
                     self.db.execute(
@@ -886,7 +910,7 @@ def page_selector(store: Store, url: str) -> str | None:
 
 
 def set_page_selector(store: Store, url: str, selector: str | None) -> None:
-    with store.db.atomic():
+    with store.writing():
         store.db.execute("UPDATE pages SET selector = ? WHERE url = ?", [selector, url])
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import multiprocessing
 import sqlite3
+import subprocess
+import sys
 import time
 
 import pytest
@@ -360,3 +362,77 @@ def test_a_database_that_cannot_be_opened_is_one_plain_error(tmp_path, where, re
     with pytest.raises(StoreError, match=f"cannot be opened .*{reason}"):
         Store(where(tmp_path))
     assert (tmp_path / "plain-file").read_text() == "not a folder"
+
+
+# --------------------------------------------------------------------------- another writer
+
+
+HOLDER = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN IMMEDIATE")
+conn.execute("UPDATE pages SET title = title")
+print("held", flush=True)
+time.sleep(float(sys.argv[2]))
+conn.execute("COMMIT")
+print("released", time.time(), flush=True)
+"""
+
+
+def hold_write_lock(path, seconds: float) -> subprocess.Popen:
+    """Another process (a plain ``sqlite3`` connection) holding a write transaction for ``seconds``."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(path), str(seconds)], stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def released_at(holder: subprocess.Popen) -> float:
+    """When the holder committed: its process may still be exiting after the lock is free."""
+    word, when = holder.stdout.readline().split()
+    assert word == "released" and holder.wait(10) == 0
+    return float(when)
+
+
+def test_a_write_waits_for_another_process_s_transaction(tmp_path):
+    path = tmp_path / "monitor.db"
+    with Store(path) as store:
+        store.record(URL, ok(), doc(), b"v1", [])
+        holder = hold_write_lock(path, 1.5)
+        [change] = store.record(
+            URL, ok(b"v2"), doc("New"), b"v2", [Change(URL, "minor", "2024-01-03T00:00:00+00:00")]
+        )
+        written = time.time()
+        assert released_at(holder) <= written, "the write went through only once the other transaction ended"
+        assert store.change(change.id) == change
+
+
+def test_a_database_locked_past_the_timeout_is_one_error_and_writes_nothing(tmp_path):
+    path = tmp_path / "monitor.db"
+    with Store(path, busy_timeout_ms=200) as store:
+        store.record(URL, ok(), doc(), b"v1", [])
+        holder = hold_write_lock(path, 3)
+        with pytest.raises(store_module.StoreBusy, match="locked by another process") as caught:
+            store.record(
+                URL, ok(b"v2"), doc("New"), b"v2", [Change(URL, "minor", "2024-01-03T00:00:00+00:00")]
+            )
+        gave_up = time.time()
+        assert gave_up < released_at(holder)
+        assert "\n" not in str(caught.value) and "0.2 s" in str(caught.value)
+        assert len(store.fetches(URL)) == 1 and len(store.snapshots(URL)) == 1 and store.changes() == []
+
+
+def test_the_rules_read_the_latest_snapshots_through_the_index(store):
+    """What flapping detection reads for every changed page: ids and hashes, found by the page's index."""
+    for text in ("a", "b", "c"):
+        store.record(URL, ok(text.encode()), doc(text), text.encode(), [])
+    assert [r.id for r in store.recent_snapshots(URL, 2)] == [3, 2]
+    assert store.recent_snapshots(URL, 5)[-1].document_hash == doc("a").content_hash
+    statements: list[str] = []
+    store.db.conn.set_trace_callback(statements.append)
+    store.recent_snapshots(URL, 5)
+    store.db.conn.set_trace_callback(None)
+    [query] = statements
+    plan = " ".join(row[-1] for row in store.db.execute(f"EXPLAIN QUERY PLAN {query}"))
+    assert "USING INDEX snapshots_page" in plan and "TEMP B-TREE" not in plan, plan
