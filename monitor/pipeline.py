@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 from . import __version__, discover
 from .clock import london_day, utc_timestamp
 from .config import absolute_url
-from .fetch import Fetcher
+from .fetch import Fetcher, allowed_hosts
 from .govuk import api_url, same_origin, same_site
 from .model import (
     Change,
@@ -157,7 +157,7 @@ async def _run(
     config: Config, store: Store, now: datetime | None, should_stop: Callable[[], bool]
 ) -> RunSummary:
     summary = RunSummary()
-    async with Fetcher(config.fetch) as fetcher:
+    async with Fetcher(config.fetch, allowed_hosts=allowed_hosts(config, store)) as fetcher:
         skip = await discover.refresh(fetcher, config, store, summary, now=now)
         targets = [t for t in watched(config, store) if t.url not in skip]
         scheduled = {t.url for t in targets} | skip
