@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from . import __version__, discover
+from . import __version__, discover, quality
 from .clock import london_day, utc_timestamp
 from .config import absolute_url
 from .fetch import Fetcher, allowed_hosts
@@ -233,17 +233,8 @@ async def _obtain(fetcher: Fetcher, config: Config, store: Store, target: Target
 
 
 def quality_gate(fetch: FetchResult) -> str | None:
-    """Why an answer cannot be trusted as the page's content, or None.
-
-    The fetcher already names network faults, truncation, oversize bodies and challenge pages.
-    """
-    if fetch.error:
-        return fetch.error
-    if fetch.not_modified:
-        return None
-    if not fetch.body.strip():
-        return "empty body"
-    return None
+    """Why an answer cannot be trusted as the page's content, or None (see :mod:`monitor.quality`)."""
+    return quality.check(fetch)
 
 
 def _read(target: Target, fetch: FetchResult, last_read: str | None = None) -> Outcome:

@@ -496,3 +496,62 @@ def test_a_followed_document_that_redirects_off_govuk_is_recorded_not_fetched(
         assert store.snapshots(document) == []
         assert store.fetches(document)[0]["error"] == f"moved off GOV.UK to {secret}"
     assert elsewhere.requests == []
+
+
+# --------------------------------------------------------------------------- answers that are not the page
+
+
+def _faults() -> list[tuple[str, Response, str]]:
+    from test_quality import (
+        BUILT,
+        LEGACY,
+        challenge,
+        cut_in_main,
+        invalid_utf8,
+        not_found,
+        technical_difficulties,
+    )
+
+    return [
+        # (case, what the server answers, how the reason the gate gives begins)
+        ("half page 200", Response(body=cut_in_main(LEGACY)), "incomplete page: <main> is never closed"),
+        ("GOV.UK error page 200", Response(body=technical_difficulties(BUILT)), "GOV.UK error page"),
+        ("not-found page 200", Response(body=not_found(LEGACY)), "GOV.UK error page"),
+        ("checking your browser 200", Response(body=challenge(BUILT)), "blocked by a challenge page"),
+        ("invalid UTF-8", Response(body=invalid_utf8(LEGACY)), "not valid UTF-8"),
+        ("304 on the first fetch", Response(304), "unexpected 304"),
+        ("500", Response(500, b"<h1>Internal Server Error</h1>"), "HTTP 500 after 3 tries"),
+        ("truncated", Response(body=LEGACY, truncate=True), "truncated body"),
+        ("empty 200", Response(body=b""), "empty body"),
+        ("vendor challenge 403", CHALLENGES[0], "blocked by a challenge page"),
+        ("sign-in redirect", CHALLENGES[-1], "blocked by a challenge page"),
+        (
+            "gzip bomb",
+            Response(body=gzip.compress(b" " * 3_000_000), headers={"Content-Encoding": "gzip"}),
+            "body over 1000000 bytes",
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("response", "reason"), [pytest.param(r, why, id=case) for case, r, why in _faults()]
+)
+def test_an_answer_that_is_not_the_page_is_a_failed_fetch(
+    page_server: PageServer, response: Response, reason: str
+) -> None:
+    """Served over a real socket, fetched and put through the pipeline's gate: never a page to read."""
+    from monitor.pipeline import quality_gate
+
+    page_server.routes["/guidance/x"] = response
+    result = fetch(page_server.url("/guidance/x"), settings(max_bytes=1_000_000))
+    got = quality_gate(result)
+    assert got is not None and got.startswith(reason), got
+
+
+def test_a_whole_page_passes_the_gate(page_server: PageServer) -> None:
+    from monitor.pipeline import quality_gate
+
+    page_server.routes["/guidance/x"] = Response(
+        body=gzip.compress(PAGE), headers={"Content-Encoding": "gzip"}
+    )
+    assert quality_gate(fetch(page_server.url("/guidance/x"))) is None
