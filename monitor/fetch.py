@@ -397,7 +397,7 @@ class Fetcher:
         except httpx.TooManyRedirects:
             attempt.fault = f"too many redirects (over {MAX_REDIRECTS})"
             attempt.redirects = _hops(url, attempt.requested)
-            attempt.final_url = attempt.requested[-1]
+            attempt.final_url = _hops(url, attempt.requested)[-1]
         except (TimeoutError, httpx.TimeoutException):
             attempt.fault, attempt.retry = f"timed out after {timeout:g} s", True
         except httpx.ConnectError as exc:
@@ -414,8 +414,9 @@ class Fetcher:
             attempt.fault = f"{type(exc).__name__}: {_first_line(exc)}"
         finally:
             _CURRENT.reset(token)
-        if attempt.fault and attempt.final_url == "" and attempt.requested:
-            attempt.final_url = attempt.requested[-1]
+        if attempt.fault and not attempt.final_url and attempt.requested:
+            # A fault on the way (a timeout at the third hop): that hop is where the fetch ended.
+            attempt.final_url = _hops(url, attempt.requested)[-1]
             attempt.redirects = _hops(url, attempt.requested[:-1])
         return attempt
 

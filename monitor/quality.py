@@ -138,8 +138,9 @@ def _govuk_error(low: bytes, title: bytes, heading: bytes, body: bytes) -> str |
     named = title.endswith((b" - gov.uk", b" | gov.uk")) and bool(
         ERROR_HEADINGS.match(title.rsplit(b" ", 2)[0].strip())
     )
-    if not (status or error_body or named):
-        return None
+    script = b"window.httpstatuscode" in low
+    if not (script or error_body or named):
+        return None  # a "Status code: 200" in a page's own text is not enough
     shown = _text_of(body, b"h1", keep_case=True) or _text_of(body, b"title", keep_case=True)
     words = shown.decode("utf-8", "replace")
     if words.endswith((" - GOV.UK", " | GOV.UK")):
@@ -150,13 +151,15 @@ def _govuk_error(low: bytes, title: bytes, heading: bytes, body: bytes) -> str |
 
 def _incomplete(low: bytes) -> str | None:
     """A document visibly cut short: content opened and never closed, or a whole GOV.UK page without the
-    footer it always ends with. A page saved as only its ``<main>`` has neither layout nor ``<html>``."""
+    footer and ``</html>`` it always ends with. A page saved as only its ``<main>`` has no layout."""
     if b"<main" in low and b"</main>" not in low:
-        return "incomplete page: <main> is never closed"
-    if any(mark in low for mark in GOVUK_LAYOUT) and b"<footer" not in low:
-        return "incomplete page: GOV.UK's footer is missing"
-    if b"<html" in low and b"</html>" not in low:
-        return "incomplete page: the document ends before </html>"
+        return "incomplete page: <main> is never closed"  # HTML never lets </main> be left out
+    if any(mark in low for mark in GOVUK_LAYOUT):
+        # Other sites may leave out </html>, as HTML allows; GOV.UK's layout always writes it.
+        if b"<footer" not in low:
+            return "incomplete page: GOV.UK's footer is missing"
+        if b"</html>" not in low:
+            return "incomplete page: the document ends before </html>"
     return None
 
 

@@ -109,6 +109,13 @@ CASES = [
         HTML,
         None,
     ),
+    (
+        "an API guide showing a status line",
+        invalid_utf8(BUILT).replace(b" caf\xe9 \xff", b"<pre>Status code: 404</pre>"),
+        HTML,
+        None,
+    ),
+    ("another site leaving out </html>, as HTML allows", b"<html><body><main>Text</main>", HTML, None),
     ("no layout at all: left to the reader", b"<html><body><h1>Sorry</h1></body></html>", HTML, None),
     ("half page, 2018", cut_in_main(LEGACY), HTML, "incomplete page: <main> is never closed"),
     ("half page, 2025", cut_in_main(BUILT), HTML, "incomplete page: <main> is never closed"),
