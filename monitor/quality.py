@@ -43,6 +43,11 @@ whatever site styling they wear: never how a guidance page's title begins."""
 GOVUK_LAYOUT = (b"govuk-template", b'id="global-header"', b"govuk-header")
 """Marks of GOV.UK's page layout: a page that has one is a whole page, and ends with GOV.UK's footer."""
 
+HEAD_REACH = 65_536
+"""How far into a page without ``<main>`` its title, heading and layout are looked for."""
+HEADING_REACH = 8_192
+"""How far past the start of ``<main>`` its heading is looked for."""
+
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-z0-9_.:-]+)""")
 _CHARSET_PARAM = re.compile(r"""charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""")
 _STATUS = re.compile(rb"httpstatuscode\s*=\s*['\"]?(\d{3})|<pre>\s*status code:?\s*(\d{3})")
@@ -117,30 +122,33 @@ def encoding_refusal(body: bytes, content_type: str = "", *, is_json: bool = Fal
 
 
 def html_refusal(body: bytes) -> str | None:
-    """Why an HTML body is not the page: a challenge, GOV.UK's own error page, or an incomplete document."""
-    low = body.lower()
-    title = _text_of(low, b"title")
-    heading = _text_of(low, b"h1")
+    """Why an HTML body is not the page: a challenge, GOV.UK's own error page, or an incomplete document.
+
+    Title, heading and layout sit before the content and at its start, so only that much is lowered and
+    searched; the end tags are looked for from the end. A whole page costs a few searches, not a parse.
+    """
+    main = _find(body, b"<main")
+    head = body[: main + HEADING_REACH if main >= 0 else HEAD_REACH].lower()
+    title = _text_of(head, b"title")
+    heading = _text_of(head, b"h1")
     for text in (title, heading):
         if text and CHALLENGE_HEADINGS.match(text):
             return "blocked by a challenge page"
-    error = _govuk_error(low, title, heading, body)
-    if error is not None:
-        return error
-    return _incomplete(low)
+    framed = any(mark in head[: main if main >= 0 else len(head)] for mark in GOVUK_LAYOUT)
+    return _govuk_error(body, head, title, framed) or _incomplete(body, main, framed)
 
 
-def _govuk_error(low: bytes, title: bytes, heading: bytes, body: bytes) -> str | None:
-    status = _STATUS.search(low)
-    code = (status.group(1) or status.group(2)).decode() if status else ""
-    framed = any(mark in low for mark in GOVUK_LAYOUT)
-    error_body = framed and b"error" in _body_classes(low)
+def _govuk_error(body: bytes, head: bytes, title: bytes, framed: bool) -> str | None:
+    error_body = framed and b"error" in _body_classes(head)
     named = title.endswith((b" - gov.uk", b" | gov.uk")) and bool(
         ERROR_HEADINGS.match(title.rsplit(b" ", 2)[0].strip())
     )
-    script = b"window.httpstatuscode" in low
+    script = b"httpStatusCode" in body
     if not (script or error_body or named):
         return None  # a "Status code: 200" in a page's own text is not enough
+    low = body.lower()
+    status = _STATUS.search(low)
+    code = (status.group(1) or status.group(2)).decode() if status else ""
     shown = _text_of(body, b"h1", keep_case=True) or _text_of(body, b"title", keep_case=True)
     words = shown.decode("utf-8", "replace")
     if words.endswith((" - GOV.UK", " | GOV.UK")):
@@ -149,18 +157,29 @@ def _govuk_error(low: bytes, title: bytes, heading: bytes, body: bytes) -> str |
     return "GOV.UK error page instead of the page" + (f" ({detail})" if detail else "")
 
 
-def _incomplete(low: bytes) -> str | None:
+def _incomplete(body: bytes, main: int, framed: bool) -> str | None:
     """A document visibly cut short: content opened and never closed, or a whole GOV.UK page without the
     footer and ``</html>`` it always ends with. A page saved as only its ``<main>`` has no layout."""
-    if b"<main" in low and b"</main>" not in low:
+    if main >= 0 and _rfind(body, b"</main>") < main:
         return "incomplete page: <main> is never closed"  # HTML never lets </main> be left out
-    if any(mark in low for mark in GOVUK_LAYOUT):
+    if framed:
         # Other sites may leave out </html>, as HTML allows; GOV.UK's layout always writes it.
-        if b"<footer" not in low:
+        if _rfind(body, b"<footer") < 0:
             return "incomplete page: GOV.UK's footer is missing"
-        if b"</html>" not in low:
+        if _rfind(body, b"</html>") < 0:
             return "incomplete page: the document ends before </html>"
     return None
+
+
+def _find(body: bytes, token: bytes) -> int:
+    """``body.find(token)``, in any letter case: the lower-case form first (GOV.UK's, and cheap)."""
+    at = body.find(token)
+    return at if at >= 0 else body.lower().find(token)
+
+
+def _rfind(body: bytes, token: bytes) -> int:
+    at = body.rfind(token)
+    return at if at >= 0 else body.lower().rfind(token)
 
 
 def _declared_charset(body: bytes, content_type: str, *, is_json: bool) -> str | None:
