@@ -201,8 +201,13 @@ class _Retryable(Exception):
 
 def _log_retry(details: RetryDetails) -> None:
     cause = details.caused_by
-    url = cause.attempt.url if isinstance(cause, _Retryable) else "?"
-    log.info("%s: try %d failed (%s), retrying in %.2f s", url, details.retry_num, cause, details.wait_for)
+    if isinstance(cause, _Retryable):
+        url, retry, wait = cause.attempt.url, details.retry_num, details.wait_for
+        log.info("%s: try %d failed (%s), retrying in %.2f s", url, retry, cause, wait)
+    else:  # another module's retries, logged as stamina would, one level lower
+        logging.getLogger("stamina").info(
+            "%s: retry %d in %.2f s (%r)", details.name, details.retry_num, details.wait_for, cause
+        )
 
 
 # stamina's default hook logs each retry as a WARNING "stamina.retry_scheduled", which without logging set
