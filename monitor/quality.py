@@ -43,6 +43,9 @@ whatever site styling they wear: never how a guidance page's title begins."""
 GOVUK_LAYOUT = (b"govuk-template", b'id="global-header"', b"govuk-header")
 """Marks of GOV.UK's page layout: a page that has one is a whole page, and ends with GOV.UK's footer."""
 
+TEXT_TYPES = frozenset({"", "text/html", "application/xhtml+xml", "text/plain"})
+"""The text the readers read besides JSON: HTML pages and the plain text of mirrors."""
+
 HEAD_REACH = 65_536
 """How far into a page without ``<main>`` its title, heading and layout are looked for."""
 HEADING_REACH = 8_192
@@ -80,9 +83,9 @@ def refusal(body: bytes, content_type: str = "") -> str | None:
     "incomplete JSON: Expecting ',' delimiter at byte 13"
     """
     media = content_type.split(";", 1)[0].strip().lower()
-    if media == "application/pdf" or body.startswith(b"%PDF-"):
-        return None
     is_json = media == "application/json" or media.endswith("+json")
+    if body.startswith(b"%PDF-") or not (is_json or media in TEXT_TYPES):
+        return None  # a PDF, a spreadsheet: the readers judge those (or refuse them) themselves
     reason = encoding_refusal(body, content_type, is_json=is_json)
     if reason is not None:
         return reason
@@ -94,7 +97,7 @@ def refusal(body: bytes, content_type: str = "") -> str | None:
             message = getattr(exc, "msg", str(exc))
             return f"incomplete JSON: {message}" + (f" at byte {position}" if position is not None else "")
         return None
-    if media in ("", "text/html", "application/xhtml+xml") or body[:256].lstrip()[:1] == b"<":
+    if media != "text/plain" or body[:256].lstrip()[:1] == b"<":
         return html_refusal(body)
     return None
 

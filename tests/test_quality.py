@@ -154,6 +154,9 @@ CASES = [
     ("invalid UTF-8, declared by the server", invalid_utf8(LEGACY), HTML, "not valid UTF-8 (byte "),
     ("invalid UTF-8, declared by meta", invalid_utf8(BUILT), "text/html", "not valid UTF-8 (byte "),
     ("the same bytes declared windows-1252", invalid_utf8(BUILT), "text/html; charset=windows-1252", None),
+    ("a spreadsheet in its own encoding", b"name,caf\xe9\n", "text/csv; charset=utf-8", None),
+    ("a PDF", b"%PDF-1.4\n\xff", "application/pdf", None),
+    ("invalid UTF-8 in a mirror's text", b"Guidance caf\xe9", "text/plain; charset=utf-8", "not valid UTF-8"),
     ("invalid UTF-8 in JSON", API.replace(b'"title"', b'"t\xffitle"', 1), JSON, "not valid UTF-8"),
 ]
 
