@@ -194,3 +194,66 @@ def test_every_whole_fixture_page_passes() -> None:
 def test_check_takes_the_fetchers_verdict_first(fetch: FetchResult, reason: str | None) -> None:
     got = check(fetch)
     assert (got is None) if reason is None else (got is not None and got.startswith(reason))
+
+
+# --------------------------------------------------------------------------- whole runs: never a change
+
+
+def _run(tmp_path, base_url: str, path: str):
+    from run_support import open_store, write_config
+
+    from monitor.config import load
+    from monitor.pipeline import check_pages
+
+    config = load(write_config(tmp_path, base_url, [path]))
+    with open_store(tmp_path) as store:
+        return check_pages(config, store)
+
+
+RUN_FAULTS = [
+    ("half page", cut_in_main(LEGACY), "incomplete page"),
+    ("GOV.UK error page", technical_difficulties(LEGACY), "GOV.UK error page"),
+    ("not-found page", not_found(LEGACY), "GOV.UK error page"),
+    ("checking your browser", challenge(LEGACY), "blocked by a challenge page"),
+    ("invalid UTF-8", invalid_utf8(LEGACY), "not valid UTF-8"),
+]
+
+
+@pytest.mark.parametrize(("fault", "reason"), [pytest.param(f, r, id=c) for c, f, r in RUN_FAULTS])
+def test_an_answer_that_is_not_the_page_is_no_change_in_a_run(tmp_path, page_server, fault, reason) -> None:
+    """Good, not the page, good again: one snapshot, one change ("new"), the failure recorded, and no
+    false change either way (before the gate, each was a change and then a second one back)."""
+    from conftest import Response
+    from run_support import open_store
+
+    path = "/government/statistics/immigration-statistics-october-to-december-2018"
+    url = page_server.url(path)
+    page_server.routes[path] = Response(body=LEGACY)
+    assert _run(tmp_path, page_server.base_url, path).changed == 1
+    page_server.routes[path] = Response(body=fault)
+    faulty = _run(tmp_path, page_server.base_url, path)
+    assert faulty.changed == 0 and [why[: len(reason)] for _, why in faulty.failures] == [reason]
+    page_server.routes[path] = Response(body=LEGACY)
+    again = _run(tmp_path, page_server.base_url, path)
+    assert again.changed == 0 and again.failures == []
+    with open_store(tmp_path) as store:
+        assert len(store.snapshots(url)) == 1
+        assert [c.kind for c in store.changes(page_url=url, include_backfilled=False)] == ["new"]
+        assert store.fetches(url)[1]["error"].startswith(reason)
+
+
+def test_a_304_on_the_first_fetch_is_a_failure_and_the_page_is_read_next_time(tmp_path, page_server) -> None:
+    """A cache answering 304 to the first request (the monitor sent no validators) used to leave the page
+    with no snapshot and no error, never to be read."""
+    from conftest import Response
+    from run_support import open_store
+
+    path = "/government/statistics/immigration-statistics-october-to-december-2018"
+    page_server.routes[path] = Response(304)
+    first = _run(tmp_path, page_server.base_url, path)
+    assert [why for _, why in first.failures][0].startswith("unexpected 304")
+    assert page_server.hits(path)[-1].headers["Cache-Control"] == "no-cache"
+    page_server.routes[path] = Response(body=LEGACY)
+    assert _run(tmp_path, page_server.base_url, path).changed == 1
+    with open_store(tmp_path) as store:
+        assert len(store.snapshots(page_server.url(path))) == 1
