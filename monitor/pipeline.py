@@ -29,11 +29,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from . import __version__, changes, discover
+from . import __version__, changes, discover, quality
 from .changes import backfill, changes_for, removed  # noqa: F401 (their home until the rules had a module)
 from .clock import utc_timestamp
 from .config import absolute_url
-from .fetch import Fetcher
+from .fetch import Fetcher, allowed_hosts
 from .govuk import api_url, same_origin, same_site
 from .model import (
     Answer,
@@ -185,7 +185,7 @@ async def _run(
     summary: RunSummary,
     progress: Progress | None = None,
 ) -> RunSummary:
-    async with Fetcher(config.fetch) as fetcher:
+    async with Fetcher(config.fetch, allowed_hosts=allowed_hosts(config, store)) as fetcher:
         skip = await discover.refresh(fetcher, config, store, summary, now=now)
         targets = [t for t in watched(config, store) if t.url not in skip]
         scheduled = {t.url for t in targets} | skip
@@ -263,17 +263,8 @@ async def _obtain(fetcher: Fetcher, config: Config, store: Store, target: Target
 
 
 def quality_gate(fetch: FetchResult) -> str | None:
-    """Why an answer cannot be trusted as the page's content, or None.
-
-    The fetcher already names network faults, truncation, oversize bodies and challenge pages.
-    """
-    if fetch.error:
-        return fetch.error
-    if fetch.not_modified:
-        return None
-    if not fetch.body.strip():
-        return "empty body"
-    return None
+    """Why an answer cannot be trusted as the page's content, or None (see :mod:`monitor.quality`)."""
+    return quality.check(fetch)
 
 
 def _read(target: Target, fetch: FetchResult, last_read: str | None = None) -> Outcome:
