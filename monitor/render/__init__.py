@@ -449,14 +449,18 @@ def digest(
     site_url: str = "",
     alert_after_failures: int = 3,
     organisations: dict[str, list[str]] | None = None,
+    newest_first: bool = False,
 ) -> tuple[str, str, str]:
     """The email digest: ``(subject, plain text, HTML with inline styles)``.
 
     ``since`` is the date the digest covers from (default: the day of its oldest change);
-    ``organisations`` maps page URLs to GOV.UK's organisation names for the subject line.
+    ``organisations`` maps page URLs to GOV.UK's organisation names for the subject line;
+    ``newest_first`` puts each page's latest change (its state now) first, as a weekly summary reads.
     """
     wanted = [c for c in changes if c.kind != "none" and not c.backfilled]
     groups = group_by_page(wanted, pages)
+    for group in groups if newest_first else []:
+        group.changes.reverse()
     failing = failing_pages(pages, alert_after_failures)
     if since is None and wanted:
         since = london_day(min(c.detected_at for c in wanted))
