@@ -76,6 +76,26 @@ FIELD_LABELS = {
     "page_count": "Number of pages",
 }
 
+SIGNAL_LABELS = {
+    "duty": "Duty",
+    "date": "Date",
+    "amount": "Amount",
+    "link": "Link",
+    "removed-text": "Text removed",
+}
+"""The tag of each significance signal (``monitor.signals``) on a change in the digest."""
+SIGNAL_PHRASE_LIMIT = 200
+"""Characters of a signal's phrase shown in a tag (a removed paragraph is one phrase)."""
+
+
+def signal_phrase(text: str) -> str:
+    """A signal's phrase on one line, cut at a word after ``SIGNAL_PHRASE_LIMIT`` characters."""
+    text = " ".join(text.split())
+    if len(text) <= SIGNAL_PHRASE_LIMIT:
+        return text
+    cut = text[: SIGNAL_PHRASE_LIMIT - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut[SIGNAL_PHRASE_LIMIT // 2 :] else cut) + "…"
+
 
 # --------------------------------------------------------------------------- small helpers
 
@@ -337,6 +357,7 @@ def environment() -> jinja2.Environment:
         trim_ops=trim_ops,
         diff_text=diff_text,
         plural=plural,
+        signal_phrase=signal_phrase,
     )
     env.globals.update(
         kind_label=lambda kind: KIND_LABELS.get(kind, kind),
@@ -354,6 +375,7 @@ def environment() -> jinja2.Environment:
         section_label=section_label,
         field_label=lambda name: FIELD_LABELS.get(name, name.replace("_", " ").capitalize()),
         counts=summary_counts,
+        signal_label=lambda kind: SIGNAL_LABELS.get(kind, kind),
         has_diff_partial=(TEMPLATES_DIR / "_diff.html").is_file(),
     )
     return env
