@@ -15,13 +15,15 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 import yaml
 from conftest import Request, Response
 from run_support import ATTENDANCE, SEND, SMHL, capture, captures, page_path
 from test_deliver import MailServer, free_port, parts
 
 from monitor import pipeline
-from monitor.config import load
+from monitor.config import ConfigError, from_mapping, load
+from monitor.deliver import deliver_pending
 from monitor.store import Store
 
 SITE_URL = "https://changes.example.org"
@@ -218,3 +220,61 @@ def test_three_subscribers_each_get_their_changes_once_at_their_rhythm_through_t
 
 def _utc(stamp: str) -> datetime:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+def test_a_subscriber_added_later_gets_the_changes_from_that_day_and_a_dry_run_shows_each_ones(
+    tmp_path: Path, page_server
+) -> None:
+    mail = MailServer(free_port())
+    mail.start()
+    path = write_config(tmp_path, page_server.base_url, mail.port)
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw["searches"], head = [], raw["digest"]["subscribers"][2]
+    raw["digest"]["subscribers"] = [raw["digest"]["subscribers"][0]]  # the reporter alone at first
+    page_server.routes[page_path(SMHL)] = Response(body=capture(SMHL, "2022-07-11"))
+    page_server.routes[page_path(ATTENDANCE)] = Response(body=capture(ATTENDANCE, "2022-05-06"))
+    tuesday = START + timedelta(days=1, hours=7)
+
+    def run(when: datetime, *, deliver: bool = True) -> list:
+        path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+        before = len(mail.inbox.messages)
+        with Store(tmp_path / "monitor.db") as store:
+            pipeline.run(load(path), store, now=when, site=False, deliver=deliver)
+        return mail.inbox.messages[before:]
+
+    try:
+        [first] = run(START + timedelta(hours=7))
+        assert first["To"] == REPORTER and len(change_ids(first)) == 2  # both pages now watched
+        page_server.routes[page_path(ATTENDANCE)] = Response(body=capture(ATTENDANCE, "2022-08-04"))
+        head["day"] = "tuesday"
+        raw["digest"]["subscribers"].append(head)
+        assert run(tuesday, deliver=False) == []
+        with Store(tmp_path / "monitor.db") as store:
+            [changed] = [c for c in store.changes(include_backfilled=False) if c.kind not in ("new", "none")]
+            out = tmp_path / "preview"
+            previews = deliver_pending(load(path), store, dry_run_dir=out, now=tuesday)
+            assert len(previews) == 2 and all("1 change written to" in line for line in previews)
+            written = [p.read_bytes() for p in sorted(out.iterdir())]
+            assert len(written) == 2 and all(
+                f"X-Guidance-Monitor-Changes: {changed.id}\n".encode() in w for w in written
+            )
+            assert mail.inbox.messages[1:] == []  # a dry run sends nothing and marks nothing
+            sent = deliver_pending(load(path), store, now=tuesday)
+        messages = mail.inbox.messages[1:]
+        assert run(tuesday + timedelta(hours=6)) == []
+    finally:
+        mail.stop()
+    assert len(sent) == 2
+    # The head teacher, added on Tuesday, gets Tuesday's change and none of Monday's.
+    assert sorted((m["To"], change_ids(m)) for m in messages) == [
+        (HEAD, [changed.id]),
+        (REPORTER, [changed.id]),
+    ]
+
+
+def test_subscribers_need_a_mail_server() -> None:
+    raw = {"digest": {"subscribers": [{"email": HEAD}]}}
+    with pytest.raises(
+        ConfigError, match=r"^digest\.email\.smtp_host: missing \(needed to send to digest\.subscribers\)$"
+    ):
+        from_mapping(raw)
