@@ -40,7 +40,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from . import render
-from .clock import LONDON, london_moment, utc_timestamp
+from .clock import LONDON, utc_timestamp
 from .model import Change, Config, EmailSettings, NotifySettings, PageState, Subscriber, WebhookSettings
 from .render import chat
 from .render.chat import Digest
@@ -892,7 +892,7 @@ def _with_inherited_search(pages: list[PageState]) -> dict[str, PageState]:
 
 def london_day_start(now: datetime) -> str:
     """The UTC timestamp of the start of ``now``'s London day."""
-    day = london_moment(now).date()  # type: ignore[union-attr]
+    day = (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(LONDON).date()
     return utc_timestamp(datetime.combine(day, clock_time(0), tzinfo=LONDON))
 
 

@@ -23,7 +23,7 @@ from test_deliver import MailServer, free_port, parts
 
 from monitor import pipeline
 from monitor.config import ConfigError, from_mapping, load
-from monitor.deliver import deliver_pending
+from monitor.deliver import deliver_pending, london_day_start
 from monitor.store import Store
 
 SITE_URL = "https://changes.example.org"
@@ -278,3 +278,14 @@ def test_subscribers_need_a_mail_server() -> None:
         ConfigError, match=r"^digest\.email\.smtp_host: missing \(needed to send to digest\.subscribers\)$"
     ):
         from_mapping(raw)
+
+
+@pytest.mark.parametrize(
+    ("now", "start"),
+    [
+        ("2026-12-01T00:30:00+00:00", "2026-12-01T00:00:00Z"),  # GMT: London's day is UTC's
+        ("2026-06-01T23:30:00+00:00", "2026-06-01T23:00:00Z"),  # BST: 00:30 on 2 June in London
+    ],
+)
+def test_a_subscriber_counts_changes_from_the_start_of_their_london_day(now: str, start: str) -> None:
+    assert london_day_start(datetime.fromisoformat(now)) == start
