@@ -87,6 +87,8 @@ def from_mapping(raw: Any, base_dir: Path | None = None) -> Config:
     config.fetch = _fetch(data.get("fetch"), "fetch")
     config.digest = _digest(data.get("digest"), "digest")
     config.digest.subscribers = _subscribers(data.get("digest"), config)
+    if config.digest.subscribers and not config.digest.email.smtp_host:
+        raise ConfigError("digest.email.smtp_host: missing (needed to send to digest.subscribers)")
     config.schedule = _schedule(data.get("schedule"), "schedule")
     if base_dir is not None:
         config.database = str(_resolve(base_dir, config.database))

@@ -28,8 +28,9 @@ import ssl
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from datetime import time as clock_time
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
@@ -39,9 +40,11 @@ from urllib.parse import urlsplit
 import httpx
 
 from . import render
-from .model import Change, Config, EmailSettings, NotifySettings, PageState, WebhookSettings
+from .clock import LONDON, utc_timestamp
+from .model import Change, Config, EmailSettings, NotifySettings, PageState, Subscriber, WebhookSettings
 from .render import chat
 from .render.chat import Digest
+from .subscriptions import DEFAULT_CHANNEL, due, matches, subscribers
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +89,9 @@ class Outbox(Protocol):
     def refusals(self, channel: str, change_ids: list[int]) -> list[tuple[str, int | None, str]]: ...
     def organisations(self, urls: list[str]) -> dict[str, list[str]]: ...
     def checked_before(self, url: str, before: str) -> str | None: ...
+    def subscriber(self, channel: str) -> tuple[str, str | None] | None: ...
+    def subscribe(self, channel: str, since: str) -> str: ...
+    def set_last_sent(self, channel: str, when: str) -> None: ...
 
 
 def message_key(channel: str, change_ids: Sequence[int], recipients: Sequence[str] = ()) -> str:
@@ -153,6 +159,9 @@ class Channel:
     aliases: list[str] = []
     """Names this channel's outbox had before (carried over on first use)."""
 
+    subscriber: Subscriber | None = None
+    """The person this channel writes to, with their pages and rhythm (None: every change, every run)."""
+
     def send(self, digest: Digest, key: str = "") -> str:
         """Send the digest; return a plain detail for the outbox, or raise DeliveryError."""
         raise NotImplementedError
@@ -210,7 +219,8 @@ def _scrub(text: str, *secrets: str) -> str:
 
 
 class EmailChannel(Channel):
-    """Email: one digest per run, to everyone in ``digest.email.to``.
+    """Email: one digest per run, to everyone in ``digest.email.to``; or, with ``digest.subscribers``,
+    one digest per subscriber with exactly the changes of their pages, at their rhythm.
 
     The message is multipart/alternative: plain text, and HTML with inline styles (read in Outlook and
     Gmail). Pages are grouped, each titled and linked to GOV.UK, with GOV.UK's change note, then what
@@ -234,20 +244,40 @@ class EmailChannel(Channel):
     ``username_env`` / ``password_env``: the names of the environment variables holding the login
     (default ``SMTP_USER`` / ``SMTP_PASSWORD``); without them set, no login is attempted. The server's
     certificate is checked against the system's trusted authorities (``SSL_CERT_FILE`` overrides them).
+
+    Subscribers (``digest.subscribers``, each with ``email``, ``pages``, ``searches``, ``signals``,
+    ``frequency`` and ``day``) share the server settings of ``digest.email``. Each gets the changes of
+    their pages (addresses or path globs), of the pages their searches found, with a signal of their
+    kinds when ``signals`` is set, once, in one message per period: ``immediate`` at every run with
+    something new, ``daily`` once per London day, ``weekly`` on their ``day`` (or at the first run after
+    it), that one grouped by page with each page's latest change first. A subscriber with nothing new
+    gets nothing; a message that could not be sent goes at the next run, with what came meanwhile. A
+    subscriber gets the changes found from the day they were added to the configuration, not before.
+    Without subscribers, ``digest.email.to`` gets every change at every run (daily with the default
+    schedule), as it always did.
     """
 
     __kind__ = "email"
     FINAL = ("sent", "refused")
 
-    def __init__(self, settings: EmailSettings, *, timeout: float = 30.0) -> None:
-        self.settings = settings
+    def __init__(
+        self, settings: EmailSettings, *, timeout: float = 30.0, subscriber: Subscriber | None = None
+    ) -> None:
+        self.settings = replace(settings, to=list(subscriber.to)) if subscriber else settings
         self.timeout = timeout
+        self.subscriber = subscriber
 
     @classmethod
     def configured(cls, config: Config, *, preview: bool = False) -> list[Channel]:
-        if config.digest.email.configured or preview:
-            return [cls(config.digest.email, timeout=config.fetch.timeout)]
-        return []
+        email = config.digest.email
+        chosen = subscribers(config.digest.subscribers, email.to)
+        if chosen and (email.smtp_host or preview):
+            return [cls(email, timeout=config.fetch.timeout, subscriber=s) for s in chosen]
+        return [cls(email, timeout=config.fetch.timeout)] if preview else []
+
+    @property
+    def name(self) -> str:
+        return self.subscriber.channel if self.subscriber else self.__kind__
 
     @property
     def label(self) -> str:
@@ -780,11 +810,18 @@ def _newly_failing(pages: Sequence[PageState], threshold: int) -> bool:
 
 
 def digest_of(
-    config: Config, changes: list[Change], pages: list[PageState], outbox: Outbox, since: str | None = None
+    config: Config,
+    changes: list[Change],
+    pages: list[PageState],
+    outbox: Outbox,
+    since: str | None = None,
+    *,
+    newest_first: bool = False,
 ) -> Digest:
     """The digest of ``changes`` with what render needs to word it: each page's organisations (for the
     subject) and, unless given, when the pages were last checked before these changes were found (what
-    "since" means in "3 DfE guidance pages changed since 27 November")."""
+    "since" means in "3 DfE guidance pages changed since 27 November"). ``newest_first``: each page's
+    latest change first (a weekly summary)."""
     if since is None:
         earlier = [outbox.checked_before(c.page_url, c.detected_at) for c in changes if c.kind != "new"]
         since = min((e for e in earlier if e), default=None)
@@ -795,6 +832,7 @@ def digest_of(
         since=since,
         alert_after_failures=config.fetch.alert_after_failures,
         organisations=outbox.organisations([c.page_url for c in changes]),
+        newest_first=newest_first,
     )
 
 
@@ -814,12 +852,57 @@ def _batches(pending: list[Change], unfinished: list[Any], outbox: Outbox) -> li
     return batches
 
 
+class Subscription:
+    """What a subscriber's channel sends: their changes, their pages, and whether this run is theirs."""
+
+    def __init__(self, config: Config, subscriber: Subscriber, pages: list[PageState]) -> None:
+        self.config = config
+        self.subscriber = subscriber
+        self.by_url = _with_inherited_search(pages)
+        self.rhythm = subscriber if config.digest.subscribers else replace(subscriber, frequency="immediate")
+        """``digest.email.to`` without subscribers sends at every run, as it always did."""
+
+    @property
+    def counts_from_start(self) -> bool:
+        """``digest.email.to`` keeps the outbox it always had: every change not yet sent on it."""
+        return self.subscriber.channel == DEFAULT_CHANNEL
+
+    def theirs(self, change: Change) -> bool:
+        page = self.by_url.get(change.page_url)
+        return matches(self.subscriber, change, page, self.config.govuk_base_url)
+
+    def pages(self) -> list[PageState]:
+        """Their pages, for the list of pages that could not be checked."""
+        return [
+            p
+            for p in self.by_url.values()
+            if matches(self.subscriber, Change(p.url, "new", ""), p, self.config.govuk_base_url)
+        ]
+
+
+def _with_inherited_search(pages: list[PageState]) -> dict[str, PageState]:
+    """Pages by address; a document followed from a page a search found counts as found by it too."""
+    by_url = {p.url: p for p in pages}
+    for page in pages:
+        parent = by_url.get(page.parent_url or "")
+        if page.search is None and parent is not None and parent.search:
+            by_url[page.url] = replace(page, search=parent.search)
+    return by_url
+
+
+def london_day_start(now: datetime) -> str:
+    """The UTC timestamp of the start of ``now``'s London day."""
+    day = (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(LONDON).date()
+    return utc_timestamp(datetime.combine(day, clock_time(0), tzinfo=LONDON))
+
+
 def deliver(
     config: Config,
     store: OutboxStore,
     *,
     dry_run_dir: str | os.PathLike[str] | None = None,
     only: Sequence[Channel] | None = None,
+    now: datetime | None = None,
 ) -> list[Delivery]:
     """Send each undelivered change once on every channel; a failed send leaves it in the outbox.
 
@@ -827,12 +910,18 @@ def deliver(
     ``fetch.alert_after_failures`` failed runs. With ``dry_run_dir`` nothing is sent or marked: each
     channel writes what it would send (``.eml``, ``.json``, ``.txt``) there. ``only`` replaces the
     configured channels (the demo writes its digests with a :class:`FolderChannel`).
+
+    A subscriber's channel sends only their changes, and only when their rhythm says this run (at
+    ``now``, the run's clock) is due; the rest wait in the outbox. Their ``last_sent`` moves only when
+    every message of the run went, so a failed send delays and never loses. A dry run shows what waits
+    for each subscriber whatever their rhythm.
     """
     from .store import Outbox as StoreOutbox
 
     outbox: Outbox = StoreOutbox(store)  # type: ignore[arg-type]
-    pages = store.pages(active_only=False)
+    all_pages = store.pages(active_only=False)
     threshold = config.fetch.alert_after_failures
+    now = now or datetime.now(UTC)
     results = []
     try:
         found = list(only) if only is not None else channels(config, preview=dry_run_dir is not None)
@@ -842,33 +931,62 @@ def deliver(
         if dry_run_dir is None:
             outbox.adopt(channel.name, list(channel.aliases))
         pending = [c for c in outbox.undelivered(channel.name) if c.kind != "none"]
+        pages = all_pages
+        subscription = Subscription(config, channel.subscriber, all_pages) if channel.subscriber else None
+        if subscription is not None:
+            if not subscription.counts_from_start:
+                known = outbox.subscriber(channel.name)
+                since = known[0] if known else london_day_start(now)
+                if dry_run_dir is None:
+                    since = outbox.subscribe(channel.name, since)
+                pending = [c for c in pending if c.detected_at >= since]
+            pending = [c for c in pending if subscription.theirs(c)]
+            pages = subscription.pages()
         if not pending and not _newly_failing(pages, threshold):
             continue
+        newest_first = subscription is not None and subscription.rhythm.frequency == "weekly"
         if dry_run_dir is not None:
-            path = channel.preview(digest_of(config, pending, pages, outbox), Path(dry_run_dir))
+            digest = digest_of(config, pending, pages, outbox, newest_first=newest_first)
+            path = channel.preview(digest, Path(dry_run_dir))
             results.append(Delivery(channel.label, len(pending), False, "dry run", written=path))
             continue
+        if subscription is not None:
+            last_sent = (outbox.subscriber(channel.name) or ("", None))[1]
+            if not due(subscription.rhythm, last_sent, now):
+                continue
+        every_one_sent = True
         for batch in _batches(pending, outbox.unfinished(channel.name), outbox):
             try:
-                result = channel.deliver(digest_of(config, batch, pages, outbox), outbox)
+                digest = digest_of(config, batch, pages, outbox, newest_first=newest_first)
+                result = channel.deliver(digest, outbox)
             except DeliveryError as exc:
                 result = Delivery(channel.label, len(batch), False, str(exc))
             except Exception as exc:  # one channel's fault must not stop the others; its text may hold a URL
                 result = Delivery(channel.label, len(batch), False, f"unexpected {type(exc).__name__}")
             if not result.sent:
+                every_one_sent = False
                 log.warning("guidance-monitor: %s", result)
             results.append(result)
+        if subscription is not None and every_one_sent:
+            outbox.subscribe(channel.name, london_day_start(now))
+            outbox.set_last_sent(channel.name, utc_timestamp(now))
     return results
 
 
 def deliver_pending(
-    config: Config, store: OutboxStore, *, dry_run_dir: str | os.PathLike[str] | None = None
+    config: Config,
+    store: OutboxStore,
+    *,
+    dry_run_dir: str | os.PathLike[str] | None = None,
+    now: datetime | None = None,
 ) -> list[str]:
     """What :func:`deliver` sent (or wrote, in a dry run), one line per channel; failures are logged
     and kept in the outbox, never raised, so a run with the mail server down still succeeds. A
     recipient refused for good is reported in the line of the channel."""
     return [
-        str(d) for d in deliver(config, store, dry_run_dir=dry_run_dir) if d.sent or d.refused or dry_run_dir
+        str(d)
+        for d in deliver(config, store, dry_run_dir=dry_run_dir, now=now)
+        if d.sent or d.refused or dry_run_dir
     ]
 
 

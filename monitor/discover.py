@@ -68,6 +68,8 @@ class Discovery:
     added: list[str] = field(default_factory=list)
     skip: set[str] = field(default_factory=set)
     """Pages whose full fetch this run can leave out."""
+    found_by: dict[str, str] = field(default_factory=dict)
+    """The name of the (first) search that found each page: ``searches:`` subscribers follow it."""
 
 
 # --------------------------------------------------------------------------- pure: query and answer
@@ -204,6 +206,7 @@ async def search_all(fetcher: Fetcher, config: Config, *, page_size: int | None 
             if result.url not in seen:
                 seen.add(result.url)
                 found.results.append(result)
+                found.found_by[result.url] = item.name
     return found
 
 
@@ -245,7 +248,9 @@ def apply(store: Store, config: Config, found: Discovery, *, now: datetime | Non
     for result in found.results:
         page = store.page(result.url)
         if page is None:
-            store.upsert_page(result.url, title=result.title or None, source="search")
+            store.upsert_page(
+                result.url, title=result.title or None, source="search", search=found.found_by.get(result.url)
+            )
             store.add_change(
                 Change(
                     page_url=result.url,

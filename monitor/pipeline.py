@@ -116,11 +116,11 @@ def run(
     summary = check_pages(config, store, now=now, should_stop=should_stop, progress=progress)
     if any(where == DATABASE for where, _ in summary.failures):
         return summary  # sending marks the outbox and would wait for the same lock again
-    if deliver and (config.digest.email.configured or config.digest.webhooks or config.digest.notify):
+    if deliver:  # each channel knows whether it is configured (digest.subscribers need no email.to)
         try:
             from .deliver import deliver_pending
 
-            summary.deliveries = deliver_pending(config, store)
+            summary.deliveries = deliver_pending(config, store, now=now)
             summary.digest_sent = bool(summary.deliveries)
         except Exception as exc:  # a send failure must not lose the run's report
             summary.failures.append(("digest", f"not sent: {exc}"))

@@ -324,8 +324,10 @@ class Store:
         title: str | None = None,
         parent_url: str | None = None,
         source: str = "config",
+        search: str | None = None,
     ) -> PageState:
-        """Start watching a page. An existing page keeps its history and state.
+        """Start watching a page (``search``: the name of the search that found it). An existing page
+        keeps its history and state.
 
         A page named in the configuration becomes a "config" page whatever added it first, so removing
         it from a search or a parent does not stop it being watched. Only the user's word watches a page
@@ -346,6 +348,7 @@ class Store:
                         "parent_url": parent_url,
                         "source": source,
                         "added_at": utc_now(),
+                        **({"search": search} if search else {}),
                     }
                 )
             elif update := self._page_update(row, title, parent_url, source):
@@ -889,6 +892,48 @@ class Outbox:
         ).fetchone()
         return row[0] if row else None
 
+    # ----------------------------------------------------------------------- subscribers
+
+    def subscriber(self, channel: str) -> tuple[str, str | None] | None:
+        """``(since, last_sent)`` of the subscriber on ``channel``; None before their first run."""
+        row = self.db.execute(
+            "SELECT since, last_sent FROM subscribers WHERE channel = ?", [channel]
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def subscribe(self, channel: str, since: str) -> str:
+        """When the subscriber on ``channel`` counts changes from: ``since`` the first time, kept after."""
+        with self.store.writing():
+            self.db.execute(
+                "INSERT OR IGNORE INTO subscribers (channel, since) VALUES (?, ?)", [channel, since]
+            )
+        found = self.subscriber(channel)
+        assert found is not None
+        return found[0]
+
+    def set_last_sent(self, channel: str, when: str) -> None:
+        """Their message went at ``when`` (a UTC timestamp): their rhythm counts from it."""
+        with self.store.writing():
+            self.db.execute("UPDATE subscribers SET last_sent = ? WHERE channel = ?", [when, channel])
+
+
+def _migration_subscribers(db: sqlite_utils.Database) -> None:
+    """Subscribers (``digest.subscribers``): from when each one's changes count and when their message
+    last went (their rhythm); and the search that found a page, which ``searches:`` subscriptions follow."""
+    db.executescript(
+        """
+        CREATE TABLE subscribers (
+            channel TEXT PRIMARY KEY,
+            since TEXT NOT NULL,
+            last_sent TEXT
+        );
+        ALTER TABLE pages ADD COLUMN search TEXT;
+        """
+    )
+
+
+MIGRATIONS.append(_migration_subscribers)
+
 
 # --------------------------------------------------------------------------- cli helper's block
 # Added by the command line (``add --selector``, ``show URL --at``, ``diff URL --from --to``,
@@ -946,6 +991,7 @@ EXPLORE_TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "follow_documents": "1 when its HTML publications and PDFs are watched too.",
             "read_key": "Which body, read by which code, gave its last snapshot.",
             "selector": "For a page outside GOV.UK: the CSS selector of the element holding its text.",
+            "search": "The name of the search (searches[].name) that found it, if one did.",
         },
     ),
     "fetches": (
@@ -1039,6 +1085,15 @@ EXPLORE_TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "code": "The SMTP reply code.",
             "detail": "The server's reply.",
             "at": "When (UTC).",
+        },
+    ),
+    "subscribers": (
+        "Each subscriber's rhythm (digest.subscribers): from when their changes count, and when their "
+        "message last went.",
+        {
+            "channel": "The subscriber's outbox name (email:<first address>).",
+            "since": "Changes found from this time on are theirs (UTC).",
+            "last_sent": "When their last message went (UTC); their rhythm counts from it.",
         },
     ),
 }

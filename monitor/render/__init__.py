@@ -80,6 +80,26 @@ FIELD_LABELS = {
     "page_count": "Number of pages",
 }
 
+SIGNAL_LABELS = {
+    "duty": "Duty",
+    "date": "Date",
+    "amount": "Amount",
+    "link": "Link",
+    "removed-text": "Text removed",
+}
+"""The tag of each significance signal (``monitor.signals``) on a change in the digest."""
+SIGNAL_PHRASE_LIMIT = 200
+"""Characters of a signal's phrase shown in a tag (a removed paragraph is one phrase)."""
+
+
+def signal_phrase(text: str) -> str:
+    """A signal's phrase on one line, cut at a word after ``SIGNAL_PHRASE_LIMIT`` characters."""
+    text = " ".join(text.split())
+    if len(text) <= SIGNAL_PHRASE_LIMIT:
+        return text
+    cut = text[: SIGNAL_PHRASE_LIMIT - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut[SIGNAL_PHRASE_LIMIT // 2 :] else cut) + "…"
+
 
 # --------------------------------------------------------------------------- small helpers
 
@@ -473,6 +493,7 @@ def environment() -> jinja2.Environment:
         spaced=spaced,
         nl2br=nl2br,
         plural=plural,
+        signal_phrase=signal_phrase,
     )
     env.globals.update(
         kind_label=lambda kind: KIND_LABELS.get(kind, kind),
@@ -505,6 +526,7 @@ def environment() -> jinja2.Environment:
         story_of=lambda change: None,
         documents_line=documents_line,
         attachment_label=lambda status: ATTACHMENT_LABELS.get(status, status),
+        signal_label=lambda kind: SIGNAL_LABELS.get(kind, kind),
         has_diff_partial=(TEMPLATES_DIR / "_diff.html").is_file(),
     )
     return env
@@ -783,16 +805,26 @@ def digest(
     alert_after_failures: int = 3,
     organisations: dict[str, list[str]] | None = None,
     context: Sequence[Change] = (),
+    newest_first: bool = False,
 ) -> tuple[str, str, str]:
     """The email digest: ``(subject, plain text, HTML with inline styles)``.
 
     Changes are told as stories (:mod:`monitor.story`): a publication's documents under it, newest
     first. ``since`` is the date the digest covers from (default: the day of its oldest change);
     ``organisations`` maps page URLs to GOV.UK's organisation names for the subject line; ``context``
-    adds recorded changes not sent now (earlier runs) that may explain a document's change.
+    adds recorded changes not sent now (earlier runs) that may explain a document's change;
+    ``newest_first`` groups each page's stories together, the page's latest state first, as a weekly
+    summary reads.
     """
     wanted = [c for c in changes if c.kind != "none" and not c.backfilled]
     stories = story_rules.stories(wanted, pages, context=context)
+    if newest_first:
+        # The page changed last first; within a page, its latest state first (the sort is stable).
+        latest: dict[str, str] = {}
+        for story in stories:
+            latest[story.url] = max(latest.get(story.url, ""), story.detected_at)
+        stories.sort(key=lambda story: story.detected_at, reverse=True)
+        stories.sort(key=lambda story: latest[story.url], reverse=True)
     failing = failing_pages(pages, alert_after_failures)
     if since is None and wanted:
         since = london_day(min(c.detected_at for c in wanted))

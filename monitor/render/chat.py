@@ -58,6 +58,8 @@ class Digest:
     organisations: dict[str, list[str]] = field(default_factory=dict)
     title: str = ""
     """A subject of its own (the test message) instead of the one worded from the changes."""
+    newest_first: bool = False
+    """Each page's latest change first (a subscriber's weekly summary)."""
 
     @cached_property
     def rendered(self) -> tuple[str, str, str]:
@@ -69,6 +71,7 @@ class Digest:
             site_url=self.site_url,
             alert_after_failures=self.alert_after_failures,
             organisations=self.organisations,
+            newest_first=self.newest_first,
         )
         return header(self.title or subject), text, html
 
