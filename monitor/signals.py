@@ -76,10 +76,12 @@ def _sides(ops: Iterable[DiffOp]) -> tuple[list[str], list[str]]:
 
 def _extend(side: list[str], tokens: list[str]) -> None:
     """Tokens added to one side, a run's first glued to the last one ("£" + "1,500") where the page
-    wrote them together: the diff splits punctuation from words, a phrase quotes them as written."""
+    wrote them together: the diff splits punctuation from words, a phrase quotes them as written.
+    ``tokens`` is not changed: an unchanged run's tokens go to both sides."""
     if tokens and side and not tokens[0].startswith("\n") and not side[-1].startswith("\n"):
         if glued(side[-1], tokens[0]):
-            side[-1] += tokens.pop(0)
+            side[-1] += tokens[0]
+            tokens = tokens[1:]
     side += tokens
 
 
