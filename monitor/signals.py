@@ -13,7 +13,8 @@ guessed, and a wrong tag is worse than none:
   differs: its obligation words (``duty``), its dates (``date``) or its amounts (``amount``) are not the
   same on both sides, counted as multisets. So a reworded sentence with the same duty, date and amount
   yields nothing, and neither does a rewritten paragraph unless an obligation word, a date or an amount
-  was added, dropped or swapped.
+  was added, dropped or swapped. Within a section, one dropped from a sentence in one block and added
+  to a sentence as alike as an edited one in another block (a sentence edited and moved) cancel.
 - ``removed-text``: one or more whole sentences gone, where the block put nothing new in their place and
   their words do not live on in the block's new text, nor in one new sentence elsewhere in the section
   (sentences merged or split, a list item folded into the sentence before the list, are not removals).
@@ -562,7 +563,47 @@ def section_signals(changes: Sequence[SectionChange]) -> list[list[Signal]]:
         for b in section:
             elsewhere = [words for c in section if c != b for words in new_words[c]]
             found[k] += _block_signals(pool[b], elsewhere)
+        found[k] = _without_moved_edits(found[k])
     return found
+
+
+_FIND = {"duty": duties, "date": dates, "amount": amounts}
+
+
+def _ratio_at_least(matcher: SequenceMatcher[str], floor: float) -> bool:
+    """Whether ``matcher.ratio()`` reaches ``floor``, the cheap upper bounds tried first."""
+    return matcher.real_quick_ratio() >= floor and matcher.quick_ratio() >= floor and matcher.ratio() >= floor
+
+
+def _without_moved_edits(signals: list[Signal]) -> list[Signal]:
+    """A sentence edited and moved within its section ("providers should support pupils ..., for
+    example, ..." became "providers should help pupils ..." a paragraph earlier) lies in two blocks, too
+    changed to be found as moved: its obligation word, date or amount dropped from one block and added
+    to the other is no change. Such a drop and add (each sentence without a partner in its own block,
+    the two sentences as alike as an edited sentence) cancel."""
+    drops = [
+        n for n, s in enumerate(signals) if s.kind in _FIND and s.old and not s.new and not s.new_sentence
+    ]
+    adds = [
+        n for n, s in enumerate(signals) if s.kind in _FIND and s.new and not s.old and not s.old_sentence
+    ]
+    gone: set[int] = set()
+    for d in drops:
+        dropped = signals[d]
+        keys = [m.key for m in _FIND[dropped.kind](dropped.old)]
+        matcher = SequenceMatcher(None, autojunk=False)
+        matcher.set_seq2(_words(dropped.old_sentence))
+        for a in adds:
+            added = signals[a]
+            if a in gone or added.kind != dropped.kind:
+                continue
+            if [m.key for m in _FIND[added.kind](added.new)] != keys:
+                continue
+            matcher.set_seq1(_words(added.new_sentence))
+            if _ratio_at_least(matcher, PAIR_SIMILARITY):
+                gone |= {d, a}
+                break
+    return [s for n, s in enumerate(signals) if n not in gone]
 
 
 def with_signals(changes: Sequence[SectionChange]) -> list[SectionChange]:
