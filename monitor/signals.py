@@ -13,9 +13,11 @@ guessed, and a wrong tag is worse than none:
   differs: its obligation words (``duty``), its dates (``date``) or its amounts (``amount``) are not the
   same on both sides, counted as multisets. So a reworded sentence with the same duty, date and amount
   yields nothing, and neither does a rewritten paragraph unless an obligation word, a date or an amount
-  was added, dropped or swapped.
+  was added, dropped or swapped. Within a section, one dropped from a sentence in one block and added
+  to a sentence as alike as an edited one in another block (a sentence edited and moved) cancel.
 - ``removed-text``: one or more whole sentences gone, where the block put nothing new in their place and
-  their words do not live on in the block's new text (sentences merged or split are not removals).
+  their words do not live on in the block's new text, nor in one new sentence elsewhere in the section
+  (sentences merged or split, a list item folded into the sentence before the list, are not removals).
 
 Only sections paired old to new (modified, renamed, moved) carry signals: a whole section added or
 removed is already the news. Signals depend on the word diff alone, so a change stored before signals
@@ -36,7 +38,7 @@ from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 
 from .model import DiffOp, SectionChange, Signal
-from .tokens import glued
+from .tokens import count_words, glued
 
 PAIR_SIMILARITY = 0.5
 """Two changed sentences this alike (by words) are one sentence edited, not one removed and one added."""
@@ -76,11 +78,21 @@ def _sides(ops: Iterable[DiffOp]) -> tuple[list[str], list[str]]:
 
 def _extend(side: list[str], tokens: list[str]) -> None:
     """Tokens added to one side, a run's first glued to the last one ("£" + "1,500") where the page
-    wrote them together: the diff splits punctuation from words, a phrase quotes them as written."""
-    if tokens and side and not tokens[0].startswith("\n") and not side[-1].startswith("\n"):
-        if glued(side[-1], tokens[0]):
-            side[-1] += tokens.pop(0)
-    side += tokens
+    wrote them together: the diff splits punctuation from words, a phrase quotes them as written.
+
+    ``tokens`` is not changed: an unchanged run's tokens go to both sides. An unchanged run carries the
+    new page's line breaks, so after a deletion the break at its head may not be the old page's; one
+    between marks that glue ("Public Health England (" + "PHE)") is no page's, and is dropped rather
+    than cut a sentence in two.
+    """
+    if not tokens or not side or side[-1].startswith("\n"):
+        side += tokens
+        return
+    first = 1 if tokens[0].startswith("\n") and len(tokens) > 1 and glued(side[-1], tokens[1]) else 0
+    if glued(side[-1], tokens[first]) and not tokens[first].startswith("\n"):
+        side[-1] += tokens[first]
+        first += 1
+    side += tokens[first:]
 
 
 def sentences(tokens: Sequence[str]) -> list[str]:
@@ -476,8 +488,14 @@ def _signal(kind: str, block: _Block, old: str, new: str, i: int | None, j: int 
     )
 
 
-def _removed_text(block: _Block) -> list[Signal]:
-    """Runs of whole sentences dropped with nothing new put in their place."""
+def _removed_text(block: _Block, elsewhere: Sequence[set[str]] = ()) -> list[Signal]:
+    """Runs of whole sentences dropped with nothing new put in their place.
+
+    ``elsewhere``: the words of each new sentence in the section's other blocks. A list item folded
+    into the sentence that introduced the list ("You will need to consider: ... - the provision of
+    specialist teaching" became "You will need to consider the provision of specialist teaching and
+    ...") lies in another block, the unchanged items between them; its words live on there.
+    """
     paired_new = set(block.pairs.values())
     if any(j not in paired_new for j in range(len(block.new))):
         return []
@@ -490,6 +508,10 @@ def _removed_text(block: _Block) -> list[Signal]:
         longer = [w for w in _words(sentence) if len(w) > 3]
         if longer and sum(1 for w in longer if kept[w]) / len(longer) >= KEPT_WORDS:
             continue
+        if longer and any(
+            sum(1 for w in longer if w in words) / len(longer) >= KEPT_WORDS for words in elsewhere
+        ):
+            continue
         if i == previous + 1 and runs:
             runs[-1].append(sentence)
         else:
@@ -498,12 +520,12 @@ def _removed_text(block: _Block) -> list[Signal]:
     found = []
     for run in runs:
         text = " ".join(run)
-        if len(text.split()) >= MIN_REMOVED_WORDS:
+        if count_words(text) >= MIN_REMOVED_WORDS:
             found.append(Signal("removed-text", text, "", text, "", before=block.before, after=block.after))
     return found
 
 
-def _block_signals(block: _Block) -> list[Signal]:
+def _block_signals(block: _Block, elsewhere: Sequence[set[str]] = ()) -> list[Signal]:
     if not block.old and not block.new:
         return []
     _pair(block)
@@ -511,7 +533,7 @@ def _block_signals(block: _Block) -> list[Signal]:
         _compare("duty", block, duties)
         + _compare("date", block, dates, _same_date)
         + _compare("amount", block, amounts)
-        + _removed_text(block)
+        + _removed_text(block, elsewhere)
     )
 
 
@@ -530,11 +552,58 @@ def section_signals(changes: Sequence[SectionChange]) -> list[list[Signal]]:
     for b, block in _moved_and_edited(pool):
         owner.append(owner[b])
         pool.append(block)
+    blocks_of: dict[int, list[int]] = defaultdict(list)
+    for b, k in enumerate(owner):
+        blocks_of[k].append(b)
+    new_words = [[set(_words(s)) for s in block.new] for block in pool]
     found: list[list[Signal]] = [[] for _ in changes]
-    for k, block in zip(owner, pool, strict=True):
-        if changes[k].status in SIGNALLED:
-            found[k] += _block_signals(block)
+    for k, section in blocks_of.items():
+        if changes[k].status not in SIGNALLED:
+            continue
+        for b in section:
+            elsewhere = [words for c in section if c != b for words in new_words[c]]
+            found[k] += _block_signals(pool[b], elsewhere)
+        found[k] = _without_moved_edits(found[k])
     return found
+
+
+_FIND = {"duty": duties, "date": dates, "amount": amounts}
+
+
+def _ratio_at_least(matcher: SequenceMatcher[str], floor: float) -> bool:
+    """Whether ``matcher.ratio()`` reaches ``floor``, the cheap upper bounds tried first."""
+    return matcher.real_quick_ratio() >= floor and matcher.quick_ratio() >= floor and matcher.ratio() >= floor
+
+
+def _without_moved_edits(signals: list[Signal]) -> list[Signal]:
+    """A sentence edited and moved within its section ("providers should support pupils ..., for
+    example, ..." became "providers should help pupils ..." a paragraph earlier) lies in two blocks, too
+    changed to be found as moved: its obligation word, date or amount dropped from one block and added
+    to the other is no change. Such a drop and add (each sentence without a partner in its own block,
+    the two sentences as alike as an edited sentence) cancel."""
+    drops = [
+        n for n, s in enumerate(signals) if s.kind in _FIND and s.old and not s.new and not s.new_sentence
+    ]
+    adds = [
+        n for n, s in enumerate(signals) if s.kind in _FIND and s.new and not s.old and not s.old_sentence
+    ]
+    gone: set[int] = set()
+    for d in drops:
+        dropped = signals[d]
+        keys = [m.key for m in _FIND[dropped.kind](dropped.old)]
+        matcher = SequenceMatcher(None, autojunk=False)
+        matcher.set_seq2(_words(dropped.old_sentence))
+        for a in adds:
+            added = signals[a]
+            if a in gone or added.kind != dropped.kind:
+                continue
+            if [m.key for m in _FIND[added.kind](added.new)] != keys:
+                continue
+            matcher.set_seq1(_words(added.new_sentence))
+            if _ratio_at_least(matcher, PAIR_SIMILARITY):
+                gone |= {d, a}
+                break
+    return [s for n, s in enumerate(signals) if n not in gone]
 
 
 def with_signals(changes: Sequence[SectionChange]) -> list[SectionChange]:

@@ -70,6 +70,20 @@ def test_a_sentence_moved_to_another_section_is_no_signal_but_an_edit_on_the_way
     ]
 
 
+def test_a_line_break_only_the_new_page_has_does_not_cut_an_old_sentence():
+    """The new page starts a paragraph at "PHE", so the unchanged run carries a line break the old page
+    had after "(" (no page breaks a line there): the old sentence is quoted whole, not as "PHE) has"."""
+    before = "The individual should not use public transport if they are symptomatic."
+    old = (
+        "Public Health England (PHE) has good evidence that routinely taking the temperature of pupils and "
+        "students is not recommended as this is an unreliable method for identifying coronavirus (COVID-19)."
+    )
+    new = old.replace("Public Health England (PHE)", "PHE").replace("is not recommended", "is not required")
+    [signal] = section_signals([modified(f"{before}\n{old}", f"{before}\n{new}")])[0]
+    assert (signal.kind, signal.old, signal.new) == ("duty", "", "is not required as")
+    assert (signal.old_sentence, signal.new_sentence) == (old, new)
+
+
 def test_whole_sections_added_or_removed_carry_no_signals():
     text = (
         "Specialist settings should start to receive deliveries of home testing kits from 24 February 2021."
@@ -155,7 +169,7 @@ def test_real_pair_no_duty_where_the_obligation_words_did_not_change(send_pair):
         if before == after and section.removed_words + section.added_words > 20:
             quiet += 1
             assert not [s for s in section.signals if s.kind == "duty"], section.heading
-    assert quiet >= 3
+    assert quiet >= 2
 
 
 def test_diff_of_documents_carries_signals():
