@@ -473,6 +473,9 @@ def run_command(no_deliver: bool, no_site: bool) -> None:
             fail(str(exc), EXIT_LOCKED)
         finally:
             progress.clear()
+    locked = [reason for where, reason in summary.failures if where == pipeline.DATABASE]
+    if locked:
+        fail(f"database: {locked[0]}", EXIT_FAILED)  # one line: nothing else of the run could be recorded
     pages = "page" if summary.checked == 1 else "pages"
     if summary.failures or not opts.quiet:
         click.echo(f"Checked {summary.checked} {pages}: {summary.changed} changed, {summary.failed} failed.")

@@ -26,11 +26,9 @@ import sqlite_utils
 from .clock import utc_now
 from .model import (
     NEW_SNAPSHOT,
-    Answer,
     Change,
     ChangeSet,
     Document,
-    FetchResult,
     PageState,
     PageUpdate,
     SnapshotRef,
@@ -466,42 +464,6 @@ class Store:
             if update.page:
                 _update_page(self.db, url, update.page)
         return update.changes
-
-    def record(
-        self,
-        url: str,
-        fetch: FetchResult,
-        document: Document | None,
-        body: bytes | None,
-        changes: list[Change],
-        *,
-        read_key: str | None = None,
-    ) -> list[Change]:
-        """The former entry point, kept for callers written before :meth:`write`: the page's new state
-        is worked out by ``monitor.changes.page_update`` from the page as stored, then written."""
-        from .changes import page_update
-
-        page = self.page(url) or PageState(url)
-        recent = self.recent_snapshots(url, 1)
-        update = page_update(
-            page,
-            fetch,
-            utc_now(),
-            changes=changes,
-            previous=recent[0] if recent else None,
-            document=document,
-            body=body,
-            read_key=read_key,
-        )
-        return self.write(update)
-
-    def record_unchanged(self, url: str, fetch: FetchResult, *, body_hash: str | None = None) -> None:
-        """The former entry point for a check that found the page as it was (see
-        ``monitor.changes.unchanged_update``), kept for callers written before :meth:`write`."""
-        from .changes import unchanged_update
-
-        answer = Answer(fetch, body_hash=body_hash, same=body_hash is not None)
-        self.write(unchanged_update(url, answer, utc_now()))
 
     def recent_snapshots(self, url: str, limit: int) -> list[SnapshotRef]:
         """The page's latest snapshots, newest first, by id and content hash only (no Document read)."""

@@ -28,6 +28,7 @@ import yaml
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from click.testing import CliRunner
+from run_support import record
 
 from monitor import deliver
 from monitor.cli import main
@@ -438,7 +439,7 @@ def test_a_page_failing_for_alert_after_failures_runs_is_reported(tmp_path: Path
         store.upsert_page("https://www.gov.uk/y", title="Y guidance")
         for _ in range(3):
             fetch = FetchResult("https://www.gov.uk/y", "https://www.gov.uk/y", status=503, error="HTTP 503")
-            store.record("https://www.gov.uk/y", fetch, None, None, [])
+            record(store, "https://www.gov.uk/y", fetch, None, None, [])
         assert deliver.deliver_pending(config, store)
     [message] = mail.inbox.messages
     assert message["Subject"] == "We could not check 1 GOV.UK guidance page"

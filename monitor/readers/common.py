@@ -11,11 +11,9 @@ import math
 import re
 from datetime import datetime
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from .. import govuk
-
-LONDON = ZoneInfo("Europe/London")
+from ..clock import LONDON
 
 MONTHS = {
     name: number
