@@ -24,7 +24,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -67,26 +67,10 @@ class Target:
 
 
 @dataclass
-class Outcome:
-    """A page's answer after the quality gate and the parser: a Document, or the reason there is none."""
+class Outcome(Answer):
+    """A page's answer (what the change rules judge) together with the page it answers for."""
 
-    target: Target
-    fetch: FetchResult
-    document: Document | None = None
-    reason: str | None = None
-    read_key: str | None = None
-    """How ``document`` was read from the body: which body, which code, which selector and content type."""
-    body_hash: str | None = None
-    same: bool = False
-    """The body is the one the last snapshot was read from, read the same way: the page is unchanged."""
-    fallback: bool = False
-    """Read from the HTML page because the Content API failed (``fetch.source: auto``)."""
-
-    def answer(self) -> Answer:
-        """The answer as the change rules see it (without the target)."""
-        return Answer(
-            self.fetch, self.document, self.reason, self.read_key, self.body_hash, self.same, self.fallback
-        )
+    target: Target = field(kw_only=True)
 
 
 Progress = Callable[[Outcome, RunSummary, int], None]
@@ -270,16 +254,16 @@ def quality_gate(fetch: FetchResult) -> str | None:
 def _read(target: Target, fetch: FetchResult, last_read: str | None = None) -> Outcome:
     reason = quality_gate(fetch)
     if reason is not None or fetch.not_modified:
-        return Outcome(target, fetch, reason=reason)
+        return Outcome(fetch, reason=reason, target=target)
     hashed = body_hash(fetch.body)
     key = read_key(hashed, target.selector, fetch.content_type)
     if key == last_read and not fetch.redirects:
-        return Outcome(target, fetch, read_key=key, body_hash=hashed, same=True)
+        return Outcome(fetch, read_key=key, body_hash=hashed, same=True, target=target)
     try:
         document = parse(fetch.body, target.url, fetch.content_type, selector=target.selector)
     except ParseError as exc:
-        return Outcome(target, fetch, reason=f"not readable as a page: {exc}")
-    return Outcome(target, fetch, document=document, read_key=key, body_hash=hashed)
+        return Outcome(fetch, reason=f"not readable as a page: {exc}", target=target)
+    return Outcome(fetch, document=document, read_key=key, body_hash=hashed, target=target)
 
 
 def read_key(body_hash: str, selector: str | None, content_type: str) -> str:
@@ -311,7 +295,7 @@ async def _settle(store: Store, outcome: Outcome, now: datetime, summary: RunSum
     The store is read only for what the rules need: nothing for an unchanged page; the page's state and
     its latest snapshots' hashes otherwise; its last Document only when there is one to compare with.
     """
-    url, answer, when = outcome.target.url, outcome.answer(), utc_timestamp(now)
+    url, answer, when = outcome.target.url, outcome, utc_timestamp(now)
     if changes.unchanged(answer):
         await _write(store, changes.unchanged_update(url, answer, when))
         summary.checked += 1
