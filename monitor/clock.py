@@ -62,3 +62,20 @@ def london_time(
     moment = london_moment(value)
     form = "%Y-%m-%d %H:%M" + (":%S" if seconds else "") + (" %Z" if zone else "")
     return moment.strftime(form)
+
+
+def london_date(value: str | date | datetime | None, *, year: bool = True) -> str:
+    """A date as people read it, a UTC timestamp turned to the London clock first; text that is not a
+    date is left as it is.
+
+    >>> london_date("2026-03-29T23:30:00Z"), london_date("2026-11-27", year=False)
+    ('30 March 2026', '27 November')
+    """
+    if value is None or value == "":
+        return ""
+    try:
+        moment = london_moment(value)
+    except ValueError:
+        return str(value)
+    text = f"{moment.day} {moment:%B}"
+    return f"{text} {moment.year}" if year else text

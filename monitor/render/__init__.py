@@ -21,7 +21,7 @@ from markupsafe import Markup, escape
 
 from .. import TEMPLATES_DIR
 from .. import story as story_rules
-from ..clock import LONDON, london_day, london_moment, parse_timestamp, utc_timestamp
+from ..clock import LONDON, london_date, london_day, parse_timestamp, utc_timestamp
 from ..govuk import page_slug
 from ..model import AttachmentChange, Change, ChangeSet, DiffOp, HistoryEntry, PageState, SectionChange
 from ..tokens import glued
@@ -113,21 +113,6 @@ def http_url(url: str | None) -> str | None:
     if parts.scheme.lower() in ("http", "https") and parts.netloc and not any(c in url for c in "\r\n\t"):
         return url
     return None
-
-
-def london_date(value: str | date | datetime | None, *, year: bool = True) -> str:
-    """ "27 November 2026": a date as people read it, a UTC timestamp turned to Europe/London first."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, str):
-        try:
-            value = london_moment(value)
-        except ValueError:
-            return value
-    elif isinstance(value, datetime):
-        value = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(LONDON)
-    text = f"{value.day} {value:%B}"
-    return f"{text} {value.year}" if year else text
 
 
 def iso_utc(value: str | None) -> str:
