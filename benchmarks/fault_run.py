@@ -126,7 +126,9 @@ class Inbox(Handler):
             ids = [int(i) for i in (message["X-Guidance-Monitor-Changes"] or "").split(",") if i]
             text = message.get_body(preferencelist=("plain",)).get_content()
             linked = {int(i) for i in re.findall(re.escape(SITE_URL) + r"/changes/(\d+)\.html", text)}
-            if linked != set(ids):
+            # Two changes of a page found in the same second are told as one story with one link, so a
+            # carried change may have no link of its own; a link to a change not carried is a fault.
+            if not linked <= set(ids) or (ids and not linked):
                 raise AssertionError(f"{message['Message-ID']}: header {ids}, links {sorted(linked)}")
             found += [(to, message["Message-ID"], ids) for to in tos]
         return found
@@ -274,6 +276,7 @@ def kill_trial(args: argparse.Namespace, rng: random.Random) -> int:
             mail_lost, got, problems = mail_check(database, inbox)
             copies = Counter(m for _, m, _ in inbox.copies())
             dup_ids = {m for m, n in copies.items() if n > len(TO)}
+            leftovers = len([*Path(folder).glob(".site.new-*"), *Path(folder).glob(".site.old-*")])
             unexplained = dup_ids - window_ids
             bad = (
                 after.returncode != 0
@@ -292,6 +295,7 @@ def kill_trial(args: argparse.Namespace, rng: random.Random) -> int:
                 f"integrity {integrity}; "
                 f"lost {lost}; doubled {doubled}; wrong {wrong}; email lost {mail_lost}; "
                 f"in the window {len(window)}; received twice so far {len(dup_ids)}"
+                + (f"; site build folders left {leftovers}" if args.site else "")
                 + (f"  <-- FAILED {problems[:2]} {sorted(unexplained)[:2]}" if bad else ""),
                 flush=True,
             )
@@ -482,6 +486,7 @@ def smtp_case(
                 http.routes[path] = Response(body=body)
             for key, value in behaviour.items():
                 setattr(inbox, key, value)
+            time.sleep(1.1)  # runs in different seconds: each change its own story, with its own link
             result = run(config, "--no-site")
             outputs.append(f"exit {result.returncode}: " + " | ".join(result.stdout.strip().splitlines()[1:]))
         changes = recorded_changes(database)
