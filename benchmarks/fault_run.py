@@ -9,7 +9,8 @@
   against the change links in its text). Each round starts ``run`` and sends it SIGKILL at a random
   moment: half the rounds once a random number of pages are written (plus up to 40 ms), the other half
   when the SMTP server reaches a random step (MAIL, RCPT, DATA received before its 250, or a random 0 to
-  80 ms after the 250: the outbox's marks and the site). Then ``run`` again to the end, and check:
+  80 ms after the 250, 800 ms with ``--site``: the outbox's marks and the site build). Then ``run``
+  again to the end, and check:
   ``integrity_check`` ok, the run exit 0, no change lost or recorded twice in the database
   (``fault_store.check``), every change received by every recipient, and every copy received twice
   explained: the same Message-ID as its first copy, and an attempt left open by the kill after the
@@ -242,7 +243,8 @@ def kill_trial(args: argparse.Namespace, rng: random.Random) -> int:
                 step = "fetch"
             else:
                 step = rng.choice(["mail", "rcpt", "data", "after"])
-                delay = rng.uniform(0, 0.08) if step == "after" else 0.0
+                # after the 250: the outbox's marks, and with --site the site's build too
+                delay = rng.uniform(0, 0.8 if args.site else 0.08) if step == "after" else 0.0
                 where = f"at SMTP {step}" + (f" + {delay * 1000:2.0f} ms" if delay else "")
             process = subprocess.Popen(
                 command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT
