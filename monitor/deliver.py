@@ -383,7 +383,8 @@ class EmailChannel(Channel):
         if error or deferred or len(done) < len(ids):
             reason = error or f"deferred by {', '.join(deferred)}: tried again on the next run"
             return Delivery(self.label, len(digest.changes), False, reason, refused=refused)
-        detail = "to " + ", ".join(to)
+        accepted = [r for r in to if any(answers.get((i, r)) == "sent" for i in ids)] if ids else to
+        detail = "to " + (", ".join(accepted) or "nobody")
         return Delivery(self.label, len(digest.changes), True, detail, refused=refused)
 
     def _fit(

@@ -5,6 +5,8 @@ Tests never mock the transport: they talk to this server over a real socket.
 
 from __future__ import annotations
 
+import socket
+import struct
 import threading
 import time
 from collections.abc import Callable
@@ -28,6 +30,10 @@ class Response:
     """Announce the full Content-Length but send only half of the body, then close."""
     chunked: bool = False
     """Send the body with chunked transfer encoding and no Content-Length (as a streamed page would)."""
+    reset: bool = False
+    """Announce the full Content-Length, send half of the body, then reset the connection (TCP RST)."""
+    trickle: float = 0.0
+    """Seconds to wait between 1 KB pieces of the body (a body slower than the fetch timeout)."""
 
 
 @dataclass
@@ -82,10 +88,23 @@ class PageServer:
                         self.wfile.write(b"0\r\n\r\n")
                         return
                     self.send_header("Content-Length", str(len(body)))
-                    if response.truncate:
+                    if response.truncate or response.reset:
                         self.send_header("Connection", "close")
                     self.end_headers()
-                    if response.truncate:
+                    if response.reset:
+                        self.wfile.write(body[: len(body) // 2])
+                        self.wfile.flush()
+                        self.connection.setsockopt(
+                            socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                        )
+                        self.connection.close()  # with a zero linger: an RST, not a FIN
+                        self.close_connection = True
+                    elif response.trickle:
+                        for start in range(0, len(body), 1024):
+                            self.wfile.write(body[start : start + 1024])
+                            self.wfile.flush()
+                            time.sleep(response.trickle)
+                    elif response.truncate:
                         self.wfile.write(body[: len(body) // 2])
                         self.wfile.flush()
                         self.close_connection = True

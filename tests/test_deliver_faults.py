@@ -175,6 +175,19 @@ def test_a_refused_recipient_is_reported_and_a_deferred_one_retried_alone(tmp_pa
         assert "refused by head@school.example (550" in store.deliveries(first.id)[0]["detail"]
 
 
+def test_the_sent_line_names_only_the_recipients_that_accepted(tmp_path: Path, smtp) -> None:
+    """Found by benchmarks/fault_run.py: with one recipient refused, the run said the changes were sent
+    "to" both addresses, the refused one included."""
+    handler, controller = smtp
+    handler.rcpt = {TO[1]: "550 5.1.1 No such user"}
+    config_file = configure(tmp_path, controller.port)
+    with Store(tmp_path / "monitor.db") as store:
+        queue(store, "Rules")
+    status, output = digest(config_file)
+    assert status == 1, output  # a refusal for good is reported
+    assert f"email:127.0.0.1: sent 1 change (to {TO[0]}); refused, not retried: {TO[1]} (550" in output
+
+
 def test_killed_between_the_250_and_the_mark_resends_one_message_with_the_same_message_id(
     tmp_path: Path, smtp
 ) -> None:

@@ -226,6 +226,20 @@ def test_truncated_body(page_server: PageServer) -> None:
     assert result.body == b""
 
 
+def test_a_connection_reset_mid_body_is_a_failed_fetch(page_server: PageServer) -> None:
+    page_server.routes["/reset"] = Response(body=PAGE, reset=True)
+    result = fetch(page_server.url("/reset"), settings(retries=1))
+    assert result.error is not None and result.error.startswith("network error")
+    assert result.body == b""
+
+
+def test_a_body_slower_than_the_timeout_is_a_failed_fetch(page_server: PageServer) -> None:
+    """Each piece comes well within the timeout; the whole body does not: the timeout is the attempt's."""
+    page_server.routes["/slow"] = Response(body=PAGE, trickle=0.1)
+    result = fetch(page_server.url("/slow"), settings(retries=1, timeout=0.5))
+    assert result.error == "timed out after 0.5 s" and result.body == b""
+
+
 def test_truncated_then_whole_is_retried(page_server: PageServer) -> None:
     page_server.routes["/cut"] = [Response(body=PAGE, truncate=True), Response(body=PAGE)]
     result = fetch(page_server.url("/cut"))
