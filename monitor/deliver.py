@@ -113,6 +113,8 @@ class Delivery:
     """In a dry run: the file written instead of sending."""
     refused: list[str] = field(default_factory=list)
     """Recipients that refused for good (reported once, never retried)."""
+    deferred: list[str] = field(default_factory=list)
+    """Recipients whose server said "try later": the changes wait in the outbox for them alone."""
 
     def __str__(self) -> str:
         what = f"{self.changes} change{'s' if self.changes != 1 else ''}"
@@ -121,6 +123,11 @@ class Delivery:
         refused = f"; refused, not retried: {'; '.join(self.refused)}" if self.refused else ""
         if self.sent:
             return f"{self.channel}: sent {what} ({self.detail}){refused}"
+        if self.deferred and self.detail.startswith("sent to"):
+            return (
+                f"{self.channel}: {what} {self.detail}; deferred by {', '.join(self.deferred)}, "
+                f"for whom they stay in the outbox for the next run{refused}"
+            )
         return (
             f"{self.channel}: {what} not sent ({self.detail}){refused}; "
             "they stay in the outbox for the next run"
@@ -381,8 +388,21 @@ class EmailChannel(Channel):
             )
             outbox.sent(self.name, done, detail)
         if error or deferred or len(done) < len(ids):
-            reason = error or f"deferred by {', '.join(deferred)}: tried again on the next run"
-            return Delivery(self.label, len(digest.changes), False, reason, refused=refused)
+            got = sorted({r for (_, r), status in answers.items() if status == "sent"} - set(deferred))
+            if error:
+                reason = error
+            elif got:
+                reason = f"sent to {', '.join(got)}"
+            else:
+                reason = f"deferred by {', '.join(deferred)}: tried again on the next run"
+            return Delivery(
+                self.label,
+                len(digest.changes),
+                False,
+                reason,
+                refused=refused,
+                deferred=deferred if got else [],
+            )
         accepted = [r for r in to if any(answers.get((i, r)) == "sent" for i in ids)] if ids else to
         detail = "to " + (", ".join(accepted) or "nobody")
         return Delivery(self.label, len(digest.changes), True, detail, refused=refused)

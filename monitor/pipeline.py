@@ -169,6 +169,9 @@ async def _run(
     summary: RunSummary,
     progress: Progress | None = None,
 ) -> RunSummary:
+    # One time for the whole run: its changes were found together, and a publication and the documents
+    # it changed are told as one story by that time, whichever page's answer came first.
+    run_time = now or datetime.now(UTC)
     async with Fetcher(config.fetch, allowed_hosts=allowed_hosts(config, store)) as fetcher:
         skip = await discover.refresh(fetcher, config, store, summary, now=now)
         targets = [t for t in watched(config, store) if t.url not in skip]
@@ -195,7 +198,7 @@ async def _run(
                 if now is not None:
                     # A run on a given clock (the demo's simulated days) records its fetches on it too.
                     outcome.fetch = dataclasses.replace(outcome.fetch, fetched_at=utc_timestamp(now))
-                await _settle(store, outcome, now or datetime.now(UTC), summary)
+                await _settle(store, outcome, run_time, summary)
                 for document in _documents_to_follow(config, store, outcome, scheduled):
                     scheduled.add(document.url)
                     start(document)

@@ -154,6 +154,8 @@ def test_a_refused_recipient_is_reported_and_a_deferred_one_retried_alone(tmp_pa
     status, output = digest(config_file)
     assert status == 1, output  # the deferred recipient keeps the change in the outbox
     assert [to for to, _, _ in received(handler)] == [TO[0]]
+    # Said as it is: the first recipient has it, the deferred one will get it next run.
+    assert f"sent to {TO[0]}; deferred by {third}, for whom they stay in the outbox" in output, output
     with Store(tmp_path / "monitor.db") as store:
         assert [c.id for c in store.undelivered("email")] == [first.id]
         second = queue(store, "Funding")
