@@ -8,16 +8,12 @@ the changes wait for the next run, which sends them once. Channels are small cla
 
 from __future__ import annotations
 
-import ctypes
 import json
 import logging
 import os
 import re
-import shutil
 import smtplib
 import ssl
-import tempfile
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,12 +31,13 @@ from .model import Change, Config, EmailSettings, PageState, WebhookSettings
 
 log = logging.getLogger(__name__)
 
-SITE_MARKER = ".guidance-monitor-site"
-"""Left in every built site, so a rebuild never replaces a folder that guidance-monitor did not make."""
-
 
 class DeliveryError(RuntimeError):
     """A channel could not send: the reason is one plain line."""
+
+
+# The static changelog is written by monitor/site.py; these names stay importable from here.
+from .site import SITE_MARKER, SiteError, publish_site, write_site  # noqa: E402, F401
 
 
 class OutboxStore(Protocol):
@@ -535,76 +532,3 @@ def send_rebuilt(config: Config, store: OutboxStore, digest: Digest) -> str:
     detail = EmailChannel(config.digest.email, timeout=config.fetch.timeout).send(digest)
     store.mark_delivered("email", digest.change_ids, detail)
     return detail
-
-
-# --------------------------------------------------------------------------- the site
-
-
-def publish_site(config: Config, store: OutboxStore, out_dir: str | os.PathLike[str] | None = None) -> Path:
-    """Build the static changelog and swap it in whole: a reader never sees a half-built site."""
-    target = Path(out_dir if out_dir is not None else config.site_dir)
-    files = render.site(store.pages(active_only=False), store.changes(), site_url=config.digest.site_url)
-    return write_site(files, target)
-
-
-def write_site(files: dict[str, str], target: Path) -> Path:
-    """Write ``files`` into a new folder beside ``target``, then swap it for ``target``.
-
-    The swap is one atomic exchange where the system offers it (Linux ``renameat2``), else two renames
-    a moment apart. A folder that guidance-monitor did not build is never replaced.
-    """
-    target = target.expanduser().absolute()
-    parent = target.parent
-    parent.mkdir(parents=True, exist_ok=True)
-    if target.exists() and not target.is_dir():
-        raise DeliveryError(f"{target}: exists and is not a folder")
-    if target.is_dir() and any(target.iterdir()) and not (target / SITE_MARKER).exists():
-        raise DeliveryError(f"{target}: not empty and not built by guidance-monitor; choose another folder")
-    _clear_leftovers(parent, target.name)
-    fresh = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=parent))
-    try:
-        for relative, content in files.items():
-            path = fresh / relative
-            if path.resolve().parent != fresh.resolve() and fresh.resolve() not in path.resolve().parents:
-                raise DeliveryError(f"{relative}: outside the site")
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(content, encoding="utf-8")
-        (fresh / SITE_MARKER).write_text("Built by guidance-monitor; rebuilt whole on each run.\n")
-        for folder in [fresh, *(p for p in fresh.rglob("*") if p.is_dir())]:
-            folder.chmod(0o755)
-        if not target.exists():
-            os.rename(fresh, target)
-        elif _exchange(fresh, target):
-            shutil.rmtree(fresh)
-        else:
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=parent))
-            os.rename(target, old / "site")
-            os.rename(fresh, target)
-            shutil.rmtree(old)
-    except BaseException:
-        shutil.rmtree(fresh, ignore_errors=True)
-        raise
-    return target
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Swap two paths in one step with Linux's ``renameat2(RENAME_EXCHANGE)``; False where unsupported."""
-    try:
-        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
-    except (OSError, AttributeError):
-        return False
-    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
-    at_fdcwd, rename_exchange = -100, 2
-    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
-
-
-def _clear_leftovers(parent: Path, name: str, older_than: float = 3600) -> None:
-    """Remove temporary folders that a killed build left behind (never one another build is writing)."""
-    cutoff = time.time() - older_than
-    for prefix in (f".{name}.new-", f".{name}.old-"):
-        for path in parent.glob(f"{prefix}*"):
-            try:
-                if path.stat().st_mtime < cutoff:
-                    shutil.rmtree(path, ignore_errors=True)
-            except OSError:
-                pass

@@ -666,3 +666,65 @@ def _change(row: dict[str, Any]) -> Change:
     data = _fields(Change, row)
     changeset = ChangeSet.from_dict(json.loads(data["changeset"])) if data["changeset"] else None
     return Change(**{**data, "changeset": changeset, "backfilled": bool(data["backfilled"])})
+
+
+# =========================================================================== the static changelog's reads
+# Read-only queries for monitor.site, kept in one block: the site is rendered from the store one page,
+# one month or one short list at a time, and a run finds what it must write from the changes recorded
+# since the last build (by id) without reading the history already published.
+
+SITE_BATCH = 200
+
+
+class SiteReads:
+    """What the static changelog reads; every query uses an index (id, page, detection time)."""
+
+    def __init__(self, store: Store) -> None:
+        self.db = store.db
+
+    def first_added(self) -> str:
+        """When the first page was added: tells one database from another that replaced it."""
+        row = self.db.execute("SELECT min(added_at) FROM pages").fetchone()
+        return row[0] or ""
+
+    def last_change_id(self) -> int:
+        return self.db.execute("SELECT coalesce(max(id), 0) FROM changes").fetchone()[0]
+
+    def change_rows(self, after_id: int = 0) -> Iterator[tuple[int, str, str, str, bool]]:
+        """``(id, page_url, kind, detected_at, backfilled)`` of each change recorded after ``after_id``,
+        oldest first, streamed (no changeset is read)."""
+        cursor = self.db.execute(
+            "SELECT id, page_url, kind, detected_at, backfilled FROM changes WHERE id > ? ORDER BY id",
+            [after_id],
+        )
+        for row in cursor:
+            yield row[0], row[1], row[2], row[3], bool(row[4])
+
+    def page_changes(self, url: str) -> list[Change]:
+        """Every change of one page (its history included), in the order they were recorded."""
+        rows = self.db.query("SELECT * FROM changes WHERE page_url = ? ORDER BY id", [url])
+        return [_change(r) for r in rows]
+
+    def changes_by_id(self, ids: list[int]) -> Iterator[Change]:
+        """The changes with these ids, in the order given, read a batch at a time."""
+        for start in range(0, len(ids), SITE_BATCH):
+            batch = ids[start : start + SITE_BATCH]
+            marks = ", ".join("?" * len(batch))
+            found = {
+                r["id"]: _change(r)
+                for r in self.db.query(f"SELECT * FROM changes WHERE id IN ({marks})", batch)
+            }
+            yield from (found[i] for i in batch if i in found)
+
+    def detected_between(self, start: str, end: str) -> list[tuple[int, str, str, str | None, str, bool]]:
+        """``(id, page_url, kind, effective_date, detected_at, backfilled)`` of the changes detected from
+        ``start`` up to ``end`` (ISO strings, compared as stored), without their changesets."""
+        rows = self.db.execute(
+            "SELECT id, page_url, kind, effective_date, detected_at, backfilled FROM changes"
+            " WHERE detected_at >= ? AND detected_at < ? ORDER BY id",
+            [start, end],
+        )
+        return [(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in rows]
+
+
+# ================================================================ end of the static changelog's reads

@@ -23,9 +23,6 @@ from ..clock import LONDON, london_day, london_moment, parse_timestamp, utc_time
 from ..govuk import page_slug
 from ..model import Change, ChangeSet, DiffOp, HistoryEntry, PageState, SectionChange
 
-SITE_FEED_LIMIT = 200
-"""The whole-site feed carries the newest changes only; each page's feed carries its whole timeline."""
-INDEX_LIMIT = 100
 TAG_AUTHORITY = "tag:guidance-monitor,2026"
 
 KIND_LABELS = {
@@ -321,6 +318,8 @@ def page_link(url: str, site_url: str) -> str:
 
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
+    from .site import month_label
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
@@ -337,6 +336,7 @@ def environment() -> jinja2.Environment:
         trim_ops=trim_ops,
         diff_text=diff_text,
         plural=plural,
+        month_label=month_label,
     )
     env.globals.update(
         kind_label=lambda kind: KIND_LABELS.get(kind, kind),
@@ -474,145 +474,6 @@ def digest(
     return subject, _render("digest.txt", **context), _render("digest.html", **context)
 
 
-# --------------------------------------------------------------------------- site
-
-
-@dataclass
-class SitePage:
-    """A watched page as the site shows it."""
-
-    url: str
-    title: str
-    slug: str
-    state: PageState
-    changes: list[Change]
-
-
-def _site_pages(pages: Sequence[PageState], changes: Sequence[Change]) -> list[SitePage]:
-    by_url: dict[str, SitePage] = {}
-    for state in pages:
-        by_url[state.url] = SitePage(state.url, state.title, page_slug(state.url), state, [])
-    for change in changes:
-        page = by_url.get(change.page_url)
-        if page is None:
-            state = PageState(url=change.page_url, title=change.title, active=False)
-            page = by_url[change.page_url] = SitePage(
-                change.page_url, "", page_slug(change.page_url), state, []
-            )
-        page.changes.append(change)
-    for page in by_url.values():
-        page.changes = newest_first(page.changes)
-        page.title = page.title or next((c.title for c in page.changes if c.title), "") or page.url
-    return sorted(by_url.values(), key=lambda p: p.title.lower())
-
-
-def site(
-    pages: Sequence[PageState],
-    changes: Sequence[Change],
-    *,
-    site_url: str = "",
-    generated_at: datetime | None = None,
-) -> dict[str, str]:
-    """Every file of the static changelog: relative path -> content.
-
-    ``index.html`` (recent changes across pages, newest first), ``kind/<kind>.html`` (the same filtered by
-    kind, so filtering needs no JavaScript), ``pages/<slug>.html`` (a page's whole timeline, history from
-    before monitoring began marked as such), ``pages.html`` (the list of watched pages),
-    ``changes/<id>.html`` (one change, section by section),
-    ``feed.xml`` and ``pages/<slug>.xml`` (Atom), ``style.css``.
-    """
-    site_url = site_url.rstrip("/")
-    generated = (generated_at or datetime.now(UTC)).astimezone(UTC)
-    all_changes = newest_first(c for c in changes if c.kind != "none")
-    site_pages = _site_pages(pages, all_changes)
-    page_of = {p.url: p for p in site_pages}
-    kinds = [k for k in KIND_ORDER if any(c.kind == k for c in all_changes)]
-    common = {
-        "site_url": site_url,
-        "pages": site_pages,
-        "page_of": page_of,
-        "kinds": kinds,
-        "generated_at": generated.isoformat(),
-        "index_limit": INDEX_LIMIT,
-    }
-    files: dict[str, str] = {"style.css": (TEMPLATES_DIR / "style.css").read_text(encoding="utf-8")}
-    files["index.html"] = _render(
-        "index.html", **common, root="", changes=all_changes, kind=None, title="Recent changes"
-    )
-    files["pages.html"] = _render("pages.html", **common, root="", title="Watched pages")
-    for kind in kinds:
-        files[f"kind/{kind}.html"] = _render(
-            "index.html",
-            **common,
-            root="../",
-            changes=[c for c in all_changes if c.kind == kind],
-            kind=kind,
-            title=KIND_LABELS[kind],
-        )
-    for page in site_pages:
-        files[f"pages/{page.slug}.html"] = _render(
-            "page.html", **common, root="../", page=page, title=page.title
-        )
-        files[f"pages/{page.slug}.xml"] = atom(
-            page.changes,
-            page_of,
-            feed_id=f"{TAG_AUTHORITY}:page/{page.slug}",
-            title=f"Changes to {page.title}",
-            site_url=site_url,
-            self_path=f"pages/{page.slug}.xml",
-            alternate=page_link(page.url, site_url) or http_url(page.url) or "",
-            updated=generated,
-        )
-    for change in all_changes:
-        files[f"changes/{change_key(change)}.html"] = _render(
-            "change.html",
-            **common,
-            root="../",
-            change=change,
-            page=page_of[change.page_url],
-            title=f"{change_label(change)}: {page_of[change.page_url].title}",
-        )
-    files["feed.xml"] = atom(
-        all_changes[:SITE_FEED_LIMIT],
-        page_of,
-        feed_id=f"{TAG_AUTHORITY}:site",
-        title="Changes to watched GOV.UK guidance",
-        site_url=site_url,
-        self_path="feed.xml",
-        alternate=f"{site_url}/" if site_url else "",
-        updated=generated,
-    )
-    return files
-
-
-def atom(
-    changes: Sequence[Change],
-    page_of: dict[str, SitePage],
-    *,
-    feed_id: str,
-    title: str,
-    site_url: str,
-    self_path: str,
-    alternate: str,
-    updated: datetime,
-) -> str:
-    """An Atom feed, one entry per change, ids stable across rebuilds (``tag:...:change/<id>``)."""
-    latest = max((iso_utc(c.detected_at) for c in changes), default=None)
-    return _render(
-        "feed.xml",
-        feed_id=feed_id,
-        title=title,
-        changes=changes,
-        page_of=page_of,
-        site_url=site_url,
-        self_url=f"{site_url}/{self_path}" if site_url else "",
-        alternate=alternate,
-        updated=latest or utc_timestamp(updated),
-        tag=TAG_AUTHORITY,
-        entry_html=lambda c: _render("_entry.html", change=c, page=page_of[c.page_url], site_url=site_url),
-    )
-
-
 def changeset_html(changeset: ChangeSet) -> str:
     """A ChangeSet as an HTML fragment (section by section, words marked), for ``guidance-monitor diff``."""
     return _render("_changeset.html", changeset=changeset, context_words=30)
@@ -714,3 +575,7 @@ def text_report(changes: ChangeSet, *, context: int = TEXT_CONTEXT_WORDS) -> str
 def html_report(changes: ChangeSet, *, old_name: str = "", new_name: str = "") -> str:
     """The site's diff view (``templates/_diff.html``) as a page of its own, everything escaped."""
     return _render("diff_page.html", changeset=changes, old_name=old_name, new_name=new_name)
+
+
+# The static changelog's renderers live in render/site.py; these names stay importable from here.
+from .site import INDEX_LIMIT, SITE_FEED_LIMIT, SitePage, atom, site, xml_safe  # noqa: E402, F401
