@@ -163,17 +163,26 @@ class Manifest:
         return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
-def _facts(state: PageState) -> str:
-    """A digest of the page's state as its timeline and ``pages.html`` show it (never the time checked)."""
-    shown = [
-        state.title,
-        state.active,
-        state.gone,
-        state.current_url,
-        state.consecutive_failures,
-        state.last_error,
-    ]
-    return hashlib.sha1(json.dumps(shown, ensure_ascii=False).encode()).hexdigest()[:16]
+Facts = tuple[str, str, bool, bool, str | None, int, str | None]
+"""A page's state as its timeline and ``pages.html`` show it (see ``SiteReads.page_facts``)."""
+
+
+def _facts(facts: Facts) -> str:
+    """A digest of what the site shows of a page's state (never the time it was checked)."""
+    return hashlib.sha1(json.dumps(facts[1:], ensure_ascii=False).encode()).hexdigest()[:16]
+
+
+def _listed_state(facts: Facts) -> PageState:
+    url, title, active, gone, current_url, failures, error = facts
+    return PageState(
+        url=url,
+        title=title,
+        active=active,
+        gone=gone,
+        current_url=current_url,
+        consecutive_failures=failures,
+        last_error=error,
+    )
 
 
 # --------------------------------------------------------------------------- building
@@ -203,7 +212,7 @@ class Builder:
             months=list(old.months),
             pages={k: list(v) for k, v in old.pages.items()},
         )
-        states = {s.url: s for s in self.store.pages(active_only=False)}
+        states = {f[0]: f for f in self.reads.page_facts()}
         touched: set[str] = set()
         months: set[str] = set()
         added: dict[str, list[int]] = {}
@@ -223,7 +232,9 @@ class Builder:
         if self.in_place:
             self._begin()
         for url in sorted(touched):
-            months |= self._page(states.get(url) or PageState(url=url, active=False), new)
+            months |= self._page(
+                self.store.page(url) or PageState(url=url, active=False), states.get(url), new
+            )
         limit = max(INDEX_LIMIT, SITE_FEED_LIMIT)
         new.latest = (added.get("", [])[::-1] + new.latest)[:limit]
         for kind in KIND_ORDER:
@@ -231,7 +242,7 @@ class Builder:
                 new.kinds[kind] = (added.get(kind, [])[::-1] + new.kinds.get(kind, []))[:INDEX_LIMIT]
         new.months = sorted(set(new.months) | months, reverse=True)
         views = {
-            url: SitePage(url, title, page_slug(url), states.get(url) or PageState(url=url), [], [])
+            url: SitePage(url, title, page_slug(url), PageState(url=url), [], [])
             for url, (title, _, _) in new.pages.items()
         }
         for month in sorted(months):
@@ -243,7 +254,7 @@ class Builder:
 
     # ----------------------------------------------------------------------- one page
 
-    def _page(self, state: PageState, new: Manifest) -> set[str]:
+    def _page(self, state: PageState, facts: Facts | None, new: Manifest) -> set[str]:
         """Write one page's new change pages, feed and timeline; return the months to rewrite."""
         view = site_page(state, self.reads.page_changes(state.url))
         before = self.old.pages.get(state.url)
@@ -261,7 +272,7 @@ class Builder:
         self._write(f"pages/{view.slug}.xml", page_feed(view, site_url=self.site_url))
         self._write(timeline_path, timeline(view, site_url=self.site_url))
         entry = page_entry(view)
-        new.pages[state.url] = [view.title, _facts(state), entry.last_change]
+        new.pages[state.url] = [view.title, _facts(facts) if facts else "", entry.last_change]
         return months
 
     # ----------------------------------------------------------------------- lists
@@ -280,7 +291,7 @@ class Builder:
             month_page(month, changes, views, count=len(listed), site_url=self.site_url),
         )
 
-    def _lists(self, new: Manifest, views: dict[str, SitePage], states: dict[str, PageState]) -> None:
+    def _lists(self, new: Manifest, views: dict[str, SitePage], states: dict[str, Facts]) -> None:
         kinds = [k for k in KIND_ORDER if new.kinds.get(k)]
         if self.in_place:
             shown = [k for k in KIND_ORDER if self.old.kinds.get(k)]
@@ -296,7 +307,9 @@ class Builder:
             change_list(latest[:INDEX_LIMIT], views, kinds=kinds, months=new.months, site_url=self.site_url),
         )
         entries = (
-            PageEntry(title, page_slug(url), states.get(url) or PageState(url=url), last)
+            PageEntry(
+                title, page_slug(url), _listed_state(states[url]) if url in states else PageState(url), last
+            )
             for url, (title, _, last) in new.pages.items()
         )
         self._write("pages.html", pages_list(entries, site_url=self.site_url))
@@ -383,7 +396,6 @@ def _swap_in(fresh: Path, target: Path) -> None:
     ``renameat2``), else two renames a moment apart."""
     for folder in [fresh, *(p for p in fresh.rglob("*") if p.is_dir())]:
         folder.chmod(0o755)
-    os.sync()
     if not target.exists():
         os.rename(fresh, target)
     elif _exchange(fresh, target):

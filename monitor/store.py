@@ -687,6 +687,15 @@ class SiteReads:
         row = self.db.execute("SELECT min(added_at) FROM pages").fetchone()
         return row[0] or ""
 
+    def page_facts(self) -> Iterator[tuple[str, str, bool, bool, str | None, int, str | None]]:
+        """``(url, title, active, gone, current_url, consecutive_failures, last_error)`` of every page:
+        what its timeline and the list of pages show of its state (a light row each, no dataclass)."""
+        cursor = self.db.execute(
+            "SELECT url, title, active, gone, current_url, consecutive_failures, last_error FROM pages"
+        )
+        for row in cursor:
+            yield row[0], row[1] or "", bool(row[2]), bool(row[3]), row[4], row[5], row[6]
+
     def last_change_id(self) -> int:
         return self.db.execute("SELECT coalesce(max(id), 0) FROM changes").fetchone()[0]
 
