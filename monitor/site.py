@@ -342,13 +342,15 @@ class Builder:
                 if path.stat().st_size == len(data) and path.read_bytes() == data:
                     return
         path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.in_place:  # a new folder nobody reads until it is swapped in whole
+            path.write_bytes(data)
+            return
         handle, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=path.parent)
         try:
             with os.fdopen(handle, "wb") as out:
                 out.write(data)
-                if self.in_place:
-                    out.flush()
-                    os.fsync(out.fileno())
+                out.flush()
+                os.fsync(out.fileno())
             os.chmod(temp, 0o644)
             os.replace(temp, path)
         except BaseException:

@@ -327,6 +327,7 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
+        auto_reload=False,  # templates change only with a new version: no stat of each file per render
     )
     env.filters.update(
         london_date=london_date,
