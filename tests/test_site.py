@@ -93,13 +93,35 @@ def replay(tmp_path, page_server):
     return config, day
 
 
-def test_the_site_after_every_run_is_the_full_rebuild_of_the_same_database(tmp_path, replay) -> None:
+def test_the_site_after_every_run_is_the_full_rebuild_of_the_same_database(
+    tmp_path, replay, page_server
+) -> None:
     config, day = replay
     for number in range(8):
         day(number)
         with Store(tmp_path / "monitor.db") as store:
             rebuilt = site.publish_site(config, store, tmp_path / f"rebuilt-{number}")
         assert tree(tmp_path / "site") == tree(rebuilt), f"day {number}"
+    # a page that fails, one that is removed, then both back: the timelines show each state
+    failing, removed = page_path(FOLDERS[0]), page_path(FOLDERS[1])
+    for number, answers in enumerate([{failing: 503, removed: 404}, {}], start=8):
+        serve_day(page_server, number)
+        for path, status in answers.items():
+            page_server.routes[path] = Response(status, b"<html><body>Gone</body></html>")
+        with Store(tmp_path / "monitor.db") as store:
+            pipeline.run(config, store, now=START + timedelta(days=3 * number), deliver=False)
+            rebuilt = site.publish_site(config, store, tmp_path / f"rebuilt-{number}")
+        assert tree(tmp_path / "site") == tree(rebuilt), f"day {number}"
+        timelines = tmp_path / "site" / "pages"
+        gone = (
+            "<dt>Status</dt><dd>No longer on GOV.UK</dd>"
+            in (timelines / f"{govuk.page_slug(config.govuk_base_url + removed)}.html").read_text()
+        )
+        problem = (
+            "We could not check"
+            in (timelines / f"{govuk.page_slug(config.govuk_base_url + failing)}.html").read_text()
+        )
+        assert (gone, problem) == ((True, True) if answers else (False, False)), f"day {number}"
     built = tmp_path / "site"
     assert len(list((built / "archive").glob("*.html"))) >= 2  # the days spread over two months
     with Store(tmp_path / "monitor.db") as store:
