@@ -400,7 +400,7 @@ def ratios(results: list[Figures]) -> list[str]:
             if ours and theirs:
                 lines.append(
                     f"{tool}, {run}: {theirs.wall / ours.wall:.2f}x urlwatch's speed (wall), "
-                    f"{theirs.cpu / ours.cpu:.2f}x less CPU"
+                    f"{theirs.cpu / ours.cpu:.2f}x (CPU time)"
                 )
     return lines
 

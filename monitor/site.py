@@ -286,7 +286,7 @@ class Builder:
         listed = [r for r in rows if not r[5] and r[2] != "none" and month_of(r[4]) == month]
         listed.sort(key=lambda r: (r[3] or london_day(r[4]) or "", r[4] or "", r[0]), reverse=True)
         changes = self.reads.changes_by_id([r[0] for r in listed])
-        self._write(
+        self._write_pieces(
             f"archive/{month}.html",
             month_page(month, changes, views, count=len(listed), site_url=self.site_url),
         )
@@ -312,7 +312,7 @@ class Builder:
             )
             for url, (title, _, last) in new.pages.items()
         )
-        self._write("pages.html", pages_list(entries, site_url=self.site_url))
+        self._write_pieces("pages.html", pages_list(entries, site_url=self.site_url))
         self._write("feed.xml", site_feed(latest[:SITE_FEED_LIMIT], views, site_url=self.site_url))
 
     def _kind(self, kind: str, new: Manifest, views: dict[str, SitePage], kinds: list[str]) -> None:
@@ -332,6 +332,32 @@ class Builder:
                 path.unlink(missing_ok=True)
         else:
             marker.write_text("guidance-monitor is writing this site\n", encoding="utf-8")
+
+    def _write_pieces(self, relative: str, pieces: Iterator[str]) -> None:
+        """Like :meth:`_write` for a long page, written as it is rendered: never held whole, and compared
+        with the file already there by a digest."""
+        path = self.root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=path.parent)
+        try:
+            digest = hashlib.sha256()
+            with os.fdopen(handle, "wb") as out:
+                for piece in pieces:
+                    data = piece.encode("utf-8")
+                    digest.update(data)
+                    out.write(data)
+                if self.in_place and _file_digest(path) == digest.digest():
+                    os.unlink(temp)
+                    return
+                if self.in_place:
+                    out.flush()
+                    os.fsync(out.fileno())
+            os.chmod(temp, 0o644)
+            os.replace(temp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise
 
     def _write(self, relative: str, text: str) -> None:
         """Replace one file atomically, and only if its bytes change."""
@@ -357,6 +383,14 @@ class Builder:
             with contextlib.suppress(OSError):
                 os.unlink(temp)
             raise
+
+
+def _file_digest(path: Path) -> bytes | None:
+    try:
+        with path.open("rb") as existing:
+            return hashlib.file_digest(existing, "sha256").digest()
+    except OSError:
+        return None
 
 
 # --------------------------------------------------------------------------- whole folders

@@ -726,11 +726,12 @@ class SiteReads:
             yield from (found[i] for i in batch if i in found)
 
     def detected_between(self, start: str, end: str) -> list[tuple[int, str, str, str | None, str, bool]]:
-        """``(id, page_url, kind, effective_date, detected_at, backfilled)`` of the changes detected from
-        ``start`` up to ``end`` (ISO strings, compared as stored), without their changesets."""
+        """``(id, page_url, kind, effective_date, detected_at, backfilled)`` of the changes monitoring saw
+        (not backfilled history) from ``start`` up to ``end`` (ISO strings, compared as stored), without
+        their changesets."""
         rows = self.db.execute(
             "SELECT id, page_url, kind, effective_date, detected_at, backfilled FROM changes"
-            " WHERE detected_at >= ? AND detected_at < ? ORDER BY id",
+            " WHERE detected_at >= ? AND detected_at < ? AND backfilled = 0 AND kind != 'none' ORDER BY id",
             [start, end],
         )
         return [(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in rows]

@@ -14,7 +14,7 @@ page's timeline, without pages of its own, and never as a new feed entry.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -30,6 +30,7 @@ from . import (
     change_date,
     change_key,
     change_label,
+    environment,
     http_url,
     iso_utc,
     newest_first,
@@ -94,6 +95,13 @@ def latest_first(changes: Iterable[Change]) -> list[Change]:
 
 def _page(name: str, **context: object) -> str:
     return xml_safe(_render(name, **context))
+
+
+def _stream(name: str, **context: object) -> Iterator[str]:
+    """A page as it is rendered, piece by piece, so a long one is written out without being held whole
+    (the same text as :func:`_page`)."""
+    for piece in environment().get_template(name).generate(**context):
+        yield xml_safe(piece)
 
 
 # --------------------------------------------------------------------------- one file each
@@ -178,10 +186,10 @@ def month_page(
     *,
     count: int,
     site_url: str = "",
-) -> str:
-    """``archive/<YYYY-MM>.html``: every change found in one month, ``changes`` already newest first
-    (they may come one by one from the store: a busy month is never held whole)."""
-    return _page(
+) -> Iterator[str]:
+    """``archive/<YYYY-MM>.html``, piece by piece: every change found in one month, ``changes`` already
+    newest first (they may come one by one from the store: a busy month is never held whole)."""
+    return _stream(
         "archive.html",
         site_url=site_url.rstrip("/"),
         root="../",
@@ -209,10 +217,10 @@ def page_entry(page: SitePage) -> PageEntry:
     return PageEntry(page.title, page.slug, page.state, change_date(latest) if latest else "")
 
 
-def pages_list(entries: Iterable[PageEntry], *, site_url: str = "") -> str:
-    """``pages.html``: every watched page, by title."""
+def pages_list(entries: Iterable[PageEntry], *, site_url: str = "") -> Iterator[str]:
+    """``pages.html``, piece by piece: every watched page, by title."""
     ordered = sorted(entries, key=lambda e: (e.title.lower(), e.slug))
-    return _page("pages.html", site_url=site_url.rstrip("/"), root="", pages=ordered, title="Watched pages")
+    return _stream("pages.html", site_url=site_url.rstrip("/"), root="", pages=ordered, title="Watched pages")
 
 
 def site_feed(changes: Sequence[Change], page_of: Mapping[str, SitePage], *, site_url: str = "") -> str:
@@ -304,9 +312,8 @@ def site(
         files[f"pages/{view.slug}.html"] = timeline(view, site_url=site_url)
     for month in months:
         listed = newest_first(c for c in seen if month_of(c.detected_at) == month)
-        files[f"archive/{month}.html"] = month_page(
-            month, listed, page_of, count=len(listed), site_url=site_url
-        )
+        pieces = month_page(month, listed, page_of, count=len(listed), site_url=site_url)
+        files[f"archive/{month}.html"] = "".join(pieces)
     for kind in kinds:
         files[f"kind/{kind}.html"] = change_list(
             [c for c in seen if c.kind == kind][:INDEX_LIMIT],
@@ -319,6 +326,6 @@ def site(
     files["index.html"] = change_list(
         seen[:INDEX_LIMIT], page_of, kinds=kinds, months=months, site_url=site_url
     )
-    files["pages.html"] = pages_list((page_entry(v) for v in views), site_url=site_url)
+    files["pages.html"] = "".join(pages_list((page_entry(v) for v in views), site_url=site_url))
     files["feed.xml"] = site_feed(seen[:SITE_FEED_LIMIT], page_of, site_url=site_url)
     return files
