@@ -15,16 +15,21 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from .govuk import normalise
 from .model import (
+    WEBHOOK_FORMATS,
     Config,
     DigestSettings,
     EmailSettings,
     FetchSettings,
+    NotifySettings,
     PageConfig,
     ScheduleSettings,
     SearchConfig,
+    Subscriber,
     WebhookSettings,
 )
+from .subscriptions import SubscriberError, parse_subscribers
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's safe loader reads a long watch list ten times faster than the pure-Python one."""
@@ -49,6 +54,9 @@ def load(path: str | os.PathLike[str] | None = None) -> Config:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{file}: no such configuration file") from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{file}: not UTF-8 text (line {line}); save it as UTF-8") from None
     except OSError as exc:
         raise ConfigError(f"{file}: cannot be read ({exc.strerror})") from None
     try:
@@ -78,6 +86,9 @@ def from_mapping(raw: Any, base_dir: Path | None = None) -> Config:
     config.searches = [_search(item, f"searches[{i}]") for i, item in enumerate(_list(data, "searches"))]
     config.fetch = _fetch(data.get("fetch"), "fetch")
     config.digest = _digest(data.get("digest"), "digest")
+    config.digest.subscribers = _subscribers(data.get("digest"), config)
+    if config.digest.subscribers and not config.digest.email.smtp_host:
+        raise ConfigError("digest.email.smtp_host: missing (needed to send to digest.subscribers)")
     config.schedule = _schedule(data.get("schedule"), "schedule")
     if base_dir is not None:
         config.database = str(_resolve(base_dir, config.database))
@@ -100,8 +111,8 @@ def _page(raw: Any, where: str) -> PageConfig:
     _only(data, where, {"url", "follow_documents", "selector", "name"})
     if "url" not in data:
         raise ConfigError(f"{where}.url: missing")
-    url = _str(data, "url", "", where)
-    if not url or not (url.startswith("/") or urlsplit(url).scheme in ("http", "https")):
+    url = _str(data, "url", "", where).strip()
+    if not url or not (url.startswith("/") or urlsplit(url).scheme.lower() in ("http", "https")):
         raise ConfigError(f"{where}.url: must be a GOV.UK path such as /guidance/x or an http(s) address")
     return PageConfig(
         url=url,
@@ -153,23 +164,49 @@ def _fetch(raw: Any, where: str) -> FetchSettings:
 
 def _digest(raw: Any, where: str) -> DigestSettings:
     data = _mapping(raw or {}, where)
-    _only(data, where, {"email", "webhooks", "site_url"})
+    _only(data, where, {"email", "webhooks", "site_url", "subscribers", "notify"})
     hooks = []
     for i, item in enumerate(_list(data, "webhooks", where)):
         w = f"{where}.webhooks[{i}]"
         hook = _mapping(item, w)
-        _only(hook, w, {"url", "format"})
-        if "url" not in hook:
-            raise ConfigError(f"{w}.url: missing")
+        _only(hook, w, {"url", "url_env", "format", "name"})
         fmt = _str(hook, "format", "json", w)
-        if fmt not in ("slack", "teams", "json"):
-            raise ConfigError(f"{w}.format: must be slack, teams or json, not {fmt!r}")
-        hooks.append(WebhookSettings(url=_url(hook, "url", "", w), format=fmt))  # type: ignore[arg-type]
+        if fmt not in WEBHOOK_FORMATS:
+            formats = f"{', '.join(WEBHOOK_FORMATS[:-1])} or {WEBHOOK_FORMATS[-1]}"
+            raise ConfigError(f"{w}.format: must be {formats}, not {fmt!r}")
+        url, url_env = _secret_url(hook, w)
+        if url and (urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc):
+            raise ConfigError(f"{w}.url: must be an http(s) address")  # never echoed: it may hold a token
+        name = _str(hook, "name", "", w)
+        hooks.append(WebhookSettings(url=url, format=fmt, url_env=url_env, name=name))  # type: ignore[arg-type]
     return DigestSettings(
         email=_email(data.get("email"), f"{where}.email"),
         webhooks=hooks,
         site_url=_str(data, "site_url", "", where).rstrip("/"),
+        notify=[_notify(item, f"{where}.notify[{i}]") for i, item in enumerate(_list(data, "notify", where))],
     )
+
+
+# ------------------------------------------------------------------ delivery channels (the deliver helper's)
+
+
+def _secret_url(data: dict[str, Any], where: str) -> tuple[str, str]:
+    """``url`` or ``url_env`` (the name of the environment variable holding it), exactly one."""
+    url, url_env = _str(data, "url", "", where), _str(data, "url_env", "", where)
+    if bool(url) == bool(url_env):
+        raise ConfigError(f"{where}.url: give either url or url_env (the variable holding the address)")
+    return url, url_env
+
+
+def _notify(raw: Any, where: str) -> NotifySettings:
+    """An Apprise URL (``slack://…``, ``ntfy://…``, ``${NAME}`` read from the environment at send time),
+    or ``{url_env: NAME}`` / ``{url: URL, name: NAME}``."""
+    data = {"url": raw} if isinstance(raw, str) else _mapping(raw, where)
+    _only(data, where, {"url", "url_env", "name"})
+    url, url_env = _secret_url(data, where)
+    if url and "://" not in url:
+        raise ConfigError(f"{where}.url: must be an Apprise URL such as ntfy://ntfy.sh/TOPIC")
+    return NotifySettings(url=url, url_env=url_env, name=_str(data, "name", "", where))
 
 
 def _email(raw: Any, where: str) -> EmailSettings:
@@ -185,6 +222,9 @@ def _email(raw: Any, where: str) -> EmailSettings:
         to = [to]
     if not isinstance(to, list) or not all(isinstance(a, str) and "@" in a for a in to):
         raise ConfigError(f"{where}.to: must be a list of email addresses")
+    if to and not _str(data, "smtp_host", "", where).strip():
+        # Otherwise the digest would never go out and nothing would say so.
+        raise ConfigError(f"{where}.smtp_host: missing: {where}.to lists addresses but no mail server")
     return EmailSettings(
         to=to,
         from_=_str(data, "from", "", where),
@@ -296,6 +336,61 @@ def _number(data: dict[str, Any], key: str, default: float, where: str, minimum:
     return float(value)
 
 
+def _subscribers(digest: Any, config: Config) -> list[Subscriber]:
+    """``digest.subscribers``, whose rules live in ``monitor.subscriptions``; a search named must exist."""
+    try:
+        return parse_subscribers(
+            (digest or {}).get("subscribers"), "digest.subscribers", {s.name for s in config.searches}
+        )
+    except SubscriberError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 def absolute_url(config: Config, url: str) -> str:
-    """A page given as a path (``/guidance/x``) lives on ``govuk_base_url``."""
-    return config.govuk_base_url + url if url.startswith("/") else url
+    """A page's one address: a path (``/guidance/x``) lives on ``govuk_base_url``, and two spellings of
+    one page (case, trailing slash, fragment, tracking parameters, www.gov.uk or a path) are one page."""
+    return normalise(url, config.govuk_base_url)
+
+
+STARTER = """\
+# guidance-monitor: the pages to watch and how to report on them (written by `guidance-monitor init`).
+# Every key is optional except pages[].url. Relative paths are taken from this file's folder.
+
+# The SQLite file that keeps every fetch, snapshot and change. Created on the first run.
+database: data/monitor.db
+
+# Where the static changelog (HTML pages and Atom feeds) is written after every run.
+site_dir: site
+
+pages:
+  # "Mandatory qualification for SENCOs" (DfE guidance), and the documents it links.
+  - url: /government/publications/mandatory-qualification-for-sencos
+    follow_documents: true
+  # Its older address: it now redirects to the one above, and the redirect is recorded.
+  - url: /government/publications/national-award-for-sen-co-ordination-learning-outcomes
+  # A page outside GOV.UK: give the CSS selector of the element holding its text.
+  # - url: https://example.org/guidance/send-policy
+  #   selector: "main article"
+
+fetch:
+  # Says who is asking; put a contact address here so GOV.UK can reach you.
+  user_agent: "guidance-monitor/0.1 (contact: you@example.org)"
+
+# The email digest: one email per run with changes. The SMTP login is read from the environment
+# variables named here, never from this file.
+# digest:
+#   email:
+#     to: [senco@school.example]
+#     from: guidance-monitor@school.example
+#     smtp_host: smtp.school.example
+#     smtp_port: 587
+#     username_env: SMTP_USER
+#     password_env: SMTP_PASSWORD
+#   site_url: https://example.org/guidance-changes
+
+# When `guidance-monitor serve` runs: a cron expression in the time zone below.
+# schedule:
+#   cron: "0 7 * * *"
+#   timezone: Europe/London
+"""
+"""What ``guidance-monitor init`` writes: the shipped watch list, with email and schedule commented out."""

@@ -34,6 +34,8 @@ from .model import (
     Section,
     SectionChange,
 )
+from .signals import with_signals
+from .tokens import WORD, Token, count_words, tokens
 
 RENAME_SIMILARITY = 0.6
 """Below this share of common words, a section under a new heading is a different section."""
@@ -136,11 +138,10 @@ def _longest_increasing(values: Sequence[int]) -> set[int]:
 
 # --------------------------------------------------------------------------- word diff
 
-
 Opcodes = list[tuple[str, int, int, int, int]]
 
 
-def _opcodes(a: list[str], b: list[str]) -> Opcodes:
+def _opcodes(a: Sequence[Hashable], b: Sequence[Hashable]) -> Opcodes:
     """SequenceMatcher's opcodes, with the unchanged head and tail set aside first (it is quadratic)."""
     head = 0
     while head < min(len(a), len(b)) and a[head] == b[head]:
@@ -159,45 +160,91 @@ def _opcodes(a: list[str], b: list[str]) -> Opcodes:
 
 
 def word_diff(old_text: str, new_text: str) -> list[DiffOp]:
-    """A readable word-level diff: runs of equal, deleted and inserted words, deletions before insertions."""
-    a, b = words(old_text), words(new_text)
-    return _readable(a, b, _opcodes(a, b))
+    """A readable word-level diff: runs of equal, deleted and inserted words, deletions before insertions.
+
+    Tokens are compared by their text alone, so re-flowed paragraphs change nothing; the runs keep the
+    line breaks of the page (the new page's for unchanged and inserted text, the old page's for deleted
+    text), so a list item stays a line of its own.
+    """
+    a, b = tokens(old_text), tokens(new_text)
+    keys_a, keys_b = [t.text for t in a], [t.text for t in b]
+    return _readable(a, b, _at_line_starts(a, b, _opcodes(keys_a, keys_b)))
 
 
-def _readable(a: list[str], b: list[str], opcodes: Opcodes) -> list[DiffOp]:
-    # Each chunk is (equal words, None) or (deleted words, inserted words).
-    chunks: list[tuple[list[str], list[str] | None]] = []
+def _at_line_starts(a: list[Token], b: list[Token], opcodes: Opcodes) -> Opcodes:
+    """Slide each pure insertion or deletion along the repeated tokens around it to start a line where
+    it can: a new list item then reads as one new line ("- item"), never as "item" plus the next "-"."""
+    codes = [list(code) for code in opcodes]
+    for k, code in enumerate(codes):
+        tag = code[0]
+        if tag not in ("insert", "delete") or k == 0 or k == len(codes) - 1:
+            continue
+        before, after = codes[k - 1], codes[k + 1]
+        if before[0] != "equal" or after[0] != "equal":
+            continue
+        seq, lo, hi = (b, 3, 4) if tag == "insert" else (a, 1, 2)
+        start, end = code[lo], code[hi]
+        # How far the run can slide left (into the equal run before) and right (into the one after).
+        left = 0
+        while start - left > before[lo] and seq[start - left - 1].text == seq[end - left - 1].text:
+            left += 1
+        right = 0
+        while end + right < after[hi] and seq[start + right].text == seq[end + right].text:
+            right += 1
+        shift = next(
+            (s for s in range(-left, right + 1) if seq[start + s].before == "\n"),
+            0,
+        )
+        if shift:
+            before[2] += shift
+            before[4] += shift
+            code[1:5] = [n + shift for n in code[1:5]]
+            after[1] += shift
+            after[3] += shift
+    return [tuple(code) for code in codes if code[1] != code[2] or code[3] != code[4]]  # type: ignore[misc]
+
+
+def _text(run: Sequence[Token]) -> str:
+    """A run of tokens as text: inner spacing as on the page, a line break before it kept, a space not."""
+    if not run:
+        return ""
+    head = "\n" if run[0].before == "\n" else ""
+    return head + run[0].text + "".join(t.before + t.text for t in run[1:])
+
+
+def _readable(a: list[Token], b: list[Token], opcodes: Opcodes) -> list[DiffOp]:
+    # Each chunk is [tag, i1, i2, j1, j2]; an "equal" run of at most BRIDGE_WORDS words between two
+    # replacements is folded into them.
+    merged: list[list] = []
     for tag, i1, i2, j1, j2 in opcodes:
-        chunks.append((a[i1:i2], None) if tag == "equal" else (a[i1:i2], b[j1:j2]))
-    merged: list[tuple[list[str], list[str] | None]] = []
-    for chunk in chunks:
-        merged.append(chunk)
+        merged.append([tag, i1, i2, j1, j2])
         while (
             len(merged) >= 3
-            and merged[-1][1] is not None
-            and merged[-2][1] is None
-            and merged[-3][1] is not None
-            and len(merged[-2][0]) <= BRIDGE_WORDS
-            and all(merged[k][0] and merged[k][1] for k in (-1, -3))
+            and merged[-1][0] == "replace"
+            and merged[-2][0] == "equal"
+            and merged[-3][0] == "replace"
+            and sum(1 for t in b[merged[-2][3] : merged[-2][4]] if WORD.fullmatch(t.text)) <= BRIDGE_WORDS
         ):
-            (d1, i1_), (eq, _), (d2, i2_) = merged[-3:]
+            first, _, last = merged[-3:]
             del merged[-3:]
-            merged.append((d1 + eq + d2, (i1_ or []) + eq + (i2_ or [])))
+            merged.append(["replace", first[1], last[2], first[3], last[4]])
     ops: list[DiffOp] = []
-    for deleted, inserted in merged:
-        if inserted is None:
-            ops.append(DiffOp("equal", " ".join(deleted)))
+    for tag, i1, i2, j1, j2 in merged:
+        if tag == "equal":
+            ops.append(DiffOp("equal", _text(b[j1:j2])))
             continue
-        if deleted:
-            ops.append(DiffOp("delete", " ".join(deleted)))
-        if inserted:
-            ops.append(DiffOp("insert", " ".join(inserted)))
+        if i2 > i1:
+            ops.append(DiffOp("delete", _text(a[i1:i2])))
+        if j2 > j1:
+            ops.append(DiffOp("insert", _text(b[j1:j2])))
+    if ops and ops[0].text.startswith("\n"):
+        ops[0] = DiffOp(ops[0].op, ops[0].text[1:])
     return ops
 
 
 def _counts(ops: Iterable[DiffOp]) -> tuple[int, int]:
-    added = sum(len(op.text.split()) for op in ops if op.op == "insert")
-    removed = sum(len(op.text.split()) for op in ops if op.op == "delete")
+    added = sum(count_words(op.text) for op in ops if op.op == "insert")
+    removed = sum(count_words(op.text) for op in ops if op.op == "delete")
     return added, removed
 
 
@@ -303,11 +350,7 @@ def diff_sections(old: Sequence[Section], new: Sequence[Section]) -> list[Sectio
         moved = pos not in in_order or o.level != n.level
         if not (renamed or text_changed or moved):
             continue
-        if text_changed:
-            a, b = old_words[i], new_words[j]
-            ops = _readable(a, b, known.get((i, j)) or _opcodes(a, b))
-        else:
-            ops = [DiffOp("equal", " ".join(new_words[j]))]
+        ops = word_diff(o.text, n.text) if text_changed else [DiffOp("equal", _text(tokens(n.text)))]
         added, removed = _counts(ops)
         status = "renamed" if renamed else "moved" if moved else "modified"
         change = SectionChange(
@@ -320,16 +363,16 @@ def diff_sections(old: Sequence[Section], new: Sequence[Section]) -> list[Sectio
         )
         placed.append(((j, 0), change))
     for j in new_left:
-        text = " ".join(new_words[j])
+        text = _text(tokens(new[j].text))
         ops = [DiffOp("insert", text)] if text else []
         placed.append(
-            ((j, 0), SectionChange(_norm(new[j].heading), "added", None, len(new_words[j]), 0, ops))
+            ((j, 0), SectionChange(_norm(new[j].heading), "added", None, count_words(text), 0, ops))
         )
     for i in old_left:
         anchor = max((new_pos_of_old[k] for k in new_pos_of_old if k < i), default=-1)
-        text = " ".join(old_words[i])
+        text = _text(tokens(old[i].text))
         ops = [DiffOp("delete", text)] if text else []
-        change = SectionChange(_norm(old[i].heading), "removed", None, 0, len(old_words[i]), ops)
+        change = SectionChange(_norm(old[i].heading), "removed", None, 0, count_words(text), ops)
         placed.append(((anchor + 0.5, i), change))
     placed.sort(key=lambda p: p[0])
     return [change for _, change in placed]
@@ -345,6 +388,33 @@ def _same_file(a: Attachment, b: Attachment) -> bool:
     return not (a.size is not None and b.size is not None and a.size != b.size)
 
 
+def _kind(attachment: Attachment) -> str:
+    return attachment.kind.strip().lower()
+
+
+def attachment_change(old: Attachment, new: Attachment) -> AttachmentChange | None:
+    """What changed between two listings of one attachment, said exactly: a new title, a new address,
+    a new file (its format and size on each side). None when the listing is the same."""
+    title, old_title = _norm(new.title), _norm(old.title)
+    moved = attachment_url_key(old.url) != attachment_url_key(new.url)
+    new_kind = bool(_kind(old) and _kind(new) and _kind(old) != _kind(new))
+    new_file = new_kind or not _same_file(old, new)
+    if title == old_title and not moved and not new_file:
+        return None
+    change = AttachmentChange(
+        title,
+        new.url,
+        "renamed" if title != old_title else "modified",
+        old_title if title != old_title else None,
+    )
+    if moved:
+        change.old_url = old.url
+    if new_file:
+        change.kind, change.old_kind = _kind(new) or None, _kind(old) or None
+        change.size, change.old_size = new.size, old.size
+    return change
+
+
 def diff_attachments(old: Sequence[Attachment], new: Sequence[Attachment]) -> list[AttachmentChange]:
     """Match attachments by address, then by file hash, then by title; a title listed twice pairs twice."""
     old_left, new_left = list(range(len(old))), list(range(len(new)))
@@ -355,14 +425,13 @@ def diff_attachments(old: Sequence[Attachment], new: Sequence[Attachment]) -> li
     by_title = _pair_by_key(old, new, lambda a: _norm(a.title).casefold() or None, old_left, new_left)
 
     changes: list[tuple[tuple[int, int], AttachmentChange]] = []
-    for i, j in by_url + by_hash:
-        o, n = old[i], new[j]
-        if _norm(o.title) != _norm(n.title):
-            changes.append(((0, j), AttachmentChange(_norm(n.title), n.url, "renamed", _norm(o.title))))
-        elif not _same_file(o, n):
-            changes.append(((0, j), AttachmentChange(_norm(n.title), n.url, "modified")))
-    for _i, j in by_title:
-        changes.append(((0, j), AttachmentChange(_norm(new[j].title), new[j].url, "modified")))
+    for i, j in by_url + by_hash + by_title:
+        change = attachment_change(old[i], new[j])
+        if change is None and (i, j) in by_title:
+            # Paired by title alone: GOV.UK gives no address, size or hash to tell the files apart.
+            change = AttachmentChange(_norm(new[j].title), new[j].url, "modified")
+        if change is not None:
+            changes.append(((0, j), change))
     for j in new_left:
         changes.append(((0, j), AttachmentChange(_norm(new[j].title), new[j].url, "added")))
     for i in old_left:
@@ -398,14 +467,25 @@ def diff_history(
 
 
 def diff_metadata(old: Document, new: Document) -> list[MetadataChange]:
-    """Title, summary, organisations and the withdrawal notice, as the reader sees them."""
+    """Title, summary, organisations, people, the withdrawal notice, and each fact a page type shows beside
+    its text (a release date, its status, a consultation's status and dates), each a change of its own
+    named by its field ("release_date": "20 January 2016 9:30am" -> "9 February 2016 9:30am")."""
     fields = {
         "title": (_norm(old.title), _norm(new.title)),
         "summary": (_norm(old.summary), _norm(new.summary)),
         "organisations": ("; ".join(map(_norm, old.organisations)), "; ".join(map(_norm, new.organisations))),
+        "people": ("; ".join(map(_norm, old.people)), "; ".join(map(_norm, new.people))),
         "withdrawn": (_norm(old.withdrawn), _norm(new.withdrawn)),
     }
+    for name in dict.fromkeys([*old.metadata, *new.metadata]):
+        fields[name] = (_norm(old.metadata.get(name)), _norm(new.metadata.get(name)))
     return [MetadataChange(name, a, b) for name, (a, b) in fields.items() if a != b]
+
+
+def published_facts_moved(old: Document, new: Document) -> bool:
+    """A fact GOV.UK announces on the page itself moved (a release date, a consultation's status): a change
+    the page says it made, like a new change note, never a silent edit."""
+    return old.metadata != new.metadata and bool(old.metadata or new.metadata)
 
 
 # --------------------------------------------------------------------------- the diff
@@ -414,7 +494,7 @@ def diff_metadata(old: Document, new: Document) -> list[MetadataChange]:
 def diff(old: Document, new: Document) -> ChangeSet:
     """What differs between two captures of one page, and whether GOV.UK said so (``major``) or not."""
     history_added, history_edits = diff_history(old.change_history, new.change_history)
-    sections = diff_sections(old.sections, new.sections)
+    sections = with_signals(diff_sections(old.sections, new.sections))
     attachments = diff_attachments(old.attachments, new.attachments)
     metadata = diff_metadata(old, new) + history_edits
     # An HTML publication's "Updated" is its parent's date: a move alone says nothing about this page.
@@ -428,7 +508,7 @@ def diff(old: Document, new: Document) -> ChangeSet:
     )
     if new.withdrawn and not old.withdrawn:
         kind = "withdrawn"
-    elif history_added or date_moved:
+    elif history_added or date_moved or published_facts_moved(old, new):
         kind = "major"
     elif sections or attachments or metadata:
         kind = "minor"

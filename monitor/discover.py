@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urljoin
 
 from .clock import london_day, parse_timestamp, utc_timestamp
+from .govuk import normalise
 from .model import Change, Config, RunSummary, SearchConfig
 
 if TYPE_CHECKING:
@@ -67,6 +68,8 @@ class Discovery:
     added: list[str] = field(default_factory=list)
     skip: set[str] = field(default_factory=set)
     """Pages whose full fetch this run can leave out."""
+    found_by: dict[str, str] = field(default_factory=dict)
+    """The name of the (first) search that found each page: ``searches:`` subscribers follow it."""
 
 
 # --------------------------------------------------------------------------- pure: query and answer
@@ -93,8 +96,8 @@ def search_url(base_url: str, search: SearchConfig, *, start: int, count: int) -
 def read_results(body: bytes, base_url: str) -> tuple[list[SearchResult], int]:
     """The results of one answer and GOV.UK's ``total``; raises SearchError for an answer of another shape.
 
-    ``link`` is usually a path on GOV.UK but may be an absolute address of content elsewhere: those are
-    kept as they are.
+    ``link`` is usually a path on GOV.UK but may be an absolute address of content elsewhere; either way
+    it is given the page's one spelling (:func:`monitor.govuk.normalise`), as every other way in does.
     """
     try:
         data = json.loads(body)
@@ -108,7 +111,7 @@ def read_results(body: bytes, base_url: str) -> tuple[list[SearchResult], int]:
             continue
         results.append(
             SearchResult(
-                url=urljoin(base_url.rstrip("/") + "/", item["link"]),
+                url=normalise(urljoin(base_url.rstrip("/") + "/", item["link"].strip()), base_url),
                 title=_text(item.get("title")),
                 public_timestamp=_text(item.get("public_timestamp")) or None,
                 latest_change_note=_text(item.get("latest_change_note")),
@@ -203,6 +206,7 @@ async def search_all(fetcher: Fetcher, config: Config, *, page_size: int | None 
             if result.url not in seen:
                 seen.add(result.url)
                 found.results.append(result)
+                found.found_by[result.url] = item.name
     return found
 
 
@@ -244,7 +248,9 @@ def apply(store: Store, config: Config, found: Discovery, *, now: datetime | Non
     for result in found.results:
         page = store.page(result.url)
         if page is None:
-            store.upsert_page(result.url, title=result.title or None, source="search")
+            store.upsert_page(
+                result.url, title=result.title or None, source="search", search=found.found_by.get(result.url)
+            )
             store.add_change(
                 Change(
                     page_url=result.url,

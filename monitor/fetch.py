@@ -1,22 +1,24 @@
 """Fetch pages politely and report every fault as a plain reason, never as an exception.
 
-This is the only module that touches the network. One :class:`Fetcher` holds one httpx connection pool for a
-whole run (HTTP/1.1 keep-alive; one per scheme, or per proxy named in the environment), so a run of hundreds
-of GOV.UK pages reuses a handful of connections. Requests go straight to the pool, not through
-``httpx.AsyncClient``: redirects are followed here, and the client's own machinery cost a fifth of an
-unchanged run. Cookies a server sets are kept for the run and sent back, as a client would.
+This is the only module that touches the network, through one ``httpx.AsyncClient`` a run: httpx keeps the
+connections alive, follows redirects (``response.history`` records them), keeps cookies for the run, takes
+proxies from the environment (``HTTPS_PROXY``, ``NO_PROXY``) and decodes gzip. What is added here uses only
+its public API:
 
-Politeness: at most ``concurrency`` requests in flight, and per host at most ``rate_per_host`` request starts
-in any one-second window (GOV.UK asks for no more than 10 a second; the default is 2). Every retry and every
-redirect hop is a request and takes its own slot.
-
-Robustness: connect errors, timeouts, truncated bodies, 429 and 5xx answers are retried with exponential
-backoff and full jitter, honouring ``Retry-After``, up to ``retries`` tries per address. The tries of one
-address share a budget of ``timeout * retries`` seconds: a ``Retry-After`` beyond that, or beyond 60 s, ends
-them at once. What is still wrong after that lands in ``FetchResult.error`` as one line a person can act on.
-
-A request takes its concurrency slot before its rate slot, so once its rate slot comes it starts at once:
-the server never sees a burst of requests that queued behind the concurrency limit.
+- A request event hook sees every request before it is sent, redirect hops included. It refuses a host
+  that is not on the run's allow-list (a page on GOV.UK that redirects elsewhere is "moved off GOV.UK",
+  and nothing is requested there), a redirect loop and a redirect to a sign-in page; then it waits for the
+  host's rate slot. So every hop and every retry takes its own slot.
+- Politeness: at most ``concurrency`` requests in flight, and per host at most ``rate_per_host`` request
+  starts in any one-second window (GOV.UK asks for no more than 10 a second; the default is 2). A request
+  takes its concurrency slot before its rate slot, so once its rate slot comes it starts at once: the
+  server never sees a burst of requests that queued behind the concurrency limit.
+- Robustness: connect errors, timeouts, truncated bodies, 429 and 5xx answers are retried by stamina
+  (exponential backoff with jitter), honouring ``Retry-After`` as seconds or as a date, up to ``retries``
+  tries. The tries share a budget of ``timeout * retries`` seconds: a ``Retry-After`` beyond that, or
+  beyond 60 s, ends them at once. A 304 to a request that carried no validators (a cache answering a
+  question the monitor never asked) is asked again once with ``Cache-Control: no-cache``. What is still
+  wrong after that lands in ``FetchResult.error`` as one line a person can act on.
 """
 
 from __future__ import annotations
@@ -25,45 +27,45 @@ import asyncio
 import errno
 import logging
 import math
-import random
-import select
-import socket
-import ssl
 import time
-import typing
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from urllib.parse import urljoin, urlsplit
-from urllib.request import getproxies, proxy_bypass
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
-import httpcore
 import httpx
+import stamina
+from stamina.instrumentation import RetryDetails, set_on_retry_hooks
 
 from .clock import utc_timestamp
-from .model import FetchRequest, FetchResult, FetchSettings
+from .config import absolute_url
+from .govuk import FetchHosts, fetch_hosts, host_of
+from .model import Config, FetchRequest, FetchResult, FetchSettings
+
+if TYPE_CHECKING:
+    from .store import Store
 
 log = logging.getLogger(__name__)
 
 MAX_REDIRECTS = 10
 MAX_RETRY_AFTER = 60.0
 """The longest ``Retry-After`` we wait for: a server asking for more is treated as a failed try."""
-BACKOFF_BASE = 0.5
+BACKOFF_INITIAL = 0.25
+BACKOFF_JITTER = 0.25
 BACKOFF_CAP = 30.0
 RATE_MARGIN = 0.1
 """Seconds added to the one-second window. A request reaches the server a little after it starts here,
 and by a varying delay (a new connection, a busy server thread): 20 ms proved too little on a loaded
 machine, where the server once saw six starts within a second at ``rate_per_host: 5``."""
 
-DRAIN_LIMIT = 65_536
-"""A redirect or 304 body up to this size is read and dropped to keep the connection alive."""
-
-ACCEPT_ENCODING = "gzip, deflate"
-"""The encodings httpx decodes without optional packages."""
 HTML_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504}) | frozenset(range(520, 530))
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+NO_CACHE = {"Cache-Control": "no-cache", "Pragma": "no-cache"}
 
 CHALLENGE_STATUSES = frozenset({401, 403, 429, 503})
 CHALLENGE_MARKERS_ON_ERROR = (b"captcha", b"cf-chl", b"challenge-platform", b"access denied", b"_incapsula_")
@@ -84,32 +86,51 @@ def fetch_many(settings: FetchSettings, requests: Sequence[FetchRequest]) -> lis
     return asyncio.run(run())
 
 
+def allowed_hosts(config: Config, store: Store | None = None) -> FetchHosts:
+    """The hosts a run may fetch from: GOV.UK's (``govuk_base_url`` and its asset host) and those of the
+    pages the user listed, in the configuration or with ``guidance-monitor add``. Pages found by search and
+    documents followed from a page live on GOV.UK's hosts, so they need no entry of their own."""
+    listed = [absolute_url(config, page.url) for page in config.pages]
+    if store is not None:
+        listed += [page.url for page in store.pages() if page.source in ("config", "cli")]
+    return fetch_hosts(config.govuk_base_url, listed)
+
+
 class HostRate:
     """A slot scheduler for one host: no more than ``rate`` request starts in any one-second window.
 
     Starts are spaced ``1 / rate`` apart, and a start also waits until the ``n``-th previous one is more
-    than a second old, so the limit holds strictly even for a window that begins on a start.
+    than a second old, so the limit holds strictly even for a window that begins on a start. ``clock`` and
+    ``sleep`` are the monotonic clock and the wait, given so that a test can run the window on a fake clock.
     """
 
-    def __init__(self, rate: float) -> None:
+    def __init__(
+        self,
+        rate: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
         self.interval = 1.0 / rate
         self.per_window = max(1, math.floor(rate))
         self.starts: deque[float] = deque(maxlen=self.per_window)
         self.lock = asyncio.Lock()
+        self.clock = clock
+        self.sleep = sleep
 
     async def wait(self) -> None:
-        if not self.lock.locked() and self._free(time.monotonic()):
+        if not self.lock.locked() and self._free(self.clock()):
             return
         async with self.lock:
-            now = time.monotonic()
+            now = self.clock()
             slot = now
             if self.starts:
                 slot = max(slot, self.starts[-1] + self.interval)
                 if len(self.starts) == self.per_window:
                     slot = max(slot, self.starts[0] + 1.0 + RATE_MARGIN)
             if slot > now:
-                await asyncio.sleep(slot - now)
-            self.starts.append(time.monotonic())
+                await self.sleep(slot - now)
+            self.starts.append(self.clock())
 
     def _free(self, now: float) -> bool:
         """Take the slot at once when nobody is queued and the window allows it: no lock, no await, so
@@ -124,78 +145,125 @@ class HostRate:
         return True
 
 
-class _Attempt:
-    """What one request to one address gave: a response with its body, or a fault."""
+@dataclass
+class _Try:
+    """One try at an address, redirects included: what the request hook saw, and what came of it."""
 
-    def __init__(
-        self,
-        response: httpx.Response | None = None,
-        body: bytes = b"",
-        fault: str | None = None,
-        retry: bool = False,
-        retry_after: float | None = None,
-    ) -> None:
-        self.response = response
-        self.body = body
-        self.fault = fault
-        self.retry = retry
-        self.retry_after = retry_after
-        self.gave_up = ""
-        """Why a retryable answer was not retried, when it was a server's request to wait too long."""
+    url: str
+    requested: list[str] = field(default_factory=list)
+    """Every address requested so far, in order: all but the last answered with a redirect."""
+    deadline: asyncio.Timeout | None = None
+    response: httpx.Response | None = None
+    body: bytes = b""
+    redirects: list[str] = field(default_factory=list)
+    final_url: str = ""
+    fault: str | None = None
+    retry: bool = False
+    retry_after: float | None = None
+    gave_up: str = ""
+    """Why a retryable answer was not retried, when it was a server's request to wait too long."""
+
+    def describe(self) -> str:
+        if self.fault:
+            return self.fault
+        return f"HTTP {self.response.status_code}" if self.response is not None else "failed"
+
+
+@dataclass
+class _Clock:
+    """When a fetch sent its first request (after its turn in the queue), for ``fetched_at`` and the
+    duration."""
+
+    started: float | None = None
+    fetched_at: str = ""
+
+
+_CURRENT: ContextVar[tuple[_Try, _Clock] | None] = ContextVar("guidance_monitor_fetch", default=None)
+"""The try the running task is making, for the request hook: each fetch runs in its own task's context."""
+
+
+class _Refused(Exception):
+    """A request the hook would not let out; ``reason`` becomes the fetch's error."""
+
+    def __init__(self, reason: str, url: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.url = url
+
+
+class _Retryable(Exception):
+    """A try worth repeating, carried through stamina to its backoff hook."""
+
+    def __init__(self, attempt: _Try) -> None:
+        super().__init__(attempt.describe())
+        self.attempt = attempt
+
+
+def _log_retry(details: RetryDetails) -> None:
+    cause = details.caused_by
+    if isinstance(cause, _Retryable):
+        url, retry, wait = cause.attempt.url, details.retry_num, details.wait_for
+        log.info("%s: try %d failed (%s), retrying in %.2f s", url, retry, cause, wait)
+    else:  # another module's retries, logged as stamina would, one level lower
+        logging.getLogger("stamina").info(
+            "%s: retry %d in %.2f s (%r)", details.name, details.retry_num, details.wait_for, cause
+        )
+
+
+# stamina's default hook logs each retry as a WARNING "stamina.retry_scheduled", which without logging set
+# up (the plain `run` command) would reach the terminal; the Fetcher's own INFO line says it better.
+set_on_retry_hooks([_log_retry])
 
 
 class Fetcher:
     """Fetches pages for one run. Use as ``async with Fetcher(settings) as f: await f.fetch(url)``.
 
+    ``allowed_hosts`` (see :func:`allowed_hosts`) limits every request, redirects included, to those hosts;
+    None fetches from anywhere (``guidance-monitor parse URL``).
+
     Outcomes, all in the returned :class:`FetchResult`, none raised:
 
     - 200 with a body: ``body``, ``content_type``, ``etag``, ``last_modified`` set, ``error`` None.
-    - 304 to a conditional request: ``not_modified=True``, ``status=304``, empty body, ``error`` None.
+    - 304 to a conditional request: ``not_modified=True``, ``status=304``, empty body, ``error`` None. A 304
+      to a request without validators, again when asked with ``no-cache``: ``"unexpected 304 ..."``.
     - 404 and 410: ``error="HTTP 404"`` (or 410) with ``status`` kept, so the pipeline can record the page
       as removed rather than as a failed fetch. Other 4xx: ``error="HTTP <status>"``; a 422 keeps its body,
       where an API says which parameter it refused (the GOV.UK Search API does).
     - 5xx and 429, still failing after ``retries`` tries: ``error="HTTP 500 after 3 tries"``.
-    - Redirects are followed here, up to 10: ``redirects`` lists the addresses that answered with a
-      redirect, oldest first (the requested address first); ``final_url`` is the address that answered.
-      A loop gives ``"redirect loop at <address>"``.
+    - Redirects are followed, up to 10: ``redirects`` lists the addresses that answered with a redirect,
+      oldest first (the requested address first); ``final_url`` is the address that answered. A loop gives
+      ``"redirect loop at <address>"``; a redirect off the allow-list ``"moved off GOV.UK to <address>"``
+      (``"redirected to a host that is not watched: <address>"`` from a page elsewhere), not followed.
     - Faults: ``"connection refused"``, ``"timed out after 30 s"``, ``"truncated body: got X of Y bytes"``,
       ``"empty body"``, ``"body over N bytes"``, ``"blocked by a challenge page"`` (a WAF or login
       challenge: a 401/403/429/503 whose body carries one of ``CHALLENGE_MARKERS_ON_ERROR``, a 200 carrying
       a vendor challenge script, a ``cf-mitigated: challenge`` header, or a redirect to a sign-in path).
     """
 
-    def __init__(self, settings: FetchSettings) -> None:
+    def __init__(self, settings: FetchSettings, *, allowed_hosts: FetchHosts | None = None) -> None:
         self.settings = settings
-        self._open = False
-        self._transports: dict[str, httpx.AsyncHTTPTransport] = {}
-        self._proxies: dict[str, str] = {}
-        self._cookies = httpx.Cookies()
-        self._headers = httpx.Headers(
-            {
-                "Accept": "*/*",
-                "Accept-Encoding": ACCEPT_ENCODING,
-                "Connection": "keep-alive",
-                "User-Agent": settings.user_agent,
-            }
-        )
-        self._timeout = httpx.Timeout(settings.timeout).as_dict()
+        self.allowed_hosts = allowed_hosts
+        self._client: httpx.AsyncClient | None = None
         self._semaphore = asyncio.Semaphore(settings.concurrency)
-        self._hosts: dict[str, HostRate] = {}
+        self._hosts: dict[tuple[str, int | None], HostRate] = {}
 
     async def __aenter__(self) -> Fetcher:
-        self._proxies = {
-            scheme: url if "://" in url else f"http://{url}"
-            for scheme, url in getproxies().items()
-            if scheme in ("http", "https", "all") and url
-        }
-        self._open = True
+        concurrency = self.settings.concurrency
+        client = httpx.AsyncClient(
+            headers={"User-Agent": self.settings.user_agent, "Accept": "*/*"},
+            timeout=httpx.Timeout(self.settings.timeout),
+            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+            follow_redirects=True,
+            max_redirects=MAX_REDIRECTS,
+            event_hooks={"request": [self._before_request]},
+        )
+        self._client = await client.__aenter__()
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        self._open = False
-        transports, self._transports = self._transports, {}
-        for transport in transports.values():
-            await transport.aclose()
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
 
     # ------------------------------------------------------------------ public
 
@@ -219,7 +287,7 @@ class Fetcher:
         accept: str | None = None,
     ) -> FetchResult:
         """Fetch one page, following redirects and retrying transient faults; never raises for them."""
-        if not self._open:
+        if self._client is None:
             raise RuntimeError("Fetcher is used outside its 'async with' block")
         headers = {"Accept": accept or HTML_ACCEPT}
         if etag:
@@ -227,55 +295,34 @@ class Fetcher:
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         result = FetchResult(url=url, final_url=url, attempts=0)
-        started: float | None = None
-        current = url
-        seen = {url}
+        clock = _Clock()
         try:
-            while True:
-                attempt, tries, first_start = await self._with_retries(current, headers)
-                if started is None:
-                    started = first_start
-                    result.fetched_at = _utc_iso(time.time() - (time.monotonic() - first_start))
-                result.attempts += tries
-                result.final_url = current
-                response = attempt.response
-                if response is None:
-                    result.error = _with_tries(attempt.fault or "failed", tries)
-                    return result
-                result.status = response.status_code
-                if response.status_code in REDIRECT_STATUSES:
-                    location = response.headers.get("Location")
-                    if not location:
-                        result.error = f"HTTP {response.status_code} without a Location header"
-                        return result
-                    target = urljoin(current, location)
-                    result.redirects.append(current)
-                    if _is_sign_in(target):
-                        result.final_url = target
-                        result.error = "blocked by a challenge page"
-                        return result
-                    if target in seen:
-                        result.final_url = target
-                        result.error = f"redirect loop at {target}"
-                        return result
-                    if len(result.redirects) > MAX_REDIRECTS:
-                        result.error = f"too many redirects (over {MAX_REDIRECTS})"
-                        return result
-                    seen.add(target)
-                    current = target
-                    continue
-                self._finish(result, attempt, tries, headers)
-                return result
+            attempt = await self._with_retries(url, headers, clock, result)
+            status = attempt.response.status_code if attempt.response is not None else None
+            if status == 304 and not (etag or last_modified) and not attempt.fault:
+                # A cache answered a conditional request we never sent: ask it past its cache, once.
+                attempt = await self._with_retries(url, {**headers, **NO_CACHE}, clock, result)
+                status = attempt.response.status_code if attempt.response is not None else None
+                if status == 304 and not attempt.fault:
+                    attempt.fault = "unexpected 304 to a request without validators, again with no-cache"
+            self._finish(result, attempt, headers)
         finally:
-            if started is not None:
-                result.duration_ms = round((time.monotonic() - started) * 1000)
+            result.fetched_at = clock.fetched_at
+            if clock.started is not None:
+                result.duration_ms = round((time.monotonic() - clock.started) * 1000)
+        return result
 
     # ------------------------------------------------------------------ internals
 
-    def _finish(self, result: FetchResult, attempt: _Attempt, tries: int, sent: dict[str, str]) -> None:
+    def _finish(self, result: FetchResult, attempt: _Try, sent: dict[str, str]) -> None:
+        result.redirects = attempt.redirects
+        result.final_url = attempt.final_url or result.url
         response = attempt.response
-        assert response is not None
-        status = response.status_code
+        if response is None:
+            result.error = _with_tries(attempt.fault or "failed", result.attempts)
+            return
+        status = result.status = response.status_code
+        tries = result.attempts
         result.content_type = response.headers.get("Content-Type", "")
         if attempt.fault:
             result.error = _with_tries(attempt.fault, tries)
@@ -283,290 +330,197 @@ class Fetcher:
             result.not_modified = True
             result.etag = response.headers.get("ETag") or sent.get("If-None-Match")
             result.last_modified = response.headers.get("Last-Modified") or sent.get("If-Modified-Since")
+        elif status in REDIRECT_STATUSES:
+            result.error = f"HTTP {status} without a Location header"
         elif status >= 400 or status < 200:
             result.error = f"HTTP {status} after {tries} tries" if tries > 1 else f"HTTP {status}"
             if status == 422:
                 result.body = attempt.body
             if attempt.gave_up:
                 result.error += f" ({attempt.gave_up})"
-        elif not attempt.body.strip():
+        elif not attempt.body or attempt.body.isspace():
             result.error = "empty body"
         else:
             result.body = attempt.body
             result.etag = response.headers.get("ETag")
             result.last_modified = response.headers.get("Last-Modified")
 
-    async def _with_retries(self, url: str, headers: dict[str, str]) -> tuple[_Attempt, int, float]:
-        """Try one address up to ``retries`` times; returns the last attempt, the tries and the start time."""
-        budget = self.settings.timeout * self.settings.retries
-        first_start: float | None = None
+    async def _with_retries(
+        self, url: str, headers: dict[str, str], clock: _Clock, result: FetchResult
+    ) -> _Try:
+        """Try one address up to ``retries`` times (stamina decides when); returns the last try."""
+        retries = max(1, self.settings.retries)
+        budget = self.settings.timeout * retries
+        begun = time.monotonic()
         tries = 0
-        while True:
-            async with self._semaphore:
-                await self._rate(url).wait()
-                now = time.monotonic()
-                first_start = now if first_start is None else first_start
-                tries += 1
-                attempt = await self._attempt(url, headers)
-            if not attempt.retry or tries >= self.settings.retries:
-                return attempt, tries, first_start
-            remaining = budget - (time.monotonic() - first_start)
-            if attempt.retry_after is not None:
-                if attempt.retry_after > min(MAX_RETRY_AFTER, remaining):
-                    log.info("%s: Retry-After %.0f s is too long, giving up", url, attempt.retry_after)
-                    attempt.gave_up = f"asked to retry after {attempt.retry_after:.0f} s"
-                    return attempt, tries, first_start
-                wait = attempt.retry_after
-            else:
-                wait = random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (tries - 1), max(remaining, 0)))
-            log.info("%s: try %d failed (%s), retrying in %.2f s", url, tries, _describe(attempt), wait)
-            await asyncio.sleep(wait)
 
-    async def _attempt(self, url: str, headers: dict[str, str]) -> _Attempt:
+        def backoff(exc: Exception) -> bool | float:
+            """Retry a retryable try: after the server's ``Retry-After`` if it sent one, else stamina's
+            exponential backoff; give up at once when the server asks for more than we can wait."""
+            if not isinstance(exc, _Retryable):
+                return False
+            attempt = exc.attempt
+            if attempt.retry_after is None or tries >= retries:
+                return True
+            if attempt.retry_after > min(MAX_RETRY_AFTER, budget - (time.monotonic() - begun)):
+                log.info("%s: Retry-After %.0f s is too long, giving up", url, attempt.retry_after)
+                attempt.gave_up = f"asked to retry after {attempt.retry_after:.0f} s"
+                return False
+            return attempt.retry_after
+
+        try:
+            async for retrying in stamina.retry_context(
+                on=backoff,
+                attempts=retries,
+                timeout=budget,
+                wait_initial=BACKOFF_INITIAL,
+                wait_jitter=BACKOFF_JITTER,
+                wait_max=BACKOFF_CAP,
+            ):
+                with retrying:
+                    tries += 1
+                    result.attempts += 1
+                    attempt = await self._try(url, headers, clock)
+                    if attempt.retry:
+                        raise _Retryable(attempt)
+                    return attempt
+        except _Retryable as exc:
+            return exc.attempt
+        raise AssertionError("stamina ended without an attempt")  # pragma: no cover
+
+    async def _try(self, url: str, headers: dict[str, str], clock: _Clock) -> _Try:
+        attempt = _Try(url)
+        token = _CURRENT.set((attempt, clock))
         timeout = self.settings.timeout
         try:
-            async with asyncio.timeout(timeout):
-                return await self._request(url, headers)
+            async with self._semaphore:
+                async with asyncio.timeout(None) as attempt.deadline:
+                    await self._request(attempt, headers)
+        except _Refused as exc:
+            attempt.fault, attempt.final_url = exc.reason, exc.url
+            attempt.redirects = _hops(url, attempt.requested)
+        except httpx.TooManyRedirects:
+            attempt.fault = f"too many redirects (over {MAX_REDIRECTS})"
+            attempt.redirects = _hops(url, attempt.requested)
+            attempt.final_url = _hops(url, attempt.requested)[-1]
         except (TimeoutError, httpx.TimeoutException):
-            return _Attempt(fault=f"timed out after {timeout:g} s", retry=True)
+            attempt.fault, attempt.retry = f"timed out after {timeout:g} s", True
         except httpx.ConnectError as exc:
-            return _Attempt(fault=_connect_fault(exc, url), retry=True)
+            attempt.fault, attempt.retry = _connect_fault(exc, url), True
         except httpx.RemoteProtocolError as exc:
-            return _Attempt(fault=f"connection dropped: {_first_line(exc)}", retry=True)
+            attempt.fault, attempt.retry = f"connection dropped: {_first_line(exc)}", True
+        except httpx.UnsupportedProtocol as exc:
+            attempt.fault = f"cannot fetch this address: {_first_line(exc)}"
         except httpx.TransportError as exc:
-            return _Attempt(fault=f"network error: {_first_line(exc)}", retry=True)
+            attempt.fault, attempt.retry = f"network error: {_first_line(exc)}", True
         except httpx.InvalidURL as exc:
-            return _Attempt(fault=f"invalid address: {_first_line(exc)}")
+            attempt.fault = f"invalid address: {_first_line(exc)}"
         except httpx.HTTPError as exc:
-            return _Attempt(fault=f"{type(exc).__name__}: {_first_line(exc)}")
+            attempt.fault = f"{type(exc).__name__}: {_first_line(exc)}"
+        finally:
+            _CURRENT.reset(token)
+        if attempt.fault and not attempt.final_url and attempt.requested:
+            # A fault on the way (a timeout at the third hop): that hop is where the fetch ended.
+            attempt.final_url = _hops(url, attempt.requested)[-1]
+            attempt.redirects = _hops(url, attempt.requested[:-1])
+        return attempt
 
-    async def _send(self, url: str, headers: dict[str, str]) -> httpx.Response:
-        """One GET straight to the connection pool: redirects are followed in :meth:`fetch`, so the
-        client-level machinery of ``httpx.AsyncClient`` (auth, redirects, event hooks) would be pure cost."""
-        merged = self._headers.copy()
-        merged.update(headers)
-        request = httpx.Request("GET", url, headers=merged, extensions={"timeout": self._timeout})
-        if self._cookies.jar:
-            self._cookies.set_cookie_header(request)
-        response = await self._transport(request.url).handle_async_request(request)
-        response.request = request
-        if "set-cookie" in response.headers:
-            self._cookies.extract_cookies(response)
-        return response
+    async def _before_request(self, request: httpx.Request) -> None:
+        """httpx's request hook, run before every request of a try, redirect hops included: refuse what
+        must not be requested, then wait for the host's rate slot and start the try's clock."""
+        current = _CURRENT.get()
+        if current is None:
+            raise RuntimeError("a request outside Fetcher.fetch")
+        attempt, clock = current
+        url = str(request.url)
+        if attempt.requested:
+            if _is_sign_in(url):
+                raise _Refused("blocked by a challenge page", url)
+            if url in attempt.requested:
+                raise _Refused(f"redirect loop at {url}", url)
+        if self.allowed_hosts is not None and not self.allowed_hosts.allows(request.url.host):
+            raise _Refused(self._off_the_list(attempt, url), url)
+        attempt.requested.append(url)
+        await self._rate(request.url).wait()
+        now = time.monotonic()
+        if clock.started is None:
+            clock.started = now
+            clock.fetched_at = utc_timestamp(datetime.now(UTC))
+        if attempt.deadline is not None:
+            # Each address gets the whole timeout from when it starts, not from its wait in the queue.
+            attempt.deadline.reschedule(asyncio.get_running_loop().time() + self.settings.timeout)
 
-    async def _request(self, url: str, headers: dict[str, str]) -> _Attempt:
+    def _off_the_list(self, attempt: _Try, url: str) -> str:
+        assert self.allowed_hosts is not None
+        if not attempt.requested:
+            return f"not fetched: {host_of(url)} is not a watched host"
+        if self.allowed_hosts.is_govuk(host_of(attempt.url)):
+            return f"moved off GOV.UK to {url}"
+        return f"redirected to a host that is not watched: {url}"
+
+    async def _request(self, attempt: _Try, headers: dict[str, str]) -> None:
+        assert self._client is not None
         limit = self.settings.max_bytes
-        response = await self._send(url, headers)
+        request = self._client.build_request("GET", attempt.url, headers=headers)
+        response = await self._client.send(request, stream=True)
+        attempt.response = response
+        if response.history:
+            attempt.redirects = _hops(attempt.url, (str(hop.url) for hop in response.history))
+            attempt.final_url = str(response.url)
+        else:
+            attempt.final_url = attempt.url
         try:
-            status = response.status_code
             declared = _content_length(response)
-            if status in REDIRECT_STATUSES or status == 304:
-                await _drain(response, declared)
-                return _Attempt(response)
             if declared is not None and declared > limit:
-                return _Attempt(response, fault=f"body over {limit} bytes")
+                attempt.fault = f"body over {limit} bytes"
+                return
             chunks: list[bytes] = []
             size = 0
             try:
                 async for chunk in response.aiter_bytes():
                     size += len(chunk)
                     if size > limit:
-                        return _Attempt(response, fault=f"body over {limit} bytes")
+                        attempt.fault = f"body over {limit} bytes"
+                        return
                     chunks.append(chunk)
             except httpx.RemoteProtocolError:
                 got = response.num_bytes_downloaded
                 expected = f" of {declared}" if declared is not None else ""
-                return _Attempt(response, fault=f"truncated body: got {got}{expected} bytes", retry=True)
+                attempt.fault, attempt.retry = f"truncated body: got {got}{expected} bytes", True
+                return
             if declared is not None and response.num_bytes_downloaded < declared:
                 got = response.num_bytes_downloaded
-                return _Attempt(response, fault=f"truncated body: got {got} of {declared} bytes", retry=True)
+                attempt.fault, attempt.retry = f"truncated body: got {got} of {declared} bytes", True
+                return
         finally:
             await response.aclose()
         body = b"".join(chunks)
         if _is_challenge(response, body):
-            return _Attempt(response, fault="blocked by a challenge page")
-        if status in RETRY_STATUSES:
-            return _Attempt(response, retry=True, retry_after=_retry_after(response))
-        return _Attempt(response, body=body)
+            attempt.fault = "blocked by a challenge page"
+        elif response.status_code in RETRY_STATUSES:
+            attempt.retry, attempt.retry_after = True, _retry_after(response)
+        else:
+            attempt.body = body
 
-    def _transport(self, url: httpx.URL) -> httpx.AsyncHTTPTransport:
-        """The connection pool for ``url``: one per scheme, or per proxy named in the environment
-        (``HTTPS_PROXY``, ``NO_PROXY``...), made on first use. An ``http://`` pool never does TLS, so it
-        gets a TLS context with no certificates rather than loading the CA bundle (about 16 ms)."""
-        proxy = self._proxies.get(url.scheme) or self._proxies.get("all")
-        if proxy and proxy_bypass(url.host):
-            proxy = None
-        key = proxy or url.scheme
-        transport = self._transports.get(key)
-        if transport is None:
-            verify: ssl.SSLContext | bool = True
-            if proxy is None and url.scheme != "https":
-                verify = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-            concurrency = self.settings.concurrency
-            transport = self._transports[key] = httpx.AsyncHTTPTransport(
-                verify=verify,
-                http1=True,
-                http2=False,
-                limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
-                proxy=proxy,
-            )
-            _use_asyncio_streams(transport)
-        return transport
-
-    def _rate(self, url: str) -> HostRate:
-        host = urlsplit(url).netloc.lower()
-        rate = self._hosts.get(host)
+    def _rate(self, url: httpx.URL) -> HostRate:
+        key = (url.host, url.port)
+        rate = self._hosts.get(key)
         if rate is None:
-            rate = self._hosts[host] = HostRate(self.settings.rate_per_host)
+            rate = self._hosts[key] = HostRate(self.settings.rate_per_host)
         return rate
-
-
-# --------------------------------------------------------------------------- sockets
-
-
-class AsyncioStream(httpcore.AsyncNetworkStream):
-    """One connection as plain asyncio streams, with httpcore's exceptions for its faults."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._reader = reader
-        self._writer = writer
-
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        try:
-            async with asyncio.timeout(timeout):
-                return await self._reader.read(max_bytes)
-        except TimeoutError as exc:
-            raise httpcore.ReadTimeout(str(exc)) from exc
-        except OSError as exc:
-            raise httpcore.ReadError(str(exc) or type(exc).__name__) from exc
-
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        if not buffer:
-            return
-        try:
-            async with asyncio.timeout(timeout):
-                self._writer.write(buffer)
-                await self._writer.drain()
-        except TimeoutError as exc:
-            raise httpcore.WriteTimeout(str(exc)) from exc
-        except OSError as exc:
-            raise httpcore.WriteError(str(exc) or type(exc).__name__) from exc
-
-    async def aclose(self) -> None:
-        self._writer.close()
-
-    async def start_tls(
-        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
-    ) -> AsyncioStream:
-        try:
-            async with asyncio.timeout(timeout):
-                await self._writer.start_tls(ssl_context, server_hostname=server_hostname)
-        except TimeoutError as exc:
-            self._writer.close()
-            raise httpcore.ConnectTimeout(str(exc)) from exc
-        except (OSError, ssl.SSLError) as exc:
-            self._writer.close()
-            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
-        return self
-
-    def get_extra_info(self, info: str) -> object:
-        if info == "is_readable":
-            return self._reader.at_eof() or _readable(self._writer.get_extra_info("socket"))
-        names = {"client_addr": "sockname", "server_addr": "peername"}
-        return self._writer.get_extra_info(names.get(info, info))
-
-
-class AsyncioBackend(httpcore.AsyncNetworkBackend):
-    """httpcore's connections on asyncio's own streams instead of anyio's: the same sockets, timeouts and
-    errors, with a third less of the client's work per request (1,000 requests: 0.37 s -> 0.28 s)."""
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> AsyncioStream:
-        try:
-            async with asyncio.timeout(timeout):
-                local = (local_address, 0) if local_address else None
-                reader, writer = await asyncio.open_connection(host, port, local_addr=local)
-        except TimeoutError as exc:
-            raise httpcore.ConnectTimeout(str(exc)) from exc
-        except OSError as exc:
-            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
-        sock = writer.get_extra_info("socket")
-        for option in socket_options or ():
-            sock.setsockopt(*option)
-        return AsyncioStream(reader, writer)
-
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,
-        socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> AsyncioStream:
-        try:
-            async with asyncio.timeout(timeout):
-                reader, writer = await asyncio.open_unix_connection(path)
-        except TimeoutError as exc:
-            raise httpcore.ConnectTimeout(str(exc)) from exc
-        except OSError as exc:
-            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
-        return AsyncioStream(reader, writer)
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
-
-
-def _use_asyncio_streams(transport: httpx.AsyncHTTPTransport) -> None:
-    """Give the transport's httpcore pool the asyncio backend. httpx has no setting for it, so this
-    reaches into its pool; should a release move that, the pool keeps its own backend and works as before."""
-    pool = getattr(transport, "_pool", None)
-    if isinstance(getattr(pool, "_network_backend", None), httpcore.AsyncNetworkBackend):
-        pool._network_backend = AsyncioBackend()  # type: ignore[union-attr]
-
-
-def _readable(sock: socket.socket | None) -> bool:
-    """Whether an idle connection's socket has something to read: for a pooled connection, that the
-    server closed it (httpcore then opens a new one rather than send on a dead one)."""
-    if sock is None or sock.fileno() < 0:
-        return True
-    poller = select.poll()
-    poller.register(sock.fileno(), select.POLLIN)
-    return bool(poller.poll(0))
 
 
 # --------------------------------------------------------------------------- helpers
 
 
-async def _drain(response: httpx.Response, declared: int | None) -> None:
-    """Read a small body we do not need (a redirect's), so its connection goes back to the pool."""
-    if declared is not None and declared > DRAIN_LIMIT:
-        return
-    size = 0
-    try:
-        async for chunk in response.aiter_raw():
-            size += len(chunk)
-            if size > DRAIN_LIMIT:
-                return
-    except httpx.HTTPError:
-        pass
-
-
-def _utc_iso(timestamp: float) -> str:
-    return utc_timestamp(datetime.fromtimestamp(timestamp, UTC))
+def _hops(first: str, requested: Iterable[str]) -> list[str]:
+    """The addresses that answered with a redirect, the first as it was asked for."""
+    hops = list(requested)
+    return [first, *hops[1:]] if hops else []
 
 
 def _with_tries(fault: str, tries: int) -> str:
     return f"{fault} ({tries} tries)" if tries > 1 else fault
-
-
-def _describe(attempt: _Attempt) -> str:
-    if attempt.fault:
-        return attempt.fault
-    return f"HTTP {attempt.response.status_code}" if attempt.response is not None else "failed"
 
 
 def _first_line(exc: Exception) -> str:
@@ -588,6 +542,8 @@ def _connect_fault(exc: httpx.ConnectError, url: str) -> str:
     text = " ".join(str(c) for c in causes).lower()
     if "name or service not known" in text or "name resolution" in text or "nodename" in text:
         return f"host not found: {urlsplit(url).hostname}"
+    if "connection refused" in text or "connect call failed" in text:
+        return "connection refused"
     return f"cannot connect: {_first_line(exc)}"
 
 

@@ -78,6 +78,13 @@ class Document:
     page_count: int | None = None
     """For a PDF: its number of pages."""
     content_hash: str = ""
+    people: list[str] = field(default_factory=list)
+    """Ministers and officials named beside the organisations under "From:" (kept apart from them)."""
+    metadata: dict[str, str] = field(default_factory=dict)
+    """Facts a page type shows beside its text, in GOV.UK's words: a statistics release's
+    ``release_date`` and ``release_date_status`` (provisional, confirmed, cancelled), a consultation's
+    ``consultation_status`` (not yet open, open, closed, outcome published), ``opening_date`` and
+    ``closing_date`` (ISO dates). Empty on pages that show none."""
 
     def __post_init__(self) -> None:
         if not self.content_hash:
@@ -87,9 +94,10 @@ class Document:
         """The fields that a reader sees: the basis of ``content_hash`` and of equality between sources.
 
         Built field by field rather than with ``asdict``, which deep-copies every section: hashing is on
-        the path of every parse.
+        the path of every parse. ``people`` and ``metadata`` join only when they hold something, so a page
+        that shows neither keeps the hash it had before they were read.
         """
-        return {
+        seen = {
             "title": self.title,
             "summary": self.summary,
             "organisations": list(self.organisations),
@@ -101,6 +109,11 @@ class Document:
             "withdrawn": self.withdrawn,
             "page_count": self.page_count,
         }
+        if self.people:
+            seen["people"] = list(self.people)
+        if self.metadata:
+            seen["metadata"] = sorted(self.metadata.items())
+        return seen
 
     def compute_hash(self) -> str:
         """SHA-256 over the visible fields, each framed by separators no folded text contains."""
@@ -133,6 +146,8 @@ class Document:
             parent_url=data.get("parent_url"),
             page_count=data.get("page_count"),
             content_hash=data.get("content_hash", ""),
+            people=list(data.get("people") or []),
+            metadata=dict(data.get("metadata") or {}),
         )
 
 
@@ -149,9 +164,10 @@ class ParseError(ValueError):
 
 # --------------------------------------------------------------------------- diffs
 
-ChangeKind = Literal["major", "minor", "none", "new", "moved", "removed", "withdrawn"]
+ChangeKind = Literal["major", "minor", "none", "new", "moved", "removed", "withdrawn", "flapping"]
 SectionStatus = Literal["added", "removed", "modified", "renamed", "moved"]
 AttachmentStatus = Literal["added", "removed", "renamed", "modified"]
+SignalKind = Literal["duty", "date", "amount", "link", "removed-text"]
 
 
 @dataclass(frozen=True)
@@ -162,6 +178,24 @@ class DiffOp:
     text: str
 
 
+@dataclass(frozen=True)
+class Signal:
+    """Why a section change may matter to a reader (``monitor.signals`` says how each kind is found).
+
+    ``old`` and ``new`` are the phrase as it read before and after ("should complete" -> "must
+    complete"); one is empty when the phrase was added or dropped. ``old_sentence`` and ``new_sentence``
+    are the sentences it stands in, ``before`` and ``after`` the unchanged sentences around them.
+    """
+
+    kind: SignalKind
+    old: str
+    new: str
+    old_sentence: str = ""
+    new_sentence: str = ""
+    before: str = ""
+    after: str = ""
+
+
 @dataclass
 class SectionChange:
     heading: str
@@ -170,14 +204,33 @@ class SectionChange:
     added_words: int = 0
     removed_words: int = 0
     diff: list[DiffOp] = field(default_factory=list)
+    signals: list[Signal] = field(default_factory=list)
 
 
 @dataclass
 class AttachmentChange:
+    """What changed in one listed attachment. Beyond the title and status: ``old_url`` when it moved to a
+    new address, and the format (``kind``) and ``size`` in bytes on each side when the file itself
+    changed; each is None when it says nothing (unchanged or unknown)."""
+
     title: str
     url: str
     status: AttachmentStatus
     old_title: str | None = None
+    old_url: str | None = None
+    kind: str | None = None
+    old_kind: str | None = None
+    size: int | None = None
+    old_size: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``diff`` JSON's keys, then those of the details that say something."""
+        data: dict[str, Any] = {"title": self.title, "old_title": self.old_title, "url": self.url}
+        data["status"] = self.status
+        for name in ("old_url", "kind", "old_kind", "size", "old_size"):
+            if getattr(self, name) is not None:
+                data[name] = getattr(self, name)
+        return data
 
 
 @dataclass
@@ -235,13 +288,11 @@ class ChangeSet:
                     "added_words": s.added_words,
                     "removed_words": s.removed_words,
                     "diff": [asdict(d) for d in s.diff],
+                    "signals": [asdict(g) for g in s.signals],
                 }
                 for s in self.sections
             ],
-            "attachments": [
-                {"title": a.title, "old_title": a.old_title, "url": a.url, "status": a.status}
-                for a in self.attachments
-            ],
+            "attachments": [a.to_dict() for a in self.attachments],
             "metadata": [asdict(m) for m in self.metadata],
         }
 
@@ -253,7 +304,13 @@ class ChangeSet:
             new=DocumentSummary(**data.get("new", {})),
             history_added=[HistoryEntry(**h) for h in data.get("history_added", [])],
             sections=[
-                SectionChange(**{**s, "diff": [DiffOp(**d) for d in s.get("diff", [])]})
+                SectionChange(
+                    **{
+                        **s,
+                        "diff": [DiffOp(**d) for d in s.get("diff", [])],
+                        "signals": [Signal(**g) for g in s.get("signals", [])],
+                    }
+                )
                 for s in data.get("sections", [])
             ],
             attachments=[AttachmentChange(**a) for a in data.get("attachments", [])],
@@ -347,6 +404,8 @@ class PageState:
     current_url: str | None = None
     """Where the page now lives when it has moved."""
     gone: bool = False
+    search: str | None = None
+    """For a page a search found: that search's name (``searches[].name``), which subscribers follow."""
 
 
 @dataclass
@@ -396,10 +455,50 @@ class EmailSettings:
         return bool(self.to and self.smtp_host)
 
 
+WEBHOOK_FORMATS = ("slack", "teams", "json")
+"""The bodies a hand-written webhook can post (``digest.webhooks[].format``), in one place."""
+
+
 @dataclass
 class WebhookSettings:
-    url: str
+    url: str = ""
     format: Literal["slack", "teams", "json"] = "json"
+    url_env: str = ""
+    """The environment variable holding the address, so its token stays out of the file."""
+    name: str = ""
+    """The outbox's name for the webhook: a change is sent once per name, whatever the address."""
+
+
+@dataclass
+class NotifySettings:
+    """One ``digest.notify`` item: an Apprise URL, written with ``${NAME}`` parts or read from ``url_env``."""
+
+    url: str = ""
+    url_env: str = ""
+    name: str = ""
+
+
+Frequency = Literal["immediate", "daily", "weekly"]
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """One person (or one shared inbox) with their own pages and rhythm.
+
+    Read from ``digest.subscribers`` by ``monitor.subscriptions``, which holds the rules that use it.
+    ``to`` are the addresses of its one message; ``pages`` are addresses or globs on the page's path
+    (``/government/publications/*senco*``); ``searches`` name entries of ``searches``; with neither,
+    every page is theirs. ``signals`` keeps only changes with a signal of those kinds; empty keeps every
+    change. ``channel`` names the subscriber in the outbox (one row per subscriber and change).
+    """
+
+    to: tuple[str, ...]
+    pages: tuple[str, ...] = ()
+    searches: tuple[str, ...] = ()
+    signals: tuple[str, ...] = ()
+    frequency: Frequency = "daily"
+    day: str = "monday"
+    channel: str = "email"
 
 
 @dataclass
@@ -407,6 +506,9 @@ class DigestSettings:
     email: EmailSettings = field(default_factory=EmailSettings)
     webhooks: list[WebhookSettings] = field(default_factory=list)
     site_url: str = ""
+    subscribers: list[Subscriber] = field(default_factory=list)
+    """``digest.subscribers``; empty means ``email.to`` is one subscriber of everything, daily."""
+    notify: list[NotifySettings] = field(default_factory=list)
 
 
 @dataclass
@@ -446,3 +548,57 @@ class Config:
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     path: str | None = None
     """The file this configuration was read from; relative paths in it are relative to its folder."""
+
+
+# --------------------------------------------------------------------------- what a check writes
+
+
+NEW_SNAPSHOT = -1
+"""A change's ``new_snapshot_id`` while the snapshot it leads to has no id yet: the store gives it the id
+of the snapshot written in the same transaction."""
+
+
+@dataclass
+class Answer:
+    """A page's answer in one run, after the quality gate and the parser: what the change rules judge."""
+
+    fetch: FetchResult
+    document: Document | None = None
+    reason: str | None = None
+    """Why the answer is not the page (a failed check), or None."""
+    read_key: str | None = None
+    """How ``document`` was read from the body: which body, which code, which selector and content type."""
+    body_hash: str | None = None
+    same: bool = False
+    """The body is the one the last snapshot was read from, read the same way: the page is unchanged."""
+    fallback: bool = False
+    """Read from the HTML page because the Content API failed (``fetch.source: auto``)."""
+
+
+@dataclass(frozen=True)
+class SnapshotRef:
+    """One stored version of a page by id and content hash: enough to know a version seen before
+    without reading its Document."""
+
+    id: int
+    document_hash: str
+
+
+@dataclass
+class PageUpdate:
+    """Everything one check of one page writes, in one transaction: decided by ``monitor.changes``,
+    written as given by ``Store.write``."""
+
+    url: str
+    fetch: FetchResult
+    """The fetch row; its ``error`` is the check's failure, if any."""
+    checked_at: str
+    body: bytes | None = None
+    """A body to keep (once per content hash)."""
+    body_hash: str | None = None
+    """The body the fetch row names when it is not given again (kept by an earlier check)."""
+    snapshot: Document | None = None
+    """A new version of the page."""
+    changes: list[Change] = field(default_factory=list)
+    page: dict[str, Any] = field(default_factory=dict)
+    """The page's columns to set (``last_checked``, ``consecutive_failures``, ``etag`` ...)."""

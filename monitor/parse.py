@@ -90,7 +90,7 @@ def to_text(doc: Document) -> str:
     lines = [doc.title, "=" * len(doc.title), f"URL: {doc.url}"]
     for label, value in (
         ("Type", doc.page_type),
-        ("From", ", ".join(doc.organisations)),
+        ("From", ", ".join(doc.organisations + doc.people)),
         ("Published", doc.published),
         ("Last updated", doc.last_updated),
         ("Part of", doc.parent_url),
@@ -100,6 +100,8 @@ def to_text(doc: Document) -> str:
     ):
         if value:
             lines.append(f"{label}: {value}")
+    for name, value in doc.metadata.items():
+        lines.append(f"{name.replace('_', ' ').capitalize()}: {value}")
     if doc.change_history:
         lines += ["", f"Updates ({len(doc.change_history)}):"]
         lines += [f"  {entry.date or '(no date)'}  {entry.note}" for entry in doc.change_history]
@@ -140,6 +142,8 @@ JSON_KEYS = (
     "withdrawn",
     "parent_url",
     "page_count",
+    "people",
+    "metadata",
 )
 ATTACHMENT_KEYS = ("title", "url", "kind", "size")
 

@@ -1,7 +1,8 @@
-"""One run: for every watched page, fetch -> quality gate -> parse -> diff -> store.
+"""One run: for every watched page, fetch -> quality gate -> parse -> changes (the rules) -> store.
 
 Pages are fetched concurrently (the Fetcher keeps to the configured concurrency and per-host rate) and
-each one is parsed, compared and stored as soon as its answer arrives, in one store transaction. A run
+each one is parsed, judged by ``monitor.changes`` and written as soon as its answer arrives, in one store
+transaction. This module only wires the stages: what an answer means is decided in ``changes``. A run
 killed part-way loses only the pages in flight; the next run checks them again, and since a change is
 only ever recorded together with the snapshot it leads to, no change is recorded twice or lost.
 
@@ -21,38 +22,39 @@ import dataclasses
 import functools
 import hashlib
 import logging
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from . import __version__, discover
-from .clock import london_day, utc_timestamp
+from . import __version__, changes, discover, quality
+from .changes import backfill, changes_for, removed  # noqa: F401 (their home until the rules had a module)
+from .clock import utc_timestamp
 from .config import absolute_url
-from .fetch import Fetcher
+from .fetch import Fetcher, allowed_hosts
 from .govuk import api_url, same_origin, same_site
 from .model import (
+    Answer,
     Change,
     Config,
     Document,
     FetchResult,
-    HistoryEntry,
     PageState,
+    PageUpdate,
     ParseError,
     RunSummary,
 )
 from .parse import parse
-from .store import Store, body_hash
+from .store import Store, StoreBusy, body_hash, page_selector
 
 log = logging.getLogger(__name__)
 API_ACCEPT = "application/json"
-GONE_STATUSES = frozenset({404, 410})
-
-FIRST_SEEN = "First seen"
-BACK_AGAIN = "Back on GOV.UK after being removed"
-NO_NOTE = "Changed without a change note"
-REMOVED = "Removed: the page is no longer there"
+BUSY_POLL = 0.05
+"""Seconds between attempts to write while another process holds the database's write lock."""
+DATABASE = "database"
+"""Where a run's failure is reported when the database stayed locked by another process."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,15 @@ class Outcome:
     fallback: bool = False
     """Read from the HTML page because the Content API failed (``fetch.source: auto``)."""
 
+    def answer(self) -> Answer:
+        """The answer as the change rules see it (without the target)."""
+        return Answer(
+            self.fetch, self.document, self.reason, self.read_key, self.body_hash, self.same, self.fallback
+        )
+
+
+Progress = Callable[[Outcome, RunSummary, int], None]
+"""Told of each page once it is recorded: its outcome, the run so far, and how many pages are still out."""
 
 Answers = asyncio.Queue[Outcome | Exception]
 """Each page's answer, or the exception that ended its check, in the order they come."""
@@ -95,18 +106,21 @@ def run(
     should_stop: Callable[[], bool] | None = None,
     deliver: bool = True,
     site: bool = True,
+    progress: Progress | None = None,
 ) -> RunSummary:
     """The whole job of ``guidance-monitor run`` and of each scheduled run: check, send, publish.
 
     The changes are stored before anything is sent, so a failed send leaves them in the outbox for the
     next run; a send or publish failure is reported in ``failures`` under "digest" or "site".
     """
-    summary = check_pages(config, store, now=now, should_stop=should_stop)
-    if deliver and (config.digest.email.configured or config.digest.webhooks):
+    summary = check_pages(config, store, now=now, should_stop=should_stop, progress=progress)
+    if any(where == DATABASE for where, _ in summary.failures):
+        return summary  # sending marks the outbox and would wait for the same lock again
+    if deliver:  # each channel knows whether it is configured (digest.subscribers need no email.to)
         try:
             from .deliver import deliver_pending
 
-            summary.deliveries = deliver_pending(config, store)
+            summary.deliveries = deliver_pending(config, store, now=now)
             summary.digest_sent = bool(summary.deliveries)
         except Exception as exc:  # a send failure must not lose the run's report
             summary.failures.append(("digest", f"not sent: {exc}"))
@@ -126,13 +140,22 @@ def check_pages(
     *,
     now: datetime | None = None,
     should_stop: Callable[[], bool] | None = None,
+    progress: Progress | None = None,
 ) -> RunSummary:
     """Check every watched page once and record what changed.
 
     ``should_stop`` (a SIGTERM, say) is asked after each page: once it says yes, the fetches in flight
-    are abandoned and the pages already answered are all recorded.
+    are abandoned and the pages already answered are all recorded. ``progress`` is told of each page
+    once it is recorded (the command line's progress and ``--verbose``).
     """
-    return asyncio.run(_run(config, store, now, should_stop or (lambda: False)))
+    summary = RunSummary()
+    try:
+        asyncio.run(_run(config, store, now, should_stop or (lambda: False), summary, progress))
+    except StoreBusy as exc:
+        # Every page already answered is recorded; the one whose write waited in vain and those still
+        # out are checked again next run, as after a kill.
+        summary.failures.append((DATABASE, str(exc)))
+    return summary
 
 
 def watched(config: Config, store: Store) -> list[Target]:
@@ -147,17 +170,22 @@ def watched(config: Config, store: Store) -> list[Target]:
         store.upsert_page(url, title=page.name, source="config")
         configured[url] = Target(url, page.selector, page.follow_documents)
     return [
-        configured.get(p.url) or Target(p.url, follow_documents=store.follow_documents(p.url))
+        configured.get(p.url)
+        or Target(p.url, page_selector(store, p.url), follow_documents=store.follow_documents(p.url))
         for p in store.pages(active_only=True)
         if p.url in configured or p.source != "config"
     ]
 
 
 async def _run(
-    config: Config, store: Store, now: datetime | None, should_stop: Callable[[], bool]
+    config: Config,
+    store: Store,
+    now: datetime | None,
+    should_stop: Callable[[], bool],
+    summary: RunSummary,
+    progress: Progress | None = None,
 ) -> RunSummary:
-    summary = RunSummary()
-    async with Fetcher(config.fetch) as fetcher:
+    async with Fetcher(config.fetch, allowed_hosts=allowed_hosts(config, store)) as fetcher:
         skip = await discover.refresh(fetcher, config, store, summary, now=now)
         targets = [t for t in watched(config, store) if t.url not in skip]
         scheduled = {t.url for t in targets} | skip
@@ -183,11 +211,13 @@ async def _run(
                 if now is not None:
                     # A run on a given clock (the demo's simulated days) records its fetches on it too.
                     outcome.fetch = dataclasses.replace(outcome.fetch, fetched_at=utc_timestamp(now))
-                _settle(store, outcome, now or datetime.now(UTC), summary)
+                await _settle(store, outcome, now or datetime.now(UTC), summary)
                 for document in _documents_to_follow(config, store, outcome, scheduled):
                     scheduled.add(document.url)
                     start(document)
                     outstanding += 1
+                if progress is not None:
+                    progress(outcome, summary, outstanding)
         finally:
             for task in pending:
                 task.cancel()
@@ -233,17 +263,8 @@ async def _obtain(fetcher: Fetcher, config: Config, store: Store, target: Target
 
 
 def quality_gate(fetch: FetchResult) -> str | None:
-    """Why an answer cannot be trusted as the page's content, or None.
-
-    The fetcher already names network faults, truncation, oversize bodies and challenge pages.
-    """
-    if fetch.error:
-        return fetch.error
-    if fetch.not_modified:
-        return None
-    if not fetch.body.strip():
-        return "empty body"
-    return None
+    """Why an answer cannot be trusted as the page's content, or None (see :mod:`monitor.quality`)."""
+    return quality.check(fetch)
 
 
 def _read(target: Target, fetch: FetchResult, last_read: str | None = None) -> Outcome:
@@ -281,72 +302,63 @@ def reader_fingerprint() -> str:
     return digest.hexdigest()
 
 
-# --------------------------------------------------------------------------- diff and store
+# --------------------------------------------------------------------------- rules and store
 
 
-def _settle(store: Store, outcome: Outcome, now: datetime, summary: RunSummary) -> None:
-    """Compare a page's answer with its last good snapshot and record the result in one transaction."""
-    url, fetch = outcome.target.url, outcome.fetch
-    summary.checked += 1
-    unchanged = outcome.same or (fetch.not_modified and outcome.reason is None)
-    if unchanged and not fetch.redirects:
-        store.record_unchanged(url, fetch, body_hash=outcome.body_hash if outcome.same else None)
+async def _settle(store: Store, outcome: Outcome, now: datetime, summary: RunSummary) -> None:
+    """Judge a page's answer by the change rules and write the result in one transaction.
+
+    The store is read only for what the rules need: nothing for an unchanged page; the page's state and
+    its latest snapshots' hashes otherwise; its last Document only when there is one to compare with.
+    """
+    url, answer, when = outcome.target.url, outcome.answer(), utc_timestamp(now)
+    if changes.unchanged(answer):
+        await _write(store, changes.unchanged_update(url, answer, when))
+        summary.checked += 1
         log.info("%s: no change", url)
         return
     page = store.page(url) or PageState(url)
-    if unchanged:
-        # A redirect answered 304 (the old address's validators fit the new one): no content to
-        # compare, but the move itself is news.
-        moved_to = _moved_to(fetch, url)
-        when = utc_timestamp(now)
-        changes = (
-            []
-            if moved_to is None or moved_to == page.current_url
-            else [_moved(page, page.title, moved_to, when)]
-        )
-        saved = store.record(url, fetch, None, None, changes)
-        if saved:
-            summary.changed += 1
-        log.info("%s: %s", url, "moved" if saved else "no change")
-        summary.changes.extend(saved)
-        return
-    previous = store.last_snapshot(url)
-    when = utc_timestamp(now)
-    if outcome.document is not None and previous is not None:
-        previous = _as_read_now(store, outcome, previous)
-    if outcome.document is not None:
-        announced = previous is None and bool(store.changes(page_url=url, include_backfilled=False, limit=1))
-        changes = changes_for(
-            page, previous, outcome.document, _moved_to(fetch, url), when, announced=announced
-        )
-        if outcome.fallback and _read_from_api(store, url) and any(c.kind in COMPARED for c in changes):
-            # Some pages read differently from their HTML (a guide shows one part; the API gives all):
-            # a difference between the API's last reading and the HTML page is no evidence of a change.
-            # Nothing is lost: the next run that reads the API compares with the same snapshot.
-            log.info("%s: the Content API failed; the comparison waits for it", url)
-            changes = [c for c in changes if c.kind not in COMPARED]
-            saved = store.record(url, fetch, None, None, changes)
-        else:
-            saved = store.record(url, fetch, outcome.document, fetch.body, changes, read_key=outcome.read_key)
-    elif fetch.status in GONE_STATUSES and previous is not None:
-        changes = [] if page.gone else [removed(page, previous[1], fetch, when)]
-        saved = store.record(url, dataclasses.replace(fetch, error=None), None, None, changes)
-    elif outcome.reason is not None:
-        failed = fetch if fetch.error == outcome.reason else dataclasses.replace(fetch, error=outcome.reason)
-        store.record(url, failed, None, fetch.body or None, [])
+    recent = store.recent_snapshots(url, changes.recent_needed())
+    last = None
+    if recent and (answer.document is not None or answer.fetch.status in changes.GONE_STATUSES):
+        last = store.last_snapshot(url)
+        if last is not None and answer.document is not None:
+            last = _as_read_now(store, outcome, last)
+    update = changes.decide(
+        page,
+        answer,
+        when,
+        last=last[1] if last else None,
+        recent=recent,
+        announced=answer.document is not None
+        and not recent
+        and bool(store.changes(page_url=url, include_backfilled=False, limit=1)),
+        last_from_api=answer.fallback and bool(recent) and _read_from_api(store, url),
+    )
+    saved = await _write(store, update)
+    summary.checked += 1
+    if update.fetch.error:
         summary.failed += 1
-        summary.failures.append((url, outcome.reason))
-        log.info("%s: failed: %s", url, outcome.reason)
+        summary.failures.append((url, update.fetch.error))
+        log.info("%s: failed: %s", url, update.fetch.error)
         return
-    else:
-        saved = store.record(url, fetch, None, None, [])
     if any(not c.backfilled for c in saved):
         summary.changed += 1
     log.info("%s: %s", url, ", ".join(c.kind for c in saved if not c.backfilled) or "no change")
     summary.changes.extend(saved)
 
 
-COMPARED = frozenset({"major", "minor", "withdrawn"})
+async def _write(store: Store, update: PageUpdate) -> list[Change]:
+    """Write a page's check, waiting for another process's write transaction without blocking the loop:
+    SQLite's own wait would stall every fetch in flight until their timeouts fired."""
+    deadline = time.monotonic() + store.busy_timeout_ms / 1000
+    while True:
+        try:
+            return store.write(update, wait=False)
+        except StoreBusy:
+            if time.monotonic() >= deadline:
+                raise
+            await asyncio.sleep(BUSY_POLL)
 
 
 def _read_from_api(store: Store, url: str) -> bool:
@@ -379,108 +391,6 @@ def _as_read_now(store: Store, outcome: Outcome, previous: tuple[int, Document])
         return previous
 
 
-def changes_for(
-    page: PageState,
-    previous: tuple[int, Document] | None,
-    document: Document,
-    moved_to: str | None,
-    when: str,
-    *,
-    announced: bool = False,
-) -> list[Change]:
-    """What a good answer means for a page, given its last good snapshot. Pure.
-
-    A withdrawal notice that appears makes the diff itself a ``withdrawn`` change (with everything else
-    that changed beside it), noted with GOV.UK's notice.
-
-    ``announced``: the page's arrival is already recorded (discovery does so when a search finds it), so
-    its first snapshot adds only the backfilled history.
-    """
-    today = london_day(when)
-    title = document.title or page.title
-    changes: list[Change] = []
-    if previous is None:
-        changes.extend(backfill(page.url, document, when))
-        if not announced:
-            changes.append(Change(page.url, "new", when, title, note=FIRST_SEEN, effective_date=today))
-    else:
-        from .diff import diff  # loaded only when a page changed: an unchanged run never compares
-
-        old_id, old = previous
-        changeset = diff(old, document)
-        if page.gone:
-            changes.append(Change(page.url, "new", when, title, note=BACK_AGAIN, effective_date=today))
-        if changeset.changed:
-            newest = _newest(changeset.history_added)
-            note = newest.note if newest else NO_NOTE
-            if changeset.kind == "withdrawn":
-                note = document.withdrawn or note
-            effective = (newest.date if newest else None) or today
-            changes.append(
-                Change(page.url, changeset.kind, when, title, changeset, note, effective, False, old_id)
-            )
-    if moved_to is not None and moved_to != page.current_url:
-        changes.append(_moved(page, title, moved_to, when))
-    return changes
-
-
-def _moved(page: PageState, title: str, moved_to: str, when: str) -> Change:
-    return Change(
-        page.url,
-        "moved",
-        when,
-        title,
-        note=f"Now at {moved_to}",
-        effective_date=london_day(when),
-        new_url=moved_to,
-    )
-
-
-def backfill(url: str, document: Document, when: str) -> list[Change]:
-    """The page's published change history as timeline entries, oldest first, never to be emailed.
-
-    The history is newest first as GOV.UK lists it; reversing it (not sorting by date) keeps undated
-    entries where GOV.UK put them.
-    """
-    entries = list(reversed(document.change_history))
-    return [
-        Change(url, "major", when, document.title, note=e.note, effective_date=e.date, backfilled=True)
-        for e in entries
-    ]
-
-
-def removed(page: PageState, last: Document, fetch: FetchResult, when: str) -> Change:
-    return Change(
-        page.url,
-        "removed",
-        when,
-        last.title or page.title,
-        note=f"{REMOVED} (HTTP {fetch.status})",
-        effective_date=london_day(when),
-    )
-
-
-def _newest(entries: Iterable[HistoryEntry]) -> HistoryEntry | None:
-    """The latest-dated entry; among undated ones the first listed (GOV.UK lists newest first)."""
-    entries = list(entries)
-    dated = [e for e in entries if e.date]
-    if dated:
-        return max(dated, key=lambda e: e.date or "")
-    return entries[0] if entries else None
-
-
-def _moved_to(fetch: FetchResult, url: str) -> str | None:
-    """Where the page answered from, as a page address, when it was redirected somewhere else."""
-    if not fetch.redirects:
-        return None
-    parts = urlsplit(fetch.final_url)
-    path = parts.path
-    if path.startswith("/api/content/") and urlsplit(fetch.url).path.startswith("/api/content/"):
-        path = path[len("/api/content") :]
-    target = parts._replace(path=path).geturl()
-    return None if target == url else target
-
-
 # --------------------------------------------------------------------------- followed documents
 
 
@@ -503,7 +413,7 @@ def _documents_to_follow(config: Config, store: Store, outcome: Outcome, schedul
     parent = outcome.target.url
     found = []
     for attachment in outcome.document.attachments:
-        url = attachment.url.split("#", 1)[0]
+        url = absolute_url(config, attachment.url)
         if not is_followed_document(parent, url, attachment.kind):
             continue
         store.upsert_page(url, title=attachment.title, parent_url=parent, source="document")

@@ -50,6 +50,7 @@ from .render.site import (
     SITE_FEED_LIMIT,
     PageEntry,
     SitePage,
+    Teller,
     change_list,
     change_page,
     change_path,
@@ -201,6 +202,13 @@ class Builder:
         self.site_url = site_url.rstrip("/")
         self.in_place = in_place
         self.started = False
+        reads = self.reads
+        self.told = Teller(
+            reads.story_links(),
+            run_of=reads.run_changes,
+            history_of=reads.page_changes,
+            own_run=lambda url, detected_at: reads.run_changes(detected_at, [url]),
+        )
 
     def run(self) -> None:
         old = self.old
@@ -257,20 +265,24 @@ class Builder:
     def _page(self, state: PageState, facts: Facts | None, new: Manifest) -> set[str]:
         """Write one page's new change pages, feed and timeline; return the months to rewrite."""
         view = site_page(state, self.reads.page_changes(state.url))
+        self.told.known(view.changes)
+        told = self.told
         before = self.old.pages.get(state.url)
         retitled = before is None or before[0] != view.title
         timeline_path = f"pages/{view.slug}.html"
         months: set[str] = set()
         if self.in_place and not (self.root / timeline_path).exists():
-            self._write(f"pages/{view.slug}.xml", page_feed(view, site_url=self.site_url))
-            self._write(timeline_path, timeline(view, site_url=self.site_url, upto=self.old.last_change))
+            self._write(f"pages/{view.slug}.xml", page_feed(view, site_url=self.site_url, told=told))
+            self._write(
+                timeline_path, timeline(view, site_url=self.site_url, upto=self.old.last_change, told=told)
+            )
         for change in reversed(view.changes):
             if retitled or (change.id or 0) > self.old.last_change:
-                self._write(change_path(change), change_page(change, view, site_url=self.site_url))
+                self._write(change_path(change), change_page(change, view, site_url=self.site_url, told=told))
                 if retitled and before is not None:
                     months.add(month_of(change.detected_at))
-        self._write(f"pages/{view.slug}.xml", page_feed(view, site_url=self.site_url))
-        self._write(timeline_path, timeline(view, site_url=self.site_url))
+        self._write(f"pages/{view.slug}.xml", page_feed(view, site_url=self.site_url, told=told))
+        self._write(timeline_path, timeline(view, site_url=self.site_url, told=told))
         entry = page_entry(view)
         new.pages[state.url] = [view.title, _facts(facts) if facts else "", entry.last_change]
         return months
@@ -288,7 +300,7 @@ class Builder:
         changes = self.reads.changes_by_id([r[0] for r in listed])
         self._write_pieces(
             f"archive/{month}.html",
-            month_page(month, changes, views, count=len(listed), site_url=self.site_url),
+            month_page(month, changes, views, count=len(listed), site_url=self.site_url, told=self.told),
         )
 
     def _lists(self, new: Manifest, views: dict[str, SitePage], states: dict[str, Facts]) -> None:
@@ -304,7 +316,14 @@ class Builder:
         latest = list(self.reads.changes_by_id(new.latest))
         self._write(
             "index.html",
-            change_list(latest[:INDEX_LIMIT], views, kinds=kinds, months=new.months, site_url=self.site_url),
+            change_list(
+                latest[:INDEX_LIMIT],
+                views,
+                kinds=kinds,
+                months=new.months,
+                site_url=self.site_url,
+                told=self.told,
+            ),
         )
         entries = (
             PageEntry(
@@ -313,13 +332,23 @@ class Builder:
             for url, (title, _, last) in new.pages.items()
         )
         self._write_pieces("pages.html", pages_list(entries, site_url=self.site_url))
-        self._write("feed.xml", site_feed(latest[:SITE_FEED_LIMIT], views, site_url=self.site_url))
+        self._write(
+            "feed.xml", site_feed(latest[:SITE_FEED_LIMIT], views, site_url=self.site_url, told=self.told)
+        )
 
     def _kind(self, kind: str, new: Manifest, views: dict[str, SitePage], kinds: list[str]) -> None:
         changes = list(self.reads.changes_by_id(new.kinds[kind]))
         self._write(
             f"kind/{kind}.html",
-            change_list(changes, views, kinds=kinds, months=new.months, kind=kind, site_url=self.site_url),
+            change_list(
+                changes,
+                views,
+                kinds=kinds,
+                months=new.months,
+                kind=kind,
+                site_url=self.site_url,
+                told=self.told,
+            ),
         )
 
     # ----------------------------------------------------------------------- files

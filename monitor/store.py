@@ -24,13 +24,32 @@ from typing import Any
 import sqlite_utils
 
 from .clock import utc_now
-from .model import Change, ChangeSet, Document, FetchResult, PageState
+from .model import (
+    NEW_SNAPSHOT,
+    Change,
+    ChangeSet,
+    Document,
+    PageState,
+    PageUpdate,
+    SnapshotRef,
+)
 
 BUSY_TIMEOUT_MS = 30_000
 
 
 class StoreError(RuntimeError):
     """A database this version cannot use (made by a newer version, or not a guidance-monitor store)."""
+
+
+class StoreBusy(StoreError):
+    """Another process held the database's write lock for longer than the busy timeout."""
+
+    def __init__(self, path: Path, timeout_ms: int) -> None:
+        self.path = path
+        super().__init__(
+            f"{path} is locked by another process (waited {timeout_ms / 1000:g} s to write); nothing "
+            "was lost: the pages not recorded are checked again on the next run"
+        )
 
 
 class LockHeld(RuntimeError):
@@ -174,15 +193,19 @@ def migrate(db: sqlite_utils.Database, migrations: list[Callable[[sqlite_utils.D
 class Store:
     """A monitor database. Opening it creates the file or brings its schema up to date."""
 
-    def __init__(self, path: str | os.PathLike[str], *, readonly: bool = False) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], *, readonly: bool = False, busy_timeout_ms: int | None = None
+    ) -> None:
         self.path = Path(path)
+        self.busy_timeout_ms = BUSY_TIMEOUT_MS if busy_timeout_ms is None else busy_timeout_ms
+        timeout = self.busy_timeout_ms / 1000
         conn: sqlite3.Connection | None = None
         try:
             if readonly:
-                conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+                conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=timeout)
             else:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_MS / 1000)
+                conn = sqlite3.connect(str(self.path), timeout=timeout)
             conn.execute("PRAGMA schema_version").fetchone()
         except sqlite3.DatabaseError as exc:
             if conn is not None:
@@ -196,7 +219,7 @@ class Store:
                 reason = f"{self.path.parent} is not a folder"
             raise StoreError(f"{self.path}: cannot be opened ({reason})") from None
         self.db = sqlite_utils.Database(conn)
-        self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        self.db.execute(f"PRAGMA busy_timeout = {self.busy_timeout_ms}")
         self.db.execute("PRAGMA foreign_keys = ON")
         try:
             if not readonly:
@@ -222,6 +245,42 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @contextlib.contextmanager
+    def writing(self, *, wait: bool = True) -> Iterator[None]:
+        """One write transaction that takes SQLite's write lock as it begins (``BEGIN IMMEDIATE``).
+
+        A deferred transaction that reads and then writes fails at once in WAL mode when another process
+        is writing, whatever the busy timeout; one that asks for the lock first waits for it. Past the
+        timeout the store says so (:class:`StoreBusy`) and nothing of the transaction is written.
+        ``wait=False`` says so at once, for a caller that waits in its own way (an event loop that must
+        keep serving its other work).
+        """
+        if self.db.conn.in_transaction:
+            with self.db.atomic():  # inside a caller's transaction: a savepoint
+                yield
+            return
+        try:
+            if not wait:
+                self.db.execute("PRAGMA busy_timeout = 0")
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise StoreBusy(self.path, self.busy_timeout_ms) from None
+            raise
+        finally:
+            if not wait:
+                self.db.execute(f"PRAGMA busy_timeout = {self.busy_timeout_ms}")
+        try:
+            yield
+        except BaseException:
+            self.db.rollback()
+            raise
+        try:
+            self.db.commit()
+        except BaseException:
+            self.db.rollback()
+            raise
 
     # ----------------------------------------------------------------------- run lock
 
@@ -263,8 +322,10 @@ class Store:
         title: str | None = None,
         parent_url: str | None = None,
         source: str = "config",
+        search: str | None = None,
     ) -> PageState:
-        """Start watching a page. An existing page keeps its history and state.
+        """Start watching a page (``search``: the name of the search that found it). An existing page
+        keeps its history and state.
 
         A page named in the configuration becomes a "config" page whatever added it first, so removing
         it from a search or a parent does not stop it being watched. Only the user's word watches a page
@@ -275,7 +336,7 @@ class Store:
         row = self._page_row(url)
         if row is not None and not self._page_update(row, title, parent_url, source):
             return _page_state(row)  # already watched as asked: every run registers each configured page
-        with self.db.atomic():
+        with self.writing():
             row = self._page_row(url)
             if row is None:
                 self.db["pages"].insert(
@@ -285,6 +346,7 @@ class Store:
                         "parent_url": parent_url,
                         "source": source,
                         "added_at": utc_now(),
+                        **({"search": search} if search else {}),
                     }
                 )
             elif update := self._page_update(row, title, parent_url, source):
@@ -312,7 +374,7 @@ class Store:
     def set_active(self, url: str, active: bool) -> None:
         if self._page_row(url) is None:
             raise KeyError(url)
-        with self.db.atomic():
+        with self.writing():
             self.db["pages"].update(url, {"active": int(active)})
 
     def page(self, url: str) -> PageState | None:
@@ -340,39 +402,29 @@ class Store:
 
     # ----------------------------------------------------------------------- recording a check
 
-    def record(
-        self,
-        url: str,
-        fetch: FetchResult,
-        document: Document | None,
-        body: bytes | None,
-        changes: list[Change],
-        *,
-        read_key: str | None = None,
-    ) -> list[Change]:
-        """Keep the outcome of one check of one page, all in one transaction; return the changes with ids.
+    def write(self, update: PageUpdate, *, wait: bool = True) -> list[Change]:
+        """Write one check of one page as ``monitor.changes`` decided it, in one transaction; return its
+        changes with their ids.
 
-        ``document`` is given only for a response that passed the quality gate: then a snapshot is added
-        when the document differs from the page's last. A ``body`` is kept once per content hash, also for
-        a response the parser rejected, so a reader can be fixed against what was really served.
-        A failed check (``fetch.error`` set) raises the page's failure count; a good or unchanged one
-        resets it. Changes that name no snapshots are tied to the previous and the new one.
-        ``read_key`` names how ``document`` was read from ``body`` (see :meth:`record_unchanged`).
+        The body is kept once per content hash; a change whose ``new_snapshot_id`` is ``NEW_SNAPSHOT``
+        gets the id of the snapshot written with it. ``wait=False``: raise :class:`StoreBusy` at once if
+        another process is writing, rather than wait for it here.
         """
-        when = fetch.fetched_at or utc_now()
-        with self.db.atomic():
-            if self._page_row(url) is None:
-                self.db["pages"].insert({"url": url, "added_at": when, "source": "config"})
-            page = self._page_row(url)
-            assert page is not None
+        url, fetch, when = update.url, update.fetch, update.checked_at
+        with self.writing(wait=wait):
+            self.db.execute(
+                "INSERT OR IGNORE INTO pages (url, added_at, source) VALUES (?, ?, 'config')", [url, when]
+            )
             stored_hash = None
-            if body:
-                stored_hash = body_hash(body)
-                if self.db.execute("SELECT 1 FROM bodies WHERE hash = ?", [stored_hash]).fetchone() is None:
-                    self.db.execute(
-                        "INSERT INTO bodies (hash, content_type, size, body) VALUES (?, ?, ?, ?)",
-                        [stored_hash, fetch.content_type, len(body), zlib.compress(body, 6)],
-                    )
+            if update.body:
+                stored_hash = body_hash(update.body)
+                self.db.execute(
+                    "INSERT OR IGNORE INTO bodies (hash, content_type, size, body) VALUES (?, ?, ?, ?)",
+                    [stored_hash, fetch.content_type, len(update.body), zlib.compress(update.body, 6)],
+                )
+            elif update.body_hash:
+                row = self.db.execute("SELECT hash FROM bodies WHERE hash = ?", [update.body_hash]).fetchone()
+                stored_hash = row[0] if row else None
             _insert(
                 self.db,
                 "fetches",
@@ -390,99 +442,36 @@ class Store:
                     "body_hash": stored_hash,
                 },
             )
-            previous = self.db.execute(
-                "SELECT id, document_hash FROM snapshots WHERE page_url = ? ORDER BY id DESC LIMIT 1", [url]
-            ).fetchone()
-            old_id = previous[0] if previous else None
-            new_id = old_id
-            if document is not None and (previous is None or previous[1] != document.content_hash):
-                new_id = _insert(
+            snapshot_id = None
+            if update.snapshot is not None:
+                snapshot_id = _insert(
                     self.db,
                     "snapshots",
                     {
                         "page_url": url,
                         "taken_at": when,
                         "body_hash": stored_hash,
-                        "document_hash": document.content_hash,
-                        "document": json.dumps(document.to_dict(), ensure_ascii=False),
+                        "document_hash": update.snapshot.content_hash,
+                        "document": json.dumps(update.snapshot.to_dict(), ensure_ascii=False),
                     },
                 )
-
-            saved: list[Change] = []
-            for change in changes:
-                if not change.backfilled:
-                    if change.old_snapshot_id is None and change.kind not in ("new",):
-                        change.old_snapshot_id = old_id
-                    if change.new_snapshot_id is None and document is not None:
-                        change.new_snapshot_id = new_id
+            for change in update.changes:
+                if change.new_snapshot_id == NEW_SNAPSHOT:
+                    if snapshot_id is None:
+                        raise ValueError(f"{url}: a change leads to a snapshot that is not written")
+                    change.new_snapshot_id = snapshot_id
                 change.id = _insert(self.db, "changes", _change_row(change))
-                saved.append(change)
+            if update.page:
+                _update_page(self.db, url, update.page)
+        return update.changes
 
-            state: dict[str, Any] = {"last_checked": when}
-            if fetch.error:
-                state["consecutive_failures"] = page["consecutive_failures"] + 1
-                state["last_error"] = fetch.error
-            else:
-                state["consecutive_failures"] = 0
-                state["last_error"] = None
-            if document is not None:
-                state["gone"] = 0
-                state["read_key"] = read_key
-                if document.title:
-                    state["title"] = document.title
-                if not fetch.redirects:
-                    state["current_url"] = None
-            if (document is not None or fetch.not_modified) and not fetch.error:
-                if fetch.etag or fetch.last_modified or document is not None:
-                    state["etag"] = fetch.etag
-                    state["last_modified"] = fetch.last_modified
-            for change in changes:
-                if change.kind == "removed":
-                    state["gone"] = 1
-                    state["etag"] = state["last_modified"] = state["read_key"] = None
-                elif change.kind == "moved":
-                    state["current_url"] = change.new_url
-            if any(not c.backfilled for c in changes):
-                state["last_changed"] = when
-            _update_page(self.db, url, state)
-        return saved
-
-    def record_unchanged(self, url: str, fetch: FetchResult, *, body_hash: str | None = None) -> None:
-        """Keep a good check that found the page as it was, in one small transaction: a 304 (no
-        ``body_hash``), or the very body whose Document is the last snapshot, read the same way (the
-        page's ``read_key`` matched) and not redirected.
-
-        What :meth:`record` keeps for the same answer, without loading or comparing any snapshot: the
-        fetch row, and the page's state (failures reset; for a body, its validators and address).
-        """
-        when = fetch.fetched_at or utc_now()
-        state: dict[str, Any] = {"last_checked": when, "consecutive_failures": 0, "last_error": None}
-        if body_hash is not None:
-            state.update(gone=0, current_url=None, etag=fetch.etag, last_modified=fetch.last_modified)
-        elif fetch.etag or fetch.last_modified:
-            state.update(etag=fetch.etag, last_modified=fetch.last_modified)
-        with self.db.atomic():
-            self.db.execute(
-                "INSERT OR IGNORE INTO pages (url, added_at, source) VALUES (?, ?, 'config')", [url, when]
-            )
-            _update_page(self.db, url, state)
-            self.db.execute(
-                "INSERT INTO fetches (page_url, time, url, final_url, status, bytes, duration_ms, attempts, "
-                "not_modified, error, body_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, "
-                "(SELECT hash FROM bodies WHERE hash = ?))",
-                [
-                    url,
-                    when,
-                    fetch.url,
-                    fetch.final_url,
-                    fetch.status,
-                    len(fetch.body),
-                    fetch.duration_ms,
-                    fetch.attempts,
-                    int(fetch.not_modified),
-                    body_hash,
-                ],
-            )
+    def recent_snapshots(self, url: str, limit: int) -> list[SnapshotRef]:
+        """The page's latest snapshots, newest first, by id and content hash only (no Document read)."""
+        rows = self.db.execute(
+            "SELECT id, document_hash FROM snapshots WHERE page_url = ? ORDER BY id DESC LIMIT ?",
+            [url, limit],
+        ).fetchall()
+        return [SnapshotRef(id_, hash_) for id_, hash_ in rows]
 
     # ----------------------------------------------------------------------- reading back
 
@@ -570,7 +559,7 @@ class Store:
 
     def mark_delivered(self, channel: str, change_ids: list[int], detail: str = "") -> None:
         when = utc_now()
-        with self.db.atomic():
+        with self.writing():
             for change_id in change_ids:
                 self.db.execute(
                     "INSERT OR IGNORE INTO deliveries (change_id, channel, delivered_at, detail) "
@@ -588,7 +577,7 @@ class Store:
 
     def add_change(self, change: Change) -> Change:
         """Record a change that no fetch led to (a page a search found); returns it with its id."""
-        with self.db.atomic():
+        with self.writing():
             change.id = self.db["changes"].insert(_change_row(change)).last_pk
             if not change.backfilled:
                 self.db["pages"].update(change.page_url, {"last_changed": change.detected_at})
@@ -600,7 +589,7 @@ class Store:
         return row["public_timestamp"] if row else None
 
     def set_search_timestamp(self, url: str, timestamp: str | None) -> None:
-        with self.db.atomic():
+        with self.writing():
             self.db["pages"].update(url, {"public_timestamp": timestamp})
 
     def follow_documents(self, url: str) -> bool:
@@ -609,7 +598,7 @@ class Store:
         return bool(row and row["follow_documents"])
 
     def set_follow_documents(self, url: str, follow: bool) -> None:
-        with self.db.atomic():
+        with self.writing():
             self.db["pages"].update(url, {"follow_documents": int(follow)})
 
 
@@ -666,6 +655,446 @@ def _change(row: dict[str, Any]) -> Change:
     data = _fields(Change, row)
     changeset = ChangeSet.from_dict(json.loads(data["changeset"])) if data["changeset"] else None
     return Change(**{**data, "changeset": changeset, "backfilled": bool(data["backfilled"])})
+
+
+# =========================================================================== the delivery outbox's records
+# (the deliver helper's block: its migration is appended to MIGRATIONS here, renumber it at merge)
+
+
+def _migration_outbox(db: sqlite_utils.Database) -> None:
+    """Delivery attempts and each recipient's answer.
+
+    An attempt is recorded before a message is handed over (before SMTP ``DATA``, before a webhook's
+    POST) with the Message-ID it carries, so a run killed after the server accepted it resends that one
+    message, with the same Message-ID, and nothing else twice. A recipient's answer is kept per change,
+    so one refused or deferred address keeps the changes for that address alone.
+    """
+    db.executescript(
+        """
+        CREATE TABLE delivery_attempts (
+            id INTEGER PRIMARY KEY,
+            channel TEXT NOT NULL,
+            message_id TEXT NOT NULL,
+            change_ids TEXT NOT NULL,
+            recipients TEXT NOT NULL DEFAULT '[]',
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            outcome TEXT,
+            detail TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX delivery_attempts_open ON delivery_attempts(channel, finished_at);
+        CREATE TABLE recipient_deliveries (
+            change_id INTEGER NOT NULL REFERENCES changes(id),
+            channel TEXT NOT NULL,
+            recipient TEXT NOT NULL,
+            status TEXT NOT NULL,
+            code INTEGER,
+            detail TEXT NOT NULL DEFAULT '',
+            at TEXT NOT NULL,
+            PRIMARY KEY (change_id, channel, recipient)
+        );
+        """
+    )
+
+
+MIGRATIONS.append(_migration_outbox)
+
+
+@dataclasses.dataclass
+class Attempt:
+    """A message handed to a channel whose outcome was not recorded (the run was killed meanwhile)."""
+
+    id: int
+    channel: str
+    message_id: str
+    change_ids: list[int]
+    recipients: list[str]
+
+
+class Outbox:
+    """The outbox of a :class:`Store`: which change went out on which channel, to whom, and what is
+    being sent right now."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.db = store.db
+
+    def undelivered(self, channel: str) -> list[Change]:
+        return self.store.undelivered(channel)
+
+    def adopt(self, channel: str, old_names: list[str]) -> None:
+        """Carry what was delivered under a channel's earlier names (``webhook:<url>`` before channels had
+        names) over to ``channel``, and forget those names: they may hold a token."""
+        old = [n for n in old_names if n != channel]
+        if not old:
+            return
+        marks = ", ".join("?" * len(old))
+        with self.store.writing():
+            for table in ("deliveries", "recipient_deliveries"):
+                self.db.execute(
+                    f"UPDATE OR IGNORE {table} SET channel = ? WHERE channel IN ({marks})", [channel, *old]
+                )
+                self.db.execute(f"DELETE FROM {table} WHERE channel IN ({marks})", old)
+            self.db.execute(
+                f"UPDATE delivery_attempts SET channel = ? WHERE channel IN ({marks})", [channel, *old]
+            )
+
+    def start(self, channel: str, message_id: str, change_ids: list[int], recipients: list[str]) -> int:
+        """Record that a message is about to be handed over; returns the attempt's id."""
+        with self.store.writing():
+            return _insert(
+                self.db,
+                "delivery_attempts",
+                {
+                    "channel": channel,
+                    "message_id": message_id,
+                    "change_ids": json.dumps(change_ids),
+                    "recipients": json.dumps(recipients),
+                    "started_at": utc_now(),
+                },
+            )
+
+    def finish(self, attempt_id: int, outcome: str, detail: str = "") -> None:
+        with self.store.writing():
+            self._finish(attempt_id, outcome, detail)
+
+    def _finish(self, attempt_id: int, outcome: str, detail: str) -> None:
+        self.db.execute(
+            "UPDATE delivery_attempts SET finished_at = ?, outcome = ?, detail = ? WHERE id = ?",
+            [utc_now(), outcome, detail, attempt_id],
+        )
+
+    def unfinished(self, channel: str) -> list[Attempt]:
+        """Attempts on ``channel`` whose outcome was never recorded, oldest first."""
+        rows = self.db.execute(
+            "SELECT id, channel, message_id, change_ids, recipients FROM delivery_attempts"
+            " WHERE channel = ? AND finished_at IS NULL ORDER BY id",
+            [channel],
+        ).fetchall()
+        return [Attempt(r[0], r[1], r[2], json.loads(r[3]), json.loads(r[4])) for r in rows]
+
+    def sent(self, channel: str, change_ids: list[int], detail: str, attempt_id: int | None = None) -> None:
+        """Mark the changes delivered on ``channel`` and close the attempt, in one transaction."""
+        when = utc_now()
+        with self.store.writing():
+            for change_id in change_ids:
+                self.db.execute(
+                    "INSERT OR IGNORE INTO deliveries (change_id, channel, delivered_at, detail) "
+                    "VALUES (?, ?, ?, ?)",
+                    [change_id, channel, when, detail],
+                )
+            if attempt_id is not None:
+                self._finish(attempt_id, "sent", detail)
+
+    def record_recipients(
+        self,
+        channel: str,
+        change_ids: list[int],
+        answers: dict[str, tuple[str, int | None, str]],
+        attempt_id: int | None = None,
+    ) -> None:
+        """Each recipient's answer for these changes: ``{address: (status, code, detail)}`` with status
+        ``sent``, ``deferred`` (try again) or ``refused`` (given up)."""
+        when = utc_now()
+        with self.store.writing():
+            for recipient, (status, code, detail) in answers.items():
+                for change_id in change_ids:
+                    self.db.execute(
+                        "INSERT OR REPLACE INTO recipient_deliveries"
+                        " (change_id, channel, recipient, status, code, detail, at)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [change_id, channel, recipient, status, code, detail, when],
+                    )
+            if attempt_id is not None:
+                outcomes = {status for status, _, _ in answers.values()}
+                self._finish(attempt_id, "/".join(sorted(outcomes)), "")
+
+    def recipient_answers(self, channel: str, change_ids: list[int]) -> dict[tuple[int, str], str]:
+        """``{(change_id, recipient): status}`` recorded for these changes on ``channel``."""
+        found: dict[tuple[int, str], str] = {}
+        for start in range(0, len(change_ids), 500):
+            chunk = change_ids[start : start + 500]
+            rows = self.db.execute(
+                "SELECT change_id, recipient, status FROM recipient_deliveries WHERE channel = ?"
+                f" AND change_id IN ({', '.join('?' * len(chunk))})",
+                [channel, *chunk],
+            ).fetchall()
+            found.update({(r[0], r[1]): r[2] for r in rows})
+        return found
+
+    def refusals(self, channel: str, change_ids: list[int]) -> list[tuple[str, int | None, str]]:
+        """The recipients that refused these changes for good: ``(address, code, detail)``."""
+        if not change_ids:
+            return []
+        rows = self.db.execute(
+            "SELECT DISTINCT recipient, code, detail FROM recipient_deliveries WHERE channel = ?"
+            f" AND status = 'refused' AND change_id IN ({', '.join('?' * len(change_ids))})",
+            [channel, *change_ids],
+        ).fetchall()
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    def organisations(self, urls: list[str]) -> dict[str, list[str]]:
+        """GOV.UK's organisations of each page, from its last snapshot."""
+        found: dict[str, list[str]] = {}
+        for url in dict.fromkeys(urls):
+            row = self.db.execute(
+                "SELECT json_extract(document, '$.organisations') FROM snapshots"
+                " WHERE page_url = ? ORDER BY id DESC LIMIT 1",
+                [url],
+            ).fetchone()
+            if row is not None:
+                found[url] = json.loads(row[0]) if row[0] else []
+        return found
+
+    def checked_before(self, url: str, before: str) -> str | None:
+        """When the page was last fetched without error before ``before`` (a UTC timestamp)."""
+        row = self.db.execute(
+            "SELECT max(time) FROM fetches WHERE page_url = ? AND time < ? AND (error IS NULL OR error = '')",
+            [url, before],
+        ).fetchone()
+        return row[0] if row else None
+
+    # ----------------------------------------------------------------------- subscribers
+
+    def subscriber(self, channel: str) -> tuple[str, str | None] | None:
+        """``(since, last_sent)`` of the subscriber on ``channel``; None before their first run."""
+        row = self.db.execute(
+            "SELECT since, last_sent FROM subscribers WHERE channel = ?", [channel]
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def subscribe(self, channel: str, since: str) -> str:
+        """When the subscriber on ``channel`` counts changes from: ``since`` the first time, kept after."""
+        with self.store.writing():
+            self.db.execute(
+                "INSERT OR IGNORE INTO subscribers (channel, since) VALUES (?, ?)", [channel, since]
+            )
+        found = self.subscriber(channel)
+        assert found is not None
+        return found[0]
+
+    def set_last_sent(self, channel: str, when: str) -> None:
+        """Their message went at ``when`` (a UTC timestamp): their rhythm counts from it."""
+        with self.store.writing():
+            self.db.execute("UPDATE subscribers SET last_sent = ? WHERE channel = ?", [when, channel])
+
+
+def _migration_subscribers(db: sqlite_utils.Database) -> None:
+    """Subscribers (``digest.subscribers``): from when each one's changes count and when their message
+    last went (their rhythm); and the search that found a page, which ``searches:`` subscriptions follow."""
+    db.executescript(
+        """
+        CREATE TABLE subscribers (
+            channel TEXT PRIMARY KEY,
+            since TEXT NOT NULL,
+            last_sent TEXT
+        );
+        ALTER TABLE pages ADD COLUMN search TEXT;
+        """
+    )
+
+
+MIGRATIONS.append(_migration_subscribers)
+
+
+# --------------------------------------------------------------------------- cli helper's block
+# Added by the command line (``add --selector``, ``show URL --at``, ``diff URL --from --to``,
+# ``explore``): read-only queries, plus one column. Kept together at the end so it merges as one piece.
+
+
+def _migration_page_selector(db: sqlite_utils.Database) -> None:
+    """``add --selector``: the CSS selector of a page outside GOV.UK added from the command line."""
+    db.execute("ALTER TABLE pages ADD COLUMN selector TEXT")
+
+
+MIGRATIONS.append(_migration_page_selector)
+
+
+def page_selector(store: Store, url: str) -> str | None:
+    """The selector ``add --selector`` gave the page, or None."""
+    row = store.db.execute("SELECT selector FROM pages WHERE url = ?", [url]).fetchone()
+    return row[0] if row else None
+
+
+def set_page_selector(store: Store, url: str, selector: str | None) -> None:
+    with store.writing():
+        store.db.execute("UPDATE pages SET selector = ? WHERE url = ?", [selector, url])
+
+
+def snapshot_before(store: Store, url: str, before: str) -> tuple[dict[str, Any], Document] | None:
+    """The page as it stood just before ``before`` (a UTC timestamp): its last snapshot taken earlier."""
+    row = store.db.execute(
+        "SELECT id FROM snapshots WHERE page_url = ? AND taken_at < ?"
+        " ORDER BY taken_at DESC, id DESC LIMIT 1",
+        [url, before],
+    ).fetchone()
+    return store.snapshot(row[0]) if row else None
+
+
+EXPLORE_TABLES: dict[str, tuple[str, dict[str, str]]] = {
+    "pages": (
+        "Every page watched, or once watched, and how its watching is going.",
+        {
+            "url": "The page's address (one spelling per page).",
+            "title": "Its title when last read.",
+            "parent_url": "For a followed document: the publication page it belongs to.",
+            "source": "What added it: config (config.yaml), cli (guidance-monitor add), search, document.",
+            "active": "1 while it is watched; 0 once removed (its history is kept).",
+            "added_at": "When it was first watched (UTC).",
+            "current_url": "Where it now lives, when it has moved (a redirect).",
+            "gone": "1 when GOV.UK answers 404 or 410 for it.",
+            "etag": "The ETag of its last good answer (for conditional requests).",
+            "last_modified": "The Last-Modified of its last good answer.",
+            "consecutive_failures": "Checks in a row that failed.",
+            "last_error": "Why the last check failed, if it did.",
+            "last_checked": "When it was last checked (UTC).",
+            "last_changed": "When a change was last recorded (UTC).",
+            "public_timestamp": "GOV.UK's public_timestamp when a search last led to a full check.",
+            "follow_documents": "1 when its HTML publications and PDFs are watched too.",
+            "read_key": "Which body, read by which code, gave its last snapshot.",
+            "selector": "For a page outside GOV.UK: the CSS selector of the element holding its text.",
+            "search": "The name of the search (searches[].name) that found it, if one did.",
+        },
+    ),
+    "fetches": (
+        "Every request made for a page, good or failed.",
+        {
+            "id": "Fetch number.",
+            "page_url": "The page.",
+            "time": "When (UTC).",
+            "url": "The address asked for (the Content API's for a GOV.UK page read from it).",
+            "final_url": "The address that answered, after redirects.",
+            "status": "HTTP status (empty when there was no answer).",
+            "bytes": "Size of the answer.",
+            "duration_ms": "How long it took, in milliseconds.",
+            "attempts": "Tries, counting retries.",
+            "not_modified": "1 for a 304 answer: unchanged since the last good one.",
+            "error": "Why the answer could not be used, if it could not.",
+            "body_hash": "The body kept for it (bodies.hash).",
+        },
+    ),
+    "bodies": (
+        "Each distinct answer body, kept once (zlib-compressed).",
+        {
+            "hash": "SHA-256 of the body.",
+            "content_type": "Its Content-Type.",
+            "size": "Its size in bytes, uncompressed.",
+            "body": "The body, zlib-compressed.",
+        },
+    ),
+    "snapshots": (
+        "Each distinct version of a page, as the monitor read it.",
+        {
+            "id": "Snapshot number.",
+            "page_url": "The page.",
+            "taken_at": "When this version was first seen (UTC).",
+            "body_hash": "The body it was read from (bodies.hash).",
+            "document_hash": "Hash of what a reader sees: equal hashes, same page.",
+            "document": "The page as read: title, dates, change history, sections, attachments (JSON).",
+        },
+    ),
+    "changes": (
+        "Every change recorded: edits, with what changed, and events (new, moved, removed, withdrawn).",
+        {
+            "id": "Change number (guidance-monitor show ID).",
+            "page_url": "The page.",
+            "kind": "major (updated with a change note), minor (changed without a change note), new, "
+            "moved, removed or withdrawn.",
+            "detected_at": "When the monitor found it (UTC).",
+            "effective_date": "The date GOV.UK gives it, else the day it was found.",
+            "title": "The page's title.",
+            "note": "GOV.UK's change note, or a plain description of the event.",
+            "changeset": "What changed, section by section and word by word (JSON).",
+            "backfilled": "1 for history GOV.UK published before monitoring began (never sent).",
+            "old_snapshot_id": "The version before.",
+            "new_snapshot_id": "The version after.",
+            "new_url": "For moved: where the page now lives.",
+        },
+    ),
+    "deliveries": (
+        "Which change went out on which channel, once each.",
+        {
+            "id": "Delivery number.",
+            "change_id": "The change sent.",
+            "channel": "The channel's name: email, a webhook's name (format@host), notify:<name>.",
+            "delivered_at": "When (UTC).",
+            "detail": "What the channel answered.",
+        },
+    ),
+    "delivery_attempts": (
+        "Each message handed to a channel, recorded before it was sent, so a run killed meanwhile "
+        "resends that one message with the same Message-ID.",
+        {
+            "id": "Attempt number.",
+            "channel": "The channel's name.",
+            "message_id": "The Message-ID the message carried (derived from its changes and recipients).",
+            "change_ids": "The changes it carried (JSON list).",
+            "recipients": "Its recipients (JSON list).",
+            "started_at": "When it was handed over (UTC).",
+            "finished_at": "When its outcome was recorded (UTC); empty while unknown.",
+            "outcome": "sent, failed or refused.",
+            "detail": "What the channel answered.",
+        },
+    ),
+    "recipient_deliveries": (
+        "Each email recipient's answer for each change: a refused or deferred address keeps the change "
+        "for that address alone.",
+        {
+            "change_id": "The change.",
+            "channel": "The channel's name.",
+            "recipient": "The email address.",
+            "status": "sent, deferred (retried next run) or refused (reported, not retried).",
+            "code": "The SMTP reply code.",
+            "detail": "The server's reply.",
+            "at": "When (UTC).",
+        },
+    ),
+    "subscribers": (
+        "Each subscriber's rhythm (digest.subscribers): from when their changes count, and when their "
+        "message last went.",
+        {
+            "channel": "The subscriber's outbox name (email:<first address>).",
+            "since": "Changes found from this time on are theirs (UTC).",
+            "last_sent": "When their last message went (UTC); their rhythm counts from it.",
+        },
+    ),
+}
+"""What each table and column holds, in words: ``guidance-monitor explore`` shows it in Datasette."""
+
+EXPLORE_QUERIES: dict[str, tuple[str, str, str]] = {
+    "changes-this-week": (
+        "Changes this week",
+        "Changes found in the last seven days, newest first (history published before monitoring "
+        "began left out).",
+        "SELECT c.id, c.detected_at, c.effective_date, c.kind, c.title, c.note, c.page_url\n"
+        "FROM changes c WHERE c.backfilled = 0 AND c.detected_at >= strftime('%Y-%m-%dT%H:%M:%SZ', "
+        "'now', '-7 days')\nORDER BY c.detected_at DESC, c.id DESC",
+    ),
+    "silent-edits": (
+        "Silent edits",
+        "Pages changed without a change note (GOV.UK's minor edits), newest first.",
+        "SELECT c.id, c.detected_at, c.title, c.page_url FROM changes c\n"
+        "WHERE c.kind = 'minor' AND c.backfilled = 0 ORDER BY c.detected_at DESC, c.id DESC",
+    ),
+    "could-not-be-checked": (
+        "Pages that could not be checked",
+        "Watched pages whose last check failed, with the reason and how many checks in a row failed.",
+        "SELECT p.url, p.title, p.consecutive_failures, p.last_error, p.last_checked FROM pages p\n"
+        "WHERE p.active = 1 AND p.consecutive_failures > 0 ORDER BY p.consecutive_failures DESC, p.url",
+    ),
+    "page-on-a-date": (
+        "The text of a page on a date",
+        "The page (its address) as the monitor had it at the end of a day (YYYY-MM-DD, UTC): "
+        "each section's heading and text.",
+        "SELECT s.id AS snapshot, s.taken_at, json_extract(s.document, '$.title') AS title,\n"
+        "  json_extract(section.value, '$.heading') AS heading,\n"
+        "  json_extract(section.value, '$.text') AS text\n"
+        "FROM snapshots s, json_each(s.document, '$.sections') AS section\n"
+        "WHERE s.id = (SELECT id FROM snapshots WHERE page_url = :url AND taken_at < date(:date, '+1 day')\n"
+        "  ORDER BY taken_at DESC, id DESC LIMIT 1)\nORDER BY section.key",
+    ),
+}
+"""Datasette's canned queries for ``guidance-monitor explore``: name -> (title, description, SQL)."""
 
 
 # =========================================================================== the static changelog's reads
@@ -735,6 +1164,25 @@ class SiteReads:
             [start, end],
         )
         return [(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in rows]
+
+    def story_links(self) -> dict[str, tuple[str, str | None]]:
+        """``url -> (title, parent_url)`` of the pages a story can join: followed documents and the
+        publications they belong to (every other page's changes are told on their own)."""
+        rows = self.db.execute(
+            "SELECT url, title, parent_url FROM pages WHERE parent_url IS NOT NULL"
+            " OR url IN (SELECT parent_url FROM pages WHERE parent_url IS NOT NULL)"
+        )
+        return {r[0]: (r[1] or "", r[2]) for r in rows}
+
+    def run_changes(self, detected_at: str, urls: list[str] | None = None) -> list[Change]:
+        """The changes one run recorded (one ``detected_at``), of ``urls`` only when given, by id."""
+        sql, params = "SELECT * FROM changes WHERE detected_at = ?", [detected_at]
+        if urls is not None:
+            if not urls:
+                return []
+            sql += f" AND page_url IN ({', '.join('?' * len(urls))})"
+            params += urls
+        return [_change(r) for r in self.db.query(sql + " ORDER BY id", params)]
 
 
 # ================================================================ end of the static changelog's reads

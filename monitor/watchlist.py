@@ -13,8 +13,9 @@ from urllib.parse import urlsplit
 
 from .clock import london_time
 from .config import absolute_url
+from .govuk import ASSET_HOST, host_of, is_govuk_page
 from .model import Config, PageState
-from .store import Store
+from .store import Store, page_selector, set_page_selector
 
 
 class WatchListError(ValueError):
@@ -22,13 +23,36 @@ class WatchListError(ValueError):
 
 
 def page_url(config: Config, url: str) -> str:
-    """An address as the store keys it: a GOV.UK path (``/guidance/x``) becomes a full address."""
+    """An address as the store keys it, its one spelling: a GOV.UK path (``/guidance/x``) becomes a full
+    address, and ``/x/``, ``HTTPS://WWW.GOV.UK/x`` and ``/x?utm_source=y#f`` are all ``/x``."""
     url = url.strip()
-    full = absolute_url(config, url)
-    parts = urlsplit(full)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    parts = urlsplit(url)
+    if not url.startswith("/") and (parts.scheme.lower() not in ("http", "https") or not parts.netloc):
         raise WatchListError(f"{url}: not a GOV.UK path such as /guidance/x or an http(s) address")
-    return full
+    return absolute_url(config, url)
+
+
+def check_selector(config: Config, url: str, selector: str | None) -> None:
+    """A page outside GOV.UK is read from the element a CSS selector names: without one every run would
+    fail on it, so it is refused now. A selector that is not CSS is refused too."""
+    if selector is None:
+        readable = (
+            is_govuk_page(url)
+            or host_of(url) in (ASSET_HOST, host_of(config.govuk_base_url))
+            or urlsplit(url).path.lower().endswith(".pdf")
+        )
+        if not readable:
+            raise WatchListError(
+                f"{url}: not a GOV.UK page: give --selector CSS, the element that holds its text"
+            )
+        return
+    import soupsieve
+
+    try:
+        soupsieve.compile(selector)
+    except soupsieve.SelectorSyntaxError as exc:
+        reason = str(exc).strip().splitlines()[0]
+        raise WatchListError(f"--selector {selector!r}: not a CSS selector ({reason})") from None
 
 
 def config_urls(config: Config) -> set[str]:
@@ -50,15 +74,23 @@ def listing(config: Config, store: Store | None, *, include_inactive: bool = Fal
     return pages
 
 
-def add(config: Config, store: Store, url: str, *, follow_documents: bool = False) -> str:
+def add(
+    config: Config, store: Store, url: str, *, follow_documents: bool = False, selector: str | None = None
+) -> str:
     """Watch a page from the next run on; returns what to tell the user."""
     url = page_url(config, url)
+    check_selector(config, url, selector)
     existing = store.page(url)
     if existing is not None and existing.active:
+        if selector and selector != page_selector(store, url):
+            set_page_selector(store, url, selector)
+            return f"{url} is already watched ({existing.source}); it is now read from {selector!r}"
         return f"{url} is already watched ({existing.source})"
     store.upsert_page(url, source="cli")
     if follow_documents:
         store.set_follow_documents(url, True)
+    if selector:
+        set_page_selector(store, url, selector)
     if existing is not None:
         return f"{url} is watched again; its history is kept"
     return f"{url} added: it is checked on the next run"

@@ -6,6 +6,9 @@ from pathlib import Path
 
 import yaml
 
+from monitor.changes import page_update, unchanged_update
+from monitor.clock import utc_now
+from monitor.model import Answer, Change, Document, FetchResult, PageState
 from monitor.store import Store
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -51,3 +54,36 @@ def write_config(tmp_path: Path, base_url: str, pages: list, **fetch: object) ->
 
 def open_store(tmp_path: Path) -> Store:
     return Store(tmp_path / "monitor.db")
+
+
+def record(
+    store: Store,
+    url: str,
+    fetch: FetchResult,
+    document: Document | None,
+    body: bytes | None,
+    changes: list[Change],
+    *,
+    read_key: str | None = None,
+) -> list[Change]:
+    """Write one check's result as the pipeline would: the page's new state worked out by the rules
+    (``changes.page_update``) from the page as stored, then written by the store."""
+    page = store.page(url) or PageState(url)
+    recent = store.recent_snapshots(url, 1)
+    update = page_update(
+        page,
+        fetch,
+        utc_now(),
+        changes=changes,
+        previous=recent[0] if recent else None,
+        document=document,
+        body=body,
+        read_key=read_key,
+    )
+    return store.write(update)
+
+
+def record_unchanged(store: Store, url: str, fetch: FetchResult, *, body_hash: str | None = None) -> None:
+    """Write a check that found the page as it was (``changes.unchanged_update``)."""
+    answer = Answer(fetch, body_hash=body_hash, same=body_hash is not None)
+    store.write(unchanged_update(url, answer, utc_now()))

@@ -44,7 +44,7 @@ def test_first_run_on_the_senco_seed_backfills_five_entries_and_emails_none(tmp_
 
     result = CliRunner().invoke(main, ["run", "--config", str(config), "--no-site"])
     assert result.exit_code == 0, result.output
-    assert "  email: sent 1 change (" in result.output, "run says what it sent"
+    assert "  email:127.0.0.1: sent 1 change (" in result.output, "run says what it sent, by kind and host"
 
     url = page_server.url(SENCO)
     with open_store(tmp_path) as store:

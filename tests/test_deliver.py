@@ -14,11 +14,13 @@ import socket
 import ssl
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import lxml.html
 import pytest
@@ -26,6 +28,7 @@ import yaml
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from click.testing import CliRunner
+from run_support import record
 
 from monitor import deliver
 from monitor.cli import main
@@ -179,7 +182,7 @@ def test_each_change_is_emailed_once_and_a_digest_held_while_smtp_is_down_goes_o
     assert status == 0, output
     assert len(mail.inbox.messages) == 2
     digest = mail.inbox.messages[1]
-    assert digest["Subject"].startswith("1 DfE guidance page changed since ")
+    assert digest["Subject"].startswith("“") and "” updated: " in digest["Subject"]  # one page: named
     text, html = parts(digest)
     with monitor.store() as store:
         changes = [c for c in store.changes(include_backfilled=False) if c.kind == "major"]
@@ -259,11 +262,11 @@ def test_digest_since_rebuilds_a_period_without_sending_unless_asked(
     assert status == 0, output
     [eml] = (tmp_path / "again").glob("*.eml")
     message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
-    assert message["Subject"] == "1 DfE guidance page changed since 1 January 2000"
+    assert message["Subject"].startswith("“") and "” updated: " in message["Subject"]  # one page: named
     assert len(mail.inbox.messages) == sent
 
     status, output = monitor.cli("digest", "--since", "2000-01-01")
-    assert status == 0 and "Subject: 1 DfE guidance page changed" in output
+    assert status == 0 and "Subject: " in output and "updated:" in output
     status, output = monitor.cli("digest", "--since", "2000-01-01", "--send")
     assert status == 0, output
     assert len(mail.inbox.messages) == sent + 1
@@ -312,7 +315,7 @@ def test_tls_and_login_from_the_environment(tmp_path: Path, monkeypatch, mode: s
         change = Change("https://www.gov.uk/x", "minor", "2026-11-27T07:00:00+00:00", "X", id=1)
         channel.send(deliver.Digest([change]))
         assert server.inbox.logins == ["monitor"]
-        assert server.inbox.messages[0]["Subject"].startswith("1 GOV.UK guidance page changed")
+        assert server.inbox.messages[0]["Subject"] == "“X” changed without a change note"
         monkeypatch.setenv("DIGEST_SMTP_PASSWORD", "wrong")
         with pytest.raises(deliver.DeliveryError):
             channel.send(deliver.Digest([change]))
@@ -324,11 +327,14 @@ def test_tls_and_login_from_the_environment(tmp_path: Path, monkeypatch, mode: s
 
 
 class Receiver:
-    """A real HTTP endpoint that records every POST and answers with ``status``."""
+    """A real HTTP endpoint that records every POST (JSON, or a form as a dict) and answers with
+    ``status`` after ``delay`` seconds."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.posts: list[tuple[str, dict]] = []
+        self.headers: list[dict[str, str]] = []
         self.status = 200
+        self.delay = 0.0
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -337,25 +343,38 @@ class Receiver:
 
             def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.posts.append((self.path, json.loads(body)))
+                if self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
+                    data = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+                else:
+                    data = json.loads(body)
+                receiver.posts.append((self.path, data))
+                receiver.headers.append(dict(self.headers))
+                time.sleep(receiver.delay)
                 self.send_response(receiver.status)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"ok")
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
+    @property
+    def port(self) -> int:
+        return self.httpd.server_address[1]
+
+    def url(self, path: str, scheme: str = "http") -> str:
+        return f"{scheme}://127.0.0.1:{self.port}{path}"
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
 
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     r = Receiver()
     yield r
-    r.httpd.shutdown()
-    r.httpd.server_close()
+    r.stop()
 
 
 def test_webhooks_post_once_per_run_each_with_its_own_outbox(tmp_path: Path, page_server, receiver) -> None:
@@ -387,7 +406,7 @@ def test_webhooks_post_once_per_run_each_with_its_own_outbox(tmp_path: Path, pag
     assert change["effective_date"] and change["changeset"]["attachments"] >= 1
     assert change["changeset"]["change_notes"]
     slack = bodies["/slack"]
-    assert slack["text"].startswith("1 DfE guidance page changed")
+    assert slack["text"].startswith(f"“{TITLE.split(':')[0]}") and "” updated: " in slack["text"]
     assert any(TITLE in b["text"]["text"] for b in slack["blocks"] if b["type"] == "section")
     teams = bodies["/teams"]
     assert teams["@type"] == "MessageCard" and teams["text"]
@@ -403,9 +422,11 @@ def test_a_webhook_down_does_not_hold_back_email(tmp_path: Path, page_server, ma
     monitor = Monitor(tmp_path, page_server, {**email_settings(mail.port), "webhooks": [{"url": down}]})
     assert monitor.run()[0] == 0
     assert len(mail.inbox.messages) == 1
+    [hook] = [c for c in deliver.channels(load(monitor.config_file)) if c.__kind__ == "webhook"]
     with monitor.store() as store:
         assert store.undelivered("email") == []
-        assert [c.kind for c in store.undelivered(f"webhook:{down}")] == ["new"]
+        assert [c.kind for c in store.undelivered(hook.name)] == ["new"]
+        assert store.deliveries(store.undelivered(hook.name)[0].id)[0]["channel"] == "email"
 
 
 def test_a_page_failing_for_alert_after_failures_runs_is_reported(tmp_path: Path, mail: MailServer) -> None:
@@ -418,7 +439,7 @@ def test_a_page_failing_for_alert_after_failures_runs_is_reported(tmp_path: Path
         store.upsert_page("https://www.gov.uk/y", title="Y guidance")
         for _ in range(3):
             fetch = FetchResult("https://www.gov.uk/y", "https://www.gov.uk/y", status=503, error="HTTP 503")
-            store.record("https://www.gov.uk/y", fetch, None, None, [])
+            record(store, "https://www.gov.uk/y", fetch, None, None, [])
         assert deliver.deliver_pending(config, store)
     [message] = mail.inbox.messages
     assert message["Subject"] == "We could not check 1 GOV.UK guidance page"
@@ -470,4 +491,79 @@ def test_webhook_text_dates_each_change_note_and_counts_in_the_singular_for_one(
         assert "(no date given): Fixed a link." in body, fmt
         assert "1 section changed (1 word added, 1 removed), 0 attachments changed" in body, fmt
         assert "for 1 run: HTTP 503" in body, fmt
-        assert "1 DfE guidance page changed" in body, fmt
+        assert "updated: Updated annex A." in body, fmt  # one page: the subject names it and its note
+
+
+# --------------------------------------------------------------------------- every service, through Apprise
+
+
+def test_notify_test_sends_once_on_every_channel_and_shows_only_kind_and_host(
+    tmp_path: Path, receiver: Receiver, monkeypatch
+) -> None:
+    token = "s3cret-T0KEN"
+    monkeypatch.setenv("HOOK_TOKEN", token)
+    monkeypatch.setenv("FORM_URL", receiver.url(f"/form/{token}", scheme="form"))
+    notify = [receiver.url("/json/${HOOK_TOKEN}", scheme="json"), {"url_env": "FORM_URL"}]
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump({"digest": {"notify": notify}}))
+
+    result = CliRunner().invoke(main, ["notify", "--test", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "json:127.0.0.1: sent (accepted)",
+        "form:127.0.0.1: sent (accepted)",
+    ]
+    assert sorted(path for path, _ in receiver.posts) == [f"/form/{token}", f"/json/{token}"]
+    for _, body in receiver.posts:
+        assert (
+            body["title"] == "guidance-monitor: test message"
+            and "test from guidance-monitor" in body["message"]
+        )
+
+    receiver.stop()
+    result = CliRunner().invoke(main, ["notify", "--test", "--config", str(config)])
+    assert result.exit_code == 1
+    assert "json:127.0.0.1: FAILED (" in result.output and token not in result.output
+    monkeypatch.delenv("HOOK_TOKEN")
+    result = CliRunner().invoke(main, ["notify", "--test", "--config", str(config)])
+    assert "digest.notify[0].url: the environment variable HOOK_TOKEN is not set" in result.output
+
+
+def test_each_change_goes_once_per_notify_channel_across_runs_and_an_outage(
+    tmp_path: Path, page_server
+) -> None:
+    ntfy, team = Receiver(), Receiver()
+    port = team.port
+    try:
+        notify = [
+            ntfy.url("/topic", scheme="json"),
+            {"url": team.url("/team", scheme="form"), "name": "team"},
+        ]
+        monitor = Monitor(tmp_path, page_server, {"notify": notify})
+        status, output = monitor.run()
+        assert status == 0, output
+        assert [len(ntfy.posts), len(team.posts)] == [1, 1]
+        assert ntfy.posts[0][1]["title"] == "Now watching 1 DfE guidance page"
+        assert "json:127.0.0.1: sent 1 change" in output and "form:127.0.0.1: sent 1 change" in output
+
+        team.stop()
+        monitor.show(1)
+        status, output = monitor.run()
+        assert status == 0, output  # one channel down does not fail the run or hold the other back
+        assert len(ntfy.posts) == 2
+        change = ntfy.posts[1][1]
+        assert change["title"].startswith("“Special schools and other specialist settings” updated: ")
+        assert TITLE in change["message"] and f"{SITE_URL}/changes/" in change["message"]
+
+        team = Receiver(port)  # back where it was
+        status, output = monitor.run()
+        assert status == 0, output
+        assert len(ntfy.posts) == 2
+        [(_, late)] = team.posts
+        assert late["title"] == change["title"] and late["message"] == change["message"]
+
+        assert monitor.run()[0] == 0
+        assert len(ntfy.posts) == 2 and len(team.posts) == 1
+    finally:
+        ntfy.stop()
+        team.stop()

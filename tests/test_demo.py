@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import subprocess
 import sys
 from email import policy
+from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
+
+OPERATIONAL_GUIDANCE = "SEND and specialist settings"
 
 
 def demo(out: Path) -> subprocess.CompletedProcess[str]:
@@ -22,50 +26,77 @@ def demo(out: Path) -> subprocess.CompletedProcess[str]:
     return result
 
 
-def test_demo_replays_the_send_timeline(tmp_path: Path) -> None:
+def read(eml: Path) -> EmailMessage:
+    return BytesParser(policy=policy.default).parse(eml.open("rb"))  # type: ignore[return-value]
+
+
+def document_part(text: str, title_start: str) -> str:
+    """The digest's text about one document: from its 'In "<title>' line to the next document or end."""
+    found = re.search(
+        rf'^  In "{re.escape(title_start)}.*?(?=^  In "|^Earlier notes|^--$)', text, re.M | re.S
+    )
+    return found.group(0) if found else ""
+
+
+def test_demo_tells_the_publication_and_its_documents_as_one_story(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     result = demo(out)
     assert str(out / "site" / "index.html") in result.stdout
 
     db = sqlite3.connect(out / "monitor.db")
-    detected = [
+    days = [
         day
         for (day,) in db.execute(
-            "SELECT substr(detected_at, 1, 10) FROM changes WHERE backfilled = 0 ORDER BY detected_at"
+            "SELECT DISTINCT substr(detected_at, 1, 10) FROM changes WHERE backfilled = 0 ORDER BY 1"
         )
     ]
-    # Six of the seven captures differ from the one before (the first is new); 2021-09-28 differs
-    # from 2021-09-27 only in attribute order and must record nothing.
-    assert detected == ["2021-02-04", "2021-02-22", "2021-05-25", "2021-09-27", "2022-02-23", "2022-02-24"]
-    kinds = [k for (k,) in db.execute("SELECT kind FROM changes WHERE backfilled = 0 ORDER BY detected_at")]
-    assert kinds == ["new", "major", "major", "major", "major", "major"]
-    backfilled = db.execute("SELECT count(*) FROM changes WHERE backfilled = 1").fetchone()[0]
-    assert backfilled == 16, "the first capture's 16 history entries become the timeline before monitoring"
+    # Eight captured days; 2021-03-31 and 2021-09-28 repeat the day before and record nothing.
+    assert days == ["2021-03-19", "2021-03-26", "2021-03-30", "2021-04-06", "2021-09-27", "2021-12-02"]
+    documents = db.execute("SELECT count(*) FROM pages WHERE source = 'document'").fetchone()[0]
+    assert documents == 4, "the rapid testing guidance and the operational guidance at its three addresses"
 
-    emails = sorted((out / "emails").glob("*.eml"))
+    emails = sorted(out.glob("*.eml"))
     assert len(emails) == 6
-    subjects = [BytesParser(policy=policy.default).parse(e.open("rb"))["Subject"] for e in emails]
-    # "since" is when the page was last looked at: the unchanged 2021-09-28 check counts.
-    assert subjects == [
-        "Now watching 1 DfE guidance page",
-        "1 DfE guidance page changed since 4 February 2021",
-        "1 DfE guidance page changed since 22 February 2021",
-        "1 DfE guidance page changed since 25 May 2021",
-        "1 DfE guidance page changed since 28 September 2021",
-        "1 DfE guidance page changed since 23 February 2022",
-    ]
-    last = BytesParser(policy=policy.default).parse(emails[-1].open("rb"))
-    text = last.get_body(preferencelist=("plain",)).get_content()
-    assert "tracing close contacts, isolation and when someone has symptoms" in text
+    subjects = [read(e)["Subject"] for e in emails]
+    assert subjects[0] == "Now watching 1 DfE guidance page"
+    for subject in subjects[1:]:
+        # One page changed each day (its documents are part of its story): the subject names it.
+        assert subject.startswith("“Special schools and other specialist settings” updated: "), subject
+        assert len(subject) <= 78
 
+    with_words = 0
+    for eml in emails:
+        message = read(eml)
+        text = message.get_body(preferencelist=("plain",)).get_content()
+        part = document_part(text, OPERATIONAL_GUIDANCE)
+        if "[+" in part and "[-" in part:
+            with_words += 1
+            # Under the publication's change note, never called a silent edit.
+            assert "GOV.UK's change note" in text.split(part)[0]
+            assert "Changed in this update to the publication." in part
+            assert "WARNING" not in part
+            html = message.get_body(preferencelist=("html",)).get_content()
+            assert "<ins style=" in html and "<del style=" in html
+    assert with_words >= 4, "the operational guidance's words, inserted and deleted, in four digests"
+
+    shown = [*(out / "site").rglob("*.html"), *(out / "site").rglob("*.xml"), *emails]
+    assert shown and not [p for p in shown if b"127.0.0.1" in p.read_bytes()]
     index = (out / "site" / "index.html").read_text()
-    assert "Special schools and other specialist settings" in index
-    assert "24 February 2022" in index
+    assert "Special schools and other specialist settings" in index and "2 December 2021" in index
 
 
-def test_demo_runs_again_into_the_same_folder(tmp_path: Path) -> None:
-    out = tmp_path / "demo"
+def test_demo_runs_again_with_the_same_pages(tmp_path: Path) -> None:
+    """A second run (a new server port each time) gives the same pages and the same database."""
+    first, second = tmp_path / "one", tmp_path / "two"
+    demo(first)
     for _ in range(2):
-        demo(out)
-    db = sqlite3.connect(out / "monitor.db")
-    assert db.execute("SELECT count(*) FROM changes WHERE backfilled = 0").fetchone()[0] == 6
+        demo(second)
+    pages = [sorted(p.name for p in (folder / "site" / "pages").iterdir()) for folder in (first, second)]
+    assert pages[0] == pages[1] and pages[0]
+    assert all("127-0-0-1" not in name for name in pages[0])
+    count = "SELECT count(*) FROM changes WHERE backfilled = 0"
+    assert (
+        sqlite3.connect(second / "monitor.db").execute(count).fetchone()[0]
+        == (sqlite3.connect(first / "monitor.db").execute(count).fetchone()[0])
+    )
+    assert len(list(second.glob("*.eml"))) == 6

@@ -355,6 +355,7 @@ def test_json_keys_are_the_issues_in_its_order_and_round_trip():
         "added_words",
         "removed_words",
         "diff",
+        "signals",
     ]
     assert list(data["sections"][0]["diff"][0]) == ["op", "text"]
     assert list(data["attachments"][0]) == ["title", "old_title", "url", "status"]
@@ -367,7 +368,7 @@ def test_text_report_shows_changed_words_with_a_little_context():
     a = doc(sections=[Section("Long", 2, long_text)])
     b = edit(a, sections=[Section("Long", 2, long_text.replace("w100", "CHANGED"))])
     report = text_report(diff(a, b))
-    assert "modified: Long (+1 -1 words)" in report
+    assert "Text changed: Long (+1 -1 words)" in report
     assert "… w94 w95 w96 w97 w98 w99 [-w100-] [+CHANGED+] w101 w102 w103 w104 w105 w106 …" in report
     assert "w50" not in report and "w150" not in report
     assert text_report(diff(a, a)) == "No change.\n"
@@ -377,7 +378,8 @@ def test_html_view_escapes_page_text_and_marks_changes_two_ways():
     a = doc(sections=[Section("<b>Heading</b>", 2, "Keep <script>alert(1)</script> this.")])
     b = edit(a, sections=[Section("<b>Heading</b>", 2, "Keep <script>alert(2)</script> this.")])
     page = html_report(diff(a, b), old_name="old.html", new_name="new.html")
-    assert "<script>" not in page and "&lt;script&gt;alert(2)&lt;/script&gt;" in page
+    # Punctuation is its own token, so only the changed digit is marked, inside the escaped text.
+    assert "<script>" not in page and "&lt;script&gt;alert(<del>1</del> <ins>2</ins>)&lt;/script&gt;" in page
     assert "&lt;b&gt;Heading&lt;/b&gt;" in page
     assert "<ins>" in page and "<del>" in page
     assert "text-decoration: underline" in page and "text-decoration: line-through" in page
@@ -455,7 +457,7 @@ def test_cli_reports_a_change_with_exit_1_and_the_issues_json():
     text = CliRunner().invoke(main, ["diff", str(old), str(new)])
     assert text.exit_code == 1
     assert "24 February 2022: We’ve updated the guidance" in text.output
-    assert "modified: SEND and specialist settings: additional COVID-19 operational guidance" in text.output
+    assert "Changed: SEND and specialist settings: additional COVID-19 operational guidance" in text.output
     page = CliRunner().invoke(main, ["diff", str(old), str(new), "--format", "html"])
     assert page.exit_code == 1 and page.output.startswith("<!DOCTYPE html>")
     assert "What GOV.UK said changed" in page.output and "We’ve updated the guidance" in page.output

@@ -11,8 +11,8 @@ from email.utils import formatdate
 import pytest
 from conftest import FIXTURES, PageServer, Request, Response
 
-from monitor.fetch import Fetcher, fetch_many
-from monitor.govuk import api_url
+from monitor.fetch import Fetcher, HostRate, fetch_many
+from monitor.govuk import api_url, fetch_hosts
 from monitor.model import FetchRequest, FetchResult, FetchSettings
 
 PAGE = (FIXTURES / "html_legacy" / "eu-exit-secondary-legislation-2019-04.html").read_bytes()
@@ -54,7 +54,13 @@ def test_good_page_fills_every_field(page_server: PageServer) -> None:
     assert result.final_url == result.url and result.redirects == []
     assert result.attempts == 1
     assert result.fetched_at.endswith("Z") and result.fetched_at[:4].isdigit()
-    assert result.duration_ms >= 0
+    assert 0 <= result.duration_ms < 2000
+
+
+def test_duration_is_the_time_the_answer_took(page_server: PageServer) -> None:
+    page_server.routes["/slow"] = Response(body=PAGE, delay=0.3)
+    result = fetch(page_server.url("/slow"))
+    assert result.ok and 300 <= result.duration_ms < 2000
 
 
 def test_user_agent_and_accept_sent(page_server: PageServer) -> None:
@@ -297,19 +303,44 @@ def test_body_over_the_size_limit_without_content_length(page_server: PageServer
 # --------------------------------------------------------------------------- politeness
 
 
-def test_rate_limit_holds_per_host(page_server: PageServer) -> None:
-    """50 pages on one host at 5 a second: the server never sees more than 5 starts in any second."""
-    for i in range(50):
-        page_server.routes[f"/p{i}"] = Response(body=PAGE[:2000])
-    requests = [FetchRequest(page_server.url(f"/p{i}")) for i in range(50)]
-    results = fetch_many(settings(rate_per_host=5, concurrency=10), requests)
-    assert all(r.ok for r in results)
-    times = sorted(r.time for r in page_server.requests)
+def test_rate_limit_holds_per_host_on_a_fake_clock() -> None:
+    """50 request starts at 5 a second: no one-second window holds more than 5, over about 10 s of a
+    fake clock (the wait is the clock's, so the test takes no time)."""
+    now = [0.0]
+
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    rate = HostRate(5, clock=lambda: now[0], sleep=sleep)
+    times: list[float] = []
+
+    async def start() -> None:
+        await rate.wait()
+        times.append(now[0])
+
+    async def run() -> None:
+        await asyncio.gather(*(start() for _ in range(50)))
+
+    asyncio.run(run())
     assert len(times) == 50
     busiest = max(sum(1 for t in times if start <= t < start + 1.0) for start in times)
     assert busiest <= 5
     assert busiest == 5
     assert 9.0 <= times[-1] - times[0] < 12.0
+
+
+def test_rate_limit_holds_per_host(page_server: PageServer) -> None:
+    """The limit is applied to real requests: 8 pages on one host at 5 a second, at most 5 starts in
+    any second at the server, so the sixth waits for the first's second to pass."""
+    for i in range(8):
+        page_server.routes[f"/p{i}"] = Response(body=PAGE[:2000])
+    requests = [FetchRequest(page_server.url(f"/p{i}")) for i in range(8)]
+    results = fetch_many(settings(rate_per_host=5, concurrency=10), requests)
+    assert all(r.ok for r in results)
+    times = sorted(r.time for r in page_server.requests)
+    assert len(times) == 8
+    assert max(sum(1 for t in times if start <= t < start + 1.0) for start in times) <= 5
+    assert 1.0 <= times[-1] - times[0] < 3.0
 
 
 def test_concurrency_limit(page_server: PageServer) -> None:
@@ -349,3 +380,178 @@ def test_one_connection_is_kept_alive_for_the_run(page_server: PageServer, respo
     results = fetch_many(settings(concurrency=1), [FetchRequest(page_server.url("/p"), etag='"v1"')] * 10)
     assert all(r.ok for r in results)
     assert len(accepted) == 1
+
+
+# --------------------------------------------------------------------------- 304 without validators
+
+
+def test_a_304_to_a_request_without_validators_is_asked_again_past_the_cache(page_server: PageServer) -> None:
+    """A cache answering a conditional request the monitor never sent: asked again with no-cache."""
+
+    def answer(request: Request) -> Response:
+        if request.headers.get("Cache-Control") == "no-cache":
+            return Response(body=PAGE)
+        return Response(304, headers={"ETag": '"stale"'})
+
+    page_server.routes["/p"] = answer
+    result = fetch(page_server.url("/p"))
+    assert result.ok and result.body == PAGE and not result.not_modified and result.attempts == 2
+    first, second = page_server.hits("/p")
+    assert "Cache-Control" not in first.headers and second.headers["Cache-Control"] == "no-cache"
+
+
+def test_a_304_again_without_validators_is_a_failed_fetch(page_server: PageServer) -> None:
+    page_server.routes["/p"] = Response(304)
+    result = fetch(page_server.url("/p"))
+    assert result.error is not None and result.error.startswith("unexpected 304")
+    assert not result.not_modified and result.body == b"" and len(page_server.hits("/p")) == 2
+
+
+# --------------------------------------------------------------------------- the allow-list
+
+
+@pytest.fixture
+def elsewhere() -> PageServer:
+    """A second server, reached as ``localhost``: a host that is not on the allow-list."""
+    server = PageServer().start()
+    server.routes["/secret"] = Response(body=b"<html><body><main>secret</main></body></html>")
+    yield server
+    server.stop()
+
+
+def allow_listed(page_server: PageServer, listed: list[str] | None = None) -> Fetcher:
+    hosts = fetch_hosts(page_server.base_url, listed or [])
+    return Fetcher(settings(), allowed_hosts=hosts)
+
+
+def fetch_with(fetcher: Fetcher, url: str) -> FetchResult:
+    async def run() -> FetchResult:
+        async with fetcher:
+            return await fetcher.fetch(url)
+
+    return asyncio.run(run())
+
+
+def test_a_redirect_off_govuk_is_not_followed(page_server: PageServer, elsewhere: PageServer) -> None:
+    secret = f"http://localhost:{elsewhere.base_url.rsplit(':', 1)[1]}/secret"
+    page_server.routes["/government/publications/x/doc.pdf"] = Response(302, headers={"Location": secret})
+    url = page_server.url("/government/publications/x/doc.pdf")
+    result = fetch_with(allow_listed(page_server), url)
+    assert result.error == f"moved off GOV.UK to {secret}"
+    assert result.redirects == [url] and result.final_url == secret and result.body == b""
+    assert elsewhere.requests == []
+
+
+def test_a_redirect_from_a_listed_page_elsewhere_names_the_host(
+    page_server: PageServer, elsewhere: PageServer
+) -> None:
+    """A page the user listed on another site may not lead further than the hosts listed either."""
+    port = elsewhere.base_url.rsplit(":", 1)[1]
+    elsewhere.routes["/page"] = Response(
+        301, headers={"Location": page_server.url("/x").replace("127.0.0.1", "127.0.0.2")}
+    )
+    listed = f"http://localhost:{port}/page"
+    result = fetch_with(allow_listed(page_server, [listed]), listed)
+    assert result.error == "redirected to a host that is not watched: " + page_server.url("/x").replace(
+        "127.0.0.1", "127.0.0.2"
+    )
+    assert len(elsewhere.hits("/page")) == 1 and page_server.requests == []
+
+
+def test_an_address_off_the_list_is_not_fetched(page_server: PageServer, elsewhere: PageServer) -> None:
+    port = elsewhere.base_url.rsplit(":", 1)[1]
+    result = fetch_with(allow_listed(page_server), f"http://localhost:{port}/secret")
+    assert result.error == "not fetched: localhost is not a watched host" and result.attempts == 1
+    assert elsewhere.requests == []
+
+
+def test_redirects_within_the_list_are_followed(page_server: PageServer) -> None:
+    page_server.routes["/old"] = Response(301, headers={"Location": "/new"})
+    page_server.routes["/new"] = Response(body=PAGE)
+    result = fetch_with(allow_listed(page_server), page_server.url("/old"))
+    assert result.ok and result.redirects == [page_server.url("/old")]
+
+
+def test_a_followed_document_that_redirects_off_govuk_is_recorded_not_fetched(
+    tmp_path, page_server: PageServer, elsewhere: PageServer
+) -> None:
+    """The whole run: a publication's document redirecting to another host is a failed fetch whose
+    reason says where it went; nothing is requested there, stored or published."""
+    from run_support import SEND, SEND_ADDITIONAL, SEND_TESTING, capture, open_store, page_path, write_config
+
+    from monitor.config import load
+    from monitor.pipeline import check_pages
+
+    secret = f"http://localhost:{elsewhere.base_url.rsplit(':', 1)[1]}/secret"
+    page_server.routes[page_path(SEND)] = Response(body=capture(SEND, "2021-05-25"))
+    page_server.routes[page_path(SEND_ADDITIONAL)] = Response(body=capture(SEND_ADDITIONAL, "2021-05-25"))
+    page_server.routes[page_path(SEND_TESTING)] = Response(302, headers={"Location": secret})
+    config = load(
+        write_config(tmp_path, page_server.base_url, [{"url": page_path(SEND), "follow_documents": True}])
+    )
+    with open_store(tmp_path) as store:
+        summary = check_pages(config, store)
+        document = page_server.url(page_path(SEND_TESTING))
+        assert summary.failures == [(document, f"moved off GOV.UK to {secret}")]
+        assert store.snapshots(document) == []
+        assert store.fetches(document)[0]["error"] == f"moved off GOV.UK to {secret}"
+    assert elsewhere.requests == []
+
+
+# --------------------------------------------------------------------------- answers that are not the page
+
+
+def _faults() -> list[tuple[str, Response, str]]:
+    from test_quality import (
+        BUILT,
+        LEGACY,
+        challenge,
+        cut_in_main,
+        invalid_utf8,
+        not_found,
+        technical_difficulties,
+    )
+
+    return [
+        # (case, what the server answers, how the reason the gate gives begins)
+        ("half page 200", Response(body=cut_in_main(LEGACY)), "incomplete page: <main> is never closed"),
+        ("GOV.UK error page 200", Response(body=technical_difficulties(BUILT)), "GOV.UK error page"),
+        ("not-found page 200", Response(body=not_found(LEGACY)), "GOV.UK error page"),
+        ("checking your browser 200", Response(body=challenge(BUILT)), "blocked by a challenge page"),
+        ("invalid UTF-8", Response(body=invalid_utf8(LEGACY)), "not valid UTF-8"),
+        ("304 on the first fetch", Response(304), "unexpected 304"),
+        ("500", Response(500, b"<h1>Internal Server Error</h1>"), "HTTP 500 after 3 tries"),
+        ("truncated", Response(body=LEGACY, truncate=True), "truncated body"),
+        ("empty 200", Response(body=b""), "empty body"),
+        ("vendor challenge 403", CHALLENGES[0], "blocked by a challenge page"),
+        ("sign-in redirect", CHALLENGES[-1], "blocked by a challenge page"),
+        (
+            "gzip bomb",
+            Response(body=gzip.compress(b" " * 3_000_000), headers={"Content-Encoding": "gzip"}),
+            "body over 1000000 bytes",
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("response", "reason"), [pytest.param(r, why, id=case) for case, r, why in _faults()]
+)
+def test_an_answer_that_is_not_the_page_is_a_failed_fetch(
+    page_server: PageServer, response: Response, reason: str
+) -> None:
+    """Served over a real socket, fetched and put through the pipeline's gate: never a page to read."""
+    from monitor.pipeline import quality_gate
+
+    page_server.routes["/guidance/x"] = response
+    result = fetch(page_server.url("/guidance/x"), settings(max_bytes=1_000_000))
+    got = quality_gate(result)
+    assert got is not None and got.startswith(reason), got
+
+
+def test_a_whole_page_passes_the_gate(page_server: PageServer) -> None:
+    from monitor.pipeline import quality_gate
+
+    page_server.routes["/guidance/x"] = Response(
+        body=gzip.compress(PAGE), headers={"Content-Encoding": "gzip"}
+    )
+    assert quality_gate(fetch(page_server.url("/guidance/x"))) is None

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from run_support import record
 
 from monitor.cli import main
 from monitor.model import FetchResult
@@ -101,8 +102,8 @@ def test_pages_shows_the_state_of_each_page(config_file):
         failed = FetchResult(
             NEW, NEW, status=503, error="HTTP 503 after 3 tries", fetched_at="2026-07-01T06:00:04Z"
         )
-        store.record(NEW, failed, None, None, [])
-        store.record(NEW, failed, None, None, [])
+        record(store, NEW, failed, None, None, [])
+        record(store, NEW, failed, None, None, [])
         assert store.follow_documents(NEW) is True
     page = listed(config_file)[NEW]
     assert page["consecutive_failures"] == 2 and page["last_error"] == "HTTP 503 after 3 tries"

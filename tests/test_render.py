@@ -100,7 +100,9 @@ def test_real_change_is_shown_in_digest_site_and_feed(case: Case) -> None:
     subject, text, html = render.digest(
         [change], [page], since=None, site_url=SITE, organisations={page.url: ["Department for Education"]}
     )
-    assert subject.startswith("1 DfE guidance page changed since ")
+    # One page changed: the subject names it and says what GOV.UK said, within 78 characters.
+    assert subject.startswith("“") and len(subject) <= render.SUBJECT_LIMIT
+    assert "” updated: " in subject or "” changed without a change note" in subject
     files = render.site([page], [change], site_url=SITE)
     change_page = files["changes/1.html"]
     visible = {"html": text_of(html), "text": " ".join(text.split()), "site": text_of(change_page)}
@@ -140,7 +142,7 @@ def test_subject_counts_distinct_pages_and_names_a_shared_organisation() -> None
         "3 GOV.UK guidance pages changed since 27 November"
     )
     one = render.digest(changes[:2], [], since="2026-11-27", organisations=dfe)[0]
-    assert one.startswith("1 DfE guidance page changed since 27 November")
+    assert one == "“A” updated: x"  # one page: named, with its newest note
 
 
 @pytest.mark.parametrize(
@@ -186,7 +188,7 @@ def test_silent_edit_backfill_and_failing_pages() -> None:
         url=f"{GOVUK}guidance/z", title="Z guidance", consecutive_failures=2, last_error="timed out"
     )
     subject, text, html = render.digest([old, silent], [failing, fine], since=None, alert_after_failures=3)
-    assert subject.startswith("1 GOV.UK guidance page changed since 27 November")
+    assert subject == "“X guidance” changed without a change note"
     for body in (text, text_of(html)):
         assert "Changed without a change note" in body
         assert "We could not check Y guidance for 3 runs: HTTP 503" in body

@@ -11,7 +11,7 @@ import dataclasses
 import pytest
 from click.testing import CliRunner
 from conftest import Response
-from run_support import SMHL, capture, open_store, page_path, write_config
+from run_support import SMHL, capture, open_store, page_path, record, record_unchanged, write_config
 
 from monitor import pipeline
 from monitor.cli import main
@@ -129,14 +129,14 @@ def test_record_unchanged_keeps_what_record_keeps(tmp_path, answer):
     rows = []
     for short in (False, True):
         with Store(tmp_path / f"{short}.db") as store:
-            store.record(url, first, document, V1, [], read_key="k")
+            record(store, url, first, document, V1, [], read_key="k")
             store.db.execute("UPDATE pages SET consecutive_failures = 3, last_error = 'x', current_url = 'y'")
             if short:
-                store.record_unchanged(url, again, body_hash=None if again.not_modified else body_hash(V1))
+                record_unchanged(store, url, again, body_hash=None if again.not_modified else body_hash(V1))
             elif again.not_modified:
-                store.record(url, again, None, None, [])
+                record(store, url, again, None, None, [])
             else:
-                store.record(url, again, document, V1, [], read_key="k")
+                record(store, url, again, document, V1, [], read_key="k")
             rows.append((store.page(url), store.validators(url), store.last_read(url), store.fetches(url)))
     full, short = rows
     assert short[:3] == full[:3]

@@ -535,6 +535,98 @@ def test_a_second_run_while_one_holds_the_lock_exits_3(tmp_path, page_server):
     assert first.returncode == 0, err
 
 
+def test_a_page_alternating_between_two_versions_is_reported_once(tmp_path, page_server):
+    """A/B/A/B/A/C: B is news, the return to A is not, the second flip is reported once as flapping
+    (naming both versions' snapshots), then quiet until C, a version not seen before."""
+    edited = SMHL_V2.replace(b"are aligned with the principles", b"follow the principles")
+    versions = {"A": SMHL_V1, "B": SMHL_V2, "C": edited}
+    seen = "ABABAC"
+    page_server.routes[SMHL_PATH] = [Response(body=versions[name]) for name in seen]
+    config = write_config(tmp_path, page_server.base_url, [SMHL_PATH])
+    url = page_server.url(SMHL_PATH)
+    reported, known = [], set()
+    for _ in seen:
+        result = run(config)
+        assert result.exit_code == 0, result.output
+        with open_store(tmp_path) as store:
+            found = store.changes(page_url=url, include_backfilled=False)
+        reported.append(",".join(c.kind for c in found if c.id not in known) or "-")
+        known |= {c.id for c in found}
+    assert reported == ["new", "major", "-", "flapping", "-", "major"]  # C compared with A, the last
+    with open_store(tmp_path) as store:
+        snapshots = store.snapshots(url)
+        [flapping] = [c for c in store.changes(page_url=url) if c.kind == "flapping"]
+        assert [c.kind for c in store.undelivered("email")] == ["new", "major", "flapping", "major"]
+    hashes = {s["id"]: s["document_hash"] for s in snapshots}
+    assert len(snapshots) == 6 and len(set(hashes.values())) == 3
+    assert hashes[flapping.old_snapshot_id] == hashes[snapshots[0]["id"]]  # A
+    assert hashes[flapping.new_snapshot_id] == hashes[snapshots[1]["id"]]  # B
+    assert flapping.note == "Alternating between two versions"
+
+
+def test_a_run_waits_for_another_writer_and_says_so_in_one_line_past_the_timeout(
+    tmp_path, page_server, monkeypatch
+):
+    from test_store import hold_write_lock, released_at
+
+    from monitor import store as store_module
+
+    page_server.routes[SMHL_PATH] = [Response(body=SMHL_V1), Response(body=SMHL_V2)]
+    config = write_config(tmp_path, page_server.base_url, [SMHL_PATH])
+    database = tmp_path / "monitor.db"
+    url = page_server.url(SMHL_PATH)
+    assert run(config).exit_code == 0
+
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_MS", 300)
+    holder = hold_write_lock(database, 3)
+    locked = run(config)
+    gave_up = time.time()
+    assert gave_up < released_at(holder), "the run gave up while the other transaction still held the lock"
+    assert locked.exit_code == 1
+    assert "Traceback" not in locked.output
+    [line] = locked.output.splitlines()  # one line, whatever else the run got to
+    assert (
+        line
+        == f"guidance-monitor: database: {database} is locked by another process (waited 0.3 s to write); "
+        + ("nothing was lost: the pages not recorded are checked again on the next run")
+    )
+    assert counts(tmp_path, url)[0] == 1
+
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_MS", 10_000)
+    holder = hold_write_lock(database, 1.5)
+    waited = run(config)
+    done = time.time()
+    assert released_at(holder) <= done, "the run wrote only once the other transaction ended"
+    assert waited.exit_code == 0 and waited.output.startswith("Checked 1 page: 1 changed, 0 failed."), (
+        waited.output
+    )
+    with open_store(tmp_path) as store:
+        assert [c.kind for c in store.changes(page_url=url, include_backfilled=False)] == ["major", "new"]
+        assert store.integrity_check() == "ok"
+
+
+def test_fetches_in_flight_carry_on_while_a_write_waits_for_the_database(tmp_path, page_server, monkeypatch):
+    """The wait for another writer must not stall the run's fetches: each answer takes 0.3 s against a
+    1 s fetch timeout while the first write waits 2 s for the lock; none of them may time out."""
+    from test_store import hold_write_lock, released_at
+
+    from monitor import store as store_module
+
+    paths = [f"/guidance/page-{n}" for n in range(8)]
+    for path in paths:
+        page_server.routes[path] = [Response(body=SMHL_V1), Response(body=SMHL_V2, delay=0.3)]
+    config = write_config(tmp_path, page_server.base_url, paths, timeout=1, retries=1, concurrency=4)
+    assert run(config).exit_code == 0
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_MS", 10_000)
+    holder = hold_write_lock(tmp_path / "monitor.db", 2)
+    result = run(config)
+    done = time.time()
+    assert released_at(holder) <= done
+    assert result.exit_code == 0 and result.output.startswith("Checked 8 pages: 8 changed, 0 failed."), (
+        result.output
+    )
+
+
 # --------------------------------------------------------------------------- the pure rules
 
 

@@ -32,7 +32,7 @@ from run_support import (
     write_config,
 )
 
-from monitor import deliver, govuk, pipeline, render, site
+from monitor import deliver, demo, govuk, pipeline, render, site
 from monitor.cli import main
 from monitor.config import load
 from monitor.model import Change, ChangeSet, DiffOp, HistoryEntry, PageState, SectionChange
@@ -309,3 +309,32 @@ def test_site_command_builds_from_the_store(tmp_path: Path, page_server) -> None
     with Store(tmp_path / "monitor.db") as store:
         ids = {c.id for c in store.changes() if not c.backfilled}
     assert len(ids) == 2 and {int(p.stem) for p in (built / "changes").glob("*.html")} == ids
+
+
+def test_a_publication_and_its_documents_are_told_as_one_story_run_by_run_as_in_a_full_rebuild(
+    tmp_path: Path,
+) -> None:
+    """The demo's real captures of a DfE publication and its documents: each run's incremental site
+    tells a document's change under its publication (label, the publication's note, the documents
+    beneath the publication's change) and equals a full rebuild of the same database."""
+    timeline = demo.captures()
+    server = demo.TimelineServer()
+    with server.running():
+        file = tmp_path / "config.yaml"
+        file.write_text(demo.demo_config_text(tmp_path), encoding="utf-8")
+        config = load(file)
+        for number, capture in enumerate(timeline):
+            server.state = demo.TimelineState.on(capture, timeline, demo.redirects())
+            with Store(config.database) as store:
+                summary = pipeline.run(config, store, now=capture.taken_at, deliver=False)
+                rebuilt = site.publish_site(config, store, tmp_path / f"rebuilt-{number}")
+            assert not [f for f in summary.failures if f[0] == "site"], summary.failures
+            assert tree(Path(config.site_dir)) == tree(rebuilt), capture.folder.name
+    built = Path(config.site_dir)
+    pages = {p.name: p.read_text(encoding="utf-8") for p in (built / "changes").glob("*.html")}
+    documents = [t for t in pages.values() if "This document belongs to a publication" in t]
+    assert documents and any("Changed with its publication" in t for t in documents)
+    assert any("In its document “" in t for t in pages.values())
+    feed = (built / "feed.xml").read_text(encoding="utf-8")
+    assert "Changed with its publication" in feed and "In its document" in feed
+    assert_sound(built)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import multiprocessing
 import sqlite3
+import subprocess
+import sys
 import time
 
 import pytest
 import sqlite_utils
+from run_support import record
 
 from monitor import store as store_module
 from monitor.model import (
@@ -128,8 +131,8 @@ def test_upsert_keeps_state_and_config_wins(store):
 
 def test_record_keeps_fetch_snapshot_changes_and_state(store):
     store.upsert_page(URL)
-    saved = store.record(
-        URL, ok(), doc(), b"<main>v1</main>", [Change(URL, "new", "2024-01-01T07:00:00+00:00")]
+    saved = record(
+        store, URL, ok(), doc(), b"<main>v1</main>", [Change(URL, "new", "2024-01-01T07:00:00+00:00")]
     )
     assert saved[0].id is not None
     snapshot_id, document = store.last_snapshot(URL)
@@ -146,20 +149,21 @@ def test_record_keeps_fetch_snapshot_changes_and_state(store):
 
 
 def test_same_document_is_not_snapshotted_twice_and_bodies_are_kept_once(store):
-    store.record(URL, ok(), doc(), b"<main>v1</main>", [])
-    store.record(URL, ok(when="2024-01-02T07:00:00+00:00"), doc(), b"<main>v1</main>", [])
-    store.record(URL, ok(b"<main>v1 reordered</main>"), doc(), b"<main>v1 reordered</main>", [])
+    record(store, URL, ok(), doc(), b"<main>v1</main>", [])
+    record(store, URL, ok(when="2024-01-02T07:00:00+00:00"), doc(), b"<main>v1</main>", [])
+    record(store, URL, ok(b"<main>v1 reordered</main>"), doc(), b"<main>v1 reordered</main>", [])
     assert len(store.snapshots(URL)) == 1
     assert len(store.fetches(URL)) == 3
     assert store.db["bodies"].count == 2
-    store.record(URL, ok(b"<main>v2</main>"), doc("New text"), b"<main>v2</main>", [])
+    record(store, URL, ok(b"<main>v2</main>"), doc("New text"), b"<main>v2</main>", [])
     assert [s["id"] for s in store.snapshots(URL)] == [1, 2]
 
 
 def test_changes_are_tied_to_the_old_and_new_snapshot(store):
-    store.record(URL, ok(), doc(), b"v1", [])
+    record(store, URL, ok(), doc(), b"v1", [])
     changeset = ChangeSet("minor", metadata=[MetadataChange("summary", "a", "b")])
-    [change] = store.record(
+    [change] = record(
+        store,
         URL,
         ok(b"v2"),
         doc("New"),
@@ -171,25 +175,25 @@ def test_changes_are_tied_to_the_old_and_new_snapshot(store):
 
 
 def test_a_failed_fetch_counts_failures_and_keeps_the_last_good_snapshot(store):
-    store.record(URL, ok(), doc(), b"v1", [])
-    store.record(URL, failed("HTTP 500"), None, None, [])
-    store.record(URL, failed("timed out"), None, None, [])
+    record(store, URL, ok(), doc(), b"v1", [])
+    record(store, URL, failed("HTTP 500"), None, None, [])
+    record(store, URL, failed("timed out"), None, None, [])
     page = store.page(URL)
     assert page.consecutive_failures == 2 and page.last_error == "timed out"
     assert store.validators(URL) == ('"v1"', None)
     assert len(store.snapshots(URL)) == 1
     assert [f["error"] for f in store.fetches(URL)] == ["timed out", "HTTP 500", None]
-    store.record(URL, ok(), doc(), b"v1", [])
+    record(store, URL, ok(), doc(), b"v1", [])
     assert store.page(URL).consecutive_failures == 0 and store.page(URL).last_error is None
 
 
 def test_not_modified_resets_failures_without_a_snapshot(store):
-    store.record(URL, ok(), doc(), b"v1", [])
-    store.record(URL, failed("HTTP 503"), None, None, [])
+    record(store, URL, ok(), doc(), b"v1", [])
+    record(store, URL, failed("HTTP 503"), None, None, [])
     not_modified = FetchResult(
         URL, URL, status=304, not_modified=True, fetched_at="2024-01-05T00:00:00+00:00"
     )
-    store.record(URL, not_modified, None, None, [])
+    record(store, URL, not_modified, None, None, [])
     assert store.page(URL).consecutive_failures == 0
     assert store.validators(URL) == ('"v1"', None)
     assert store.fetches(URL, limit=1)[0]["not_modified"] is True
@@ -197,39 +201,39 @@ def test_not_modified_resets_failures_without_a_snapshot(store):
 
 
 def test_removed_marks_the_page_gone_and_a_good_fetch_brings_it_back(store):
-    store.record(URL, ok(), doc(), b"v1", [])
+    record(store, URL, ok(), doc(), b"v1", [])
     gone = FetchResult(URL, URL, status=410, fetched_at="2024-02-01T00:00:00+00:00")
-    store.record(URL, gone, None, None, [Change(URL, "removed", "2024-02-01T00:00:00+00:00")])
+    record(store, URL, gone, None, None, [Change(URL, "removed", "2024-02-01T00:00:00+00:00")])
     page = store.page(URL)
     assert page.gone and page.active and store.validators(URL) == (None, None)
     assert len(store.snapshots(URL)) == 1
-    store.record(URL, ok(), doc(), b"v1", [])
+    record(store, URL, ok(), doc(), b"v1", [])
     assert not store.page(URL).gone
 
 
 def test_moved_sets_the_current_address(store):
     new = "https://www.gov.uk/guidance/new-address"
-    store.record(URL, ok(), doc(), b"v1", [])
+    record(store, URL, ok(), doc(), b"v1", [])
     moved = FetchResult(
         URL, new, status=200, body=b"v1", redirects=[URL], fetched_at="2024-03-01T00:00:00+00:00"
     )
-    store.record(URL, moved, doc(), b"v1", [Change(URL, "moved", "2024-03-01T00:00:00+00:00", new_url=new)])
+    record(store, URL, moved, doc(), b"v1", [Change(URL, "moved", "2024-03-01T00:00:00+00:00", new_url=new)])
     assert store.page(URL).current_url == new
-    store.record(URL, moved, doc(), b"v1", [])
+    record(store, URL, moved, doc(), b"v1", [])
     assert store.page(URL).current_url == new
-    store.record(URL, ok(), doc(), b"v1", [])
+    record(store, URL, ok(), doc(), b"v1", [])
     assert store.page(URL).current_url is None
 
 
 def test_record_is_one_transaction(store, monkeypatch):
-    store.record(URL, ok(), doc(), b"v1", [])
+    record(store, URL, ok(), doc(), b"v1", [])
 
     def broken(change):
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(store_module, "_change_row", broken)
     with pytest.raises(RuntimeError):
-        store.record(URL, ok(b"v2"), doc("New"), b"v2", [Change(URL, "minor", "2024-01-03T00:00:00+00:00")])
+        record(store, URL, ok(b"v2"), doc("New"), b"v2", [Change(URL, "minor", "2024-01-03T00:00:00+00:00")])
     assert len(store.fetches(URL)) == 1
     assert len(store.snapshots(URL)) == 1
     assert store.db["bodies"].count == 1
@@ -238,15 +242,17 @@ def test_record_is_one_transaction(store, monkeypatch):
 
 def test_changes_newest_first_with_filters(store):
     other = "https://www.gov.uk/government/publications/school-attendance"
-    store.record(URL, ok(), doc(), b"v1", [Change(URL, "new", "2024-01-01T07:00:00+00:00")])
-    store.record(
+    record(store, URL, ok(), doc(), b"v1", [Change(URL, "new", "2024-01-01T07:00:00+00:00")])
+    record(
+        store,
         URL,
         ok(b"v2", when="2024-01-02T07:00:00+00:00"),
         doc("x"),
         b"v2",
         [Change(URL, "major", "2024-01-02T07:00:00+00:00", effective_date="2022-01-01", backfilled=True)],
     )
-    store.record(
+    record(
+        store,
         other,
         ok(when="2024-01-03T07:00:00+00:00"),
         doc(),
@@ -262,7 +268,8 @@ def test_changes_newest_first_with_filters(store):
 
 
 def test_outbox_is_oldest_first_per_channel_and_never_backfilled(store):
-    changes = store.record(
+    changes = record(
+        store,
         URL,
         ok(),
         doc(),
@@ -272,7 +279,9 @@ def test_outbox_is_oldest_first_per_channel_and_never_backfilled(store):
             Change(URL, "major", "2024-01-01T07:00:00+00:00", backfilled=True, effective_date="2022-01-01"),
         ],
     )
-    later = store.record(URL, ok(b"v2"), doc("x"), b"v2", [Change(URL, "minor", "2024-01-02T07:00:00+00:00")])
+    later = record(
+        store, URL, ok(b"v2"), doc("x"), b"v2", [Change(URL, "minor", "2024-01-02T07:00:00+00:00")]
+    )
     assert [c.kind for c in store.undelivered("email")] == ["new", "minor"]
     store.mark_delivered("email", [changes[0].id], "sent to 2 addresses")
     store.mark_delivered("email", [changes[0].id])
@@ -360,3 +369,77 @@ def test_a_database_that_cannot_be_opened_is_one_plain_error(tmp_path, where, re
     with pytest.raises(StoreError, match=f"cannot be opened .*{reason}"):
         Store(where(tmp_path))
     assert (tmp_path / "plain-file").read_text() == "not a folder"
+
+
+# --------------------------------------------------------------------------- another writer
+
+
+HOLDER = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN IMMEDIATE")
+conn.execute("UPDATE pages SET title = title")
+print("held", flush=True)
+time.sleep(float(sys.argv[2]))
+conn.execute("COMMIT")
+print("released", time.time(), flush=True)
+"""
+
+
+def hold_write_lock(path, seconds: float) -> subprocess.Popen:
+    """Another process (a plain ``sqlite3`` connection) holding a write transaction for ``seconds``."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(path), str(seconds)], stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def released_at(holder: subprocess.Popen) -> float:
+    """When the holder committed: its process may still be exiting after the lock is free."""
+    word, when = holder.stdout.readline().split()
+    assert word == "released" and holder.wait(10) == 0
+    return float(when)
+
+
+def test_a_write_waits_for_another_process_s_transaction(tmp_path):
+    path = tmp_path / "monitor.db"
+    with Store(path) as store:
+        record(store, URL, ok(), doc(), b"v1", [])
+        holder = hold_write_lock(path, 1.5)
+        [change] = record(
+            store, URL, ok(b"v2"), doc("New"), b"v2", [Change(URL, "minor", "2024-01-03T00:00:00+00:00")]
+        )
+        written = time.time()
+        assert released_at(holder) <= written, "the write went through only once the other transaction ended"
+        assert store.change(change.id) == change
+
+
+def test_a_database_locked_past_the_timeout_is_one_error_and_writes_nothing(tmp_path):
+    path = tmp_path / "monitor.db"
+    with Store(path, busy_timeout_ms=200) as store:
+        record(store, URL, ok(), doc(), b"v1", [])
+        holder = hold_write_lock(path, 3)
+        with pytest.raises(store_module.StoreBusy, match="locked by another process") as caught:
+            record(
+                store, URL, ok(b"v2"), doc("New"), b"v2", [Change(URL, "minor", "2024-01-03T00:00:00+00:00")]
+            )
+        gave_up = time.time()
+        assert gave_up < released_at(holder)
+        assert "\n" not in str(caught.value) and "0.2 s" in str(caught.value)
+        assert len(store.fetches(URL)) == 1 and len(store.snapshots(URL)) == 1 and store.changes() == []
+
+
+def test_the_rules_read_the_latest_snapshots_through_the_index(store):
+    """What flapping detection reads for every changed page: ids and hashes, found by the page's index."""
+    for text in ("a", "b", "c"):
+        record(store, URL, ok(text.encode()), doc(text), text.encode(), [])
+    assert [r.id for r in store.recent_snapshots(URL, 2)] == [3, 2]
+    assert store.recent_snapshots(URL, 5)[-1].document_hash == doc("a").content_hash
+    statements: list[str] = []
+    store.db.conn.set_trace_callback(statements.append)
+    store.recent_snapshots(URL, 5)
+    store.db.conn.set_trace_callback(None)
+    [query] = statements
+    plan = " ".join(row[-1] for row in store.db.execute(f"EXPLAIN QUERY PLAN {query}"))
+    assert "USING INDEX snapshots_page" in plan and "TEMP B-TREE" not in plan, plan

@@ -2,7 +2,8 @@
 
 A reader is a small class with a ``__kind__`` name, a docstring (shown to users by
 ``guidance-monitor parse --list-readers``), ``detects(body, url, content_type)`` and ``read(...)``.
-:func:`monitor.parse.parse` asks each registered reader in turn and uses the first that detects the body.
+:func:`monitor.parse.parse` asks each registered reader in turn, lowest ``priority`` first, and uses the first
+that detects the body: the order is stated on each class, never left to the order modules are imported in.
 A new markup era or source is a new reader (or a new function inside one), never an ``if`` in a caller.
 """
 
@@ -19,11 +20,17 @@ class Reader:
     """Base class: subclasses register themselves under their ``__kind__``."""
 
     __kind__: ClassVar[str] = ""
+    priority: ClassVar[int] = 50
+    """Where the reader comes in the order readers are tried: lower first. The specific readers (PDF,
+    Content API JSON, GOV.UK HTML) come before the general ones (mirrored text, the catch-all selector)."""
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
         if cls.__kind__:
             REGISTRY[cls.__kind__] = cls
+            ordered = sorted(REGISTRY.items(), key=lambda item: item[1].priority)
+            REGISTRY.clear()
+            REGISTRY.update(ordered)
 
     @classmethod
     def detects(cls, body: bytes, url: str, content_type: str) -> bool:
@@ -39,5 +46,5 @@ def describe() -> list[tuple[str, str]]:
     return [(kind, (cls.__doc__ or "").strip().split("\n\n")[0]) for kind, cls in REGISTRY.items()]
 
 
-# Registration (import) order is the order readers are tried in: PDF first, the catch-all selector last.
-from . import pdf, govuk_api, govuk_html, mirror_text, css  # noqa: E402, F401, I001
+# Importing registers the readers; each class's ``priority`` sets the order they are tried in.
+from . import css, govuk_api, govuk_html, mirror_text, pdf  # noqa: E402, F401

@@ -11,33 +11,32 @@ import math
 import re
 from datetime import datetime
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from .. import govuk
-
-LONDON = ZoneInfo("Europe/London")
+from ..clock import LONDON
 
 MONTHS = {
     name: number
     for number, names in enumerate(
         [
-            ("january", "jan"),
-            ("february", "feb"),
-            ("march", "mar"),
-            ("april", "apr"),
-            ("may",),
-            ("june", "jun"),
-            ("july", "jul"),
-            ("august", "aug"),
-            ("september", "sep", "sept"),
-            ("october", "oct"),
-            ("november", "nov"),
-            ("december", "dec"),
+            ("january", "jan", "ionawr"),
+            ("february", "feb", "chwefror"),
+            ("march", "mar", "mawrth"),
+            ("april", "apr", "ebrill"),
+            ("may", "mai"),
+            ("june", "jun", "mehefin"),
+            ("july", "jul", "gorffennaf"),
+            ("august", "aug", "awst"),
+            ("september", "sep", "sept", "medi"),
+            ("october", "oct", "hydref"),
+            ("november", "nov", "tachwedd"),
+            ("december", "dec", "rhagfyr"),
         ],
         start=1,
     )
     for name in names
 }
+"""Month names and abbreviations in English and in Welsh (GOV.UK's Welsh pages write "5 Gorffennaf 2023")."""
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 DISPLAY_DATE = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH})\.?,?\s+(\d{{4}})\b", re.IGNORECASE)
 
@@ -48,7 +47,15 @@ def fold(text: str | None) -> str:
 
 
 def display_date(text: str | None) -> str | None:
-    """The first date written out as people read it ("5 July 2023", "1st January 1990"), as ISO."""
+    """The first date written out as people read it ("5 July 2023", "1st January 1990"), as ISO.
+
+    >>> display_date("Last updated 2 February 2024")
+    '2024-02-02'
+    >>> display_date("1st Jan. 1990"), display_date("31 February 2020")
+    ('1990-01-01', None)
+    >>> display_date("Cyhoeddwyd ar 5 Gorffennaf 2023")
+    '2023-07-05'
+    """
     match = DISPLAY_DATE.search(text or "")
     if not match:
         return None
@@ -60,7 +67,13 @@ def display_date(text: str | None) -> str | None:
 
 
 def timestamp_date(value: str | None) -> str | None:
-    """The London calendar date of an ISO 8601 timestamp, as GOV.UK prints it beside a change."""
+    """The London calendar date of an ISO 8601 timestamp, as GOV.UK prints it beside a change.
+
+    >>> timestamp_date("2023-07-04T23:30:00Z")  # half past midnight in London, summer time
+    '2023-07-05'
+    >>> timestamp_date("2016-01-17"), timestamp_date("")
+    ('2016-01-17', None)
+    """
     if not value:
         return None
     text = value.strip().replace("Z", "+00:00")
@@ -79,7 +92,13 @@ _UNITS = {"byte": 0, "bytes": 0, "kb": 1, "mb": 2, "gb": 3, "tb": 4}
 
 
 def size_bytes(text: str | None) -> int | None:
-    """Bytes from a displayed size ("245KB", "1.84 MB", "300 Bytes"); GOV.UK counts in powers of 1024."""
+    """Bytes from a displayed size ("245KB", "1.84 MB", "300 Bytes"); GOV.UK counts in powers of 1024.
+
+    >>> size_bytes("PDF, 245KB, 12 pages"), size_bytes("1.84 MB"), size_bytes("300 Bytes")
+    (250880, 1929380, 300)
+    >>> size_bytes("no size") is None
+    True
+    """
     match = _SIZE.search(text or "")
     if not match:
         return None
@@ -92,6 +111,9 @@ def displayed_size(size: int | None) -> int | None:
 
     The page shows "1.84 MB" where the Content API gives 1932905: rounding the API's exact size the way the
     page does makes both sources agree, and a change only counts when a reader could see it.
+
+    >>> displayed_size(1932905) == size_bytes("1.84 MB"), displayed_size(300)
+    (True, 300)
     """
     if size is None or size < 0:
         return size

@@ -24,6 +24,7 @@ class Selector(Reader):
     """
 
     __kind__ = "selector"
+    priority = 90
 
     @classmethod
     def detects(cls, body: bytes, url: str, content_type: str) -> bool:

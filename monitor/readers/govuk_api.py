@@ -8,23 +8,36 @@ from typing import Any
 from ..model import Attachment, Document, HistoryEntry, ParseError
 from . import Reader
 from .common import absolute_url, attachment_kind, displayed_size, fold, page_type_for, timestamp_date
-from .govuk_html import CHROME, html_attachments, newest_first
-from .markup import drop, find_all, fragment, sections, text_of
+from .govuk_formats import FORMATS, NAVIGATION, UNKNOWN, Format, collection_groups
+from .govuk_html import ATTACHMENT_BLOCKS, CHROME, html_attachments, in_body, newest_first
+from .markup import drop, find_all, fragment, hold, sections, text_of
 
 
 class GovukContentApi(Reader):
-    """GOV.UK Content API JSON (``/api/content/<path>``): the same facts as the page, from the source.
+    """GOV.UK Content API JSON (``/api/content/<path>``): the same Document as the page, for every format
+    GOV.UK shows as a page of its own: guidance, publications, guides, HTML publications, statistics and
+    their announcements (release date, status, cancellation), collections (each group a section, its
+    documents the attachments), consultations and calls for evidence (status, dates, outcome, feedback
+    and documents), travel advice, news, speeches, case studies, transactions. Navigation pages
+    (finders, browse pages, indexes) are refused by name.
 
     Title; ``details.first_public_at`` (else ``first_published_at``) as "Published" and
-    ``public_updated_at`` as "Last updated" when it falls on a later day; ``details.change_history``;
-    sections from the h2/h3 headings of ``details.body`` (and of each of ``details.parts``); attachments
-    from ``details.attachments`` (the featured ones on a publication), the older ``details.documents``
-    blocks and any embedded in the body; ``links.organisations`` (lead organisations first);
-    ``links.parent``; ``withdrawn_notice``. Sizes are rounded as the page displays them, so the HTML and
-    the JSON of one page give equal Documents.
+    ``public_updated_at`` as "Last updated" when it falls on a later day; ``details.change_history``
+    (newest first, by time within a day); sections from the h2/h3 headings of the body, laid out as each
+    format's page lays it out: ``details.body``, a guide's or travel advice's ``parts``, a collection's
+    groups (each group a section, its documents the attachments), a consultation's or call for
+    evidence's outcome, feedback and description, a transaction's fields; attachments from
+    ``details.attachments`` (the featured ones on a publication; outcome, feedback and featured on a
+    consultation), the older ``details.documents`` blocks and any embedded in the body; a statistics
+    release's date, its status and a cancellation, a consultation's status and dates; travel advice's
+    "Latest update" as its newest change note; ``links.organisations`` (lead organisations first) and
+    ``links.people`` apart; ``links.parent``; ``withdrawn_notice``. Sizes are rounded as the page
+    displays them, so the HTML and the JSON of one page give equal Documents. Navigation pages (finders,
+    browse pages, indexes) are refused by name.
     """
 
     __kind__ = "govuk-content-api"
+    priority = 20
 
     @classmethod
     def detects(cls, body: bytes, url: str, content_type: str) -> bool:
@@ -38,6 +51,12 @@ class GovukContentApi(Reader):
             item = json.loads(body)
         except ValueError as exc:
             raise ParseError(f"Content API answer is not valid JSON: {exc}") from None
+        if isinstance(item, dict) and item.get("schema_name") in NAVIGATION:
+            raise ParseError(
+                f"Content API item {fold(item.get('title')) or item.get('base_path')!r} is a navigation page "
+                f"({item['schema_name']}): it lists other pages and has no document of its own; watch the "
+                "pages it lists"
+            )
         if not isinstance(item, dict) or not fold(item.get("title")):
             raise ParseError("Content API answer has no title")
         details = item.get("details") or {}
@@ -45,10 +64,14 @@ class GovukContentApi(Reader):
         base = absolute_url(item.get("base_path") or "", url) if item.get("base_path") else url
         schema = item.get("schema_name") or ""
         title = fold(item["title"])
-        published, last_updated = _dates(item, details, schema)
-        found, embedded = _body(details, schema, title, base)
-        if not found:
+        shape = FORMATS.get(schema, UNKNOWN)
+        published, last_updated = shape.dates(item) if shape.dates else _dates(item, details, schema)
+        found, embedded = _body(shape, item, title, base)
+        if not found and not (shape.empty_ok and schema):
             raise ParseError(f"Content API item {title!r} has no body text (details.body or details.parts)")
+        history = _history(details)
+        if shape.latest_update and (note := shape.latest_update(item)):
+            history = [HistoryEntry(last_updated, note)]
         return Document(
             url=url,
             title=title,
@@ -57,16 +80,13 @@ class GovukContentApi(Reader):
             organisations=_organisations(links, details),
             published=published,
             last_updated=last_updated,
-            change_history=newest_first(
-                [
-                    HistoryEntry(timestamp_date(entry.get("public_timestamp")), fold(entry.get("note")))
-                    for entry in details.get("change_history") or []
-                ]
-            ),
+            change_history=history,
             sections=found,
-            attachments=_attachments(details, base) + embedded,
+            attachments=_attachments(shape, item, base) + embedded,
             withdrawn=_withdrawn(item.get("withdrawn_notice")),
             parent_url=_parent(links, base),
+            people=_people(links),
+            metadata=shape.metadata(item),
         )
 
 
@@ -78,8 +98,23 @@ def _dates(item: dict[str, Any], details: dict[str, Any], schema: str) -> tuple[
         # Guides show no "Published" date; their first_published_at is a migration date, often the later one.
         return None, timestamp_date(item.get("public_updated_at"))
     published = timestamp_date(details.get("first_public_at") or item.get("first_published_at"))
+    if not published:
+        # The frontend shows "Last updated" only against a first publication it can compare it with.
+        return None, None
     updated = timestamp_date(item.get("public_updated_at"))
     return published, (updated if updated and updated != published else None)
+
+
+def _history(details: dict[str, Any]) -> list[HistoryEntry]:
+    """Newest first as the page lists them: by time, so two updates on one day keep their true order."""
+    entries = [entry for entry in details.get("change_history") or [] if isinstance(entry, dict)]
+    entries.sort(key=lambda entry: str(entry.get("public_timestamp") or ""), reverse=True)
+    return newest_first(
+        [
+            HistoryEntry(timestamp_date(entry.get("public_timestamp")), fold(entry.get("note")))
+            for entry in entries
+        ]
+    )
 
 
 def _organisations(links: dict[str, Any], details: dict[str, Any]) -> list[str]:
@@ -90,6 +125,12 @@ def _organisations(links: dict[str, Any], details: dict[str, Any]) -> list[str]:
         key=lambda org: lead.index(org.get("content_id")) if org.get("content_id") in lead else len(lead),
     )
     return [fold(org.get("title")) for org in ordered if fold(org.get("title"))]
+
+
+def _people(links: dict[str, Any]) -> list[str]:
+    """Ministers and officials the page names under "From:" beside its organisations."""
+    names = [fold(person.get("title")) for person in links.get("people") or []]
+    return [name for name in dict.fromkeys(names) if name]
 
 
 def _parent(links: dict[str, Any], base: str) -> str | None:
@@ -108,47 +149,45 @@ def _withdrawn(notice: dict[str, Any] | None) -> str | None:
     return fold(text_of(fragment(notice["explanation"]))) or None
 
 
-def _html(value: Any) -> str:
-    """A body that may be HTML or a list of ``{content_type, content}`` renderings."""
-    if isinstance(value, list):
-        for rendering in value:
-            if rendering.get("content_type") == "text/html":
-                return rendering.get("content") or ""
-        return ""
-    return value or ""
-
-
-def _body(details: dict[str, Any], schema: str, title: str, base: str):
-    """Sections of the body (or the guide's parts) and the attachments embedded in it."""
-    if details.get("parts"):
-        html = "".join(
-            f"<h1>{_escape(part.get('title', ''))}</h1>{_html(part.get('body'))}" for part in details["parts"]
-        )
-    else:
-        html = _html(details.get("body"))
-        if schema == "publication":
-            html = "<h2>Details</h2>" + html
-    root = fragment(html)
+def _body(shape: Format, item: dict[str, Any], title: str, base: str):
+    """Sections of the page's body as its format lays it out, and the attachments embedded in it."""
+    root = fragment(shape.body(item))
     embedded = html_attachments(root, base)
+    for element in in_body(find_all(root, *ATTACHMENT_BLOCKS), root):
+        hold(element)
     for element in find_all(root, *CHROME):
         drop(element)
     return sections(root, title), embedded
 
 
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+def _attachments(shape: Format, item: dict[str, Any], base: str) -> list[Attachment]:
+    details = item.get("details") or {}
+    listed = [
+        Attachment(fold(doc.get("title")), absolute_url(doc["base_path"], base), "html")
+        for _, docs in collection_groups(item)
+        for doc in docs
+        if doc.get("base_path")
+    ]
+    attachments = [a for a in details.get("attachments") or [] if isinstance(a, dict)]
+    by_id = {attachment.get("id"): attachment for attachment in attachments}
+    if not shape.attachment_sets:
+        if details.get("documents"):
+            return listed + _blocks(details["documents"], base)
+        if details.get("featured_attachments"):
+            attachments = [by_id[key] for key in details["featured_attachments"] if key in by_id]
+        return listed + [_structured(a, base) for a in attachments if a.get("url")]
+    for ids, blocks in shape.attachment_sets:
+        if details.get(ids):
+            chosen = [by_id[key] for key in details[ids] if key in by_id]
+            listed += [_structured(a, base) for a in chosen if a.get("url")]
+        elif details.get(blocks):
+            listed += _blocks(details[blocks], base)
+    return listed
 
 
-def _attachments(details: dict[str, Any], base: str) -> list[Attachment]:
-    documents = details.get("documents") or []
-    if documents:
-        return [attachment for block in documents for attachment in html_attachments(fragment(block), base)]
-    attachments = details.get("attachments") or []
-    featured = details.get("featured_attachments")
-    if featured:
-        by_id = {attachment.get("id"): attachment for attachment in attachments}
-        attachments = [by_id[key] for key in featured if key in by_id]
-    return [_structured(attachment, base) for attachment in attachments if attachment.get("url")]
+def _blocks(blocks: list[str], base: str) -> list[Attachment]:
+    """Attachments from the HTML blocks older items hold them in."""
+    return [attachment for block in blocks for attachment in html_attachments(fragment(block), base)]
 
 
 def _structured(attachment: dict[str, Any], base: str) -> Attachment:

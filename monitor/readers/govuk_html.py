@@ -21,7 +21,20 @@ from .common import (
     size_bytes,
     timestamp_date,
 )
-from .markup import ClassIndex, block_text, drop, find, find_all, first, parse_html, sections, text_of
+from .govuk_formats import FORMATS, LAYOUT, latest_update_note, phase
+from .markup import (
+    HELD,
+    ClassIndex,
+    block_text,
+    drop,
+    find,
+    find_all,
+    first,
+    hold,
+    parse_html,
+    sections,
+    text_of,
+)
 
 GOVUK_MARKERS = (b"gem-c-", b"app-c-", b"govuk-", b"govspeak", b"whitehall-content", b'name="govuk:')
 
@@ -78,6 +91,9 @@ CHROME = (
     "part-navigation-container",
     "attachment",
     "gem-c-attachment",
+    "gem-c-summary-banner",
+    "important-metadata",
+    "release-date-changed",
     # 2014-2016 Whitehall page furniture
     "heading-with-extra",
     "heading-extra",
@@ -89,12 +105,44 @@ CHROME = (
     "withdrawal-notice",
 )
 
+ATTACHMENT_BLOCKS = ("attachment", "gem-c-attachment")
+"""The classes of an attachment block, in the older Whitehall markup and as the current component."""
+
 CONTEXT_LABELS = {
     "national statistics": "national_statistics",
     "official statistics": "official_statistics",
     "accredited official statistics": "accredited_official_statistics",
     "statistical data set": "statistical_data_set",
+    "open consultation": "open_consultation",
+    "closed consultation": "closed_consultation",
+    "consultation outcome": "consultation_outcome",
+    "consultation": "consultation",
+    "open call for evidence": "open_call_for_evidence",
+    "closed call for evidence": "closed_call_for_evidence",
+    "call for evidence outcome": "call_for_evidence_outcome",
+    "call for evidence": "call_for_evidence",
+    "official statistics announcement": "official_statistics_announcement",
+    "accredited official statistics announcement": "national_statistics_announcement",
+    "national statistics announcement": "national_statistics_announcement",
+    "news story": "news_story",
+    "press release": "press_release",
+    "speech": "speech",
+    "case study": "case_study",
+    "collection": "document_collection",
 }
+"""The caption above the title ("Closed consultation"), GOV.UK's name of the document type, as the type."""
+SCHEMA_BY_TYPE = {
+    **{name: "consultation" for name in ("open_consultation", "closed_consultation", "consultation_outcome")},
+    **{
+        name: "call_for_evidence"
+        for name in ("open_call_for_evidence", "closed_call_for_evidence", "call_for_evidence_outcome")
+    },
+    "official_statistics_announcement": "statistics_announcement",
+    "national_statistics_announcement": "statistics_announcement",
+    "news_story": "news_article",
+    "press_release": "news_article",
+}
+"""The schema a document type belongs to, for pages that name only their type."""
 MAIN_CLASSES = {
     "html-publication": "html_publication",
     "detailed-guide": "detailed_guide",
@@ -107,21 +155,35 @@ MAIN_CLASSES = {
     "answer": "answer",
     "consultation": "consultation",
     "document-collection": "document_collection",
+    "call-for-evidence": "call_for_evidence",
+    "news-article": "news_article",
+    "speech": "speech",
+    "case-study": "case_study",
+    "travel-advice": "travel_advice",
 }
 
 
 class GovukHtml(Reader):
-    """GOV.UK pages as www.gov.uk serves them: the whole page or only its ``<main>``, ids or none.
+    """GOV.UK pages as www.gov.uk serves them (the whole page or only its ``<main>``), in every markup
+    since 2014, English or Welsh: dates, every change note, sections, attachments, organisations and
+    people, and per format a collection's groups and their documents, a consultation's status and dates,
+    a statistics release's date and status, travel advice's latest update.
 
-    Reads the title, "From:" organisations, "Published" and "Last updated" dates, the full change history
-    in every markup era (``.footer-change-notes`` 2014-16, ``app-c-published-dates`` to 2025,
+    Reads the title, "From:" organisations (and apart from them the ministers and officials), "Published"
+    and "Last updated" dates (a 2014 "History: Updated ..." line too), the full change history in every
+    markup era (``.footer-change-notes`` 2014-16, ``app-c-published-dates`` to 2025,
     ``gem-c-published-dates``, and the history inside ``gem-c-metadata`` from 2026), the lead paragraph,
-    a withdrawal notice, the attached documents (``section.attachment`` and ``gem-c-attachment``), and one
-    section per h2/h3 heading of the body. Cookie banners, "Is this page useful?", contents lists,
-    breadcrumbs, related links and the email sign-up button are left out.
+    a withdrawal notice, the attached documents (``section.attachment`` and ``gem-c-attachment``, a CSV
+    offered as "View online" and "Download CSV" included), and one section per h1-h3 heading of the body,
+    kept when only an image or an attachment stands under it. Per format: a collection's groups with the
+    documents each lists, a consultation's or call for evidence's status and dates, a statistics
+    release's date, status and cancellation, travel advice's "Latest update". Welsh pages' terms and
+    months are read as the English. Cookie banners, "Is this page useful?", contents lists, breadcrumbs,
+    related links and the email sign-up button are left out.
     """
 
     __kind__ = "govuk-html"
+    priority = 30
 
     @classmethod
     def detects(cls, body: bytes, url: str, content_type: str) -> bool:
@@ -135,31 +197,37 @@ class GovukHtml(Reader):
         heading, title = _title(page, root)
         if not title:
             raise ParseError("no GOV.UK document title (no h1) found in the page")
-        kind = _page_type(page, root)
+        schema, document_type = _types(page, root)
+        kind = page_type_for(schema, document_type)
         published, last_updated = _dates(page)
         summary = _summary(page)
+        organisations, people = _contributors(page)
         facts = dict(
             url=url,
             title=title,
             page_type=kind,
-            summary=text_of(summary),
-            organisations=_organisations(page),
+            summary=text_of(summary) or _banner_summary(page),
+            organisations=organisations,
             published=published,
             last_updated=last_updated,
-            change_history=_history(page),
+            change_history=_history(page) or _latest_update(page, last_updated),
             withdrawn=_withdrawn(page),
-            attachments=html_attachments(main, url, page),
+            attachments=_listed_documents(page, url) + html_attachments(main, url, page),
             parent_url=_parent_url(url) if kind == "html_publication" else None,
+            people=people,
+            metadata=HTML_METADATA.get(schema, _no_metadata)(page, document_type),
         )
         for element in (heading, summary):
             if element is not None:
                 drop(element)
+        for element in in_body(page.all(*ATTACHMENT_BLOCKS)):
+            hold(element)
         for element in page.all(*CHROME):
             drop(element)
         for element in list(main.iterdescendants("header", "footer", "form", "nav")):
             drop(element)
         found = sections(main, title, page=page)
-        if not found:
+        if not found and not (facts["metadata"] and schema in FORMATS and FORMATS[schema].empty_ok):
             raise ParseError(f"no body text or headings found under the title {title!r}")
         return Document(sections=found, **facts)
 
@@ -212,21 +280,23 @@ def _meta(root: etree._Element, name: str) -> str:
     return ""
 
 
-def _page_type(page: ClassIndex, root: etree._Element) -> str:
+def _types(page: ClassIndex, root: etree._Element) -> tuple[str, str]:
+    """The page's schema and document type: from its ``govuk:`` meta tags, else ``<main>``'s or the
+    article's class, else the caption above the title."""
     schema = _meta(root, "govuk:schema-name")
     document_type = _meta(root, "govuk:format")
+    if not document_type:
+        label = text_of(
+            first(page.first("gem-c-title__context", "gem-c-heading__context"), page.first("type", tag="p"))
+        ).lower()
+        document_type = CONTEXT_LABELS.get(label, "")
     if not schema:
         names = (page.root.get("class") or "").split()
         article = next(page.root.iter("article"), None)
         if article is not None:
             names += (article.get("class") or "").split()
         schema = next((MAIN_CLASSES[name] for name in names if name in MAIN_CLASSES), "")
-    if not document_type:
-        label = text_of(
-            first(page.first("gem-c-title__context", "gem-c-heading__context"), page.first("type", tag="p"))
-        ).lower()
-        document_type = CONTEXT_LABELS.get(label, "")
-    return page_type_for(schema, document_type)
+    return schema or SCHEMA_BY_TYPE.get(document_type, ""), document_type
 
 
 def _summary(page: ClassIndex) -> etree._Element | None:
@@ -242,18 +312,44 @@ def _terms(main: etree._Element) -> list[tuple[str, etree._Element]]:
         while dd is not None and dd.tag != "dd":
             dd = dd.getnext() if dd.tag != "dt" else None
         if dd is not None:
-            pairs.append((text_of(dt).rstrip(":").strip().lower(), dd))
+            term = text_of(dt).rstrip(":").strip().lower()
+            pairs.append((WELSH_TERMS.get(term, term), dd))
     return pairs
 
 
-def _organisations(page: ClassIndex) -> list[str]:
+WELSH_TERMS = {
+    "gan": "from",
+    "cyhoeddwyd": "published",
+    "diweddarwyd ddiwethaf": "last updated",
+    "hanes": "history",
+}
+"""The metadata terms of GOV.UK's Welsh pages (govuk_publishing_components' cy locale), in English."""
+
+
+PERSON = re.compile(
+    r"^(the )?(rt hon|right honourable|sir|dame|lord|baroness|dr)\b|\b(mp|msp|ms|qc|kc)$", re.I
+)
+"""A name under "From:" that is a person, where the page does not link it to their page."""
+
+
+def _contributors(page: ClassIndex) -> tuple[list[str], list[str]]:
+    """ "From:": organisations, and apart from them the ministers and officials (linked to
+    ``/government/people/``, or titled as people are)."""
     for term, dd in _terms(page.root):
         if term == "from":
-            names = [text_of(a) for a in dd.iter("a") if not (a.get("href") or "").startswith("#")]
-            names = [name for name in names if name]
-            return names or [name for name in re.split(r",\s*|\s+and\s+", text_of(dd)) if name]
+            links = [a for a in dd.iter("a") if not (a.get("href") or "").startswith("#") and text_of(a)]
+            if links:
+                named = [(text_of(a), "/government/people/" in (a.get("href") or "")) for a in links]
+            else:
+                names = [name for name in re.split(r",\s*|\s+and\s+", text_of(dd)) if name]
+                named = [(name, bool(PERSON.search(name))) for name in names]
+            return [n for n, person in named if not person], [n for n, person in named if person]
     logos = [text_of(el) for el in page.all("gem-c-organisation-logo__name")]
-    return [name for name in logos if name]
+    return [name for name in logos if name], []
+
+
+def _organisations(page: ClassIndex) -> list[str]:
+    return _contributors(page)[0]
 
 
 def _element_date(el: etree._Element) -> str | None:
@@ -268,8 +364,11 @@ def _element_date(el: etree._Element) -> str | None:
     return None
 
 
-_PUBLISHED = re.compile(r"\bpublished:?\s+(.{0,40})", re.IGNORECASE)
-_UPDATED = re.compile(r"\bupdated:?\s+(.{0,40})", re.IGNORECASE)
+_PUBLISHED = re.compile(r"\b(?:published|cyhoeddwyd(?: ar)?):?\s+(.{0,40})", re.IGNORECASE)
+_UPDATED = re.compile(r"\b(?:updated|diweddarwyd ddiwethaf(?: ar)?):?\s+(.{0,40})", re.IGNORECASE)
+
+
+_HISTORY = re.compile(r"(updated|published|diweddarwyd|cyhoeddwyd)\b\D{0,20}(.{0,40})", re.IGNORECASE)
 
 
 def _dates(page: ClassIndex) -> tuple[str | None, str | None]:
@@ -279,6 +378,12 @@ def _dates(page: ClassIndex) -> tuple[str | None, str | None]:
             published = _element_date(dd)
         elif term in ("last updated", "updated") and not updated:
             updated = _element_date(dd)
+        elif term == "history" and (match := _HISTORY.match(text_of(dd))):
+            # 2014-16: "History: Updated 13 June 2014" (or "Published ..." before any update).
+            if match[1].lower() in ("updated", "diweddarwyd") and not updated:
+                updated = display_date(match[2])
+            elif match[1].lower() in ("published", "cyhoeddwyd") and not published:
+                published = display_date(match[2])
     if published or updated:
         return published, updated
     holders = (
@@ -367,8 +472,15 @@ def _history(page: ClassIndex) -> list[HistoryEntry]:
 
 
 def newest_first(entries: list[HistoryEntry]) -> list[HistoryEntry]:
-    """Entries newest first; left as shown when some have no date (their order is all we know)."""
+    """Entries newest first; left as shown when some have no date (their order is all we know).
+
+    A list shown oldest first is turned round before sorting, so entries of one day keep their true order
+    (the newest of the day first), which a sort by date alone cannot know.
+    """
     if all(entry.date for entry in entries):
+        dates = [entry.date or "" for entry in entries]
+        if dates != sorted(dates, reverse=True) and dates == sorted(dates):
+            entries = entries[::-1]
         return sorted(entries, key=lambda entry: entry.date or "", reverse=True)
     return entries
 
@@ -393,6 +505,39 @@ def _withdrawn(page: ClassIndex) -> str | None:
     return fold(text) or None
 
 
+def in_body(blocks: list[etree._Element], body: etree._Element | None = None) -> list[etree._Element]:
+    """Attachment blocks set in a body's text under one of its headings (a statistical data set's
+    tables), not those a page lists on their own under "Documents": the heading above keeps its place.
+    The body is the nearest ``.govspeak``, else ``body``; a heading marked as the page's layout, or an
+    attachment's own title, does not count."""
+    found = []
+    headings: dict[etree._Element, tuple[dict[etree._Element, int], list[tuple[int, bool]]]] = {}
+    for block in blocks:
+        above = list(block.iterancestors())
+        if any(_classes(el) & set(ATTACHMENT_BLOCKS) for el in above):
+            continue
+        container = next((el for el in above if "govspeak" in _classes(el)), body)
+        if container is None:
+            continue
+        if container not in headings:
+            order = {el: index for index, el in enumerate(container.iter())}
+            marks = [
+                (order[h], h.get(LAYOUT) is None)
+                for h in container.iter("h1", "h2", "h3")
+                if not any(_classes(el) & set(ATTACHMENT_BLOCKS) for el in h.iterancestors())
+            ]
+            headings[container] = order, marks
+        order, marks = headings[container]
+        before = [counts for position, counts in marks if position < order[block]]
+        if before and before[-1]:
+            found.append(block)
+    return found
+
+
+def _classes(el: etree._Element) -> set[str]:
+    return set((el.get("class") or "").split())
+
+
 def html_attachments(main: etree._Element, url: str, page: ClassIndex | None = None) -> list[Attachment]:
     """Attachment blocks under ``main``: ``section.attachment`` (older) and ``section.gem-c-attachment``."""
     found = []
@@ -409,23 +554,39 @@ def html_attachments(main: etree._Element, url: str, page: ClassIndex | None = N
 
 
 def _attachment(section: etree._Element, base: str) -> Attachment | None:
+    """One attachment block. Its title is the heading's link; where the heading is plain text (a CSV
+    offered as "View online" and "Download CSV"), the title is the heading and the address the download,
+    so both readers name the file itself, never its preview page."""
     heading = next(section.iter("h2", "h3", "h4"), None)
     links = list((heading if heading is not None else section).iter("a"))
     link = next((a for a in links if text_of(a)), None)
-    if link is None:
+    title = text_of(link)
+    if link is None and heading is not None and (title := text_of(heading)):
+        offered = [a for a in section.iter("a") if a.get("href") and text_of(a)]
+        link = next((a for a in offered if text_of(a).lower().startswith("download")), None)
+        link = first(link, next((a for a in offered if not _is_preview(a.get("href"))), None))
+        link = first(link, offered[0] if offered else None)
+    if link is None or not title:
         return None
     url = absolute_url(link.get("href"), base)
+    if _is_preview(url):
+        url = url[: -len("/preview")]
     metadata = find_all(section, "metadata", "gem-c-attachment__metadata")
     details = " ".join(text_of(el) for el in metadata) if metadata else text_of(section)
     shown = text_of(find(section, "type")) or ("HTML" if re.search(r"\bHTML\b", details) else "")
     attributes = [text_of(el) for el in find_all(section, "gem-c-attachment__attribute")]
     if len(attributes) == 1 and re.match(r"https?://", attributes[0]):
         # The attachment component describes an external attachment by its address alone.
-        return Attachment(title=text_of(link), url=url, kind="external")
+        return Attachment(title=title, url=url, kind="external")
     kind = attachment_kind(url, shown)
     if not kind:
         kind = "html" if is_govuk_host(urlsplit(url).hostname or "") else "external"
-    return Attachment(title=text_of(link), url=url, kind=kind, size=size_bytes(details))
+    return Attachment(title=title, url=url, kind=kind, size=size_bytes(details))
+
+
+def _is_preview(url: str | None) -> bool:
+    """A CSV's preview page (``<file>.csv/preview``), which stands for the file."""
+    return bool(url) and urlsplit(url).path.endswith("/preview")
 
 
 def _parent_url(url: str) -> str | None:
@@ -434,3 +595,96 @@ def _parent_url(url: str) -> str | None:
     if path.count("/") < 2:
         return None
     return urlunsplit((parts.scheme, parts.netloc, path.rsplit("/", 1)[0], "", ""))
+
+
+# --------------------------------------------------------------------------- what some formats add
+
+
+def _banner_summary(page: ClassIndex) -> str:
+    """A consultation's description, which its page shows in the summary banner, not as a lead paragraph."""
+    return text_of(page.first("gem-c-summary-banner__text"))
+
+
+def _listed_documents(page: ClassIndex, url: str) -> list[Attachment]:
+    """The documents a collection lists in each group (``gem-c-document-list``) as its attachments; each
+    list leaves a mark, so a group without text of its own stays a section."""
+    found = []
+    for listing in page.all("gem-c-document-list"):
+        for item in listing.iterchildren("li"):
+            link = next((a for a in item.iter("a") if text_of(a)), None)
+            if link is not None and link.get("href"):
+                found.append(Attachment(text_of(link), absolute_url(link.get("href"), url), "html"))
+        mark = etree.Element("p")
+        mark.text = HELD
+        listing.addprevious(mark)
+        drop(listing)
+    return found
+
+
+def _latest_update(page: ClassIndex, updated: str | None) -> list[HistoryEntry]:
+    """The one change note of a format that keeps no history: travel advice's "Latest update" (dated
+    with its "Updated" date), a statistics release's "Reason for change" of its date."""
+    for term, dd in _terms(page.root):
+        if term in ("latest update", "reason for change") and (note := latest_update_note(text_of(dd))):
+            return [HistoryEntry(updated, note)]
+    return []
+
+
+def _no_metadata(page: ClassIndex, document_type: str) -> dict[str, str]:
+    return {}
+
+
+def _phased(name: str) -> Callable[[ClassIndex, str], dict[str, str]]:
+    """A consultation's or call for evidence's status (from its type) and the dates its summary banner
+    shows: "ran from <opening> to <closing>", "closes at <closing>", or "opens <opening>"."""
+
+    def read(page: ClassIndex, document_type: str) -> dict[str, str]:
+        state = phase({"document_type": document_type}, name)
+        facts = {f"{name}_status": state} if state else {}
+        banner = page.first("gem-c-summary-banner")
+        times = [timestamp_date(t.get("datetime")) for t in banner.iter("time")] if banner is not None else []
+        times = [t for t in times if t]
+        if state == "open" and times:
+            facts["closing_date"] = times[0]
+        elif len(times) >= 2:
+            facts["opening_date"], facts["closing_date"] = times[0], times[1]
+        return facts
+
+    return read
+
+
+_RELEASE = re.compile(r"^(.*?)\s*\((provisional|confirmed)\)$", re.IGNORECASE)
+
+
+def _statistics_announcement(page: ClassIndex, document_type: str) -> dict[str, str]:
+    """The release date and its status ("20 January 2016 9:30am (confirmed)"), a changed date's previous
+    date and reason, and a cancellation ("Proposed release", "Cancellation date", the notice's reason)."""
+    facts: dict[str, str] = {}
+    for term, dd in _terms(page.root):
+        value = text_of(dd)
+        if term == "release date" and (match := _RELEASE.match(value)):
+            facts["release_date"], facts["release_date_status"] = match[1], match[2].lower()
+        elif term == "release date":
+            facts["release_date"] = value
+        elif term == "proposed release":
+            facts["release_date"], facts["release_date_status"] = value, "cancelled"
+        elif term == "previous date":
+            facts["previous_release_date"] = value
+        elif term == "cancellation date":
+            facts["cancellation_date"] = display_date(value) or value
+    if facts.get("release_date_status") == "cancelled":
+        for notice in page.all("gem-c-notice"):
+            title = text_of(find(notice, "gem-c-notice__title"))
+            if title.lower() == "statistics release cancelled":
+                reason = block_text(notice).replace(title, "", 1).strip()
+                if reason:
+                    facts["cancellation_reason"] = fold(reason)
+    return {key: value for key, value in facts.items() if value}
+
+
+HTML_METADATA: dict[str, Callable[[ClassIndex, str], dict[str, str]]] = {
+    "consultation": _phased("consultation"),
+    "call_for_evidence": _phased("call_for_evidence"),
+    "statistics_announcement": _statistics_announcement,
+}
+"""What a format shows beside its text, read from its page (the Content API reader's rows give the same)."""

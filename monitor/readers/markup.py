@@ -264,13 +264,15 @@ def block_text(el: etree._Element) -> str:
     return builder.finish()
 
 
-def _drop_empty(found: Iterable[Section]) -> list[Section]:
+def _drop_empty(found: Iterable[Section], held: Iterable[bool] = ()) -> list[Section]:
+    """Sections with text, sub-sections or something a reader sees under them (``held``)."""
     items = list(found)
+    holds = list(held) or [False] * len(items)
     kept = []
     for index, section in enumerate(items):
         following = items[index + 1] if index + 1 < len(items) else None
         has_children = following is not None and following.level > section.level
-        if section.text or has_children:
+        if section.text or has_children or holds[index]:
             kept.append(section)
     return kept
 
@@ -279,6 +281,10 @@ def _drop_empty(found: Iterable[Section]) -> list[Section]:
 # noncharacters, yet legal in lxml text, which refuses the control characters TextBuilder uses).
 _BLOCK_MARK = "\ufdd0"
 _HEADING_MARK = "\ufdd1"
+HELD = "\ufdd2"
+"""Text put where a heading holds something other than text (an image, an attachment in the body, a
+collection group's document list): the heading's section is kept, with no text of its own, instead of being
+dropped as a stray label."""
 # Every character str.split() splits at (str.isspace()), tests/test_markup.py checks the list: replacing
 # each with str.replace is a C scan, many times faster than a regular expression over the page's text.
 WHITESPACE = (
@@ -359,6 +365,8 @@ def sections(root: etree._Element, intro_heading: str, page: ClassIndex | None =
     page at once with C string methods instead of line by line.
     """
     strip_invisible(root, page)
+    for image in list(root.iter("img")):
+        hold(image)
     _number_list_items(root)
     for cell in root.iter("td", "th"):
         if cell.getprevious() is not None:
@@ -379,7 +387,31 @@ def sections(root: etree._Element, intro_heading: str, page: ClassIndex | None =
             found.append((heading, int(chunk[0]), [body.strip()]))
         else:
             found[-1][2].append(body.strip())
-    result = [Section(heading, level, "\n".join(filter(None, bodies))) for heading, level, bodies in found]
-    if not result[0].text:
+    held = [any(HELD in body for body in bodies) for _, _, bodies in found]
+    result = [
+        Section(heading, level, _without_held("\n".join(filter(None, bodies))))
+        for heading, level, bodies in found
+    ]
+    if not result[0].text:  # before the first heading, only text counts: a logo is page furniture
         result.pop(0)
-    return _drop_empty(result)
+        held.pop(0)
+    return _drop_empty(result, held)
+
+
+def hold(el: etree._Element) -> None:
+    """Put a :data:`HELD` mark in place of ``el`` (an image, an attachment block): what it stood under
+    stays a section even with no text of its own."""
+    mark = etree.Element("p")
+    mark.text = HELD
+    mark.tail = el.tail
+    parent = el.getparent()
+    if parent is not None:
+        parent.replace(el, mark)
+
+
+def _without_held(text: str) -> str:
+    if HELD not in text:
+        return text
+    return "\n".join(
+        line for line in (" ".join(line.replace(HELD, " ").split()) for line in text.split("\n")) if line
+    )

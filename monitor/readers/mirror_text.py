@@ -32,6 +32,7 @@ class MirrorText(Reader):
     """
 
     __kind__ = "mirror-text"
+    priority = 40
 
     @classmethod
     def detects(cls, body: bytes, url: str, content_type: str) -> bool:

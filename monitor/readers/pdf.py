@@ -25,6 +25,7 @@ class Pdf(Reader):
     """
 
     __kind__ = "pdf"
+    priority = 10
 
     @classmethod
     def detects(cls, body: bytes, url: str, content_type: str) -> bool:

@@ -17,11 +17,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import jinja2
+from markupsafe import Markup, escape
 
 from .. import TEMPLATES_DIR
+from .. import story as story_rules
 from ..clock import LONDON, london_day, london_moment, parse_timestamp, utc_timestamp
 from ..govuk import page_slug
-from ..model import Change, ChangeSet, DiffOp, HistoryEntry, PageState, SectionChange
+from ..model import AttachmentChange, Change, ChangeSet, DiffOp, HistoryEntry, PageState, SectionChange
+from ..tokens import glued
 
 TAG_AUTHORITY = "tag:guidance-monitor,2026"
 
@@ -37,6 +40,7 @@ KIND_LABELS = {
 KIND_ORDER = ["major", "minor", "withdrawn", "moved", "removed", "new"]
 BACKFILLED_LABEL = "Published before monitoring began"
 SILENT_WARNING = "Changed without a change note"
+ATTACHMENT_LABELS = {"added": "Added", "removed": "Removed", "renamed": "Renamed", "modified": "Changed"}
 FIRST_PUBLISHED = "First published"
 """The label of the backfilled history entry whose note is GOV.UK's own "First published."."""
 NO_DATE = "no date given"
@@ -72,6 +76,26 @@ FIELD_LABELS = {
     "organisations": "From",
     "page_count": "Number of pages",
 }
+
+SIGNAL_LABELS = {
+    "duty": "Duty",
+    "date": "Date",
+    "amount": "Amount",
+    "link": "Link",
+    "removed-text": "Text removed",
+}
+"""The tag of each significance signal (``monitor.signals``) on a change in the digest."""
+SIGNAL_PHRASE_LIMIT = 200
+"""Characters of a signal's phrase shown in a tag (a removed paragraph is one phrase)."""
+
+
+def signal_phrase(text: str) -> str:
+    """A signal's phrase on one line, cut at a word after ``SIGNAL_PHRASE_LIMIT`` characters."""
+    text = " ".join(text.split())
+    if len(text) <= SIGNAL_PHRASE_LIMIT:
+        return text
+    cut = text[: SIGNAL_PHRASE_LIMIT - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut[SIGNAL_PHRASE_LIMIT // 2 :] else cut) + "…"
 
 
 # --------------------------------------------------------------------------- small helpers
@@ -187,8 +211,15 @@ def _of_date(day: str | None) -> str:
     return f" of {london_date(day)}" if day else f" ({NO_DATE})"
 
 
-def change_label(change: Change) -> str:
-    """The change's kind as people read it; GOV.UK's backfilled "First published." entry says so."""
+EXPLAINED_LABEL = "Changed with its publication"
+"""A document's change that its publication's change note explains: never a silent edit."""
+
+
+def change_label(change: Change, explained: HistoryEntry | None = None) -> str:
+    """The change's kind as people read it; GOV.UK's backfilled "First published." entry says so, and a
+    document's change its publication explains (``explained``) says that."""
+    if explained is not None and change.kind == "minor":
+        return EXPLAINED_LABEL
     if change.backfilled and change.note.strip().rstrip(".").casefold() == FIRST_PUBLISHED.casefold():
         return FIRST_PUBLISHED
     return KIND_LABELS.get(change.kind, change.kind)
@@ -218,40 +249,64 @@ def description(change: Change) -> str:
 
 
 def trim_ops(ops: Sequence[DiffOp], context: int = 12) -> list[DiffOp]:
-    """Keep changed words and ``context`` words either side; long unchanged runs become "…"."""
+    """Keep changed words and ``context`` words either side; long unchanged runs become "…".
+
+    Line breaks in what is kept stay, so a list item or table row near a change keeps its own line.
+    """
     out: list[DiffOp] = []
     last = len(ops) - 1
     for i, op in enumerate(ops):
-        words = op.text.split()
-        if op.op != "equal" or len(words) <= 2 * context + 1:
+        lead = "\n" if op.text.startswith("\n") else ""
+        pieces = op.text[len(lead) :].strip(" ").split(" ")
+        if op.op != "equal" or len(pieces) <= 2 * context + 1:
             out.append(op)
             continue
-        lead = op.text[: len(op.text) - len(op.text.lstrip())]
-        trail = op.text[len(op.text.rstrip()) :]
-        head = " ".join(words[:context])
-        tail = " ".join(words[-context:])
+        head = " ".join(pieces[:context])
+        tail = " ".join(pieces[-context:])
         if i == 0:
-            text = f"… {tail}{trail}"
+            text = f"… {tail}"
         elif i == last:
             text = f"{lead}{head} …"
         else:
-            text = f"{lead}{head} … {tail}{trail}"
+            text = f"{lead}{head} … {tail}"
         out.append(DiffOp("equal", text))
     return out
 
 
-def diff_text(ops: Sequence[DiffOp]) -> str:
-    """A word diff as plain text: ``[+inserted+]`` and ``[-deleted-]`` (wdiff's marks)."""
-    parts = []
+def spaced(ops: Sequence[DiffOp]) -> list[tuple[str, DiffOp]]:
+    """Each run of a word diff with what goes before it: the line break the page had there, a space,
+    or nothing beside punctuation, so "(GCOs)" reads as the page wrote it."""
+    out: list[tuple[str, DiffOp]] = []
+    previous = ""
     for op in ops:
-        if op.op == "insert":
-            parts.append(f"[+{op.text.strip()}+]" if op.text.strip() else op.text)
-        elif op.op == "delete":
-            parts.append(f"[-{op.text.strip()}-]" if op.text.strip() else op.text)
+        text = op.text.strip(" ")
+        if text.startswith("\n"):
+            sep, text = ("" if not out else "\n"), text[1:]
+        elif not out or not text or glued(previous, text):
+            sep = ""
         else:
-            parts.append(op.text)
-    text = "".join(parts)
-    return re.sub(r"(\S)(\[[+-])", r"\1 \2", re.sub(r"([+-]\])(\S)", r"\1 \2", text))
+            sep = " "
+        out.append((sep, DiffOp(op.op, text)))
+        previous = text or previous
+    return out
+
+
+def diff_text(ops: Sequence[DiffOp]) -> str:
+    """A word diff as plain text: ``[+inserted+]`` and ``[-deleted-]`` (wdiff's marks), line by line."""
+    parts = []
+    for sep, op in spaced(ops):
+        if op.op == "insert" and op.text:
+            parts.append(f"{sep}[+{op.text}+]")
+        elif op.op == "delete" and op.text:
+            parts.append(f"{sep}[-{op.text}-]")
+        else:
+            parts.append(sep + op.text)
+    return "".join(parts)
+
+
+def nl2br(text: str) -> Markup:
+    """Text escaped, its line breaks made ``<br>``: e-mail programs and feed readers ignore CSS."""
+    return Markup("<br>\n").join(escape(line) for line in str(text).split("\n"))
 
 
 def section_label(section: SectionChange) -> str:
@@ -264,6 +319,69 @@ def section_label(section: SectionChange) -> str:
         "renamed": "Heading changed",
         "moved": "Section moved",
     }.get(section.status, section.status)
+
+
+def file_size(size: int | None) -> str:
+    """ "245 KB", as GOV.UK writes an attachment's size."""
+    if size is None:
+        return "size not given"
+    if size < 1024:
+        return plural(size, "byte")
+    if size < 1024 * 1024:
+        return f"{round(size / 1024)} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def file_format(kind: str | None) -> str:
+    return (kind or "").upper() or "format not given"
+
+
+def attachment_facts(attachment: AttachmentChange) -> list[str]:
+    """What changed in a listed attachment, each fact a phrase: never a bare "modified"."""
+    facts = []
+    if attachment.status == "renamed" and attachment.old_title:
+        facts.append(f"renamed from “{attachment.old_title}” to “{attachment.title}”")
+    if attachment.old_url:
+        facts.append(f"new address: {attachment.old_url} → {attachment.url}")
+    kinds = (attachment.old_kind, attachment.kind)
+    sizes = (attachment.old_size, attachment.size)
+    if any(k is not None for k in kinds) or any(n is not None for n in sizes):
+        if attachment.old_kind and attachment.kind and attachment.old_kind != attachment.kind:
+            what = f"{file_format(attachment.old_kind)}, {file_size(attachment.old_size)} → "
+            what += f"{file_format(attachment.kind)}, {file_size(attachment.size)}"
+        else:
+            what = f"{file_format(attachment.kind or attachment.old_kind)}, "
+            what += f"{file_size(attachment.old_size)} → {file_size(attachment.size)}"
+        facts.append(f"new file: {what}")
+    if attachment.status == "modified" and not facts:
+        facts.append("listed differently (GOV.UK gives no address, size or hash to say more)")
+    return facts
+
+
+_PDF_PAGE = re.compile(r"^Page (\d+)$")
+
+
+def pages_changed(changeset: ChangeSet | None) -> str:
+    """For a PDF, read page by page: which pages changed, as ranges ("Pages 3 to 4 and 7 changed");
+    "" for any other document."""
+    if changeset is None or not changeset.sections:
+        return ""
+    numbers = []
+    for section in changeset.sections:
+        found = _PDF_PAGE.match(section.heading)
+        if found is None:
+            return ""
+        numbers.append(int(found.group(1)))
+    ranges: list[list[int]] = []
+    for number in sorted(set(numbers)):
+        if ranges and number == ranges[-1][1] + 1:
+            ranges[-1][1] = number
+        else:
+            ranges.append([number, number])
+    parts = [f"{a}" if a == b else f"{a} to {b}" for a, b in ranges]
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    several = len(parts) > 1 or ranges[0][0] != ranges[0][1]
+    return f"{'Pages' if several else 'Page'} {listed} changed"
 
 
 def summary_counts(changeset: ChangeSet | None) -> dict[str, int]:
@@ -305,6 +423,42 @@ def change_summary(change: Change, *, site_url: str = "") -> dict[str, Any]:
     }
 
 
+def story_summaries(
+    changes: Sequence[Change],
+    pages: Sequence[PageState],
+    *,
+    site_url: str = "",
+    context: Sequence[Change] = (),
+) -> list[dict[str, Any]]:
+    """The changes told as stories, newest first, in JSON form for webhooks and chat: each publication
+    with its headline and its documents' changes under it (see :mod:`monitor.story`)."""
+    told = story_rules.stories([c for c in changes if not c.backfilled], pages, context=context)
+    return [
+        {
+            "page_url": story.url,
+            "title": story.title,
+            "date": story.date,
+            "kind": story.kind,
+            "headline": headline_line(story),
+            "silent": story.silent,
+            "change_ids": [c.id for c in story.changes],
+            "site_link": f"{site_url.rstrip('/')}/changes/{story_key(story)}.html" if site_url else None,
+            "documents": [
+                {
+                    "page_url": group.url,
+                    "title": group.title,
+                    "change_ids": [d.change.id for d in group.parts],
+                    "explained_by": group.explained_by.note if group.explained_by else None,
+                    "silent": group.silent,
+                    "also_at": group.also_at,
+                }
+                for group in document_groups(story)
+            ],
+        }
+        for story in told
+    ]
+
+
 def change_link(change: Change, site_url: str) -> str:
     return f"{site_url.rstrip('/')}/changes/{change_key(change)}.html" if site_url else ""
 
@@ -336,8 +490,11 @@ def environment() -> jinja2.Environment:
         slug=page_slug,
         trim_ops=trim_ops,
         diff_text=diff_text,
+        spaced=spaced,
+        nl2br=nl2br,
         plural=plural,
         month_label=month_label,
+        signal_phrase=signal_phrase,
     )
     env.globals.update(
         kind_label=lambda kind: KIND_LABELS.get(kind, kind),
@@ -355,6 +512,22 @@ def environment() -> jinja2.Environment:
         section_label=section_label,
         field_label=lambda name: FIELD_LABELS.get(name, name.replace("_", " ").capitalize()),
         counts=summary_counts,
+        attachment_facts=attachment_facts,
+        pages_changed=pages_changed,
+        document_groups=document_groups,
+        story_label=story_label,
+        headline_prefix=headline_prefix,
+        headline_line=headline_line,
+        earlier_notes=earlier_notes,
+        silent_sentence=silent_sentence,
+        publication_note=PUBLICATION_NOTE,
+        document_explained=DOCUMENT_EXPLAINED,
+        document_silent=DOCUMENT_SILENT,
+        explained_by=lambda change: None,
+        story_of=lambda change: None,
+        documents_line=documents_line,
+        attachment_label=lambda status: ATTACHMENT_LABELS.get(status, status),
+        signal_label=lambda kind: SIGNAL_LABELS.get(kind, kind),
         has_diff_partial=(TEMPLATES_DIR / "_diff.html").is_file(),
     )
     return env
@@ -411,7 +584,9 @@ def organisation_prefix(organisations: Iterable[Sequence[str]]) -> str:
     if len(firsts) != 1:
         return "GOV.UK"
     name = firsts.pop()
-    return _ABBREVIATION_BY_KEY.get(_name_key(name), " ".join(name.split()))
+    from .chat import header  # a name from a page: no control characters, and short enough for a subject
+
+    return _ABBREVIATION_BY_KEY.get(_name_key(name), header(name, 60))
 
 
 def digest_subject(
@@ -440,6 +615,188 @@ def _needs_year(since: str | date | None) -> bool:
     return year != datetime.now(LONDON).year
 
 
+SUBJECT_LIMIT = 78
+"""A subject line longer than this is cut by many mail programs (RFC 5322's line length)."""
+PUBLICATION_NOTE = "GOV.UK's change note on the publication"
+DOCUMENT_EXPLAINED = "Changed in this update to the publication"
+DOCUMENT_SILENT = (
+    "Changed without a change note: neither this document nor the publication it belongs to says so"
+)
+
+
+@dataclass
+class DocumentGroup:
+    """One document's changes in a story, told once even when several of its addresses answered."""
+
+    url: str
+    title: str
+    parts: list[story_rules.DocumentStory]
+    also_at: list[str]
+
+    @property
+    def edits(self) -> list[Change]:
+        return [d.change for d in self.parts if d.change.changeset is not None]
+
+    @property
+    def explained_by(self) -> HistoryEntry | None:
+        return next((d.explained_by for d in self.parts if d.explained_by is not None), None)
+
+    @property
+    def silent(self) -> bool:
+        return any(d.silent for d in self.parts)
+
+    @property
+    def events(self) -> list[Change]:
+        """Changes that are not edits (first seen, moved, removed): each says itself in a sentence."""
+        return [d.change for d in self.parts if d.change.changeset is None]
+
+
+def document_groups(story: story_rules.Story) -> list[DocumentGroup]:
+    """The story's documents, one group per page; a page whose edit is the very same as another's (an
+    old address redirecting to the same document) is named beside it rather than told twice, and the
+    new address a document moved to is not told again as a page first seen."""
+    groups: dict[str, DocumentGroup] = {}
+    for part in story.documents:
+        url = part.change.page_url
+        group = groups.get(url)
+        if group is None:
+            group = groups[url] = DocumentGroup(url, part.change.title or url, [], [])
+        group.parts.append(part)
+    moved_to = {c.new_url for g in groups.values() for c in g.events if c.new_url}
+    told: list[DocumentGroup] = []
+    for group in groups.values():
+        if group.url in moved_to and all(d.change.kind == "new" for d in group.parts):
+            continue  # first seen at the address another document says it moved to: said there
+        same = next(
+            (
+                g
+                for g in told
+                if group.edits
+                and g.edits
+                and [c.changeset.to_dict() for c in g.edits if c.changeset]
+                == [c.changeset.to_dict() for c in group.edits if c.changeset]
+            ),
+            None,
+        )
+        if same is not None:
+            same.also_at.append(group.url)
+            continue
+        told.append(group)
+    return told
+
+
+def story_key(story: story_rules.Story) -> str:
+    """The change the story's page on the changelog is named after: the page's own, else a document's."""
+    first = (story.changes or [d.change for d in story.documents])[0]
+    return change_key(first)
+
+
+def story_label(story: story_rules.Story) -> str:
+    kind = story.kind
+    if kind == "new" and all(c.kind == "new" for c in story.all_changes):
+        return KIND_LABELS["new"]
+    return KIND_LABELS.get(kind, kind)
+
+
+def headline_prefix(story: story_rules.Story) -> str:
+    """What the headline note is: the page's own change note, or its publication's."""
+    if story.headline is None:
+        return ""
+    own = any(story_rules.own_notes(c) for c in story.changes)
+    prefix = "GOV.UK's change note" if own else PUBLICATION_NOTE
+    # Several notes at once: each says its own date, as the earlier ones folded under it do.
+    entry = story.headline
+    return f"{prefix}{_of_date(entry.date)}" if len(story.notes) > 1 else prefix
+
+
+def headline_line(story: story_rules.Story) -> str:
+    """The story's one headline as plain text: the newest change note, or that there was none."""
+    entry = story.headline
+    if entry is not None:
+        return f"{headline_prefix(story)}: {entry.note}"
+    if story.silent:
+        return f"{SILENT_WARNING}. {silent_sentence(story)}"
+    sentences = [description(c) for c in story.all_changes if description(c)]
+    return sentences[0] if sentences else story_label(story)
+
+
+def silent_sentence(story: story_rules.Story) -> str:
+    """Why a story is a silent edit, in plain words."""
+    if story.documents:
+        return "GOV.UK did not say this page or its documents changed."
+    return "GOV.UK did not say this page changed."
+
+
+def documents_line(story: story_rules.Story | None) -> str:
+    """One line for lists of changes: which of the publication's documents changed, and how much."""
+    if story is None:
+        return ""
+    groups = [g for g in document_groups(story) if g.edits]
+    if not groups:
+        return ""
+    counts = [summary_counts(c.changeset) for g in groups for c in g.edits]
+    sections = sum(n["sections"] for n in counts)
+    added = sum(n["words_added"] for n in counts)
+    removed = sum(n["words_removed"] for n in counts)
+    titles = ", ".join(f"“{g.title}”" for g in groups)
+    return (
+        f"In its {'documents' if len(groups) > 1 else 'document'} {titles}: "
+        f"{plural(sections, 'section')} changed ({plural(added, 'word')} added, {removed} removed)"
+    )
+
+
+def earlier_notes(story: story_rules.Story) -> list[HistoryEntry]:
+    """The notes of the same run after the headline, newest first: folded under the change."""
+    return story.notes[1:]
+
+
+def story_subject(
+    stories: Sequence[story_rules.Story],
+    failing: Sequence[Failing],
+    *,
+    since: str | date | None,
+    prefix: str = "GOV.UK",
+) -> str:
+    """The digest's subject: the page and its headline when one page changed, else counts."""
+    changed = [s for s in stories if any(c.kind != "new" for c in s.all_changes)]
+    pages = {s.url for s in changed}
+    if len(pages) == 1:
+        story = changed[0]
+        entry = story.headline
+        if entry is not None:
+            return _fit(story.title, f"updated: {entry.note}", len("updated: ") + NOTE_ROOM)
+        what = "changed without a change note" if story.silent else KIND_LABELS.get(story.kind, story.kind)
+        return _fit(story.title, what.lower(), len(what))
+    # Else counts: a publication and its documents count as one page.
+    if changed:
+        n = len(pages)
+        since_text = f" since {london_date(since, year=_needs_year(since))}" if since else ""
+        return f"{n} {prefix} guidance page{'s' if n != 1 else ''} changed{since_text}"
+    watched = [PageGroup(url, "", []) for url in dict.fromkeys(s.url for s in stories)]
+    return digest_subject(watched, failing, since=since, prefix=prefix)
+
+
+NOTE_ROOM = 16
+"""Characters of a subject line kept for the change note when the page's title is long."""
+
+
+def _fit(title: str, what: str, keep: int) -> str:
+    """ "“Title” what", within the subject limit, keeping at least ``keep`` characters of ``what``: a
+    long title loses its qualifier after a colon ("Special schools…: coronavirus (COVID-19)") or is
+    cut, and what is left of ``what`` is cut with "…"."""
+    title = " ".join(title.split())
+    what = " ".join(what.split())
+    room = SUBJECT_LIMIT - 3 - min(len(what), keep)
+    if len(title) > room and ":" in title and len(title.split(":", 1)[0]) >= 16:
+        title = title.split(":", 1)[0].rstrip()
+    if len(title) > room:
+        title = title[: room - 1].rstrip() + "…"
+    subject = f"“{title}” {what}"
+    if len(subject) > SUBJECT_LIMIT:
+        subject = subject[: SUBJECT_LIMIT - 1].rstrip() + "…"
+    return subject
+
+
 def digest(
     changes: Sequence[Change],
     pages: Sequence[PageState],
@@ -448,31 +805,71 @@ def digest(
     site_url: str = "",
     alert_after_failures: int = 3,
     organisations: dict[str, list[str]] | None = None,
+    context: Sequence[Change] = (),
+    newest_first: bool = False,
 ) -> tuple[str, str, str]:
     """The email digest: ``(subject, plain text, HTML with inline styles)``.
 
-    ``since`` is the date the digest covers from (default: the day of its oldest change);
-    ``organisations`` maps page URLs to GOV.UK's organisation names for the subject line.
+    Changes are told as stories (:mod:`monitor.story`): a publication's documents under it, newest
+    first. ``since`` is the date the digest covers from (default: the day of its oldest change);
+    ``organisations`` maps page URLs to GOV.UK's organisation names for the subject line; ``context``
+    adds recorded changes not sent now (earlier runs) that may explain a document's change;
+    ``newest_first`` groups each page's stories together, the page's latest state first, as a weekly
+    summary reads.
     """
     wanted = [c for c in changes if c.kind != "none" and not c.backfilled]
-    groups = group_by_page(wanted, pages)
+    stories = story_rules.stories(wanted, pages, context=context)
+    if newest_first:
+        # The page changed last first; within a page, its latest state first (the sort is stable).
+        latest: dict[str, str] = {}
+        for story in stories:
+            latest[story.url] = max(latest.get(story.url, ""), story.detected_at)
+        stories.sort(key=lambda story: story.detected_at, reverse=True)
+        stories.sort(key=lambda story: latest[story.url], reverse=True)
     failing = failing_pages(pages, alert_after_failures)
     if since is None and wanted:
         since = london_day(min(c.detected_at for c in wanted))
     orgs = organisations or {}
-    prefix = organisation_prefix(orgs.get(g.url, []) for g in groups) if groups else "GOV.UK"
-    subject = digest_subject(groups, failing, since=since, prefix=prefix)
-    context = {
+    prefix = organisation_prefix(orgs.get(s.url, []) for s in stories) if stories else "GOV.UK"
+    subject = story_subject(stories, failing, since=since, prefix=prefix)
+    context_vars = {
         "subject": subject,
-        "groups": groups,
+        "stories": stories,
         "failing": failing,
         "site_url": site_url.rstrip("/"),
         "since": since,
         "word_diff_key": has_word_diff(wanted),
         "change_link": lambda c: change_link(c, site_url),
+        "story_link": lambda st: f"{site_url.rstrip('/')}/changes/{story_key(st)}.html" if site_url else "",
         "page_link": lambda url: page_link(url, site_url),
     }
-    return subject, _render("digest.txt", **context), _render("digest.html", **context)
+    return subject, _render("digest.txt", **context_vars), _render("digest.html", **context_vars)
+
+
+# --------------------------------------------------------------------------- stories
+
+
+def change_stories(
+    changes: Sequence[Change], pages: Sequence[PageState]
+) -> dict[str, tuple[story_rules.Story, story_rules.DocumentStory | None]]:
+    """Each recorded change's story, by ``change_key``: the story it is told in and, for a document's
+    change, how it is told there. For the change pages and feeds, which show a publication's documents
+    under it and a document's change with the publication's note."""
+    by_key: dict[str, tuple[story_rules.Story, story_rules.DocumentStory | None]] = {}
+    for story in story_rules.stories(changes, pages, context=changes):
+        for change in story.changes:
+            by_key[change_key(change)] = (story, None)
+        for part in story.documents:
+            by_key[change_key(part.change)] = (story, part)
+    return by_key
+
+
+def change_story(
+    change: Change, changes: Sequence[Change], pages: Sequence[PageState]
+) -> tuple[story_rules.Story, story_rules.DocumentStory | None] | None:
+    """One change's story among all recorded ``changes`` (see :func:`change_stories`)."""
+    run = [c for c in changes if c.detected_at == change.detected_at]
+    return change_stories(run, pages).get(change_key(change)) if not change.backfilled else None
 
 
 def changeset_html(changeset: ChangeSet) -> str:
@@ -491,6 +888,8 @@ def _excerpt(ops: Sequence[DiffOp], context: int) -> list[str]:
     """Changed words marked ``[-deleted-] [+inserted+]``, as in the email, with a few words either side."""
     lines: list[str] = []
     current: list[str] = []
+    # An excerpt is one line of words: the page's line breaks are shown in the email and the site.
+    ops = [DiffOp(op.op, " ".join(op.text.split())) for op in ops]
     for k, op in enumerate(ops):
         if op.op != "equal":
             changed = op.text.split()
@@ -530,12 +929,9 @@ def text_report(changes: ChangeSet, *, context: int = TEXT_CONTEXT_WORDS) -> str
     if not changes.changed:
         return "No change.\n"
     old, new = changes.old, changes.new
-    labels = {
-        "major": "Updated (GOV.UK announced this change)",
-        "minor": f"{SILENT_WARNING} (a silent edit)",
-        "withdrawn": "Withdrawn",
-    }
-    out = [f"{new.title or old.title}", labels.get(changes.kind, changes.kind.capitalize())]
+    # The site's words (KIND_LABELS, section_label, ATTACHMENT_LABELS): one vocabulary everywhere.
+    label = KIND_LABELS.get(changes.kind, changes.kind.capitalize())
+    out = [f"{new.title or old.title}", f"{label} (a silent edit)" if changes.kind == "minor" else label]
     if old.last_updated != new.last_updated:
         out.append(f"Last updated: {_day(old.last_updated)} -> {_day(new.last_updated)}")
     if old.history_count != new.history_count:
@@ -546,10 +942,7 @@ def text_report(changes: ChangeSet, *, context: int = TEXT_CONTEXT_WORDS) -> str
     if changes.sections:
         out += ["", "Sections:"]
         for section in changes.sections:
-            if section.status == "renamed":
-                line = f"  renamed: {section.old_heading} -> {section.heading}"
-            else:
-                line = f"  {section.status}: {section.heading}"
+            line = f"  {section_label(section)}: {section.heading}"
             if section.added_words or section.removed_words:
                 line += f" (+{section.added_words} -{section.removed_words} words)"
             out.append(line)
@@ -558,10 +951,14 @@ def text_report(changes: ChangeSet, *, context: int = TEXT_CONTEXT_WORDS) -> str
     if changes.attachments:
         out += ["", "Attachments:"]
         for attachment in changes.attachments:
+            label = ATTACHMENT_LABELS.get(attachment.status, attachment.status)
             if attachment.status == "renamed":
-                out.append(f"  renamed: {attachment.old_title} -> {attachment.title}")
+                out.append(f"  {label}: {attachment.old_title} -> {attachment.title}")
             else:
-                out.append(f"  {attachment.status}: {attachment.title}")
+                out.append(f"  {label}: {attachment.title}")
+            out += [
+                f"      {fact}" for fact in attachment_facts(attachment) if not fact.startswith("renamed")
+            ]
             out.append(f"      {attachment.url}")
     if changes.metadata:
         out += ["", "Details:"]
