@@ -338,3 +338,20 @@ def test_a_publication_and_its_documents_are_told_as_one_story_run_by_run_as_in_
     feed = (built / "feed.xml").read_text(encoding="utf-8")
     assert "Changed with its publication" in feed and "In its document" in feed
     assert_sound(built)
+
+
+def test_a_flapping_change_reads_as_alternating_everywhere() -> None:
+    url = "https://www.gov.uk/guidance/ab-test"
+    changeset = ChangeSet(
+        "minor", sections=[SectionChange("Who", "modified", added_words=1, diff=[DiffOp("insert", "x")])]
+    )
+    flap = Change(url, "flapping", "2026-11-27T07:00:00Z", "AB", changeset, "Alternating", "2026-11-27", id=3)
+    files = render.site([PageState(url=url, title="AB guidance")], [flap], site_url="https://x.example")
+    label = "Alternating between two versions"
+    assert "kind/flapping.html" in files and label in files["kind/flapping.html"]
+    for path in ("index.html", "changes/3.html", f"pages/{govuk.page_slug(url)}.html", "feed.xml"):
+        assert label in files[path], path
+        assert ">flapping<" not in files[path] and "Flapping" not in files[path], path
+    assert "two versions by turns" in files["changes/3.html"]
+    subject, text, html = render.digest([flap], [PageState(url=url, title="AB guidance")], since=None)
+    assert label in text and label in html

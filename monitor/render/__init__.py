@@ -36,8 +36,14 @@ KIND_LABELS = {
     "removed": "No longer on GOV.UK",
     "withdrawn": "Withdrawn",
     "none": "No change",
+    "flapping": "Alternating between two versions",
 }
-KIND_ORDER = ["major", "minor", "withdrawn", "moved", "removed", "new"]
+KIND_ORDER = ["major", "minor", "withdrawn", "flapping", "moved", "removed", "new"]
+FLAPPING_SENTENCE = (
+    "GOV.UK keeps serving this page in two versions by turns (often a test of a new design, or two"
+    " servers out of step). We say so once, showing how the two differ, and stay quiet until a third"
+    " version appears"
+)
 BACKFILLED_LABEL = "Published before monitoring began"
 SILENT_WARNING = "Changed without a change note"
 ATTACHMENT_LABELS = {"added": "Added", "removed": "Removed", "renamed": "Renamed", "modified": "Changed"}
@@ -245,6 +251,8 @@ def description(change: Change) -> str:
     """A plain sentence for events that are not edits (moved, removed, withdrawn, first seen)."""
     if change.kind in ("major", "minor") or (change.kind == "moved" and change.new_url):
         return ""
+    if change.kind == "flapping":
+        return f"{FLAPPING_SENTENCE}."
     return change.note or KIND_LABELS.get(change.kind, change.kind)
 
 
