@@ -1,7 +1,8 @@
 """Benchmark ``guidance-monitor run`` against urlwatch over the same pages served from 127.0.0.1.
 
-    .venv/bin/pip install urlwatch          # only for this benchmark; not a project dependency
-    .venv/bin/python benchmarks/bench_run.py --pages 1000
+    python3 -m venv /tmp/uw && /tmp/uw/bin/pip install urlwatch==2.29   # its own venv; not a dependency
+    .venv/bin/python benchmarks/bench_run.py --pages 1000 --urlwatch /tmp/uw/bin/urlwatch
+    .venv/bin/python benchmarks/bench_run.py --history --skip-urlwatch
 
 The pages are the real GOV.UK captures in ``tests/fixtures`` (html_timeline and html_legacy), each served
 at many addresses with a per-address variation (a reference number added to the first paragraph), so
@@ -19,11 +20,21 @@ Runs, each a fresh child process timed with ``os.wait4`` (wall time, CPU time, p
 The series is repeated (``--repeat``, default 3), the two tools taking turns, and each figure reported is
 the median of the repetitions: single runs on a shared machine vary by up to 2x.
 
+guidance-monitor is measured twice: **fetch only** (``--no-deliver --no-site``, what urlwatch does) and the
+**full run** as a user runs it (``guidance-monitor run``: the digest sent to an aiosmtpd SMTP server on
+127.0.0.1, and the static changelog written).
+
+``--history`` measures instead what years of stored history cost: ``--history-pages`` pages (20,000) are
+checked once by a real full run, then the database is given ``--history-days`` (365) days of past changes,
+``--history-share`` (1%) of the pages a day, each a real ChangeSet from the captures, recorded with the
+project's own ``Store.add_change`` (faster than real time), all marked sent, and the changelog rebuilt
+once with ``guidance-monitor site``. Then, timed: an unchanged full run and a full run where 1% of the
+pages changed. Its per-page time is compared with the 1,000-page unchanged full run.
+
 guidance-monitor runs with ``fetch.source: html`` (urlwatch reads HTML too), its default ``concurrency``
 (4; urlwatch uses a pool of 10 threads) and a ``rate_per_host`` of 100,000, i.e. no rate limit, because the
 server is on localhost: a real GOV.UK run keeps to the default of 2 a second, and 1,000 pages then take
-at least 500 s whatever the tool. ``--no-deliver --no-site`` leaves out email and the
-static site, which urlwatch has no counterpart for. urlwatch gets one ``url`` job per page with a ``css``
+at least 500 s whatever the tool. urlwatch gets one ``url`` job per page with a ``css``
 (``main``) and an ``html2text`` filter, and its own temporary config, cache and home directory.
 """
 
@@ -34,6 +45,7 @@ import hashlib
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -160,6 +172,32 @@ def serve(site: Site) -> ThreadingHTTPServer:
     return server
 
 
+class Mailbox:
+    """An aiosmtpd server on 127.0.0.1 that keeps count of the digests it accepts."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.messages = 0
+        self.bytes = 0
+        mailbox = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's naming)
+                mailbox.messages += 1
+                mailbox.bytes += len(envelope.content)
+                return "250 OK"
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+
 @dataclass
 class Figures:
     tool: str
@@ -226,8 +264,8 @@ def summary_line(log: Path, offset: int, prefix: str) -> str:
     return lines[-1] if lines else ""
 
 
-def guidance_monitor(site: Site, base: str, work: Path, env: dict[str, str]) -> list[Figures]:
-    config = {
+def gm_config(site: Site, base: str, work: Path, smtp_port: int | None) -> Path:
+    config: dict = {
         "database": str(work / "monitor.db"),
         "site_dir": str(work / "site"),
         "govuk_base_url": base,
@@ -239,16 +277,48 @@ def guidance_monitor(site: Site, base: str, work: Path, env: dict[str, str]) -> 
         },
         "pages": site.paths,
     }
+    if smtp_port:
+        config["digest"] = {
+            "site_url": "https://changes.example.org",
+            "email": {
+                "to": ["senco@school.example"],
+                "from": "monitor@school.example",
+                "smtp_host": "127.0.0.1",
+                "smtp_port": smtp_port,
+                "starttls": False,
+            },
+        }
     path = work / "config.yaml"
     path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def gm_command() -> list[str]:
     exe = BIN / "guidance-monitor"
-    command = [str(exe)] if exe.exists() else [sys.executable, "-m", "monitor"]
-    command += ["run", "--config", str(path), "--no-deliver", "--no-site"]
-    log = work / "guidance-monitor.log"
-    return run_series("guidance-monitor", command, site, env, log, "Checked ")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "monitor"]
 
 
-def urlwatch(site: Site, base: str, work: Path, env: dict[str, str]) -> list[Figures]:
+def guidance_monitor(
+    site: Site, base: str, work: Path, env: dict[str, str], mailbox: Mailbox | None = None
+) -> list[Figures]:
+    """The fetch-only series, and with a mailbox the full run's series beside it."""
+    (work / "fetch").mkdir(exist_ok=True)
+    path = gm_config(site, base, work / "fetch", None)
+    command = [*gm_command(), "run", "--config", str(path), "--no-deliver", "--no-site"]
+    results = run_series("guidance-monitor fetch only", command, site, env, work / "gm.log", "Checked ")
+    if mailbox is not None:
+        (work / "full").mkdir(exist_ok=True)
+        path = gm_config(site, base, work / "full", mailbox.port)
+        command = [*gm_command(), "run", "--config", str(path)]
+        results += run_series(
+            "guidance-monitor full run", command, site, env, work / "gm-full.log", "Checked "
+        )
+    return results
+
+
+def urlwatch(
+    site: Site, base: str, work: Path, env: dict[str, str], exe: Path | None = None
+) -> list[Figures]:
     jobs = [
         {"name": p.rsplit("/", 1)[1], "url": base + p, "filter": [{"css": "main"}, "html2text"]}
         for p in site.paths
@@ -257,7 +327,7 @@ def urlwatch(site: Site, base: str, work: Path, env: dict[str, str]) -> list[Fig
     (work / "urlwatch.yaml").write_text(
         yaml.safe_dump({"report": {"stdout": {"enabled": True, "color": False}}, "display": {"new": True}})
     )
-    exe = BIN / "urlwatch"
+    exe = exe or BIN / "urlwatch"
     command = [str(exe) if exe.exists() else "urlwatch"]
     command += ["--urls", str(work / "urls.yaml"), "--config", str(work / "urlwatch.yaml")]
     command += ["--cache", str(work / "cache.db"), "--hooks", str(work / "hooks.py")]
@@ -324,14 +394,103 @@ def median_figures(results: list[Figures]) -> list[Figures]:
 def ratios(results: list[Figures]) -> list[str]:
     by_run = {(f.tool, f.run): f for f in results}
     lines = []
-    for run in ("unchanged", "unchanged, no validators"):
-        ours, theirs = by_run.get(("guidance-monitor", run)), by_run.get(("urlwatch", run))
-        if ours and theirs:
-            lines.append(
-                f"{run}: guidance-monitor {theirs.wall / ours.wall:.1f}x faster (wall), "
-                f"{theirs.cpu / ours.cpu:.1f}x less CPU than urlwatch"
-            )
+    for tool in ("guidance-monitor fetch only", "guidance-monitor full run"):
+        for run in ("first run", "unchanged", "unchanged, no validators"):
+            ours, theirs = by_run.get((tool, run)), by_run.get(("urlwatch", run))
+            if ours and theirs:
+                lines.append(
+                    f"{tool}, {run}: {theirs.wall / ours.wall:.2f}x urlwatch's speed (wall), "
+                    f"{theirs.cpu / ours.cpu:.2f}x (CPU time)"
+                )
     return lines
+
+
+def add_history(config_path: Path, site: Site, days: int, share: float) -> int:
+    """Give the database ``days`` days of past changes, ``share`` of the pages a day, with the project's
+    own store; mark them sent, as a deployment that has run for that long has."""
+    from datetime import UTC, datetime, timedelta
+
+    from monitor import deliver
+    from monitor.clock import utc_timestamp
+    from monitor.config import load
+    from monitor.diff import diff
+    from monitor.model import Change
+    from monitor.parse import parse
+    from monitor.store import Store
+
+    config = load(config_path)
+    sample = site.paths[0]
+    address = f"http://127.0.0.1{sample}"
+    before = parse(site._page(sample), address, "text/html")
+    after = parse(site._page(sample, " A sentence added a while ago."), address, "text/html")
+    changeset = diff(before, after)
+    per_day = max(1, round(len(site.paths) * share))
+    today = datetime.now(UTC).replace(hour=7, minute=0, second=0, microsecond=0)
+    with Store(config.database) as store:
+        pages = store.pages()
+        urls, titles = [p.url for p in pages], {p.url: p.title for p in pages}
+        for day in range(days, 0, -1):
+            stamp = utc_timestamp(today - timedelta(days=day))
+            with store.db.atomic():
+                for k in range(per_day):
+                    url = urls[(day * per_day + k) % len(urls)]
+                    kind, note = ("major", "Updated the guidance.") if k % 3 == 0 else ("minor", "")
+                    change = Change(url, kind, stamp, titles[url], changeset, note, stamp[:10])
+                    store.add_change(change)
+        for channel in deliver.channels(config):
+            ids = [c.id for c in store.undelivered(channel.name) if c.id is not None]
+            store.mark_delivered(channel.name, ids, "benchmark history")
+    return days * per_day
+
+
+def history(args: argparse.Namespace, work: Path, env: dict[str, str]) -> None:
+    import time
+
+    site = Site(args.history_pages)
+    server = serve(site)
+    base = "http://{}:{}".format(*server.server_address[:2])
+    mailbox = Mailbox()
+    print(f"{args.history_pages} pages with {args.history_days} days of history; work in {work}", flush=True)
+    path = gm_config(site, base, work, mailbox.port)
+    command = [*gm_command(), "run", "--config", str(path)]
+    log = work / "history.log"
+    tool = "guidance-monitor full run"
+    try:
+        results = [measure(tool, "first run (every page new)", command, site, env, log, "Checked ")]
+        print(table(results), flush=True)
+        started = time.perf_counter()
+        count = add_history(path, site, args.history_days, args.history_share)
+        print(f"history: {count} changes added in {time.perf_counter() - started:.0f} s", flush=True)
+        rebuild = [*gm_command(), "site", "--config", str(path)]
+        results.append(
+            measure("guidance-monitor site", "full rebuild with the history", rebuild, site, env, log, "")
+        )
+        results.append(measure(tool, "unchanged", command, site, env, log, "Checked "))
+        changed = site.change(args.history_share)
+        results.append(
+            measure(
+                tool,
+                f"{args.history_share:.0%} changed ({changed} pages)",
+                command,
+                site,
+                env,
+                log,
+                "Checked ",
+            )
+        )
+        results.append(measure(tool, "unchanged again", command, site, env, log, "Checked "))
+    finally:
+        server.shutdown()
+        mailbox.stop()
+    print(f"\n{table(results)}")
+    for f in results:
+        if f.note:
+            print(f"{f.run}: {f.note}")
+    per_page = {f.run: f.wall / args.history_pages * 1000 for f in results}
+    print("ms per page: " + ", ".join(f"{run} {ms:.2f}" for run, ms in per_page.items()))
+    print(f"digests received: {mailbox.messages} ({mailbox.bytes / 1e6:.1f} MB)")
+    files = sum(1 for p in (work / "site").rglob("*") if p.is_file())
+    print(f"site: {files} files")
 
 
 def main() -> None:
@@ -340,11 +499,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="repetitions of each series; medians reported")
     parser.add_argument("--skip-urlwatch", action="store_true", help="measure guidance-monitor only")
     parser.add_argument("--keep", metavar="DIR", help="work in DIR and keep it (logs, databases)")
+    parser.add_argument("--urlwatch", metavar="PATH", type=Path, help="the urlwatch to run (its own venv)")
+    parser.add_argument("--no-full", action="store_true", help="leave out the full run (digest and site)")
+    parser.add_argument("--history", action="store_true", help="the years-of-history case instead")
+    parser.add_argument("--history-pages", type=int, default=20_000)
+    parser.add_argument("--history-days", type=int, default=365)
+    parser.add_argument("--history-share", type=float, default=0.01)
     args = parser.parse_args()
 
-    site = Site(args.pages)
-    server = serve(site)
-    base = "http://{}:{}".format(*server.server_address[:2])
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="gm-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     home = work / "home"
@@ -357,21 +519,34 @@ def main() -> None:
         "NO_PROXY": "127.0.0.1",
     }
     env.pop("GUIDANCE_MONITOR_CONFIG", None)
+    if args.history:
+        try:
+            history(args, work, env)
+        finally:
+            if not args.keep:
+                shutil.rmtree(work, ignore_errors=True)
+        return
+    site = Site(args.pages)
+    server = serve(site)
+    base = "http://{}:{}".format(*server.server_address[:2])
+    mailbox = None if args.no_full else Mailbox()
     print(f"{args.pages} pages from {len(captures())} real captures at {base}; work in {work}", flush=True)
     results: list[Figures] = []
     try:
         # The tools take turns, so a burst of load on the shared machine falls on both alike.
         for rep in range(1, args.repeat + 1):
             (work / f"gm{rep}").mkdir(exist_ok=True)
-            series = guidance_monitor(site, base, work / f"gm{rep}", env)
+            series = guidance_monitor(site, base, work / f"gm{rep}", env, mailbox)
             if not args.skip_urlwatch:
                 (work / f"uw{rep}").mkdir(exist_ok=True)
-                series += urlwatch(site, base, work / f"uw{rep}", env)
+                series += urlwatch(site, base, work / f"uw{rep}", env, args.urlwatch)
             print(f"\nrepetition {rep}\n{table(series)}", flush=True)
             print("\n".join(ratios(series)), flush=True)
             results += series
     finally:
         server.shutdown()
+        if mailbox is not None:
+            mailbox.stop()
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
     medians = median_figures(results)
@@ -381,7 +556,7 @@ def main() -> None:
         if f.note:
             print(f"{f.tool}, {f.run}: {f.note}")
     print("\n".join(ratios(medians)))
-    peak = max(f.peak_mb for f in results if f.tool == "guidance-monitor")
+    peak = max(f.peak_mb for f in results if f.tool.startswith("guidance-monitor"))
     print(f"peak memory of guidance-monitor (highest of all runs): {peak:.0f} MB")
 
 

@@ -15,18 +15,14 @@ A channel is shown to people by its kind and host only (``webhook:hooks.slack.co
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import hashlib
 import ipaddress
 import json
 import logging
 import os
 import re
-import shutil
 import smtplib
 import ssl
-import tempfile
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -39,7 +35,6 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from . import render
 from .clock import LONDON, utc_timestamp
 from .model import Change, Config, EmailSettings, NotifySettings, PageState, Subscriber, WebhookSettings
 from .render import chat
@@ -48,14 +43,16 @@ from .subscriptions import DEFAULT_CHANNEL, due, matches, subscribers
 
 log = logging.getLogger(__name__)
 
-SITE_MARKER = ".guidance-monitor-site"
-"""Left in every built site, so a rebuild never replaces a folder that guidance-monitor did not make."""
 
 __all__ = ["Channel", "DeliveryError", "Digest", "deliver", "deliver_pending", "channels", "notify_test"]
 
 
 class DeliveryError(RuntimeError):
     """A channel could not send: the reason is one plain line, with no secret in it."""
+
+
+# The static changelog is written by monitor/site.py; these names stay importable from here.
+from .site import SITE_MARKER, SiteError, publish_site, write_site  # noqa: E402, F401
 
 
 class OutboxStore(Protocol):
@@ -1043,76 +1040,3 @@ def send_rebuilt(config: Config, store: OutboxStore, digest: Digest) -> str:
     detail = EmailChannel(config.digest.email, timeout=config.fetch.timeout).send(digest)
     store.mark_delivered("email", digest.change_ids, detail)
     return detail
-
-
-# --------------------------------------------------------------------------- the site
-
-
-def publish_site(config: Config, store: OutboxStore, out_dir: str | os.PathLike[str] | None = None) -> Path:
-    """Build the static changelog and swap it in whole: a reader never sees a half-built site."""
-    target = Path(out_dir if out_dir is not None else config.site_dir)
-    files = render.site(store.pages(active_only=False), store.changes(), site_url=config.digest.site_url)
-    return write_site(files, target)
-
-
-def write_site(files: dict[str, str], target: Path) -> Path:
-    """Write ``files`` into a new folder beside ``target``, then swap it for ``target``.
-
-    The swap is one atomic exchange where the system offers it (Linux ``renameat2``), else two renames
-    a moment apart. A folder that guidance-monitor did not build is never replaced.
-    """
-    target = target.expanduser().absolute()
-    parent = target.parent
-    parent.mkdir(parents=True, exist_ok=True)
-    if target.exists() and not target.is_dir():
-        raise DeliveryError(f"{target}: exists and is not a folder")
-    if target.is_dir() and any(target.iterdir()) and not (target / SITE_MARKER).exists():
-        raise DeliveryError(f"{target}: not empty and not built by guidance-monitor; choose another folder")
-    _clear_leftovers(parent, target.name)
-    fresh = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=parent))
-    try:
-        for relative, content in files.items():
-            path = fresh / relative
-            if path.resolve().parent != fresh.resolve() and fresh.resolve() not in path.resolve().parents:
-                raise DeliveryError(f"{relative}: outside the site")
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(content, encoding="utf-8")
-        (fresh / SITE_MARKER).write_text("Built by guidance-monitor; rebuilt whole on each run.\n")
-        for folder in [fresh, *(p for p in fresh.rglob("*") if p.is_dir())]:
-            folder.chmod(0o755)
-        if not target.exists():
-            os.rename(fresh, target)
-        elif _exchange(fresh, target):
-            shutil.rmtree(fresh)
-        else:
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=parent))
-            os.rename(target, old / "site")
-            os.rename(fresh, target)
-            shutil.rmtree(old)
-    except BaseException:
-        shutil.rmtree(fresh, ignore_errors=True)
-        raise
-    return target
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Swap two paths in one step with Linux's ``renameat2(RENAME_EXCHANGE)``; False where unsupported."""
-    try:
-        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
-    except (OSError, AttributeError):
-        return False
-    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
-    at_fdcwd, rename_exchange = -100, 2
-    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
-
-
-def _clear_leftovers(parent: Path, name: str, older_than: float = 3600) -> None:
-    """Remove temporary folders that a killed build left behind (never one another build is writing)."""
-    cutoff = time.time() - older_than
-    for prefix in (f".{name}.new-", f".{name}.old-"):
-        for path in parent.glob(f"{prefix}*"):
-            try:
-                if path.stat().st_mtime < cutoff:
-                    shutil.rmtree(path, ignore_errors=True)
-            except OSError:
-                pass

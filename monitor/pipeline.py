@@ -110,7 +110,7 @@ def run(
             summary.failures.append(("digest", f"not sent: {exc}"))
     if site:
         try:
-            from .deliver import publish_site
+            from .site import update_site as publish_site
 
             summary.site_dir = str(publish_site(config, store))
         except Exception as exc:

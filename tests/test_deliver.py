@@ -446,37 +446,6 @@ def test_a_page_failing_for_alert_after_failures_runs_is_reported(tmp_path: Path
     assert "We could not check Y guidance for 3 runs: HTTP 503" in parts(message)[0]
 
 
-def test_site_is_swapped_in_whole_and_never_replaces_a_foreign_folder(tmp_path: Path) -> None:
-    target = tmp_path / "site"
-    deliver.write_site({"index.html": "one", "pages/a.html": "a"}, target)
-    inode = target.stat().st_ino
-    deliver.write_site({"index.html": "two"}, target)
-    assert (target / "index.html").read_text() == "two"
-    assert not (target / "pages").exists()
-    assert target.stat().st_ino != inode
-    assert [p.name for p in tmp_path.iterdir()] == ["site"]  # no temporary folder left behind
-    foreign = tmp_path / "home"
-    foreign.mkdir()
-    (foreign / "notes.txt").write_text("mine")
-    with pytest.raises(deliver.DeliveryError):
-        deliver.write_site({"index.html": "x"}, foreign)
-    assert (foreign / "notes.txt").read_text() == "mine"
-
-
-def test_site_command_builds_from_the_store(tmp_path: Path, page_server) -> None:
-    monitor = Monitor(tmp_path, page_server, {})
-    assert monitor.cli("run", "--no-site")[0] == 0
-    monitor.show(1)
-    assert monitor.cli("run", "--no-site")[0] == 0
-    status, output = monitor.cli("site", "--out", str(tmp_path / "public"))
-    assert status == 0, output
-    built = tmp_path / "public"
-    assert (built / "index.html").is_file() and (built / "feed.xml").is_file()
-    with monitor.store() as store:
-        ids = {c.id for c in store.changes()}
-    assert {int(p.stem) for p in (built / "changes").glob("*.html")} == ids
-
-
 def test_folder_channel_writes_each_change_once_into_its_own_outbox(tmp_path: Path, page_server) -> None:
     monitor = Monitor(tmp_path, page_server, {})
     config = load(monitor.config_file)

@@ -26,9 +26,6 @@ from ..govuk import page_slug
 from ..model import AttachmentChange, Change, ChangeSet, DiffOp, HistoryEntry, PageState, SectionChange
 from ..tokens import glued
 
-SITE_FEED_LIMIT = 200
-"""The whole-site feed carries the newest changes only; each page's feed carries its whole timeline."""
-INDEX_LIMIT = 100
 TAG_AUTHORITY = "tag:guidance-monitor,2026"
 
 KIND_LABELS = {
@@ -39,8 +36,14 @@ KIND_LABELS = {
     "removed": "No longer on GOV.UK",
     "withdrawn": "Withdrawn",
     "none": "No change",
+    "flapping": "Alternating between two versions",
 }
-KIND_ORDER = ["major", "minor", "withdrawn", "moved", "removed", "new"]
+KIND_ORDER = ["major", "minor", "withdrawn", "flapping", "moved", "removed", "new"]
+FLAPPING_SENTENCE = (
+    "GOV.UK keeps serving this page in two versions by turns (often a test of a new design, or two"
+    " servers out of step). We say so once, showing how the two differ, and stay quiet until a third"
+    " version appears"
+)
 BACKFILLED_LABEL = "Published before monitoring began"
 SILENT_WARNING = "Changed without a change note"
 ATTACHMENT_LABELS = {"added": "Added", "removed": "Removed", "renamed": "Renamed", "modified": "Changed"}
@@ -233,6 +236,8 @@ def description(change: Change) -> str:
     """A plain sentence for events that are not edits (moved, removed, withdrawn, first seen)."""
     if change.kind in ("major", "minor") or (change.kind == "moved" and change.new_url):
         return ""
+    if change.kind == "flapping":
+        return f"{FLAPPING_SENTENCE}."
     return change.note or KIND_LABELS.get(change.kind, change.kind)
 
 
@@ -460,6 +465,8 @@ def page_link(url: str, site_url: str) -> str:
 
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
+    from .site import month_label
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
@@ -467,6 +474,7 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
+        auto_reload=False,  # templates change only with a new version: no stat of each file per render
     )
     env.filters.update(
         london_date=london_date,
@@ -478,6 +486,7 @@ def environment() -> jinja2.Environment:
         spaced=spaced,
         nl2br=nl2br,
         plural=plural,
+        month_label=month_label,
         signal_phrase=signal_phrase,
     )
     env.globals.update(
@@ -830,36 +839,7 @@ def digest(
     return subject, _render("digest.txt", **context_vars), _render("digest.html", **context_vars)
 
 
-# --------------------------------------------------------------------------- site
-
-
-@dataclass
-class SitePage:
-    """A watched page as the site shows it."""
-
-    url: str
-    title: str
-    slug: str
-    state: PageState
-    changes: list[Change]
-
-
-def _site_pages(pages: Sequence[PageState], changes: Sequence[Change]) -> list[SitePage]:
-    by_url: dict[str, SitePage] = {}
-    for state in pages:
-        by_url[state.url] = SitePage(state.url, state.title, page_slug(state.url), state, [])
-    for change in changes:
-        page = by_url.get(change.page_url)
-        if page is None:
-            state = PageState(url=change.page_url, title=change.title, active=False)
-            page = by_url[change.page_url] = SitePage(
-                change.page_url, "", page_slug(change.page_url), state, []
-            )
-        page.changes.append(change)
-    for page in by_url.values():
-        page.changes = newest_first(page.changes)
-        page.title = page.title or next((c.title for c in page.changes if c.title), "") or page.url
-    return sorted(by_url.values(), key=lambda p: p.title.lower())
+# --------------------------------------------------------------------------- stories
 
 
 def change_stories(
@@ -883,140 +863,6 @@ def change_story(
     """One change's story among all recorded ``changes`` (see :func:`change_stories`)."""
     run = [c for c in changes if c.detected_at == change.detected_at]
     return change_stories(run, pages).get(change_key(change)) if not change.backfilled else None
-
-
-def site(
-    pages: Sequence[PageState],
-    changes: Sequence[Change],
-    *,
-    site_url: str = "",
-    generated_at: datetime | None = None,
-) -> dict[str, str]:
-    """Every file of the static changelog: relative path -> content.
-
-    ``index.html`` (recent changes across pages, newest first), ``kind/<kind>.html`` (the same filtered by
-    kind, so filtering needs no JavaScript), ``pages/<slug>.html`` (a page's whole timeline, history from
-    before monitoring began marked as such), ``pages.html`` (the list of watched pages),
-    ``changes/<id>.html`` (one change, section by section),
-    ``feed.xml`` and ``pages/<slug>.xml`` (Atom), ``style.css``.
-    """
-    site_url = site_url.rstrip("/")
-    generated = (generated_at or datetime.now(UTC)).astimezone(UTC)
-    all_changes = newest_first(c for c in changes if c.kind != "none")
-    site_pages = _site_pages(pages, all_changes)
-    page_of = {p.url: p for p in site_pages}
-    told = change_stories(all_changes, pages)
-
-    def explained_by(change: Change) -> HistoryEntry | None:
-        part = told.get(change_key(change), (None, None))[1]
-        return part.explained_by if part is not None else None
-
-    kinds = [k for k in KIND_ORDER if any(c.kind == k for c in all_changes)]
-    common = {
-        "site_url": site_url,
-        "pages": site_pages,
-        "page_of": page_of,
-        "kinds": kinds,
-        "generated_at": generated.isoformat(),
-        "index_limit": INDEX_LIMIT,
-        # A document's change told under its publication is labelled and noted as such everywhere.
-        "explained_by": explained_by,
-        "story_of": lambda change: told.get(change_key(change), (None, None))[0],
-        "change_label": lambda change: change_label(change, explained_by(change)),
-    }
-    files: dict[str, str] = {"style.css": (TEMPLATES_DIR / "style.css").read_text(encoding="utf-8")}
-    files["index.html"] = _render(
-        "index.html", **common, root="", changes=all_changes, kind=None, title="Recent changes"
-    )
-    files["pages.html"] = _render("pages.html", **common, root="", title="Watched pages")
-    for kind in kinds:
-        files[f"kind/{kind}.html"] = _render(
-            "index.html",
-            **common,
-            root="../",
-            changes=[c for c in all_changes if c.kind == kind],
-            kind=kind,
-            title=KIND_LABELS[kind],
-        )
-    for page in site_pages:
-        files[f"pages/{page.slug}.html"] = _render(
-            "page.html", **common, root="../", page=page, title=page.title
-        )
-        files[f"pages/{page.slug}.xml"] = atom(
-            page.changes,
-            page_of,
-            told=told,
-            feed_id=f"{TAG_AUTHORITY}:page/{page.slug}",
-            title=f"Changes to {page.title}",
-            site_url=site_url,
-            self_path=f"pages/{page.slug}.xml",
-            alternate=page_link(page.url, site_url) or http_url(page.url) or "",
-            updated=generated,
-        )
-    for change in all_changes:
-        story, part = told.get(change_key(change), (None, None))
-        files[f"changes/{change_key(change)}.html"] = _render(
-            "change.html",
-            **common,
-            root="../",
-            change=change,
-            story=story if part is None else None,
-            part=part,
-            page=page_of[change.page_url],
-            title=f"{change_label(change, explained_by(change))}: {page_of[change.page_url].title}",
-        )
-    files["feed.xml"] = atom(
-        all_changes[:SITE_FEED_LIMIT],
-        page_of,
-        told=told,
-        feed_id=f"{TAG_AUTHORITY}:site",
-        title="Changes to watched GOV.UK guidance",
-        site_url=site_url,
-        self_path="feed.xml",
-        alternate=f"{site_url}/" if site_url else "",
-        updated=generated,
-    )
-    return files
-
-
-def atom(
-    changes: Sequence[Change],
-    page_of: dict[str, SitePage],
-    *,
-    feed_id: str,
-    title: str,
-    site_url: str,
-    self_path: str,
-    alternate: str,
-    updated: datetime,
-    told: dict[str, tuple[story_rules.Story, story_rules.DocumentStory | None]] | None = None,
-) -> str:
-    """An Atom feed, one entry per change, ids stable across rebuilds (``tag:...:change/<id>``)."""
-    latest = max((iso_utc(c.detected_at) for c in changes), default=None)
-    return _render(
-        "feed.xml",
-        feed_id=feed_id,
-        title=title,
-        changes=changes,
-        page_of=page_of,
-        site_url=site_url,
-        self_url=f"{site_url}/{self_path}" if site_url else "",
-        alternate=alternate,
-        updated=latest or utc_timestamp(updated),
-        tag=TAG_AUTHORITY,
-        entry_html=lambda c: _render(
-            "_entry.html", change=c, page=page_of[c.page_url], site_url=site_url, **_told(c, told or {})
-        ),
-    )
-
-
-def _told(
-    change: Change, told: dict[str, tuple[story_rules.Story, story_rules.DocumentStory | None]]
-) -> dict[str, Any]:
-    """A change page's or feed entry's story: ``story`` for a page's own change (its documents are shown
-    under it), ``part`` for a document's change told under its publication."""
-    story, part = told.get(change_key(change), (None, None))
-    return {"story": story if part is None else None, "part": part}
 
 
 def changeset_html(changeset: ChangeSet) -> str:
@@ -1120,3 +966,7 @@ def text_report(changes: ChangeSet, *, context: int = TEXT_CONTEXT_WORDS) -> str
 def html_report(changes: ChangeSet, *, old_name: str = "", new_name: str = "") -> str:
     """The site's diff view (``templates/_diff.html``) as a page of its own, everything escaped."""
     return _render("diff_page.html", changeset=changes, old_name=old_name, new_name=new_name)
+
+
+# The static changelog's renderers live in render/site.py; these names stay importable from here.
+from .site import INDEX_LIMIT, SITE_FEED_LIMIT, SitePage, atom, site, xml_safe  # noqa: E402, F401
