@@ -35,7 +35,7 @@ from run_support import (
 from monitor import deliver, demo, govuk, pipeline, render, site
 from monitor.cli import main
 from monitor.config import load
-from monitor.model import Change, ChangeSet, DiffOp, HistoryEntry, PageState, SectionChange
+from monitor.model import Change, ChangeSet, DiffOp, HistoryEntry, PageState, SectionChange, Signal
 from monitor.store import Store
 
 FOLDERS = [SEND, SEND_ADDITIONAL, SEND_TESTING, ATTENDANCE, SMHL]
@@ -124,6 +124,7 @@ def test_the_site_after_every_run_is_the_full_rebuild_of_the_same_database(
         assert (gone, problem) == ((True, True) if answers else (False, False)), f"day {number}"
     built = tmp_path / "site"
     assert len(list((built / "archive").glob("*.html"))) >= 2  # the days spread over two months
+    assert list((built / "signal").glob("*.html"))  # real edits carry signals: their pages are built too
     with Store(tmp_path / "monitor.db") as store:
         changes = store.changes()
         pages = store.pages(active_only=False)
@@ -355,3 +356,43 @@ def test_a_flapping_change_reads_as_alternating_everywhere() -> None:
     assert "two versions by turns" in files["changes/3.html"]
     subject, text, html = render.digest([flap], [PageState(url=url, title="AB guidance")], since=None)
     assert label in text and label in html
+
+
+def test_signals_are_tagged_on_the_site_and_in_the_feeds_with_a_page_per_signal() -> None:
+    url = "https://www.gov.uk/guidance/duties"
+    hostile = "<script>alert(1)</script> must"
+    signal = Signal("duty", "should", hostile)
+    section = SectionChange(
+        "Who <b>acts</b>",
+        "modified",
+        added_words=1,
+        removed_words=1,
+        diff=[DiffOp("insert", "must")],
+        signals=[signal],
+    )
+    tagged = Change(url, "minor", "2026-11-27T07:00:00Z", "D", ChangeSet("minor", sections=[section]), id=1)
+    plain = Change(url, "minor", "2026-11-28T07:00:00Z", "D", ChangeSet("minor", sections=[]), id=2)
+    files = render.site([PageState(url=url, title="Duties")], [tagged, plain], site_url="https://x.example")
+    assert set(k for k in files if k.startswith("signal/")) == {"signal/duty.html"}
+    listed = lxml.html.fromstring(files["signal/duty.html"])
+    assert [a.get("href") for a in listed.xpath('//p[@class="change-item__link"]/a')] == ["../changes/1.html"]
+    assert "Tagged “Duty”" in listed.text_content()
+    index = lxml.html.fromstring(files["index.html"])
+    assert "signal/duty.html" in [a.get("href") for a in index.xpath('//nav[@class="filters"]//a')]
+    assert [
+        t.text for t in index.xpath('//p[@class="change-meta"]/strong[contains(@class, "tag--signal")]')
+    ] == ["Duty"]
+    page = lxml.html.fromstring(files["changes/1.html"])
+    [item] = page.xpath('//ul[@class="signals"]/li')
+    assert item.xpath("strong")[0].text == "Duty"
+    assert item.xpath("del")[0].text == "should" and item.xpath("ins")[0].text == hostile
+    assert "Who <b>acts</b>:" in item.text_content() and "<script>" not in files["changes/1.html"]
+    assert not lxml.html.fromstring(files["changes/2.html"]).xpath('//ul[@class="signals"]')
+    feed = lxml.etree.fromstring(files["feed.xml"].encode())
+    entries = {
+        e.findtext("{http://www.w3.org/2005/Atom}id").rsplit("/", 1)[1]: e.findtext(
+            "{http://www.w3.org/2005/Atom}content"
+        )
+        for e in feed.iter("{http://www.w3.org/2005/Atom}entry")
+    }
+    assert "tag--signal" in entries["1"] and "should" in entries["1"] and "tag--signal" not in entries["2"]

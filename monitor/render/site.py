@@ -27,6 +27,7 @@ from ..model import Change, PageState
 from . import (
     KIND_LABELS,
     KIND_ORDER,
+    SIGNAL_LABELS,
     TAG_AUTHORITY,
     _render,
     change_date,
@@ -37,6 +38,7 @@ from . import (
     iso_utc,
     newest_first,
     page_link,
+    signal_kinds,
 )
 
 SITE_FEED_LIMIT = 200
@@ -318,20 +320,29 @@ def change_list(
     kind: str | None = None,
     site_url: str = "",
     told: Teller | None = None,
+    signals: Sequence[str] = (),
+    signal: str | None = None,
 ) -> str:
-    """``index.html`` (``kind`` None) or ``kind/<kind>.html``: the latest changes, newest first."""
+    """``index.html`` (``kind`` and ``signal`` None), ``kind/<kind>.html`` or ``signal/<kind>.html``:
+    the latest changes, newest first."""
+    if signal:
+        title = f"Tagged “{SIGNAL_LABELS[signal]}”"
+    else:
+        title = KIND_LABELS[kind] if kind else "Recent changes"
     return _page(
         "index.html",
         **_story_context(told.listed if told else _no_story),
         site_url=site_url.rstrip("/"),
-        root="../" if kind else "",
+        root="../" if kind or signal else "",
         changes=newest_first(changes),
         page_of=page_of,
         kinds=kinds,
         kind=kind,
+        signals=signals,
+        signal=signal,
         months=months,
         index_limit=INDEX_LIMIT,
-        title=KIND_LABELS[kind] if kind else "Recent changes",
+        title=title,
     )
 
 
@@ -477,6 +488,8 @@ def site(
     page_of = {v.url: v for v in views}
     seen = latest_first(c for c in changes if monitored(c))
     kinds = [k for k in KIND_ORDER if any(c.kind == k for c in seen)]
+    tagged = {c.id: signal_kinds(c) for c in seen}
+    signals = [g for g in SIGNAL_LABELS if any(g in found for found in tagged.values())]
     months = sorted({month_of(c.detected_at) for c in seen}, reverse=True)
     told = list_teller(list(states.values()), changes)
     files = {"style.css": stylesheet()}
@@ -498,9 +511,21 @@ def site(
             kind=kind,
             site_url=site_url,
             told=told,
+            signals=signals,
+        )
+    for signal in signals:
+        files[f"signal/{signal}.html"] = change_list(
+            [c for c in seen if signal in tagged[c.id]][:INDEX_LIMIT],
+            page_of,
+            kinds=kinds,
+            months=months,
+            signal=signal,
+            site_url=site_url,
+            told=told,
+            signals=signals,
         )
     files["index.html"] = change_list(
-        seen[:INDEX_LIMIT], page_of, kinds=kinds, months=months, site_url=site_url, told=told
+        seen[:INDEX_LIMIT], page_of, kinds=kinds, months=months, site_url=site_url, told=told, signals=signals
     )
     files["pages.html"] = "".join(pages_list((page_entry(v) for v in views), site_url=site_url))
     files["feed.xml"] = site_feed(seen[:SITE_FEED_LIMIT], page_of, site_url=site_url, told=told)
