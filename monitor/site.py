@@ -51,6 +51,7 @@ from .render.site import (
     PageEntry,
     SitePage,
     Teller,
+    Version,
     change_list,
     change_page,
     change_path,
@@ -61,6 +62,8 @@ from .render.site import (
     pages_list,
     site_feed,
     site_page,
+    snapshot_page,
+    snapshot_path,
     stylesheet,
     timeline,
 )
@@ -137,6 +140,8 @@ def _identity(reads: SiteReads, site_url: str) -> str:
 class Manifest:
     identity: str
     last_change: int = 0
+    last_snapshot: int = 0
+    """The last snapshot with a page of its own (``snapshots/<id>.html``)."""
     latest: list[int] = field(default_factory=list)
     """The latest monitored change ids, newest first: the index and the site feed."""
     kinds: dict[str, list[int]] = field(default_factory=dict)
@@ -158,6 +163,7 @@ class Manifest:
         data = {
             "identity": self.identity,
             "last_change": self.last_change,
+            "last_snapshot": self.last_snapshot,
             "latest": self.latest,
             "kinds": self.kinds,
             "signals": self.signals,
@@ -218,6 +224,7 @@ class Builder:
         new = Manifest(
             identity=old.identity,
             last_change=old.last_change,
+            last_snapshot=old.last_snapshot,
             latest=list(old.latest),
             kinds={k: list(v) for k, v in old.kinds.items()},
             signals={k: list(v) for k, v in old.signals.items()},
@@ -236,10 +243,13 @@ class Builder:
             added.setdefault("", []).append(change_id)
             added.setdefault(kind, []).append(change_id)
             months.add(month_of(detected_at))
+        for snapshot_id, url in self.reads.snapshot_rows(old.last_snapshot):
+            new.last_snapshot = snapshot_id
+            touched.add(url)
         touched |= {url for url, s in states.items() if old.pages.get(url, [None, None])[1] != _facts(s)}
         if not self.in_place:
             self._write("style.css", stylesheet())
-        if not touched and new.last_change == old.last_change:
+        if not touched and new.last_change == old.last_change and new.last_snapshot == old.last_snapshot:
             return
         if self.in_place:
             self._begin()
@@ -274,6 +284,7 @@ class Builder:
     def _page(self, state: PageState, facts: Facts | None, new: Manifest) -> set[str]:
         """Write one page's new change pages, feed and timeline; return the months to rewrite."""
         view = site_page(state, self.reads.page_changes(state.url))
+        view.versions = [Version(*v) for v in self.reads.page_versions(state.url)]
         self.told.known(view.changes)
         told = self.told
         before = self.old.pages.get(state.url)
@@ -283,8 +294,21 @@ class Builder:
         if self.in_place and not (self.root / timeline_path).exists():
             self._write(f"pages/{view.slug}.xml", page_feed(view, site_url=self.site_url, told=told))
             self._write(
-                timeline_path, timeline(view, site_url=self.site_url, upto=self.old.last_change, told=told)
+                timeline_path,
+                timeline(
+                    view,
+                    site_url=self.site_url,
+                    upto=self.old.last_change,
+                    upto_version=self.old.last_snapshot,
+                    told=told,
+                ),
             )
+        for version in view.versions:  # written once: a snapshot never changes
+            if version.id > self.old.last_snapshot and (found := self.reads.snapshot(version.id)):
+                url, taken_at, document = found
+                self._write(
+                    snapshot_path(version.id), snapshot_page(url, taken_at, document, site_url=self.site_url)
+                )
         for change in view.changes:
             if (change.id or 0) > self.old.last_change:
                 for signal in signal_kinds(change):
