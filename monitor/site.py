@@ -44,13 +44,14 @@ from . import TEMPLATES_DIR, __version__
 from .clock import london_day
 from .govuk import page_slug
 from .model import Config, PageState
-from .render import KIND_ORDER
+from .render import KIND_ORDER, SIGNAL_LABELS, signal_kinds
 from .render.site import (
     INDEX_LIMIT,
     SITE_FEED_LIMIT,
     PageEntry,
     SitePage,
     Teller,
+    Version,
     change_list,
     change_page,
     change_path,
@@ -61,6 +62,8 @@ from .render.site import (
     pages_list,
     site_feed,
     site_page,
+    snapshot_page,
+    snapshot_path,
     stylesheet,
     timeline,
 )
@@ -137,9 +140,13 @@ def _identity(reads: SiteReads, site_url: str) -> str:
 class Manifest:
     identity: str
     last_change: int = 0
+    last_snapshot: int = 0
+    """The last snapshot with a page of its own (``snapshots/<id>.html``)."""
     latest: list[int] = field(default_factory=list)
     """The latest monitored change ids, newest first: the index and the site feed."""
     kinds: dict[str, list[int]] = field(default_factory=dict)
+    signals: dict[str, list[int]] = field(default_factory=dict)
+    """Per signal kind, the latest change ids tagged with it, newest first: ``signal/<kind>.html``."""
     months: list[str] = field(default_factory=list)
     pages: dict[str, list[str]] = field(default_factory=dict)
     """url -> [title shown, digest of the facts its timeline shows, date of its last change]."""
@@ -156,8 +163,10 @@ class Manifest:
         data = {
             "identity": self.identity,
             "last_change": self.last_change,
+            "last_snapshot": self.last_snapshot,
             "latest": self.latest,
             "kinds": self.kinds,
+            "signals": self.signals,
             "months": self.months,
             "pages": self.pages,
         }
@@ -215,8 +224,10 @@ class Builder:
         new = Manifest(
             identity=old.identity,
             last_change=old.last_change,
+            last_snapshot=old.last_snapshot,
             latest=list(old.latest),
             kinds={k: list(v) for k, v in old.kinds.items()},
+            signals={k: list(v) for k, v in old.signals.items()},
             months=list(old.months),
             pages={k: list(v) for k, v in old.pages.items()},
         )
@@ -232,13 +243,17 @@ class Builder:
             added.setdefault("", []).append(change_id)
             added.setdefault(kind, []).append(change_id)
             months.add(month_of(detected_at))
+        for snapshot_id, url in self.reads.snapshot_rows(old.last_snapshot):
+            new.last_snapshot = snapshot_id
+            touched.add(url)
         touched |= {url for url, s in states.items() if old.pages.get(url, [None, None])[1] != _facts(s)}
         if not self.in_place:
             self._write("style.css", stylesheet())
-        if not touched and new.last_change == old.last_change:
+        if not touched and new.last_change == old.last_change and new.last_snapshot == old.last_snapshot:
             return
         if self.in_place:
             self._begin()
+        self.tagged: dict[str, list[int]] = {}
         for url in sorted(touched):
             months |= self._page(
                 self.store.page(url) or PageState(url=url, active=False), states.get(url), new
@@ -248,6 +263,10 @@ class Builder:
         for kind in KIND_ORDER:
             if added.get(kind) or kind in new.kinds:
                 new.kinds[kind] = (added.get(kind, [])[::-1] + new.kinds.get(kind, []))[:INDEX_LIMIT]
+        for signal in SIGNAL_LABELS:
+            if self.tagged.get(signal) or signal in new.signals:
+                tagged = sorted(self.tagged.get(signal, []), reverse=True)
+                new.signals[signal] = (tagged + new.signals.get(signal, []))[:INDEX_LIMIT]
         new.months = sorted(set(new.months) | months, reverse=True)
         views = {
             url: SitePage(url, title, page_slug(url), PageState(url=url), [], [])
@@ -265,6 +284,7 @@ class Builder:
     def _page(self, state: PageState, facts: Facts | None, new: Manifest) -> set[str]:
         """Write one page's new change pages, feed and timeline; return the months to rewrite."""
         view = site_page(state, self.reads.page_changes(state.url))
+        view.versions = [Version(*v) for v in self.reads.page_versions(state.url)]
         self.told.known(view.changes)
         told = self.told
         before = self.old.pages.get(state.url)
@@ -274,8 +294,25 @@ class Builder:
         if self.in_place and not (self.root / timeline_path).exists():
             self._write(f"pages/{view.slug}.xml", page_feed(view, site_url=self.site_url, told=told))
             self._write(
-                timeline_path, timeline(view, site_url=self.site_url, upto=self.old.last_change, told=told)
+                timeline_path,
+                timeline(
+                    view,
+                    site_url=self.site_url,
+                    upto=self.old.last_change,
+                    upto_version=self.old.last_snapshot,
+                    told=told,
+                ),
             )
+        for version in view.versions:  # written once: a snapshot never changes
+            if version.id > self.old.last_snapshot and (found := self.reads.snapshot(version.id)):
+                url, taken_at, document = found
+                self._write(
+                    snapshot_path(version.id), snapshot_page(url, taken_at, document, site_url=self.site_url)
+                )
+        for change in view.changes:
+            if (change.id or 0) > self.old.last_change:
+                for signal in signal_kinds(change):
+                    self.tagged.setdefault(signal, []).append(change.id or 0)
         for change in reversed(view.changes):
             if retitled or (change.id or 0) > self.old.last_change:
                 self._write(change_path(change), change_page(change, view, site_url=self.site_url, told=told))
@@ -305,14 +342,22 @@ class Builder:
 
     def _lists(self, new: Manifest, views: dict[str, SitePage], states: dict[str, Facts]) -> None:
         kinds = [k for k in KIND_ORDER if new.kinds.get(k)]
-        if self.in_place:
+        signals = [g for g in SIGNAL_LABELS if new.signals.get(g)]
+        if self.in_place:  # a new filter page first links only to pages that exist
             shown = [k for k in KIND_ORDER if self.old.kinds.get(k)]
+            shown_signals = [g for g in SIGNAL_LABELS if self.old.signals.get(g)]
             for kind in kinds:
-                if kind not in shown:  # a new kind's page first links only to pages that exist
+                if kind not in shown:
                     interim = [k for k in KIND_ORDER if k in shown or k == kind]
-                    self._kind(kind, new, views, interim)
+                    self._filter(new, views, interim, shown_signals, kind=kind)
+            for signal in signals:
+                if signal not in shown_signals:
+                    interim = [g for g in SIGNAL_LABELS if g in shown_signals or g == signal]
+                    self._filter(new, views, shown, interim, signal=signal)
         for kind in kinds:
-            self._kind(kind, new, views, kinds)
+            self._filter(new, views, kinds, signals, kind=kind)
+        for signal in signals:
+            self._filter(new, views, kinds, signals, signal=signal)
         latest = list(self.reads.changes_by_id(new.latest))
         self._write(
             "index.html",
@@ -323,6 +368,7 @@ class Builder:
                 months=new.months,
                 site_url=self.site_url,
                 told=self.told,
+                signals=signals,
             ),
         )
         entries = (
@@ -336,18 +382,30 @@ class Builder:
             "feed.xml", site_feed(latest[:SITE_FEED_LIMIT], views, site_url=self.site_url, told=self.told)
         )
 
-    def _kind(self, kind: str, new: Manifest, views: dict[str, SitePage], kinds: list[str]) -> None:
-        changes = list(self.reads.changes_by_id(new.kinds[kind]))
+    def _filter(
+        self,
+        new: Manifest,
+        views: dict[str, SitePage],
+        kinds: list[str],
+        signals: list[str],
+        *,
+        kind: str | None = None,
+        signal: str | None = None,
+    ) -> None:
+        """``kind/<kind>.html`` or ``signal/<kind>.html``, linking to the ``kinds`` and ``signals`` pages."""
+        ids = new.signals[signal] if signal else new.kinds[kind or ""]
         self._write(
-            f"kind/{kind}.html",
+            f"signal/{signal}.html" if signal else f"kind/{kind}.html",
             change_list(
-                changes,
+                list(self.reads.changes_by_id(ids)),
                 views,
                 kinds=kinds,
                 months=new.months,
                 kind=kind,
                 site_url=self.site_url,
                 told=self.told,
+                signals=signals,
+                signal=signal,
             ),
         )
 

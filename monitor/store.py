@@ -1165,6 +1165,27 @@ class SiteReads:
         )
         return [(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in rows]
 
+    def last_snapshot_id(self) -> int:
+        return self.db.execute("SELECT coalesce(max(id), 0) FROM snapshots").fetchone()[0]
+
+    def snapshot_rows(self, after_id: int = 0) -> Iterator[tuple[int, str]]:
+        """``(id, page_url)`` of each snapshot stored after ``after_id``, oldest first (no document)."""
+        cursor = self.db.execute("SELECT id, page_url FROM snapshots WHERE id > ? ORDER BY id", [after_id])
+        for row in cursor:
+            yield row[0], row[1]
+
+    def page_versions(self, url: str) -> list[tuple[int, str]]:
+        """``(id, taken_at)`` of one page's snapshots, oldest first: the versions its timeline links."""
+        rows = self.db.execute("SELECT id, taken_at FROM snapshots WHERE page_url = ? ORDER BY id", [url])
+        return [(r[0], r[1]) for r in rows]
+
+    def snapshot(self, snapshot_id: int) -> tuple[str, str, Document] | None:
+        """``(page_url, taken_at, document)`` of one snapshot."""
+        row = self.db.execute(
+            "SELECT page_url, taken_at, document FROM snapshots WHERE id = ?", [snapshot_id]
+        ).fetchone()
+        return (row[0], row[1], Document.from_dict(json.loads(row[2]))) if row else None
+
     def story_links(self) -> dict[str, tuple[str, str | None]]:
         """``url -> (title, parent_url)`` of the pages a story can join: followed documents and the
         publications they belong to (every other page's changes are told on their own)."""

@@ -35,8 +35,19 @@ from run_support import (
 from monitor import deliver, demo, govuk, pipeline, render, site
 from monitor.cli import main
 from monitor.config import load
-from monitor.model import Change, ChangeSet, DiffOp, HistoryEntry, PageState, SectionChange
-from monitor.store import Store
+from monitor.model import (
+    Attachment,
+    Change,
+    ChangeSet,
+    DiffOp,
+    Document,
+    HistoryEntry,
+    PageState,
+    Section,
+    SectionChange,
+    Signal,
+)
+from monitor.store import SiteReads, Store
 
 FOLDERS = [SEND, SEND_ADDITIONAL, SEND_TESTING, ATTENDANCE, SMHL]
 START = datetime(2026, 1, 27, 6, 0, tzinfo=UTC)
@@ -124,14 +135,22 @@ def test_the_site_after_every_run_is_the_full_rebuild_of_the_same_database(
         assert (gone, problem) == ((True, True) if answers else (False, False)), f"day {number}"
     built = tmp_path / "site"
     assert len(list((built / "archive").glob("*.html"))) >= 2  # the days spread over two months
+    assert list((built / "signal").glob("*.html"))  # real edits carry signals: their pages are built too
     with Store(tmp_path / "monitor.db") as store:
         changes = store.changes()
         pages = store.pages(active_only=False)
+        reads = SiteReads(store)
+        snapshots = [(i, *reads.snapshot(i)) for i, _ in reads.snapshot_rows()]
     seen = {c.id for c in changes if not c.backfilled}
+    # every stored snapshot has its page, linked from its page's timeline
+    assert {int(p.stem) for p in (built / "snapshots").glob("*.html")} == {s[0] for s in snapshots}
+    for snapshot_id, url, _, _ in snapshots:
+        timeline = (built / "pages" / f"{govuk.page_slug(url)}.html").read_text()
+        assert f'href="../snapshots/{snapshot_id}.html"' in timeline
     assert seen and {int(p.stem) for p in (built / "changes").glob("*.html")} == seen
     assert any(c.backfilled for c in changes)  # history before monitoring: on timelines, no page each
     # the pure renderer over the same records gives the same files
-    files = render.site(pages, changes, site_url=config.digest.site_url)
+    files = render.site(pages, changes, site_url=config.digest.site_url, snapshots=snapshots)
     on_disk = tree(built)
     assert {k: v.encode() for k, v in files.items()} == {k: v for k, v in on_disk.items() if k in files}
     assert assert_sound(built) > 100
@@ -148,20 +167,27 @@ def test_an_unchanged_run_writes_no_file(tmp_path, replay) -> None:
     assert tree(tmp_path / "site") == contents
 
 
-def test_a_run_writes_only_what_its_changes_touch(tmp_path, replay) -> None:
+def test_a_run_writes_only_what_its_changes_touch(tmp_path, replay, page_server) -> None:
     config, day = replay
     day(0)
     before = stats(tmp_path / "site")
-    day(1)
+    serve_day(page_server, 1, FOLDERS[:2])  # two pages move on, the others are served as they were
+    with Store(tmp_path / "monitor.db") as store:
+        pipeline.run(config, store, now=START + timedelta(days=3), deliver=False)
     after = stats(tmp_path / "site")
     rewritten = {path for path, stat in after.items() if before.get(path) != stat}
     with Store(tmp_path / "monitor.db") as store:
         new = [c for c in store.changes() if not c.backfilled and c.detected_at.startswith("2026-01-30")]
+        stored = [s for url in {p.url for p in store.pages()} for s in store.snapshots(url)]
+        versions = {(s["id"], s["page_url"]) for s in stored if s["taken_at"].startswith("2026-01-30")}
     assert new, "day 1 changes some of the pages"
     slugs = {render.change_key(c) for c in new}
     assert {f"changes/{key}.html" for key in slugs} <= rewritten
+    assert versions and {f"snapshots/{i}.html" for i, _ in versions} <= rewritten
     untouched_pages = {p for p in before if p.startswith("pages/")} - {
-        f"pages/{govuk.page_slug(c.page_url)}.{ext}" for c in new for ext in ("html", "xml")
+        f"pages/{govuk.page_slug(url)}.{ext}"
+        for url in {c.page_url for c in new} | {u for _, u in versions}
+        for ext in ("html", "xml")
     }
     assert untouched_pages and not (untouched_pages & rewritten)
     with Store(tmp_path / "monitor.db") as store:
@@ -355,3 +381,71 @@ def test_a_flapping_change_reads_as_alternating_everywhere() -> None:
     assert "two versions by turns" in files["changes/3.html"]
     subject, text, html = render.digest([flap], [PageState(url=url, title="AB guidance")], since=None)
     assert label in text and label in html
+
+
+def test_signals_are_tagged_on_the_site_and_in_the_feeds_with_a_page_per_signal() -> None:
+    url = "https://www.gov.uk/guidance/duties"
+    hostile = "<script>alert(1)</script> must"
+    signal = Signal("duty", "should", hostile)
+    section = SectionChange(
+        "Who <b>acts</b>",
+        "modified",
+        added_words=1,
+        removed_words=1,
+        diff=[DiffOp("insert", "must")],
+        signals=[signal],
+    )
+    tagged = Change(url, "minor", "2026-11-27T07:00:00Z", "D", ChangeSet("minor", sections=[section]), id=1)
+    plain = Change(url, "minor", "2026-11-28T07:00:00Z", "D", ChangeSet("minor", sections=[]), id=2)
+    files = render.site([PageState(url=url, title="Duties")], [tagged, plain], site_url="https://x.example")
+    assert set(k for k in files if k.startswith("signal/")) == {"signal/duty.html"}
+    listed = lxml.html.fromstring(files["signal/duty.html"])
+    assert [a.get("href") for a in listed.xpath('//p[@class="change-item__link"]/a')] == ["../changes/1.html"]
+    assert "Tagged “Duty”" in listed.text_content()
+    index = lxml.html.fromstring(files["index.html"])
+    assert "signal/duty.html" in [a.get("href") for a in index.xpath('//nav[@class="filters"]//a')]
+    assert [
+        t.text for t in index.xpath('//p[@class="change-meta"]/strong[contains(@class, "tag--signal")]')
+    ] == ["Duty"]
+    page = lxml.html.fromstring(files["changes/1.html"])
+    [item] = page.xpath('//ul[@class="signals"]/li')
+    assert item.xpath("strong")[0].text == "Duty"
+    assert item.xpath("del")[0].text == "should" and item.xpath("ins")[0].text == hostile
+    assert "Who <b>acts</b>:" in item.text_content() and "<script>" not in files["changes/1.html"]
+    assert not lxml.html.fromstring(files["changes/2.html"]).xpath('//ul[@class="signals"]')
+    feed = lxml.etree.fromstring(files["feed.xml"].encode())
+    entries = {
+        e.findtext("{http://www.w3.org/2005/Atom}id").rsplit("/", 1)[1]: e.findtext(
+            "{http://www.w3.org/2005/Atom}content"
+        )
+        for e in feed.iter("{http://www.w3.org/2005/Atom}entry")
+    }
+    assert "tag--signal" in entries["1"] and "should" in entries["1"] and "tag--signal" not in entries["2"]
+
+
+def test_a_snapshot_page_shows_the_page_as_it_read_that_day_escaped() -> None:
+    url = "https://www.gov.uk/guidance/versions"
+    hostile = "<script>alert(1)</script>"
+    document = Document(
+        url,
+        f"Versions {hostile}",
+        published="2024-01-05",
+        last_updated="2024-03-12",
+        sections=[Section("Who must act", 2, f"Schools must act.\nThen {hostile}")],
+        attachments=[Attachment("Form A", "https://assets.publishing.service.gov.uk/a.pdf", "pdf")],
+        change_history=[HistoryEntry("2024-03-12", "Added the form.")],
+    )
+    files = render.site(
+        [PageState(url=url, title="Versions")], [], snapshots=[(7, url, "2024-03-12T08:00:00Z", document)]
+    )
+    html = files["snapshots/7.html"]
+    assert "<script>" not in html
+    text = " ".join(" ".join(lxml.html.fromstring(html).itertext()).split())
+    assert "The page as it read on 12 March 2024" in text and f"Versions {hostile}" in text
+    assert "First published 5 January 2024" in text and "Last updated 12 March 2024" in text
+    assert "Who must act Schools must act. Then <script>" in text and "Form A (PDF)" in text
+    [entry] = lxml.html.fromstring(html).xpath('//ol[@class="history"]/li')
+    assert entry.text_content() == "12 March 2024: Added the form."
+    timeline = lxml.html.fromstring(files[f"pages/{govuk.page_slug(url)}.html"])
+    [link] = timeline.xpath('//ol[@class="versions"]/li/a')
+    assert link.get("href") == "../snapshots/7.html" and link.text == "The page as it read on 12 March 2024"

@@ -91,8 +91,24 @@ SIGNAL_LABELS = {
     "removed-text": "Text removed",
 }
 """The tag of each significance signal (``monitor.signals``) on a change in the digest."""
+SIGNAL_MEANINGS = {
+    "duty": "what someone must, should or may do changed",
+    "date": "a date changed",
+    "amount": "an amount changed",
+    "link": "a link now leads somewhere else",
+    "removed-text": "text was removed and nothing took its place",
+}
+"""What each signal says happened, for its page on the site."""
+
 SIGNAL_PHRASE_LIMIT = 200
 """Characters of a signal's phrase shown in a tag (a removed paragraph is one phrase)."""
+
+
+def signal_kinds(change: Change) -> list[str]:
+    """The kinds of signal in a change's sections, once each, in ``SIGNAL_LABELS`` order: its tags, and
+    the ``signal/<kind>.html`` pages that list it."""
+    found = {g.kind for s in (change.changeset.sections if change.changeset else []) for g in s.signals}
+    return [k for k in SIGNAL_LABELS if k in found]
 
 
 def signal_phrase(text: str) -> str:
@@ -521,6 +537,8 @@ def environment() -> jinja2.Environment:
         documents_line=documents_line,
         attachment_label=lambda status: ATTACHMENT_LABELS.get(status, status),
         signal_label=lambda kind: SIGNAL_LABELS.get(kind, kind),
+        signal_kinds=signal_kinds,
+        signal_what=SIGNAL_MEANINGS,
         has_diff_partial=(TEMPLATES_DIR / "_diff.html").is_file(),
     )
     return env

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -23,10 +23,11 @@ from .. import TEMPLATES_DIR
 from .. import story as story_rules
 from ..clock import LONDON, parse_timestamp
 from ..govuk import page_slug
-from ..model import Change, PageState
+from ..model import Change, Document, PageState
 from . import (
     KIND_LABELS,
     KIND_ORDER,
+    SIGNAL_LABELS,
     TAG_AUTHORITY,
     _render,
     change_date,
@@ -35,8 +36,10 @@ from . import (
     environment,
     http_url,
     iso_utc,
+    london_date,
     newest_first,
     page_link,
+    signal_kinds,
 )
 
 SITE_FEED_LIMIT = 200
@@ -71,6 +74,16 @@ class SitePage:
     """Changes seen by monitoring, newest first."""
     history: list[Change]
     """History GOV.UK published before monitoring began, newest first (GOV.UK's order)."""
+    versions: list[Version] = field(default_factory=list)
+    """The snapshots stored of the page, oldest first: each has a page of its own."""
+
+
+@dataclass(frozen=True)
+class Version:
+    """A stored snapshot as a timeline links to it."""
+
+    id: int
+    taken_at: str
 
 
 def monitored(change: Change) -> bool:
@@ -272,18 +285,24 @@ def change_page(change: Change, page: SitePage, *, site_url: str = "", told: Tel
 
 
 def timeline(
-    page: SitePage, *, site_url: str = "", upto: int | None = None, told: Teller | None = None
+    page: SitePage,
+    *,
+    site_url: str = "",
+    upto: int | None = None,
+    upto_version: int | None = None,
+    told: Teller | None = None,
 ) -> str:
     """``pages/<slug>.html``: the page's monitored changes, newest first, its earlier history folded
     beneath. ``upto`` leaves out changes recorded after that id (a page written before their own pages)."""
-    if upto is not None:
+    if upto is not None or upto_version is not None:
         page = SitePage(
             page.url,
             page.title,
             page.slug,
             page.state,
-            [c for c in page.changes if (c.id or 0) <= upto],
+            [c for c in page.changes if upto is None or (c.id or 0) <= upto],
             page.history,
+            [v for v in page.versions if upto_version is None or v.id <= upto_version],
         )
     return _page(
         "page.html",
@@ -292,6 +311,25 @@ def timeline(
         root="../",
         page=page,
         title=page.title,
+    )
+
+
+def snapshot_path(snapshot_id: int) -> str:
+    return f"snapshots/{snapshot_id}.html"
+
+
+def snapshot_page(page_url: str, taken_at: str, document: Document, *, site_url: str = "") -> str:
+    """``snapshots/<id>.html``: the page as it read when it was stored (its title, dates, sections' text
+    and attachments, as read from GOV.UK). It depends on the snapshot alone, so it is written once."""
+    return _page(
+        "snapshot.html",
+        site_url=site_url.rstrip("/"),
+        root="../",
+        page_url=page_url,
+        slug=page_slug(page_url),
+        taken_at=taken_at,
+        document=document,
+        title=f"{document.title or page_url} as it read on {london_date(taken_at)}",
     )
 
 
@@ -318,20 +356,29 @@ def change_list(
     kind: str | None = None,
     site_url: str = "",
     told: Teller | None = None,
+    signals: Sequence[str] = (),
+    signal: str | None = None,
 ) -> str:
-    """``index.html`` (``kind`` None) or ``kind/<kind>.html``: the latest changes, newest first."""
+    """``index.html`` (``kind`` and ``signal`` None), ``kind/<kind>.html`` or ``signal/<kind>.html``:
+    the latest changes, newest first."""
+    if signal:
+        title = f"Tagged “{SIGNAL_LABELS[signal]}”"
+    else:
+        title = KIND_LABELS[kind] if kind else "Recent changes"
     return _page(
         "index.html",
         **_story_context(told.listed if told else _no_story),
         site_url=site_url.rstrip("/"),
-        root="../" if kind else "",
+        root="../" if kind or signal else "",
         changes=newest_first(changes),
         page_of=page_of,
         kinds=kinds,
         kind=kind,
+        signals=signals,
+        signal=signal,
         months=months,
         index_limit=INDEX_LIMIT,
-        title=KIND_LABELS[kind] if kind else "Recent changes",
+        title=title,
     )
 
 
@@ -456,6 +503,7 @@ def site(
     *,
     site_url: str = "",
     generated_at: datetime | None = None,
+    snapshots: Sequence[tuple[int, str, str, Document]] = (),
 ) -> dict[str, str]:
     """Every file of the static changelog: relative path -> content.
 
@@ -473,13 +521,22 @@ def site(
         by_url.setdefault(change.page_url, []).append(change)
         if change.page_url not in states:
             states[change.page_url] = PageState(url=change.page_url, title=change.title, active=False)
+    for _, url, _, _ in snapshots:
+        by_url.setdefault(url, [])
+        states.setdefault(url, PageState(url=url, active=False))
     views = [site_page(states[url], recorded) for url, recorded in by_url.items()]
     page_of = {v.url: v for v in views}
+    for snapshot_id, url, taken_at, _ in sorted(snapshots, key=lambda s: s[0]):
+        page_of[url].versions.append(Version(snapshot_id, taken_at))
     seen = latest_first(c for c in changes if monitored(c))
     kinds = [k for k in KIND_ORDER if any(c.kind == k for c in seen)]
+    tagged = {c.id: signal_kinds(c) for c in seen}
+    signals = [g for g in SIGNAL_LABELS if any(g in found for found in tagged.values())]
     months = sorted({month_of(c.detected_at) for c in seen}, reverse=True)
     told = list_teller(list(states.values()), changes)
     files = {"style.css": stylesheet()}
+    for snapshot_id, url, taken_at, document in snapshots:
+        files[snapshot_path(snapshot_id)] = snapshot_page(url, taken_at, document, site_url=site_url)
     for view in views:
         files[f"pages/{view.slug}.xml"] = page_feed(view, site_url=site_url, told=told)
         for change in view.changes:
@@ -498,9 +555,21 @@ def site(
             kind=kind,
             site_url=site_url,
             told=told,
+            signals=signals,
+        )
+    for signal in signals:
+        files[f"signal/{signal}.html"] = change_list(
+            [c for c in seen if signal in tagged[c.id]][:INDEX_LIMIT],
+            page_of,
+            kinds=kinds,
+            months=months,
+            signal=signal,
+            site_url=site_url,
+            told=told,
+            signals=signals,
         )
     files["index.html"] = change_list(
-        seen[:INDEX_LIMIT], page_of, kinds=kinds, months=months, site_url=site_url, told=told
+        seen[:INDEX_LIMIT], page_of, kinds=kinds, months=months, site_url=site_url, told=told, signals=signals
     )
     files["pages.html"] = "".join(pages_list((page_entry(v) for v in views), site_url=site_url))
     files["feed.xml"] = site_feed(seen[:SITE_FEED_LIMIT], page_of, site_url=site_url, told=told)
