@@ -439,3 +439,17 @@ def test_a_backfilled_first_published_entry_is_labelled_first_published() -> Non
     assert feedparser.parse(files["feed.xml"]).entries == []
     timeline = text_of(timeline_html)
     assert "5 July 2023 First published" in timeline
+
+
+def test_pages_list_says_a_page_could_not_be_checked_and_why() -> None:
+    never = PageState("https://www.gov.uk/guidance/never-read", title="Never read", consecutive_failures=2)
+    never.last_error = "HTTP 503 after 3 tries"
+    failing = PageState("https://www.gov.uk/guidance/failing", title="Failing now", consecutive_failures=1)
+    failing.last_error = "timed out after 30 s"
+    quiet = PageState("https://www.gov.uk/guidance/quiet", title="Quiet")
+    changed = Change(failing.url, "minor", "2026-11-27T07:00:00Z", "Failing now", id=1)
+    listing = text_of(render.site([never, failing, quiet], [changed])["pages.html"])
+    assert "Never read not read yet: it could not be checked (HTTP 503 after 3 tries)" in listing
+    assert "could not be checked on the last 1 run (timed out after 30 s)" in listing
+    assert "Quiet no changes recorded" in listing
+    assert "Never read no changes recorded" not in listing
