@@ -453,3 +453,22 @@ def test_pages_list_says_a_page_could_not_be_checked_and_why() -> None:
     assert "could not be checked on the last 1 run (timed out after 30 s)" in listing
     assert "Quiet no changes recorded" in listing
     assert "Never read no changes recorded" not in listing
+
+
+def test_a_change_page_shows_the_word_diff_key_only_when_words_are_diffed() -> None:
+    page = PageState("https://www.gov.uk/guidance/x", title="X")
+    renamed = ChangeSet("minor", attachments=[AttachmentChange("B", "https://www.gov.uk/b", "renamed", "A")])
+    worded = ChangeSet(
+        "minor",
+        sections=[
+            SectionChange("Intro", "modified", diff=[DiffOp("delete", "old"), DiffOp("insert", "new")])
+        ],
+    )
+    changes = [
+        Change(page.url, "minor", "2026-11-27T07:00:00Z", "X", changeset=renamed, id=1),
+        Change(page.url, "minor", "2026-11-28T07:00:00Z", "X", changeset=worded, id=2),
+    ]
+    files = render.site([page], changes)
+    assert "Renamed" in text_of(files["changes/1.html"])
+    assert "Inserted words are" not in text_of(files["changes/1.html"])
+    assert "Inserted words are" in text_of(files["changes/2.html"])

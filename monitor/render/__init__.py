@@ -537,6 +537,7 @@ def environment() -> jinja2.Environment:
         documents_line=documents_line,
         attachment_label=lambda status: ATTACHMENT_LABELS.get(status, status),
         signal_label=lambda kind: SIGNAL_LABELS.get(kind, kind),
+        has_word_diff=has_word_diff,
         signal_kinds=signal_kinds,
         signal_what=SIGNAL_MEANINGS,
         has_diff_partial=(TEMPLATES_DIR / "_diff.html").is_file(),
