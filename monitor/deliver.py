@@ -52,7 +52,6 @@ class DeliveryError(RuntimeError):
 
 
 # The static changelog is written by monitor/site.py; these names stay importable from here.
-from .site import SITE_MARKER, SiteError, publish_site, write_site  # noqa: E402, F401
 
 
 class OutboxStore(Protocol):

@@ -35,7 +35,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -111,16 +111,32 @@ def build(store: Store, target: Path, *, site_url: str = "", full: bool = False)
         ):
             Builder(store, target, manifest, site_url=site_url, in_place=True).run()
             return target
-        if target.is_dir() and any(target.iterdir()) and not (target / SITE_MARKER).exists():
-            raise SiteError(f"{target}: not empty and not built by guidance-monitor; choose another folder")
-        fresh = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=parent))
-        try:
-            Builder(store, fresh, Manifest(identity=wanted), site_url=site_url, in_place=False).run()
-            _swap_in(fresh, target)
-        except BaseException:
-            shutil.rmtree(fresh, ignore_errors=True)
-            raise
+        _refuse_foreign(target)
+        _build_beside(
+            target,
+            lambda fresh: Builder(
+                store, fresh, Manifest(identity=wanted), site_url=site_url, in_place=False
+            ).run(),
+        )
     return target
+
+
+def _refuse_foreign(target: Path) -> None:
+    """A folder that guidance-monitor did not build is never replaced."""
+    if target.is_dir() and any(target.iterdir()) and not (target / SITE_MARKER).exists():
+        raise SiteError(f"{target}: not empty and not built by guidance-monitor; choose another folder")
+
+
+def _build_beside(target: Path, fill: Callable[[Path], object]) -> None:
+    """Fill a new folder beside ``target`` and swap it in whole; a failure leaves ``target`` as it was
+    and takes the new folder away (one a kill leaves is cleared by the next build)."""
+    fresh = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+    try:
+        fill(fresh)
+        _swap_in(fresh, target)
+    except BaseException:
+        shutil.rmtree(fresh, ignore_errors=True)
+        raise
 
 
 def _identity(reads: SiteReads, site_url: str) -> str:
@@ -494,23 +510,20 @@ def write_site(files: dict[str, str], target: Path) -> Path:
     parent.mkdir(parents=True, exist_ok=True)
     if target.exists() and not target.is_dir():
         raise SiteError(f"{target}: exists and is not a folder")
-    if target.is_dir() and any(target.iterdir()) and not (target / SITE_MARKER).exists():
-        raise SiteError(f"{target}: not empty and not built by guidance-monitor; choose another folder")
+    _refuse_foreign(target)
+
+    def fill(fresh: Path) -> None:
+        for relative, content in files.items():
+            path = fresh / relative
+            if fresh.resolve() not in path.resolve().parents:
+                raise SiteError(f"{relative}: outside the site")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(content, encoding="utf-8")
+        (fresh / SITE_MARKER).write_text("{}\n", encoding="utf-8")
+
     with _parent_lock(parent):
         _clear_leftovers(parent, target.name)
-        fresh = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=parent))
-        try:
-            for relative, content in files.items():
-                path = fresh / relative
-                if fresh.resolve() not in path.resolve().parents:
-                    raise SiteError(f"{relative}: outside the site")
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(content, encoding="utf-8")
-            (fresh / SITE_MARKER).write_text("{}\n", encoding="utf-8")
-            _swap_in(fresh, target)
-        except BaseException:
-            shutil.rmtree(fresh, ignore_errors=True)
-            raise
+        _build_beside(target, fill)
     return target
 
 

@@ -32,7 +32,7 @@ from run_support import (
     write_config,
 )
 
-from monitor import deliver, demo, govuk, pipeline, render, site
+from monitor import demo, govuk, pipeline, render, site
 from monitor.cli import main
 from monitor.config import load
 from monitor.model import (
@@ -298,9 +298,9 @@ def test_a_page_full_of_control_characters_leaves_feed_xml_well_formed(tmp_path,
 
 def test_site_is_swapped_in_whole_and_never_replaces_a_foreign_folder(tmp_path: Path) -> None:
     target = tmp_path / "site"
-    deliver.write_site({"index.html": "one", "pages/a.html": "a"}, target)
+    site.write_site({"index.html": "one", "pages/a.html": "a"}, target)
     inode = target.stat().st_ino
-    deliver.write_site({"index.html": "two"}, target)
+    site.write_site({"index.html": "two"}, target)
     assert (target / "index.html").read_text() == "two"
     assert not (target / "pages").exists()
     assert target.stat().st_ino != inode
@@ -309,7 +309,7 @@ def test_site_is_swapped_in_whole_and_never_replaces_a_foreign_folder(tmp_path: 
     foreign.mkdir()
     (foreign / "notes.txt").write_text("mine")
     with pytest.raises(site.SiteError):
-        deliver.write_site({"index.html": "x"}, foreign)
+        site.write_site({"index.html": "x"}, foreign)
     assert (foreign / "notes.txt").read_text() == "mine"
     status = CliRunner().invoke(
         main, ["site", "--config", str(write_config(tmp_path, "http://x", [])), "--out", str(foreign)]

@@ -22,7 +22,8 @@ import lxml.html
 import pytest
 from test_render import CASES, recorded
 
-from monitor import deliver, govuk, render
+from monitor import govuk, render
+from monitor import site as site_module
 from monitor.model import AttachmentChange, Change, ChangeSet, DiffOp, HistoryEntry, PageState, SectionChange
 
 CHROMIUM = next((p for p in (shutil.which("chromium"), "/usr/bin/chromium") if p and os.path.exists(p)), None)
@@ -107,7 +108,7 @@ def served(tmp_path_factory) -> Iterator[tuple[str, Path]]:
     hostile, hostile_page = hostile_change()
     changes = [c for c, _ in records] + [hostile]
     pages = [p for _, p in records] + [hostile_page]
-    deliver.write_site(render.site(pages, changes, site_url="https://changes.example.org"), root / "site")
+    site_module.write_site(render.site(pages, changes, site_url="https://changes.example.org"), root / "site")
     (root / "harness.html").write_text(HARNESS, encoding="utf-8")
     (root / "control.html").write_text(
         f"<!DOCTYPE html><html><body>{HOSTILE}</body></html>", encoding="utf-8"
