@@ -53,6 +53,9 @@ log = logging.getLogger(__name__)
 API_ACCEPT = "application/json"
 BUSY_POLL = 0.05
 """Seconds between attempts to write while another process holds the database's write lock."""
+QUIET_BATCH = 200
+"""At most this many answers already waiting are taken at once; the unchanged among them are written in
+one transaction."""
 DATABASE = "database"
 """Where a run's failure is reported when the database stayed locked by another process."""
 
@@ -191,20 +194,33 @@ async def _run(
         outstanding = len(targets)
         try:
             while outstanding and not should_stop():
-                outcome = await answers.get()
-                outstanding -= 1
-                if isinstance(outcome, Exception):
-                    raise outcome
-                if now is not None:
-                    # A run on a given clock (the demo's simulated days) records its fetches on it too.
-                    outcome.fetch = dataclasses.replace(outcome.fetch, fetched_at=utc_timestamp(now))
-                await _settle(store, outcome, run_time, summary)
-                for document in _documents_to_follow(config, store, outcome, scheduled):
-                    scheduled.add(document.url)
-                    start(document)
-                    outstanding += 1
+                batch = [await answers.get()]
+                while not answers.empty() and len(batch) < QUIET_BATCH:
+                    batch.append(answers.get_nowait())
+                outstanding -= len(batch)
+                quiet: list[Outcome] = []
+                try:
+                    for outcome in batch:
+                        if isinstance(outcome, Exception):
+                            raise outcome
+                        if now is not None:
+                            # A run on a given clock (the demo's simulated days) records its fetches on it.
+                            outcome.fetch = dataclasses.replace(outcome.fetch, fetched_at=utc_timestamp(now))
+                        if changes.unchanged(outcome):
+                            quiet.append(outcome)
+                            continue
+                        await _settle(store, outcome, run_time, summary)
+                        for document in _documents_to_follow(config, store, outcome, scheduled):
+                            scheduled.add(document.url)
+                            start(document)
+                            outstanding += 1
+                        if progress is not None:
+                            progress(outcome, summary, outstanding)
+                finally:
+                    await _settle_unchanged(store, quiet, run_time, summary)
                 if progress is not None:
-                    progress(outcome, summary, outstanding)
+                    for outcome in quiet:
+                        progress(outcome, summary, outstanding)
         finally:
             for task in pending:
                 task.cancel()
@@ -300,9 +316,7 @@ async def _settle(store: Store, outcome: Outcome, now: datetime, summary: RunSum
     """
     url, answer, when = outcome.target.url, outcome, utc_timestamp(now)
     if changes.unchanged(answer):
-        await _write(store, changes.unchanged_update(url, answer, when))
-        summary.checked += 1
-        log.info("%s: no change", url)
+        await _settle_unchanged(store, [outcome], now, summary)
         return
     page = store.page(url) or PageState(url)
     recent = store.recent_snapshots(url, changes.recent_needed())
@@ -335,13 +349,31 @@ async def _settle(store: Store, outcome: Outcome, now: datetime, summary: RunSum
     summary.changes.extend(saved)
 
 
+async def _settle_unchanged(
+    store: Store, outcomes: list[Outcome], now: datetime, summary: RunSummary
+) -> None:
+    """Record pages found as they were, together in one transaction: their fetch rows and state only."""
+    if not outcomes:
+        return
+    when = utc_timestamp(now)
+    await _write_many(store, [changes.unchanged_update(o.target.url, o, when) for o in outcomes])
+    summary.checked += len(outcomes)
+    for outcome in outcomes:
+        log.info("%s: no change", outcome.target.url)
+
+
 async def _write(store: Store, update: PageUpdate) -> list[Change]:
-    """Write a page's check, waiting for another process's write transaction without blocking the loop:
-    SQLite's own wait would stall every fetch in flight until their timeouts fired."""
+    """Write a page's check (see :func:`_write_many`)."""
+    return (await _write_many(store, [update]))[0]
+
+
+async def _write_many(store: Store, updates: list[PageUpdate]) -> list[list[Change]]:
+    """Write checks in one transaction, waiting for another process's write transaction without blocking
+    the loop: SQLite's own wait would stall every fetch in flight until their timeouts fired."""
     deadline = time.monotonic() + store.busy_timeout_ms / 1000
     while True:
         try:
-            return store.write(update, wait=False)
+            return store.write_many(updates, wait=False)
         except StoreBusy:
             if time.monotonic() >= deadline:
                 raise

@@ -35,6 +35,9 @@ from .model import (
 )
 
 BUSY_TIMEOUT_MS = 30_000
+BODY_COMPRESSION = 3
+"""zlib level for stored bodies: a first run stores every page, and level 6 took 1.1 ms a 47 KB page
+against 0.5 ms here, for bodies about 11% smaller (0.24 of their size against 0.27)."""
 
 
 class StoreError(RuntimeError):
@@ -410,59 +413,73 @@ class Store:
         gets the id of the snapshot written with it. ``wait=False``: raise :class:`StoreBusy` at once if
         another process is writing, rather than wait for it here.
         """
-        url, fetch, when = update.url, update.fetch, update.checked_at
         with self.writing(wait=wait):
+            return self._write(update)
+
+    def write_many(self, updates: list[PageUpdate], *, wait: bool = True) -> list[list[Change]]:
+        """Write several pages' checks in one transaction (``write`` for each, in order).
+
+        Pages found unchanged are written so: a commit a page is most of what such a check costs the
+        store, and a run killed before the commit loses only their fetch rows (they are checked again).
+        """
+        if not updates:
+            return []
+        with self.writing(wait=wait):
+            return [self._write(update) for update in updates]
+
+    def _write(self, update: PageUpdate) -> list[Change]:
+        url, fetch, when = update.url, update.fetch, update.checked_at
+        self.db.execute(
+            "INSERT OR IGNORE INTO pages (url, added_at, source) VALUES (?, ?, 'config')", [url, when]
+        )
+        stored_hash = None
+        if update.body:
+            stored_hash = body_hash(update.body)
             self.db.execute(
-                "INSERT OR IGNORE INTO pages (url, added_at, source) VALUES (?, ?, 'config')", [url, when]
+                "INSERT OR IGNORE INTO bodies (hash, content_type, size, body) VALUES (?, ?, ?, ?)",
+                [stored_hash, fetch.content_type, len(update.body), _compressed(update.body)],
             )
-            stored_hash = None
-            if update.body:
-                stored_hash = body_hash(update.body)
-                self.db.execute(
-                    "INSERT OR IGNORE INTO bodies (hash, content_type, size, body) VALUES (?, ?, ?, ?)",
-                    [stored_hash, fetch.content_type, len(update.body), zlib.compress(update.body, 6)],
-                )
-            elif update.body_hash:
-                row = self.db.execute("SELECT hash FROM bodies WHERE hash = ?", [update.body_hash]).fetchone()
-                stored_hash = row[0] if row else None
-            _insert(
+        elif update.body_hash:
+            row = self.db.execute("SELECT hash FROM bodies WHERE hash = ?", [update.body_hash]).fetchone()
+            stored_hash = row[0] if row else None
+        _insert(
+            self.db,
+            "fetches",
+            {
+                "page_url": url,
+                "time": when,
+                "url": fetch.url,
+                "final_url": fetch.final_url,
+                "status": fetch.status,
+                "bytes": len(fetch.body),
+                "duration_ms": fetch.duration_ms,
+                "attempts": fetch.attempts,
+                "not_modified": int(fetch.not_modified),
+                "error": fetch.error,
+                "body_hash": stored_hash,
+            },
+        )
+        snapshot_id = None
+        if update.snapshot is not None:
+            snapshot_id = _insert(
                 self.db,
-                "fetches",
+                "snapshots",
                 {
                     "page_url": url,
-                    "time": when,
-                    "url": fetch.url,
-                    "final_url": fetch.final_url,
-                    "status": fetch.status,
-                    "bytes": len(fetch.body),
-                    "duration_ms": fetch.duration_ms,
-                    "attempts": fetch.attempts,
-                    "not_modified": int(fetch.not_modified),
-                    "error": fetch.error,
+                    "taken_at": when,
                     "body_hash": stored_hash,
+                    "document_hash": update.snapshot.content_hash,
+                    "document": json.dumps(update.snapshot.to_dict(), ensure_ascii=False),
                 },
             )
-            snapshot_id = None
-            if update.snapshot is not None:
-                snapshot_id = _insert(
-                    self.db,
-                    "snapshots",
-                    {
-                        "page_url": url,
-                        "taken_at": when,
-                        "body_hash": stored_hash,
-                        "document_hash": update.snapshot.content_hash,
-                        "document": json.dumps(update.snapshot.to_dict(), ensure_ascii=False),
-                    },
-                )
-            for change in update.changes:
-                if change.new_snapshot_id == NEW_SNAPSHOT:
-                    if snapshot_id is None:
-                        raise ValueError(f"{url}: a change leads to a snapshot that is not written")
-                    change.new_snapshot_id = snapshot_id
-                change.id = _insert(self.db, "changes", _change_row(change))
-            if update.page:
-                _update_page(self.db, url, update.page)
+        for change in update.changes:
+            if change.new_snapshot_id == NEW_SNAPSHOT:
+                if snapshot_id is None:
+                    raise ValueError(f"{url}: a change leads to a snapshot that is not written")
+                change.new_snapshot_id = snapshot_id
+            change.id = _insert(self.db, "changes", _change_row(change))
+        if update.page:
+            _update_page(self.db, url, update.page)
         return update.changes
 
     def recent_snapshots(self, url: str, limit: int) -> list[SnapshotRef]:
@@ -603,6 +620,10 @@ class Store:
 
 
 # --------------------------------------------------------------------------- rows <-> records
+
+
+def _compressed(body: bytes) -> bytes:
+    return zlib.compress(body, BODY_COMPRESSION)
 
 
 def _insert(db: sqlite_utils.Database, table: str, row: dict[str, Any]) -> int:
