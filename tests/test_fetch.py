@@ -569,3 +569,71 @@ def test_a_whole_page_passes_the_gate(page_server: PageServer) -> None:
         body=gzip.compress(PAGE), headers={"Content-Encoding": "gzip"}
     )
     assert quality_gate(fetch(page_server.url("/guidance/x"))) is None
+
+
+# --------------------------------------------------------------------------- https and proxies
+
+
+@pytest.fixture
+def tls_server(tmp_path):
+    """A real HTTPS server on 127.0.0.1 with a certificate made for this test (openssl), and its path."""
+    import http.server
+    import shutil
+    import ssl
+    import subprocess
+    import threading
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed (.ci/run installs it)")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(PAGE)))
+            self.end_headers()
+            self.wfile.write(PAGE)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"https://127.0.0.1:{server.server_address[1]}", cert
+    server.shutdown()
+    server.server_close()
+
+
+def test_https_certificates_are_verified_and_ssl_cert_file_is_trusted(tls_server, monkeypatch) -> None:
+    base, cert = tls_server
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    refused = fetch(f"{base}/guidance/x", settings(retries=1))
+    assert not refused.ok and "CERTIFICATE_VERIFY_FAILED" in (refused.error or "")
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # a company's own certificate authority, say
+    trusted = fetch(f"{base}/guidance/x", settings(retries=1))
+    assert trusted.ok, trusted.error
+    assert trusted.body == PAGE and trusted.status == 200
+
+
+def test_a_proxy_named_in_the_environment_carries_the_requests(page_server: PageServer, monkeypatch) -> None:
+    """HTTP_PROXY is honoured as httpx documents it: the request goes to the proxy with the whole address."""
+    page_server.routes["http://www.gov.uk/guidance/x"] = Response(body=PAGE)
+    monkeypatch.setenv("HTTP_PROXY", page_server.url(""))
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    result = fetch("http://www.gov.uk/guidance/x")
+    assert result.ok, result.error
+    assert result.body == PAGE
+    assert [r.path for r in page_server.requests] == ["http://www.gov.uk/guidance/x"]
