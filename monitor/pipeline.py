@@ -1,10 +1,11 @@
 """One run: for every watched page, fetch -> quality gate -> parse -> changes (the rules) -> store.
 
 Pages are fetched concurrently (the Fetcher keeps to the configured concurrency and per-host rate) and
-each one is parsed, judged by ``monitor.changes`` and written as soon as its answer arrives, in one store
-transaction. This module only wires the stages: what an answer means is decided in ``changes``. A run
-killed part-way loses only the pages in flight; the next run checks them again, and since a change is
-only ever recorded together with the snapshot it leads to, no change is recorded twice or lost.
+each one is parsed and judged by ``monitor.changes`` as soon as its answer arrives; the answers that
+arrived together are written in one store transaction. This module only wires the stages: what an answer
+means is decided in ``changes``. A run killed part-way loses only the pages in flight or not yet
+committed; the next run checks them again, and since a change is only ever recorded together with the
+snapshot it leads to, no change is recorded twice or lost.
 
 A body byte for byte the same as the one the page's last snapshot was read from, read by the same code
 in the same way (its ``read_key``), is the same Document: it is not parsed or compared again, and only
@@ -53,9 +54,8 @@ log = logging.getLogger(__name__)
 API_ACCEPT = "application/json"
 BUSY_POLL = 0.05
 """Seconds between attempts to write while another process holds the database's write lock."""
-QUIET_BATCH = 200
-"""At most this many answers already waiting are taken at once; the unchanged among them are written in
-one transaction."""
+BATCH = 200
+"""At most this many answers already waiting are taken at once, and written in one transaction."""
 DATABASE = "database"
 """Where a run's failure is reported when the database stayed locked by another process."""
 
@@ -195,31 +195,16 @@ async def _run(
         try:
             while outstanding and not should_stop():
                 batch = [await answers.get()]
-                while not answers.empty() and len(batch) < QUIET_BATCH:
+                while not answers.empty() and len(batch) < BATCH:
                     batch.append(answers.get_nowait())
                 outstanding -= len(batch)
-                quiet: list[Outcome] = []
-                try:
-                    for outcome in batch:
-                        if isinstance(outcome, Exception):
-                            raise outcome
-                        if now is not None:
-                            # A run on a given clock (the demo's simulated days) records its fetches on it.
-                            outcome.fetch = dataclasses.replace(outcome.fetch, fetched_at=utc_timestamp(now))
-                        if changes.unchanged(outcome):
-                            quiet.append(outcome)
-                            continue
-                        await _settle(store, outcome, run_time, summary)
-                        for document in _documents_to_follow(config, store, outcome, scheduled):
-                            scheduled.add(document.url)
-                            start(document)
-                            outstanding += 1
-                        if progress is not None:
-                            progress(outcome, summary, outstanding)
-                finally:
-                    await _settle_unchanged(store, quiet, run_time, summary)
-                if progress is not None:
-                    for outcome in quiet:
+                for outcome, update, saved in await _settle(store, batch, run_time, now):
+                    _count(summary, outcome, update, saved)
+                    for document in _documents_to_follow(config, store, outcome, scheduled):
+                        scheduled.add(document.url)
+                        start(document)
+                        outstanding += 1
+                    if progress is not None:
                         progress(outcome, summary, outstanding)
         finally:
             for task in pending:
@@ -308,16 +293,38 @@ def reader_fingerprint() -> str:
 # --------------------------------------------------------------------------- rules and store
 
 
-async def _settle(store: Store, outcome: Outcome, now: datetime, summary: RunSummary) -> None:
-    """Judge a page's answer by the change rules and write the result in one transaction.
+async def _settle(
+    store: Store, batch: list[Outcome | Exception], run_time: datetime, now: datetime | None
+) -> list[tuple[Outcome, PageUpdate, list[Change]]]:
+    """Judge each answer of a batch by the change rules, then write them all in one transaction.
 
-    The store is read only for what the rules need: nothing for an unchanged page; the page's state and
-    its latest snapshots' hashes otherwise; its last Document only when there is one to compare with.
+    A batch is the answers that were waiting together; each is a different page, so judging one never
+    depends on another's write. Writing them together saves a commit a page (most of what an unchanged
+    check costs the store); a run killed before the commit loses that batch's checks, which the next run
+    makes again: a change is still only ever written with the snapshot it leads to. An answer that is an
+    exception (a page's check that broke) is raised once the answers before it are written.
     """
-    url, answer, when = outcome.target.url, outcome, utc_timestamp(now)
+    judged: list[tuple[Outcome, PageUpdate]] = []
+    try:
+        for outcome in batch:
+            if isinstance(outcome, Exception):
+                raise outcome
+            if now is not None:
+                # A run on a given clock (the demo's simulated days) records its fetches on it too.
+                outcome.fetch = dataclasses.replace(outcome.fetch, fetched_at=utc_timestamp(now))
+            judged.append((outcome, _judge(store, outcome, utc_timestamp(run_time))))
+    finally:
+        saved = await _write_many(store, [update for _, update in judged])
+    return [(outcome, update, changes_) for (outcome, update), changes_ in zip(judged, saved, strict=True)]
+
+
+def _judge(store: Store, outcome: Outcome, when: str) -> PageUpdate:
+    """What a page's answer means, by ``monitor.changes``. The store is read only for what the rules
+    need: nothing for an unchanged page; the page's state and its latest snapshots' hashes otherwise; its
+    last Document only when there is one to compare with."""
+    url, answer = outcome.target.url, outcome
     if changes.unchanged(answer):
-        await _settle_unchanged(store, [outcome], now, summary)
-        return
+        return changes.unchanged_update(url, answer, when)
     page = store.page(url) or PageState(url)
     recent = store.recent_snapshots(url, changes.recent_needed())
     last = None
@@ -325,7 +332,7 @@ async def _settle(store: Store, outcome: Outcome, now: datetime, summary: RunSum
         last = store.last_snapshot(url)
         if last is not None and answer.document is not None:
             last = _as_read_now(store, outcome, last)
-    update = changes.decide(
+    return changes.decide(
         page,
         answer,
         when,
@@ -336,7 +343,10 @@ async def _settle(store: Store, outcome: Outcome, now: datetime, summary: RunSum
         and bool(store.changes(page_url=url, include_backfilled=False, limit=1)),
         last_from_api=answer.fallback and bool(recent) and _read_from_api(store, url),
     )
-    saved = await _write(store, update)
+
+
+def _count(summary: RunSummary, outcome: Outcome, update: PageUpdate, saved: list[Change]) -> None:
+    url = outcome.target.url
     summary.checked += 1
     if update.fetch.error:
         summary.failed += 1
@@ -347,24 +357,6 @@ async def _settle(store: Store, outcome: Outcome, now: datetime, summary: RunSum
         summary.changed += 1
     log.info("%s: %s", url, ", ".join(c.kind for c in saved if not c.backfilled) or "no change")
     summary.changes.extend(saved)
-
-
-async def _settle_unchanged(
-    store: Store, outcomes: list[Outcome], now: datetime, summary: RunSummary
-) -> None:
-    """Record pages found as they were, together in one transaction: their fetch rows and state only."""
-    if not outcomes:
-        return
-    when = utc_timestamp(now)
-    await _write_many(store, [changes.unchanged_update(o.target.url, o, when) for o in outcomes])
-    summary.checked += len(outcomes)
-    for outcome in outcomes:
-        log.info("%s: no change", outcome.target.url)
-
-
-async def _write(store: Store, update: PageUpdate) -> list[Change]:
-    """Write a page's check (see :func:`_write_many`)."""
-    return (await _write_many(store, [update]))[0]
 
 
 async def _write_many(store: Store, updates: list[PageUpdate]) -> list[list[Change]]:
