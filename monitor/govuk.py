@@ -7,6 +7,7 @@ the rules cannot drift apart (a suffix test such as ``endswith("gov.uk")`` would
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Iterable
@@ -118,6 +119,7 @@ def absolute(href: str | None, base: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, without_tracking(parts.query), ""))
 
 
+@functools.lru_cache(maxsize=65_536)
 def normalise(url: str, base_url: str = WWW) -> str:
     """The one spelling of a page's address, so two spellings of one page are one page.
 

@@ -79,6 +79,9 @@ class Outcome(Answer):
 Progress = Callable[[Outcome, RunSummary, int], None]
 """Told of each page once it is recorded: its outcome, the run so far, and how many pages are still out."""
 
+CheckState = tuple[str | None, str | None, str | None]
+"""A page's ETag, Last-Modified and last ``read_key``: what its check starts from."""
+
 Answers = asyncio.Queue[Outcome | Exception]
 """Each page's answer, or the exception that ended its check, in the order they come."""
 
@@ -154,8 +157,8 @@ def watched(config: Config, store: Store) -> list[Target]:
     configured = {}
     for page in config.pages:
         url = absolute_url(config, page.url)
-        store.upsert_page(url, title=page.name, source="config")
         configured[url] = Target(url, page.selector, page.follow_documents)
+    store.register_pages([(absolute_url(config, page.url), page.name) for page in config.pages])
     return [
         configured.get(p.url)
         or Target(p.url, page_selector(store, p.url), follow_documents=store.follow_documents(p.url))
@@ -179,13 +182,16 @@ async def _run(
         skip = await discover.refresh(fetcher, config, store, summary, now=now)
         targets = [t for t in watched(config, store) if t.url not in skip]
         scheduled = {t.url for t in targets} | skip
+        states = store.check_states()
         # Answers are taken from a queue as they come: waiting on the set of pending tasks after each
         # answer costs time in proportion to the pages still out, quadratic over a run.
         answers: Answers = asyncio.Queue()
         pending: set[asyncio.Task[None]] = set()
 
         def start(target: Target) -> None:
-            task = asyncio.create_task(_answer(fetcher, config, store, target, answers))
+            task = asyncio.create_task(
+                _answer(fetcher, config, store, target, states.get(target.url), answers)
+            )
             pending.add(task)
             task.add_done_callback(pending.discard)
 
@@ -213,9 +219,11 @@ async def _run(
     return summary
 
 
-async def _answer(fetcher: Fetcher, config: Config, store: Store, target: Target, answers: Answers) -> None:
+async def _answer(
+    fetcher: Fetcher, config: Config, store: Store, target: Target, state: CheckState | None, answers: Answers
+) -> None:
     try:
-        outcome: Outcome | Exception = await _obtain(fetcher, config, store, target)
+        outcome: Outcome | Exception = await _obtain(fetcher, config, store, target, state)
     except Exception as exc:  # raised in the run, as an awaited task's exception would be
         outcome = exc
     answers.put_nowait(outcome)
@@ -234,10 +242,17 @@ def uses_api(config: Config, target: Target) -> bool:
     )
 
 
-async def _obtain(fetcher: Fetcher, config: Config, store: Store, target: Target) -> Outcome:
-    etag, last_modified = store.validators(target.url)
+async def _obtain(
+    fetcher: Fetcher, config: Config, store: Store, target: Target, state: CheckState | None = None
+) -> Outcome:
+    """Fetch a page and read it; ``state`` is its validators and last ``read_key`` as the run began (read
+    from the store here for a page registered since)."""
+    if state is None:
+        state = (*store.validators(target.url), store.last_read(target.url))
+    etag, last_modified, last_read = state
     # A page that follows its documents is always read: its attachments are registered from the Document.
-    last_read = None if target.follow_documents else store.last_read(target.url)
+    if target.follow_documents:
+        last_read = None
     if uses_api(config, target):
         address = api_url(config.govuk_base_url, urlsplit(target.url).path)
         fetch = await fetcher.fetch(address, etag=etag, last_modified=last_modified, accept=API_ACCEPT)

@@ -17,7 +17,7 @@ import json
 import os
 import sqlite3
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -357,6 +357,28 @@ class Store:
         page = self.page(url)
         assert page is not None
         return page
+
+    def register_pages(self, pages: Sequence[tuple[str, str | None]], *, source: str = "config") -> None:
+        """``upsert_page`` for many pages at once (each run registers every configured page): one read of
+        the pages table, and one transaction only when a page is new or asks for a change."""
+        cursor = self.db.execute("SELECT * FROM pages")
+        columns = [c[0] for c in cursor.description]
+        rows = {row["url"]: row for row in (dict(zip(columns, r, strict=True)) for r in cursor)}
+        due = [
+            (url, title)
+            for url, title in pages
+            if url not in rows or self._page_update(rows[url], title, None, source)
+        ]
+        if due:
+            with self.writing():
+                for url, title in due:
+                    self.upsert_page(url, title=title, source=source)
+
+    def check_states(self) -> dict[str, tuple[str | None, str | None, str | None]]:
+        """Every page's ETag, Last-Modified and ``read_key`` (see :meth:`validators`, :meth:`last_read`),
+        read once for a run."""
+        rows = self.db.execute("SELECT url, etag, last_modified, read_key FROM pages")
+        return {url: (etag, modified, key) for url, etag, modified, key in rows}
 
     @staticmethod
     def _page_update(

@@ -129,6 +129,28 @@ def test_upsert_keeps_state_and_config_wins(store):
         store.set_active("https://www.gov.uk/unknown", False)
 
 
+def test_register_pages_is_upsert_for_many_and_writes_nothing_when_nothing_changed(store):
+    other = "https://www.gov.uk/guidance/other"
+    store.upsert_page(URL, source="search", title="From search")
+    store.register_pages([(URL, "Configured"), (other, "Other")])
+    assert {(p.url, p.source, p.title) for p in store.pages()} == {
+        (URL, "config", "From search"),
+        (other, "config", "Other"),
+    }
+    store.set_active(other, False)
+    store.register_pages([(URL, "Configured"), (other, "Other")])
+    assert not store.page(other).active, "a configured page the user removed stays removed"
+    changes_before = store.db.conn.total_changes
+    store.register_pages([(URL, "Configured"), (other, None)])
+    assert store.db.conn.total_changes == changes_before
+
+
+def test_check_states_gives_each_page_its_validators_and_last_reading(store):
+    record(store, URL, ok(etag='"v1"'), doc(), b"<main>v1</main>", [], read_key="key-1")
+    assert store.check_states()[URL][:2] == store.validators(URL) == ('"v1"', None)
+    assert store.check_states()[URL][2] == store.last_read(URL) == "key-1"
+
+
 def test_record_keeps_fetch_snapshot_changes_and_state(store):
     store.upsert_page(URL)
     saved = record(
