@@ -361,7 +361,6 @@ class Fetcher:
         retries = max(1, self.settings.retries)
         budget = self.settings.timeout * retries
         begun = time.monotonic()
-        tries = 0
 
         def backoff(exc: Exception) -> bool | float:
             """Retry a retryable try: after the server's ``Retry-After`` if it sent one, else stamina's
@@ -377,6 +376,12 @@ class Fetcher:
                 return False
             return attempt.retry_after
 
+        tries = 1
+        result.attempts += 1
+        first: _Try | None = await self._try(url, headers, clock)
+        assert first is not None
+        if not first.retry or retries == 1:
+            return first  # nearly every fetch: stamina's retry context is set up only for a failure
         try:
             async for retrying in stamina.retry_context(
                 on=backoff,
@@ -387,9 +392,12 @@ class Fetcher:
                 wait_max=BACKOFF_CAP,
             ):
                 with retrying:
-                    tries += 1
-                    result.attempts += 1
-                    attempt = await self._try(url, headers, clock)
+                    if first is not None:  # stamina's first try is the one already made
+                        attempt, first = first, None
+                    else:
+                        tries += 1
+                        result.attempts += 1
+                        attempt = await self._try(url, headers, clock)
                     if attempt.retry:
                         raise _Retryable(attempt)
                     return attempt
