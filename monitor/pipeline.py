@@ -54,8 +54,11 @@ log = logging.getLogger(__name__)
 API_ACCEPT = "application/json"
 BUSY_POLL = 0.05
 """Seconds between attempts to write while another process holds the database's write lock."""
-BATCH = 200
-"""At most this many answers already waiting are taken at once, and written in one transaction."""
+BATCH = 50
+"""At most this many answers are written in one transaction (each holds its page's body and Document)."""
+HOLD = 0.1
+"""Seconds an answer may wait for others to be written with it: a commit a page was a large share of a
+first run's writes, and a kill loses at most this much work, which the next run does again."""
 DATABASE = "database"
 """Where a run's failure is reported when the database stayed locked by another process."""
 
@@ -198,20 +201,43 @@ async def _run(
         for target in targets:
             start(target)
         outstanding = len(targets)
+
+        async def record(batch: list[Outcome | Exception]) -> None:
+            nonlocal outstanding
+            for outcome, update, saved in await _settle(store, batch, run_time, now):
+                _count(summary, outcome, update, saved)
+                for document in _documents_to_follow(config, store, outcome, scheduled):
+                    scheduled.add(document.url)
+                    start(document)
+                    outstanding += 1
+                if progress is not None:
+                    progress(outcome, summary, outstanding)
+
+        # Answers taken but not yet written wait in `held`: they are written together once BATCH of them
+        # wait, the first has waited HOLD seconds, or no page is still out.
+        loop = asyncio.get_running_loop()
+        held: list[Outcome | Exception] = []
+        held_since = 0.0
         try:
             while outstanding and not should_stop():
-                batch = [await answers.get()]
-                while not answers.empty() and len(batch) < BATCH:
-                    batch.append(answers.get_nowait())
-                outstanding -= len(batch)
-                for outcome, update, saved in await _settle(store, batch, run_time, now):
-                    _count(summary, outcome, update, saved)
-                    for document in _documents_to_follow(config, store, outcome, scheduled):
-                        scheduled.add(document.url)
-                        start(document)
-                        outstanding += 1
-                    if progress is not None:
-                        progress(outcome, summary, outstanding)
+                try:
+                    async with asyncio.timeout_at(held_since + HOLD if held else None):
+                        answer = await answers.get()
+                except TimeoutError:
+                    pass
+                else:
+                    held_since = held_since if held else loop.time()
+                    taken = [answer]
+                    while not answers.empty() and len(held) + len(taken) < BATCH:
+                        taken.append(answers.get_nowait())
+                    held += taken
+                    outstanding -= len(taken)
+                    if len(held) < BATCH and outstanding and loop.time() < held_since + HOLD:
+                        continue
+                batch, held = held, []
+                await record(batch)
+            if held:  # told to stop: every page already answered is recorded
+                await record(held)
         finally:
             for task in pending:
                 task.cancel()
