@@ -417,6 +417,8 @@ class RunSummary:
     failed: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
+    """The changes this run found; not the history GOV.UK published before a new page was watched (it is
+    stored, and on a first run of thousands of pages it would be most of the run's memory)."""
     digest_sent: bool = False
     deliveries: list[str] = field(default_factory=list)
     """One line per channel that sent this run ("email: sent 3 changes (...)")."""

@@ -394,10 +394,11 @@ def _count(summary: RunSummary, outcome: Outcome, update: PageUpdate, saved: lis
         summary.failures.append((url, update.fetch.error))
         log.info("%s: failed: %s", url, update.fetch.error)
         return
-    if any(not c.backfilled for c in saved):
+    found = [c for c in saved if not c.backfilled]
+    if found:
         summary.changed += 1
-    log.info("%s: %s", url, ", ".join(c.kind for c in saved if not c.backfilled) or "no change")
-    summary.changes.extend(saved)
+    log.info("%s: %s", url, ", ".join(c.kind for c in found) or "no change")
+    summary.changes.extend(found)
 
 
 async def _write_many(store: Store, updates: list[PageUpdate]) -> list[list[Change]]:
