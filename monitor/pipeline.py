@@ -24,6 +24,7 @@ import functools
 import hashlib
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -57,6 +58,8 @@ BUSY_POLL = 0.05
 BATCH = 50
 """At most this many answers are written in one transaction (each holds its page's body and Document)."""
 HOLD = 0.1
+IN_FLIGHT_PER_REQUEST = 8
+"""Checks started ahead, per request the Fetcher lets out at once."""
 """Seconds an answer may wait for others to be written with it: a commit a page was a large share of a
 first run's writes, and a kill loses at most this much work, which the next run does again."""
 DATABASE = "database"
@@ -190,16 +193,25 @@ async def _run(
         # answer costs time in proportion to the pages still out, quadratic over a run.
         answers: Answers = asyncio.Queue()
         pending: set[asyncio.Task[None]] = set()
+        # Checks are started a window at a time, not all at once: the Fetcher lets only `concurrency`
+        # requests out anyway, and a task a page held memory for every page of a large watch list.
+        waiting = deque(targets)
+        window = IN_FLIGHT_PER_REQUEST * max(1, config.fetch.concurrency)
+        in_flight = 0
 
-        def start(target: Target) -> None:
-            task = asyncio.create_task(
-                _answer(fetcher, config, store, target, states.get(target.url), answers)
-            )
-            pending.add(task)
-            task.add_done_callback(pending.discard)
+        def start(target: Target | None = None) -> None:
+            nonlocal in_flight
+            if target is not None:
+                waiting.append(target)
+            while waiting and in_flight < window:
+                task = asyncio.create_task(
+                    _answer(fetcher, config, store, waiting.popleft(), states, answers)
+                )
+                in_flight += 1
+                pending.add(task)
+                task.add_done_callback(pending.discard)
 
-        for target in targets:
-            start(target)
+        start()
         outstanding = len(targets)
 
         async def record(batch: list[Outcome | Exception]) -> None:
@@ -232,6 +244,8 @@ async def _run(
                         taken.append(answers.get_nowait())
                     held += taken
                     outstanding -= len(taken)
+                    in_flight -= len(taken)
+                    start()
                     if len(held) < BATCH and outstanding and loop.time() < held_since + HOLD:
                         continue
                 batch, held = held, []
@@ -246,10 +260,15 @@ async def _run(
 
 
 async def _answer(
-    fetcher: Fetcher, config: Config, store: Store, target: Target, state: CheckState | None, answers: Answers
+    fetcher: Fetcher,
+    config: Config,
+    store: Store,
+    target: Target,
+    states: dict[str, CheckState],
+    answers: Answers,
 ) -> None:
     try:
-        outcome: Outcome | Exception = await _obtain(fetcher, config, store, target, state)
+        outcome: Outcome | Exception = await _obtain(fetcher, config, store, target, states.get(target.url))
     except Exception as exc:  # raised in the run, as an awaited task's exception would be
         outcome = exc
     answers.put_nowait(outcome)

@@ -47,6 +47,24 @@ def counts(tmp_path: Path, url: str) -> tuple[int, int]:
 # --------------------------------------------------------------------------- good runs
 
 
+def test_a_watch_list_longer_than_the_checks_started_at_once_is_checked_whole_once(tmp_path, page_server):
+    """Checks start a window at a time (8 a request the Fetcher lets out): 30 pages at concurrency 1
+    cross it several times, and each is still asked for once and recorded once."""
+    from monitor.pipeline import IN_FLIGHT_PER_REQUEST
+
+    body = capture(SMHL, "2022-07-11")
+    paths = [f"/guidance/page-{i:02d}" for i in range(30)]
+    assert len(paths) > 3 * IN_FLIGHT_PER_REQUEST
+    for path in paths:
+        page_server.routes[path] = Response(body=body)
+    config = write_config(tmp_path, page_server.base_url, paths, concurrency=1)
+    result = run(config)
+    assert result.output.startswith("Checked 30 pages: 30 changed, 0 failed."), result.output
+    assert sorted(r.path for r in page_server.requests) == paths
+    with open_store(tmp_path) as store:
+        assert all(len(store.snapshots(page_server.url(p))) == 1 for p in paths)
+
+
 def test_first_run_keeps_one_snapshot_per_page_and_a_second_run_nothing(tmp_path, page_server):
     versions = {SMHL: "2022-07-11", ATTENDANCE: "2022-05-06", SEND: "2022-02-24"}
     folders = list(versions)
