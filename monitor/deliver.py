@@ -414,10 +414,12 @@ class EmailChannel(Channel):
             size = sum(_estimate(c) for c in part.changes)
             too_big = bool(limit) and size > limit and (len(part.changes) > 1 or not short)
             if not too_big:  # the estimate keeps a 5 MB section from being rendered only to be split
-                size = len(_wire(self.message(part, recipients=recipients)))
+                msg = self.message(part, recipients=recipients)
+                data = _wire(msg)
+                size = len(data)
                 too_big = bool(limit) and size > limit
             if not too_big:
-                answers, code = self._transmit(smtp, part, recipients, outbox, final=short)
+                answers, code = self._transmit(smtp, part, recipients, outbox, final=short, built=(msg, data))
                 too_big = code == 552 and not answers
                 refused += [f"{r} ({c} {t})" for r, (s, c, t) in answers.items() if s == "refused"]
             if not too_big:
@@ -442,14 +444,18 @@ class EmailChannel(Channel):
         outbox: Outbox | None,
         *,
         final: bool,
+        built: tuple[EmailMessage, bytes] | None = None,
     ) -> tuple[dict[str, tuple[str, int | None, str]], int | None]:
         """One message through an open connection: MAIL, RCPT per recipient, the attempt recorded, DATA.
 
         Returns each recipient's answer and DATA's code. A 552 (too large) that ``final`` is False for
-        records nothing: the caller splits the digest and tries again.
+        records nothing: the caller splits the digest and tries again. ``built``: the message and its
+        bytes when the caller has made them already (to measure them against the server's limit).
         """
-        msg = self.message(digest, recipients=recipients)
-        data = _wire(msg)
+        if built is None:
+            message = self.message(digest, recipients=recipients)
+            built = message, _wire(message)
+        msg, data = built
         ids = digest.change_ids
         options = [f"SIZE={len(data)}"] if smtp.has_extn("size") else []
         answers: dict[str, tuple[str, int | None, str]] = {}
