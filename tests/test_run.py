@@ -47,6 +47,69 @@ def counts(tmp_path: Path, url: str) -> tuple[int, int]:
 # --------------------------------------------------------------------------- good runs
 
 
+def test_a_worker_process_reads_a_body_as_this_process_does_and_says_why_it_cannot():
+    """Reading hands bodies to a worker process past its first few: the same Document comes back, and a
+    body no reader knows is the same ParseError."""
+    import asyncio
+
+    from monitor.model import ParseError
+    from monitor.parse import parse
+    from monitor.pipeline import Reading
+
+    body, url = capture(SMHL, "2022-07-11"), "https://www.gov.uk/guidance/x"
+
+    async def read() -> tuple:
+        reading = Reading(in_process=0, workers=1)
+        try:
+            document = await reading.parse(body, url, "text/html", None)
+            with pytest.raises(ParseError, match="no reader recognises"):
+                await reading.parse(b"\x00\x01 not a page", url, "application/octet-stream", None)
+            return document, reading.pool
+        finally:
+            reading.close()
+
+    document, pool = asyncio.run(read())
+    assert pool is not None, "the worker was not used"
+    assert document.to_dict() == parse(body, url, "text/html").to_dict()
+
+
+def test_a_first_run_that_reads_in_a_worker_records_what_one_that_reads_here_does(
+    tmp_path, page_server, monkeypatch
+):
+    from monitor import pipeline
+
+    versions = {SMHL: "2022-07-11", ATTENDANCE: "2022-05-06", SEND: "2022-02-24"}
+    for folder, stamp in versions.items():
+        page_server.routes[page_path(folder)] = Response(body=capture(folder, stamp))
+    paths = [page_path(f) for f in versions]
+    pools = []
+
+    class Counted(pipeline.ProcessPoolExecutor):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            pools.append(self)
+
+    monkeypatch.setattr(pipeline, "ProcessPoolExecutor", Counted)
+    monkeypatch.setattr(pipeline, "_spare_cores", lambda: 1)
+    stored = {}
+    for name, here in (("here", 100), ("worker", 0)):
+        monkeypatch.setattr(pipeline, "PARSE_HERE", here)
+        work = tmp_path / name
+        work.mkdir()
+        result = run(write_config(work, page_server.base_url, paths))
+        assert result.output.startswith("Checked 3 pages: 3 changed, 0 failed."), result.output
+        with open_store(work) as store:
+            stored[name] = {
+                p: (
+                    store.last_snapshot(page_server.url(p))[1].to_dict(),
+                    len(store.changes(page_url=page_server.url(p))),
+                )
+                for p in paths
+            }
+    assert len(pools) == 1, "only the second run reads in a worker"
+    assert stored["worker"] == stored["here"]
+
+
 def test_a_watch_list_longer_than_the_checks_started_at_once_is_checked_whole_once(tmp_path, page_server):
     """Checks start a window at a time (8 a request the Fetcher lets out): 30 pages at concurrency 1
     cross it several times, and each is still asked for once and recorded once."""
