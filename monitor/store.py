@@ -364,13 +364,17 @@ class Store:
         cursor = self.db.execute("SELECT * FROM pages")
         columns = [c[0] for c in cursor.description]
         rows = {row["url"]: row for row in (dict(zip(columns, r, strict=True)) for r in cursor)}
+        new = [(url, title or "", source, utc_now()) for url, title in dict(pages).items() if url not in rows]
         due = [
             (url, title)
             for url, title in pages
-            if url not in rows or self._page_update(rows[url], title, None, source)
+            if url in rows and self._page_update(rows[url], title, None, source)
         ]
-        if due:
+        if new or due:
             with self.writing():
+                self.db.conn.executemany(
+                    "INSERT OR IGNORE INTO pages (url, title, source, added_at) VALUES (?, ?, ?, ?)", new
+                )
                 for url, title in due:
                     self.upsert_page(url, title=title, source=source)
 
