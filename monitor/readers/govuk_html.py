@@ -540,24 +540,43 @@ def _classes(el: etree._Element) -> set[str]:
 
 def html_attachments(main: etree._Element, url: str, page: ClassIndex | None = None) -> list[Attachment]:
     """Attachment blocks under ``main``: ``section.attachment`` (older) and ``section.gem-c-attachment``."""
-    found = []
+    found: list[etree._Element] = []
     blocks = (
         page.all("attachment", "gem-c-attachment")
         if page
         else find_all(main, "attachment", "gem-c-attachment")
     )
+    outer = set()
     for section in blocks:
-        if any(ancestor in found for ancestor in section.iterancestors()):
-            continue
-        found.append(section)
+        if outer.isdisjoint(section.iterancestors()):
+            found.append(section)
+            outer.add(section)
     return [attachment for attachment in map(lambda s: _attachment(s, url), found) if attachment]
+
+
+_ATTACHMENT_PARTS = {
+    "metadata": "metadata",
+    "gem-c-attachment__metadata": "metadata",
+    "type": "type",
+    "gem-c-attachment__attribute": "attribute",
+}
+"""The classes of the parts of an attachment block that say what the file is, by the part they are."""
+_HTML_WORD = re.compile(r"\bHTML\b")
+_WEB_ADDRESS = re.compile(r"https?://")
 
 
 def _attachment(section: etree._Element, base: str) -> Attachment | None:
     """One attachment block. Its title is the heading's link; where the heading is plain text (a CSV
     offered as "View online" and "Download CSV"), the title is the heading and the address the download,
     so both readers name the file itself, never its preview page."""
-    heading = next(section.iter("h2", "h3", "h4"), None)
+    heading = None
+    parts: dict[str, list[etree._Element]] = {"metadata": [], "type": [], "attribute": []}
+    for el in section.iterdescendants(etree.Element):  # one walk finds the heading and every part
+        if heading is None and el.tag in ("h2", "h3", "h4"):
+            heading = el
+        if value := el.get("class"):
+            for part in {_ATTACHMENT_PARTS[name] for name in value.split() if name in _ATTACHMENT_PARTS}:
+                parts[part].append(el)
     links = list((heading if heading is not None else section).iter("a"))
     link = next((a for a in links if text_of(a)), None)
     title = text_of(link)
@@ -571,11 +590,11 @@ def _attachment(section: etree._Element, base: str) -> Attachment | None:
     url = absolute_url(link.get("href"), base)
     if _is_preview(url):
         url = url[: -len("/preview")]
-    metadata = find_all(section, "metadata", "gem-c-attachment__metadata")
+    metadata = parts["metadata"]
     details = " ".join(text_of(el) for el in metadata) if metadata else text_of(section)
-    shown = text_of(find(section, "type")) or ("HTML" if re.search(r"\bHTML\b", details) else "")
-    attributes = [text_of(el) for el in find_all(section, "gem-c-attachment__attribute")]
-    if len(attributes) == 1 and re.match(r"https?://", attributes[0]):
+    shown = text_of(next(iter(parts["type"]), None)) or ("HTML" if _HTML_WORD.search(details) else "")
+    attributes = [text_of(el) for el in parts["attribute"]]
+    if len(attributes) == 1 and _WEB_ADDRESS.match(attributes[0]):
         # The attachment component describes an external attachment by its address alone.
         return Attachment(title=title, url=url, kind="external")
     kind = attachment_kind(url, shown)
