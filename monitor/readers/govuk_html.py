@@ -107,6 +107,7 @@ CHROME = (
 
 ATTACHMENT_BLOCKS = ("attachment", "gem-c-attachment")
 """The classes of an attachment block, in the older Whitehall markup and as the current component."""
+ATTACHMENT_SET = frozenset(ATTACHMENT_BLOCKS)
 
 CONTEXT_LABELS = {
     "national statistics": "national_statistics",
@@ -511,31 +512,45 @@ def in_body(blocks: list[etree._Element], body: etree._Element | None = None) ->
     The body is the nearest ``.govspeak``, else ``body``; a heading marked as the page's layout, or an
     attachment's own title, does not count."""
     found = []
-    headings: dict[etree._Element, tuple[dict[etree._Element, int], list[tuple[int, bool]]]] = {}
+    under_heading: dict[etree._Element, set[etree._Element]] = {}
+    tags = {block.tag for block in blocks}
     for block in blocks:
         above = list(block.iterancestors())
-        if any(_classes(el) & set(ATTACHMENT_BLOCKS) for el in above):
+        if any(_is_attachment_block(el) for el in above):
             continue
-        container = next((el for el in above if "govspeak" in _classes(el)), body)
+        container = next((el for el in above if _has_class(el, "govspeak")), body)
         if container is None:
             continue
-        if container not in headings:
-            order = {el: index for index, el in enumerate(container.iter())}
-            marks = [
-                (order[h], h.get(LAYOUT) is None)
-                for h in container.iter("h1", "h2", "h3")
-                if not any(_classes(el) & set(ATTACHMENT_BLOCKS) for el in h.iterancestors())
-            ]
-            headings[container] = order, marks
-        order, marks = headings[container]
-        before = [counts for position, counts in marks if position < order[block]]
-        if before and before[-1]:
+        if container not in under_heading:
+            under_heading[container] = _under_heading(container, set(blocks), tags)
+        if block in under_heading[container]:
             found.append(block)
     return found
 
 
-def _classes(el: etree._Element) -> set[str]:
-    return set((el.get("class") or "").split())
+def _under_heading(
+    container: etree._Element, blocks: set[etree._Element], tags: set[str]
+) -> set[etree._Element]:
+    """The ``blocks`` whose nearest h1-h3 above them in ``container`` counts (is not layout, nor inside an
+    attachment): one walk over the headings and the elements of the blocks' tags, in document order."""
+    found = set()
+    counts = False
+    for el in container.iter("h1", "h2", "h3", *tags):
+        if el.tag in ("h1", "h2", "h3") and not any(map(_is_attachment_block, el.iterancestors())):
+            counts = el.get(LAYOUT) is None
+        if el in blocks and counts:
+            found.add(el)
+    return found
+
+
+def _has_class(el: etree._Element, name: str) -> bool:
+    value = el.get("class")
+    return bool(value) and name in value and name in value.split()
+
+
+def _is_attachment_block(el: etree._Element) -> bool:
+    value = el.get("class")
+    return bool(value) and "attachment" in value and not ATTACHMENT_SET.isdisjoint(value.split())
 
 
 def html_attachments(main: etree._Element, url: str, page: ClassIndex | None = None) -> list[Attachment]:
