@@ -386,7 +386,7 @@ def sections(root: etree._Element, intro_heading: str, page: ClassIndex | None =
         if cell.getprevious() is not None:
             cell.text = " | " + (cell.text or "")
     for heading in list(root.iter("h1", "h2", "h3")):  # clear() below would derail a live iterator
-        label = etree.tostring(heading, method="text", encoding="unicode", with_tail=False)
+        label = "".join(heading.itertext())  # as tostring(method="text") gives, at a third of the cost
         heading.clear(keep_tail=True)
         heading.text = f"{_HEADING_MARK}{heading.tag[1]}{label}"
     # Then each lone list marker ("-", "1.") is joined to the line after it (a list item whose text is in
