@@ -200,9 +200,10 @@ class GovukHtml(Reader):
             raise ParseError("no GOV.UK document title (no h1) found in the page")
         schema, document_type = _types(page, root)
         kind = page_type_for(schema, document_type)
-        published, last_updated = _dates(page)
+        terms = _terms(main)  # read once: a 2014 page's change notes are 80 of them
+        published, last_updated = _dates(page, terms)
         summary = _summary(page)
-        organisations, people = _contributors(page)
+        organisations, people = _contributors(page, terms)
         facts = dict(
             url=url,
             title=title,
@@ -211,7 +212,7 @@ class GovukHtml(Reader):
             organisations=organisations,
             published=published,
             last_updated=last_updated,
-            change_history=_history(page) or _latest_update(page, last_updated),
+            change_history=_history(page) or _latest_update(terms, last_updated),
             withdrawn=_withdrawn(page),
             attachments=_listed_documents(page, url) + html_attachments(main, url, page),
             parent_url=_parent_url(url) if kind == "html_publication" else None,
@@ -333,10 +334,10 @@ PERSON = re.compile(
 """A name under "From:" that is a person, where the page does not link it to their page."""
 
 
-def _contributors(page: ClassIndex) -> tuple[list[str], list[str]]:
+def _contributors(page: ClassIndex, terms: list[tuple[str, etree._Element]]) -> tuple[list[str], list[str]]:
     """ "From:": organisations, and apart from them the ministers and officials (linked to
     ``/government/people/``, or titled as people are)."""
-    for term, dd in _terms(page.root):
+    for term, dd in terms:
         if term == "from":
             links = [a for a in dd.iter("a") if not (a.get("href") or "").startswith("#") and text_of(a)]
             if links:
@@ -350,7 +351,7 @@ def _contributors(page: ClassIndex) -> tuple[list[str], list[str]]:
 
 
 def _organisations(page: ClassIndex) -> list[str]:
-    return _contributors(page)[0]
+    return _contributors(page, _terms(page.root))[0]
 
 
 def _element_date(el: etree._Element) -> str | None:
@@ -372,9 +373,9 @@ _UPDATED = re.compile(r"\b(?:updated|diweddarwyd ddiwethaf(?: ar)?):?\s+(.{0,40}
 _HISTORY = re.compile(r"(updated|published|diweddarwyd|cyhoeddwyd)\b\D{0,20}(.{0,40})", re.IGNORECASE)
 
 
-def _dates(page: ClassIndex) -> tuple[str | None, str | None]:
+def _dates(page: ClassIndex, terms: list[tuple[str, etree._Element]]) -> tuple[str | None, str | None]:
     published = updated = None
-    for term, dd in _terms(page.root):
+    for term, dd in terms:
         if term in ("published", "first published") and not published:
             published = _element_date(dd)
         elif term in ("last updated", "updated") and not updated:
@@ -655,10 +656,10 @@ def _listed_documents(page: ClassIndex, url: str) -> list[Attachment]:
     return found
 
 
-def _latest_update(page: ClassIndex, updated: str | None) -> list[HistoryEntry]:
+def _latest_update(terms: list[tuple[str, etree._Element]], updated: str | None) -> list[HistoryEntry]:
     """The one change note of a format that keeps no history: travel advice's "Latest update" (dated
     with its "Updated" date), a statistics release's "Reason for change" of its date."""
-    for term, dd in _terms(page.root):
+    for term, dd in terms:
         if term in ("latest update", "reason for change") and (note := latest_update_note(text_of(dd))):
             return [HistoryEntry(updated, note)]
     return []
