@@ -31,6 +31,7 @@ CASES = [
     "<table><tr><th>A</th><td>B</td></tr></table>",
     "<h2>  Spaced &nbsp; heading </h2><p>line<br>break</p><h2></h2><p>after an empty heading</p>",
     "<ul><li></li><li>-</li></ul><h2>Next</h2><p>x\n y</p><!-- a comment --><p>z</p>",
+    "<h2>Head<!-- a comment -->ing <b>in bold</b><?pi x?> &amp; more</h2><p>text</p>",
 ]
 
 

@@ -107,6 +107,7 @@ CHROME = (
 
 ATTACHMENT_BLOCKS = ("attachment", "gem-c-attachment")
 """The classes of an attachment block, in the older Whitehall markup and as the current component."""
+ATTACHMENT_SET = frozenset(ATTACHMENT_BLOCKS)
 
 CONTEXT_LABELS = {
     "national statistics": "national_statistics",
@@ -199,9 +200,10 @@ class GovukHtml(Reader):
             raise ParseError("no GOV.UK document title (no h1) found in the page")
         schema, document_type = _types(page, root)
         kind = page_type_for(schema, document_type)
-        published, last_updated = _dates(page)
+        terms = _terms(main)  # read once: a 2014 page's change notes are 80 of them
+        published, last_updated = _dates(page, terms)
         summary = _summary(page)
-        organisations, people = _contributors(page)
+        organisations, people = _contributors(page, terms)
         facts = dict(
             url=url,
             title=title,
@@ -210,7 +212,7 @@ class GovukHtml(Reader):
             organisations=organisations,
             published=published,
             last_updated=last_updated,
-            change_history=_history(page) or _latest_update(page, last_updated),
+            change_history=_history(page) or _latest_update(terms, last_updated),
             withdrawn=_withdrawn(page),
             attachments=_listed_documents(page, url) + html_attachments(main, url, page),
             parent_url=_parent_url(url) if kind == "html_publication" else None,
@@ -332,10 +334,10 @@ PERSON = re.compile(
 """A name under "From:" that is a person, where the page does not link it to their page."""
 
 
-def _contributors(page: ClassIndex) -> tuple[list[str], list[str]]:
+def _contributors(page: ClassIndex, terms: list[tuple[str, etree._Element]]) -> tuple[list[str], list[str]]:
     """ "From:": organisations, and apart from them the ministers and officials (linked to
     ``/government/people/``, or titled as people are)."""
-    for term, dd in _terms(page.root):
+    for term, dd in terms:
         if term == "from":
             links = [a for a in dd.iter("a") if not (a.get("href") or "").startswith("#") and text_of(a)]
             if links:
@@ -349,7 +351,7 @@ def _contributors(page: ClassIndex) -> tuple[list[str], list[str]]:
 
 
 def _organisations(page: ClassIndex) -> list[str]:
-    return _contributors(page)[0]
+    return _contributors(page, _terms(page.root))[0]
 
 
 def _element_date(el: etree._Element) -> str | None:
@@ -371,9 +373,9 @@ _UPDATED = re.compile(r"\b(?:updated|diweddarwyd ddiwethaf(?: ar)?):?\s+(.{0,40}
 _HISTORY = re.compile(r"(updated|published|diweddarwyd|cyhoeddwyd)\b\D{0,20}(.{0,40})", re.IGNORECASE)
 
 
-def _dates(page: ClassIndex) -> tuple[str | None, str | None]:
+def _dates(page: ClassIndex, terms: list[tuple[str, etree._Element]]) -> tuple[str | None, str | None]:
     published = updated = None
-    for term, dd in _terms(page.root):
+    for term, dd in terms:
         if term in ("published", "first published") and not published:
             published = _element_date(dd)
         elif term in ("last updated", "updated") and not updated:
@@ -511,53 +513,86 @@ def in_body(blocks: list[etree._Element], body: etree._Element | None = None) ->
     The body is the nearest ``.govspeak``, else ``body``; a heading marked as the page's layout, or an
     attachment's own title, does not count."""
     found = []
-    headings: dict[etree._Element, tuple[dict[etree._Element, int], list[tuple[int, bool]]]] = {}
+    under_heading: dict[etree._Element, set[etree._Element]] = {}
+    tags = {block.tag for block in blocks}
     for block in blocks:
         above = list(block.iterancestors())
-        if any(_classes(el) & set(ATTACHMENT_BLOCKS) for el in above):
+        if any(_is_attachment_block(el) for el in above):
             continue
-        container = next((el for el in above if "govspeak" in _classes(el)), body)
+        container = next((el for el in above if _has_class(el, "govspeak")), body)
         if container is None:
             continue
-        if container not in headings:
-            order = {el: index for index, el in enumerate(container.iter())}
-            marks = [
-                (order[h], h.get(LAYOUT) is None)
-                for h in container.iter("h1", "h2", "h3")
-                if not any(_classes(el) & set(ATTACHMENT_BLOCKS) for el in h.iterancestors())
-            ]
-            headings[container] = order, marks
-        order, marks = headings[container]
-        before = [counts for position, counts in marks if position < order[block]]
-        if before and before[-1]:
+        if container not in under_heading:
+            under_heading[container] = _under_heading(container, set(blocks), tags)
+        if block in under_heading[container]:
             found.append(block)
     return found
 
 
-def _classes(el: etree._Element) -> set[str]:
-    return set((el.get("class") or "").split())
+def _under_heading(
+    container: etree._Element, blocks: set[etree._Element], tags: set[str]
+) -> set[etree._Element]:
+    """The ``blocks`` whose nearest h1-h3 above them in ``container`` counts (is not layout, nor inside an
+    attachment): one walk over the headings and the elements of the blocks' tags, in document order."""
+    found = set()
+    counts = False
+    for el in container.iter("h1", "h2", "h3", *tags):
+        if el.tag in ("h1", "h2", "h3") and not any(map(_is_attachment_block, el.iterancestors())):
+            counts = el.get(LAYOUT) is None
+        if el in blocks and counts:
+            found.add(el)
+    return found
+
+
+def _has_class(el: etree._Element, name: str) -> bool:
+    value = el.get("class")
+    return bool(value) and name in value and name in value.split()
+
+
+def _is_attachment_block(el: etree._Element) -> bool:
+    value = el.get("class")
+    return bool(value) and "attachment" in value and not ATTACHMENT_SET.isdisjoint(value.split())
 
 
 def html_attachments(main: etree._Element, url: str, page: ClassIndex | None = None) -> list[Attachment]:
     """Attachment blocks under ``main``: ``section.attachment`` (older) and ``section.gem-c-attachment``."""
-    found = []
+    found: list[etree._Element] = []
     blocks = (
         page.all("attachment", "gem-c-attachment")
         if page
         else find_all(main, "attachment", "gem-c-attachment")
     )
+    outer = set()
     for section in blocks:
-        if any(ancestor in found for ancestor in section.iterancestors()):
-            continue
-        found.append(section)
+        if outer.isdisjoint(section.iterancestors()):
+            found.append(section)
+            outer.add(section)
     return [attachment for attachment in map(lambda s: _attachment(s, url), found) if attachment]
+
+
+_ATTACHMENT_PARTS = {
+    "metadata": "metadata",
+    "gem-c-attachment__metadata": "metadata",
+    "type": "type",
+    "gem-c-attachment__attribute": "attribute",
+}
+"""The classes of the parts of an attachment block that say what the file is, by the part they are."""
+_HTML_WORD = re.compile(r"\bHTML\b")
+_WEB_ADDRESS = re.compile(r"https?://")
 
 
 def _attachment(section: etree._Element, base: str) -> Attachment | None:
     """One attachment block. Its title is the heading's link; where the heading is plain text (a CSV
     offered as "View online" and "Download CSV"), the title is the heading and the address the download,
     so both readers name the file itself, never its preview page."""
-    heading = next(section.iter("h2", "h3", "h4"), None)
+    heading = None
+    parts: dict[str, list[etree._Element]] = {"metadata": [], "type": [], "attribute": []}
+    for el in section.iterdescendants(etree.Element):  # one walk finds the heading and every part
+        if heading is None and el.tag in ("h2", "h3", "h4"):
+            heading = el
+        if value := el.get("class"):
+            for part in {_ATTACHMENT_PARTS[name] for name in value.split() if name in _ATTACHMENT_PARTS}:
+                parts[part].append(el)
     links = list((heading if heading is not None else section).iter("a"))
     link = next((a for a in links if text_of(a)), None)
     title = text_of(link)
@@ -571,11 +606,11 @@ def _attachment(section: etree._Element, base: str) -> Attachment | None:
     url = absolute_url(link.get("href"), base)
     if _is_preview(url):
         url = url[: -len("/preview")]
-    metadata = find_all(section, "metadata", "gem-c-attachment__metadata")
+    metadata = parts["metadata"]
     details = " ".join(text_of(el) for el in metadata) if metadata else text_of(section)
-    shown = text_of(find(section, "type")) or ("HTML" if re.search(r"\bHTML\b", details) else "")
-    attributes = [text_of(el) for el in find_all(section, "gem-c-attachment__attribute")]
-    if len(attributes) == 1 and re.match(r"https?://", attributes[0]):
+    shown = text_of(next(iter(parts["type"]), None)) or ("HTML" if _HTML_WORD.search(details) else "")
+    attributes = [text_of(el) for el in parts["attribute"]]
+    if len(attributes) == 1 and _WEB_ADDRESS.match(attributes[0]):
         # The attachment component describes an external attachment by its address alone.
         return Attachment(title=title, url=url, kind="external")
     kind = attachment_kind(url, shown)
@@ -621,10 +656,10 @@ def _listed_documents(page: ClassIndex, url: str) -> list[Attachment]:
     return found
 
 
-def _latest_update(page: ClassIndex, updated: str | None) -> list[HistoryEntry]:
+def _latest_update(terms: list[tuple[str, etree._Element]], updated: str | None) -> list[HistoryEntry]:
     """The one change note of a format that keeps no history: travel advice's "Latest update" (dated
     with its "Updated" date), a statistics release's "Reason for change" of its date."""
-    for term, dd in _terms(page.root):
+    for term, dd in terms:
         if term in ("latest update", "reason for change") and (note := latest_update_note(text_of(dd))):
             return [HistoryEntry(updated, note)]
     return []
