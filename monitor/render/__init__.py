@@ -134,6 +134,17 @@ def http_url(url: str | None) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
+def _shown_date(value: str, year: bool) -> str:
+    return london_date(value, year=year)
+
+
+def shown_date(value: str | date | datetime | None, *, year: bool = True) -> str:
+    """:func:`~monitor.clock.london_date` for the templates, each date worked out once: a site shows the
+    same few thousand dates on all its pages (tens of thousands of times in a full rebuild)."""
+    return _shown_date(value, year) if isinstance(value, str) else london_date(value, year=year)
+
+
 def iso_utc(value: str | None) -> str:
     """RFC 3339 in UTC for Atom (``2026-11-27T07:00:00Z``); a bare date becomes midnight UTC."""
     if not value:
@@ -314,8 +325,11 @@ def diff_text(ops: Sequence[DiffOp]) -> str:
 
 
 def nl2br(text: str) -> Markup:
-    """Text escaped, its line breaks made ``<br>``: e-mail programs and feed readers ignore CSS."""
-    return Markup("<br>\n").join(escape(line) for line in str(text).split("\n"))
+    """Text escaped, its line breaks made ``<br>``: e-mail programs and feed readers ignore CSS.
+
+    Escaped whole, then the breaks put in: escaping never touches a line break, and a snapshot's
+    sections hold thousands of lines."""
+    return Markup(str(escape(str(text))).replace("\n", "<br>\n"))
 
 
 def section_label(section: SectionChange) -> str:
@@ -493,7 +507,7 @@ def environment() -> jinja2.Environment:
         auto_reload=False,  # templates change only with a new version: no stat of each file per render
     )
     env.filters.update(
-        london_date=london_date,
+        london_date=shown_date,
         http_url=http_url,
         iso_utc=iso_utc,
         slug=page_slug,
