@@ -14,10 +14,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import jinja2
 from markupsafe import Markup, escape
 
 from .. import TEMPLATES_DIR
@@ -26,6 +25,9 @@ from ..clock import LONDON, london_date, london_day, parse_timestamp, utc_timest
 from ..govuk import page_slug
 from ..model import AttachmentChange, Change, ChangeSet, DiffOp, HistoryEntry, PageState, SectionChange
 from ..tokens import glued
+
+if TYPE_CHECKING:
+    import jinja2
 
 TAG_AUTHORITY = "tag:guidance-monitor,2026"
 
@@ -494,25 +496,30 @@ def page_link(url: str, site_url: str) -> str:
 # --------------------------------------------------------------------------- jinja
 
 
-class _TemplateCache(jinja2.FileSystemBytecodeCache):
-    """Jinja's compiled templates kept between runs in its per-user cache folder (keyed by each
-    template's source, so an edited template is compiled afresh): compiling them all costs each run
-    about 0.13 s. A folder that cannot be written only means compiling again next time."""
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        with contextlib.suppress(OSError):
-            super().dump_bytecode(bucket)
-
-
 def _template_cache() -> jinja2.BytecodeCache | None:
+    import jinja2
+
+    class TemplateCache(jinja2.FileSystemBytecodeCache):
+        """Jinja's compiled templates kept between runs in its per-user cache folder (keyed by each
+        template's source, so an edited template is compiled afresh): compiling them all costs each run
+        about 0.13 s. A folder that cannot be written only means compiling again next time."""
+
+        def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            with contextlib.suppress(OSError):
+                super().dump_bytecode(bucket)
+
     try:
-        return _TemplateCache()
+        return TemplateCache()
     except (OSError, RuntimeError):  # no private temporary folder of our own: compile each time
         return None
 
 
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
+    """The one Jinja environment. Jinja is imported here, on the first render: a run that finds nothing
+    renders nothing and need not load it."""
+    import jinja2
+
     from .site import month_label
 
     env = jinja2.Environment(
