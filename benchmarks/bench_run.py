@@ -551,6 +551,9 @@ def main() -> None:
         "NO_PROXY": "127.0.0.1",
     }
     env.pop("GUIDANCE_MONITOR_CONFIG", None)
+    # An installed tool runs from compiled bytecode (pip compiles it); with this set, a tool installed in
+    # editable mode (the project's own checkout) would compile its modules again on every run.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     if args.history:
         try:
             history(args, work, env)
