@@ -36,6 +36,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from . import __version__, changes, discover, quality
+from . import parse as parse_stage
 from .changes import backfill, changes_for, removed  # noqa: F401 (their home until the rules had a module)
 from .clock import utc_timestamp
 from .config import absolute_url
@@ -372,7 +373,8 @@ class Reading:
         if self.pool is None and self.workers and self.parsed > self.in_process:
             self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
         if self.pool is not None:
-            work = functools.partial(parse, body, url, content_type, selector=selector)
+            # The parse stage's own function, by name: a worker cannot call a stand-in set on this module.
+            work = functools.partial(parse_stage.parse, body, url, content_type, selector=selector)
             try:
                 return await asyncio.get_running_loop().run_in_executor(self.pool, work)
             except BrokenProcessPool:
