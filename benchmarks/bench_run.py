@@ -264,6 +264,9 @@ def measure(
     tool: str, run: str, command: list[str], site: Site, env: dict[str, str], log: Path, summary: str
 ) -> Figures:
     site.reset_counters()
+    # What earlier runs left for the disk to do (a rebuilt site's old folder, deleted) is done now, not
+    # charged to this run.
+    os.sync()
     offset = log.stat().st_size if log.exists() else 0
     rusage = log.with_suffix(".rusage.json")
     with log.open("ab") as out:
