@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -35,6 +36,15 @@ from .model import (
 )
 
 BUSY_TIMEOUT_MS = 30_000
+UNDELIVERED = """
+SELECT * FROM changes WHERE id IN (
+    SELECT c.id FROM changes c
+    WHERE c.backfilled = 0
+      AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.change_id = c.id AND d.channel = ?)
+)
+ORDER BY detected_at, id
+"""
+"""A channel's outbox: the monitored changes it has not sent, found through ``changes_monitored``."""
 BODY_COMPRESSION = 3
 """zlib level for stored bodies: a first run stores every page, and level 6 took 1.1 ms a 47 KB page
 against 0.5 ms here, for bodies about 11% smaller (0.24 of their size against 0.27)."""
@@ -589,15 +599,7 @@ class Store:
 
     def undelivered(self, channel: str) -> list[Change]:
         """Changes not yet sent on ``channel``, oldest first. Backfilled history is never sent."""
-        rows = self.db.query(
-            """
-            SELECT * FROM changes
-            WHERE backfilled = 0
-              AND id NOT IN (SELECT change_id FROM deliveries WHERE channel = ?)
-            ORDER BY detected_at, id
-            """,
-            [channel],
-        )
+        rows = self.db.query(UNDELIVERED, [channel])
         return [_change(r) for r in rows]
 
     def mark_delivered(self, channel: str, change_ids: list[int], detail: str = "") -> None:
@@ -668,8 +670,14 @@ def _update_page(db: sqlite_utils.Database, url: str, state: dict[str, Any]) -> 
 
 def _fields(cls: type, row: dict[str, Any]) -> dict[str, Any]:
     """The columns of ``row`` that are fields of ``cls``: later migrations may add columns."""
-    names = {f.name for f in dataclasses.fields(cls)}
+    names = _field_names(cls)
     return {k: v for k, v in row.items() if k in names}
+
+
+@functools.cache
+def _field_names(cls: type) -> frozenset[str]:
+    """Asked for every row read (20,000 pages a run for a large watch list): worked out once a class."""
+    return frozenset(f.name for f in dataclasses.fields(cls))
 
 
 def _page_state(row: dict[str, Any]) -> PageState:
@@ -959,6 +967,16 @@ def _migration_page_selector(db: sqlite_utils.Database) -> None:
 
 
 MIGRATIONS.append(_migration_page_selector)
+
+
+def _migration_monitored_changes(db: sqlite_utils.Database) -> None:
+    """An index of the monitored changes only: what the outbox asks of every run. The backfilled history
+    of each page is most of the changes table (410,000 of 500,000 rows after a year of 20,000 pages), and
+    the outbox scanned it whole, reading a 1 GB database from disk on a cold start."""
+    db.execute("CREATE INDEX IF NOT EXISTS changes_monitored ON changes(id) WHERE backfilled = 0")
+
+
+MIGRATIONS.append(_migration_monitored_changes)
 
 
 def page_selector(store: Store, url: str) -> str | None:

@@ -151,6 +151,16 @@ def test_check_states_gives_each_page_its_validators_and_last_reading(store):
     assert store.check_states()[URL][2] == store.last_read(URL) == "key-1"
 
 
+def test_the_outbox_reads_the_monitored_changes_index_not_the_whole_history(store):
+    """Each run asks what is undelivered; backfilled history is most of the changes table and must not be
+    read for it (its cost would grow with every page ever added)."""
+    sql = store.db.execute("SELECT sql FROM sqlite_master WHERE name = 'changes_monitored'").fetchone()
+    assert sql is not None and "WHERE backfilled = 0" in sql[0]
+    plan = [row[-1] for row in store.db.execute(f"EXPLAIN QUERY PLAN {store_module.UNDELIVERED}", ["email"])]
+    assert any("changes_monitored" in step for step in plan), plan
+    assert not any(step.startswith("SCAN changes") for step in plan), plan
+
+
 def test_record_keeps_fetch_snapshot_changes_and_state(store):
     store.upsert_page(URL)
     saved = record(
