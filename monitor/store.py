@@ -453,10 +453,9 @@ class Store:
             return self._write(update)
 
     def write_many(self, updates: list[PageUpdate], *, wait: bool = True) -> list[list[Change]]:
-        """Write several pages' checks in one transaction (``write`` for each, in order).
-
-        Pages found unchanged are written so: a commit a page is most of what such a check costs the
-        store, and a run killed before the commit loses only their fetch rows (they are checked again).
+        """Write several pages' checks in one transaction (``write`` for each, in order): a run writes the
+        answers that arrived together so, since a commit a page was most of what an unchanged check cost
+        the store. Each check stays whole; a kill before the commit loses the batch, checked again next run.
         """
         if not updates:
             return []
