@@ -67,6 +67,8 @@ class Builder:
         )
 
     def run(self) -> None:
+        """Write what changed since the manifest, pages before the lists that link to them, and the
+        manifest last: a build killed before the end is finished by the next one."""
         old = self.old
         new = old.copy()
         states = {f[0]: f for f in self.reads.page_facts()}
@@ -170,6 +172,7 @@ class Builder:
     # ----------------------------------------------------------------------- lists
 
     def _month(self, month: str, views: dict[str, SitePage]) -> None:
+        """``archive/<month>.html``, read from the store a batch at a time (a month may be long)."""
         first = date.fromisoformat(f"{month}-01")
         following = (first + timedelta(days=32)).replace(day=1)
         rows = self.reads.detected_between(
@@ -186,6 +189,7 @@ class Builder:
         )
 
     def _lists(self, new: Manifest, views: dict[str, SitePage], states: dict[str, Facts]) -> None:
+        """The kind and signal pages, the index, ``pages.html`` and ``feed.xml``."""
         kinds = [k for k in KIND_ORDER if new.kinds.get(k)]
         signals = [g for g in SIGNAL_LABELS if new.signals.get(g)]
         if self.in_place:  # a new filter page first links only to pages that exist

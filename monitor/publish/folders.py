@@ -98,6 +98,7 @@ class SiteFolder:
             raise
 
     def exists(self, relative: str) -> bool:
+        """Whether the folder already holds this file (a page new to the site does not)."""
         return (self.root / relative).exists()
 
     def _folder(self, path: Path) -> None:

@@ -14,6 +14,8 @@ from .folders import SITE_MARKER
 
 @dataclass
 class Manifest:
+    """What a site folder shows: enough to find what a run must rewrite without reading the site."""
+
     identity: str
     """What the files depend on besides the records (templates, rendering code, version, site address,
     database): any difference means a rebuild."""
@@ -52,6 +54,8 @@ class Manifest:
         )
 
     def dump(self) -> str:
+        """The manifest as written into the folder: sorted and compact, so the same build writes the same
+        bytes."""
         data = {
             "identity": self.identity,
             "last_change": self.last_change,

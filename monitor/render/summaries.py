@@ -49,7 +49,7 @@ def story_summaries(
 ) -> list[dict[str, Any]]:
     """The changes told as stories, newest first, in JSON form for webhooks and chat: each publication
     with its headline and its documents' changes under it (see :mod:`monitor.story`)."""
-    told = story_rules.stories([c for c in changes if not c.backfilled], pages, context=context)
+    stories = story_rules.stories([c for c in changes if not c.backfilled], pages, context=context)
     return [
         {
             "page_url": story.url,
@@ -72,5 +72,5 @@ def story_summaries(
                 for group in document_groups(story)
             ],
         }
-        for story in told
+        for story in stories
     ]
