@@ -12,6 +12,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -321,6 +322,39 @@ def test_site_is_swapped_in_whole_and_never_replaces_a_foreign_folder(tmp_path: 
     )
     assert status.exit_code == 1 and "not built by guidance-monitor" in status.output
     assert os.listdir(foreign) == ["notes.txt"]
+
+
+def test_a_reader_during_rebuilds_finds_a_whole_site_or_for_a_moment_none(tmp_path: Path) -> None:
+    """What the swap promises: each rebuild is filled beside the site and renamed in, so a reader that
+    keeps opening a page while the site is rebuilt gets the whole of an old or a new page, or (between
+    the two renames) no page, and never a page half written."""
+    url = "https://www.gov.uk/guidance/swapped"
+    changes = [
+        Change(url, "minor", f"2026-11-{day:02d}T07:00:00Z", "Swapped", ChangeSet("minor"), id=day)
+        for day in range(1, 7)
+    ]
+    target = build_site(tmp_path / "site", [PageState(url=url, title="Swapped")], changes[:1])
+    read: list[str | None] = []
+    stop = threading.Event()
+
+    def reader() -> None:
+        while not stop.is_set():
+            try:
+                read.append((target / "index.html").read_text(encoding="utf-8"))
+            except FileNotFoundError:
+                read.append(None)
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        for change in changes[1:]:
+            build_site(target, [], [change])
+    finally:
+        stop.set()
+        thread.join()
+    pages = [text for text in read if text is not None]
+    assert pages and all(text.rstrip().endswith("</html>") for text in pages)
+    assert f'changes/{changes[-1].id}.html"' in (target / "index.html").read_text(encoding="utf-8")
 
 
 def test_site_command_builds_from_the_store(tmp_path: Path, page_server) -> None:
