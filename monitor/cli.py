@@ -828,14 +828,14 @@ def site_command(out_dir: str | None) -> None:
 
     It is built in a temporary folder beside DIR and swapped in whole, so readers never see half a site.
     """
-    from . import site as site_module
+    from .publish import rebuild_site
 
     config = load_config()
     if out_dir:
         _out_folder(out_dir)
     with _open_store(config) as store:
         try:
-            path = site_module.publish_site(config, store, out_dir)
+            path = rebuild_site(config, store, out_dir)
         except OSError as exc:
             fail(f"site: {exc.filename or out_dir or config.site_dir}: {_reason(exc)}", EXIT_FAILED)
     click.echo(f"Site written to {path}")

@@ -129,9 +129,9 @@ def run(
             summary.failures.append(("digest", f"not sent: {exc}"))
     if site:
         try:
-            from .site import update_site as publish_site
+            from .publish import update_site
 
-            summary.site_dir = str(publish_site(config, store))
+            summary.site_dir = str(update_site(config, store))
         except Exception as exc:
             summary.failures.append(("site", f"not published: {exc}"))
     return summary

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import feedparser
 import lxml.html
 import pytest
+from site_support import built
 
 from monitor import govuk, render
 from monitor.diff import diff
@@ -103,7 +103,7 @@ def test_real_change_is_shown_in_digest_site_and_feed(case: Case) -> None:
     # One page changed: the subject names it and says what GOV.UK said, within 78 characters.
     assert subject.startswith("“") and len(subject) <= render.SUBJECT_LIMIT
     assert "” updated: " in subject or "” changed without a change note" in subject
-    files = render.site([page], [change], site_url=SITE)
+    files = built([page], [change], site_url=SITE)
     change_page = files["changes/1.html"]
     visible = {"html": text_of(html), "text": " ".join(text.split()), "site": text_of(change_page)}
     for where, shown in visible.items():
@@ -195,12 +195,13 @@ def test_silent_edit_backfill_and_failing_pages() -> None:
         assert "Z guidance" not in body
         assert "First published." not in body  # backfilled history is never emailed
     assert "Schools [-may-] [+must+]" in text
-    files = render.site([PageState(url=url, title="X guidance")], [old, silent])
+    files = built([PageState(url=url, title="X guidance")], [old, silent])
     timeline = text_of(files[f"pages/{govuk.page_slug(url)}.html"])
     assert "Published before monitoring began" in timeline and "5 July 2023" in timeline
     assert timeline.index("27 November 2026") < timeline.index("5 July 2023")  # newest first
-    assert "Changed without a change note" in text_of(files["changes/7.html"])
-    assert "changes/7.html" in files["kind/minor.html"] and "changes/3.html" not in files["kind/minor.html"]
+    assert "Changed without a change note" in text_of(files[f"changes/{silent.id}.html"])
+    assert f"changes/{silent.id}.html" in files["kind/minor.html"]
+    assert f"changes/{old.id}.html" not in files["kind/minor.html"]
     assert "kind/minor.html" in files["index.html"]
     assert "kind/major.html" not in files["index.html"]  # backfilled history is on the timeline only
 
@@ -241,7 +242,7 @@ def test_hostile_page_content_renders_as_text_everywhere() -> None:
     _, text, html = render.digest(changes, pages, since=None, site_url=SITE)
     assert_inert(html)
     assert HOSTILE in text  # the plain-text part is not HTML: shown exactly
-    files = render.site(pages, changes, site_url=SITE)
+    files = built(pages, changes, site_url=SITE)
     for path, content in files.items():
         if path.endswith(".html"):
             assert_inert(content)
@@ -267,8 +268,8 @@ def test_only_http_links_go_live() -> None:
 def test_feeds_have_one_entry_per_change_and_ids_that_survive_rebuilds() -> None:
     changes = [recorded(case, i + 1)[0] for i, case in enumerate(CASES)]
     pages = [recorded(case)[1] for case in CASES]
-    first = render.site(pages, changes, site_url=SITE, generated_at=datetime(2026, 11, 27, tzinfo=UTC))
-    again = render.site(pages, changes, site_url=SITE, generated_at=datetime(2026, 11, 28, tzinfo=UTC))
+    first = built(pages, changes, site_url=SITE)
+    again = built(pages, changes, site_url=SITE)
     feed = feedparser.parse(first["feed.xml"])
     assert not feed.bozo, feed.get("bozo_exception")
     assert sorted(e.id for e in feed.entries) == [
@@ -299,7 +300,7 @@ def test_undated_history_stays_undated_and_a_move_links_only_to_http() -> None:
     )
     moved = Change(url, "moved", "2026-11-21T07:00:00+00:00", "X", note=f"Now at {GOVUK}guidance/y", id=2)
     moved.new_url = f"{GOVUK}guidance/y"
-    files = render.site([PageState(url=url, title="X")], [undated, moved])
+    files = built([PageState(url=url, title="X")], [undated, moved])
     timeline = text_of(files[f"pages/{govuk.page_slug(url)}.html"])
     assert "No date given" in timeline and "20 November 2026" not in timeline
     assert "GOV.UK gives no date" not in timeline  # a mirror may have been the source
@@ -310,7 +311,7 @@ def test_undated_history_stays_undated_and_a_move_links_only_to_http() -> None:
 
 def test_change_page_dates_each_change_note_and_says_when_last_updated_moved() -> None:
     change, page = recorded(CASES[3])
-    html = render.site([page], [change], site_url=SITE)["changes/1.html"]
+    html = built([page], [change], site_url=SITE)["changes/1.html"]
     added = change.changeset.history_added
     assert len(added) == 3
     for entry in added:
@@ -343,7 +344,7 @@ def many_notes_change() -> tuple[Change, PageState]:
 def test_each_change_note_is_shown_with_its_own_date_wherever_notes_are_listed() -> None:
     change, page = many_notes_change()
     _, text, html = render.digest([change], [page], since=None, site_url=SITE)
-    files = render.site([page], [change], site_url=SITE)
+    files = built([page], [change], site_url=SITE)
     slug = govuk.page_slug(page.url)
     feed_html = " ".join(
         text_of(e.content[0].value)
@@ -379,7 +380,7 @@ def test_one_note_dated_as_its_change_is_not_dated_twice() -> None:
     entry = change.changeset.history_added[0]
     _, text, _ = render.digest([change], [page], since=None)
     assert f"GOV.UK's change note: {' '.join(entry.note.split())}" in " ".join(text.split())
-    timeline = text_of(render.site([page], [change])[f"pages/{govuk.page_slug(page.url)}.html"])
+    timeline = text_of(built([page], [change])[f"pages/{govuk.page_slug(page.url)}.html"])
     assert (
         f"{render.london_date(entry.date)}: " not in timeline and render.london_date(entry.date) in timeline
     )
@@ -393,7 +394,7 @@ def test_counts_are_singular_for_one() -> None:
     other = Change(url, "minor", "2026-11-28T07:00:00+00:00", "X", ChangeSet("minor", sections=[two]), id=2)
     failing = PageState(url=f"{GOVUK}y", title="Y", consecutive_failures=1, last_error="HTTP 503")
     _, text, html = render.digest([change, other], [failing], since=None, alert_after_failures=1)
-    files = render.site([PageState(url=url, title="X")], [change, other])
+    files = built([PageState(url=url, title="X")], [change, other])
     for where, body in {
         "text": text,
         "html": text_of(html),
@@ -429,7 +430,7 @@ def test_a_backfilled_first_published_entry_is_labelled_first_published() -> Non
     first.backfilled, first.effective_date = True, "2023-07-05"
     later = Change(url, "major", "2026-11-20T07:00:00+00:00", "X", note="Added annex A.", id=2)
     later.backfilled, later.effective_date = True, "2024-01-10"
-    files = render.site([PageState(url=url, title="X")], [first, later], site_url=SITE)
+    files = built([PageState(url=url, title="X")], [first, later], site_url=SITE)
     assert first.kind == "major"
     timeline_html = files[f"pages/{govuk.page_slug(url)}.html"]
     assert re.search(r'tag--major">First published<', timeline_html)
@@ -448,7 +449,7 @@ def test_pages_list_says_a_page_could_not_be_checked_and_why() -> None:
     failing.last_error = "timed out after 30 s"
     quiet = PageState("https://www.gov.uk/guidance/quiet", title="Quiet")
     changed = Change(failing.url, "minor", "2026-11-27T07:00:00Z", "Failing now", id=1)
-    listing = text_of(render.site([never, failing, quiet], [changed])["pages.html"])
+    listing = text_of(built([never, failing, quiet], [changed])["pages.html"])
     assert "Never read not read yet: it could not be checked (HTTP 503 after 3 tries)" in listing
     assert "could not be checked on the last 1 run (timed out after 30 s)" in listing
     assert "Quiet no changes recorded" in listing
@@ -468,7 +469,7 @@ def test_a_change_page_shows_the_word_diff_key_only_when_words_are_diffed() -> N
         Change(page.url, "minor", "2026-11-27T07:00:00Z", "X", changeset=renamed, id=1),
         Change(page.url, "minor", "2026-11-28T07:00:00Z", "X", changeset=worded, id=2),
     ]
-    files = render.site([page], changes)
+    files = built([page], changes)
     assert "Renamed" in text_of(files["changes/1.html"])
     assert "Inserted words are" not in text_of(files["changes/1.html"])
     assert "Inserted words are" in text_of(files["changes/2.html"])

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import lxml.html
 import pytest
+from site_support import built
 
 from monitor import demo, render
 from monitor.diff import count_words, diff, word_diff
@@ -33,7 +34,7 @@ def outputs(old: Document, new: Document) -> dict[str, str]:
     """The email's text and HTML parts and the site's change page for the diff of two captures."""
     change, page = recorded(old, new)
     _, text, html = render.digest([change], [page], since=None, site_url=SITE)
-    site = render.site([page], [change], site_url=SITE)["changes/1.html"]
+    site = built([page], [change], site_url=SITE)["changes/1.html"]
     return {"text": text, "html": html, "site": site}
 
 

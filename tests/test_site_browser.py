@@ -20,10 +20,10 @@ from pathlib import Path
 
 import lxml.html
 import pytest
+from site_support import build_site
 from test_render import CASES, recorded
 
-from monitor import govuk, render
-from monitor import site as site_module
+from monitor import govuk
 from monitor.model import AttachmentChange, Change, ChangeSet, DiffOp, HistoryEntry, PageState, SectionChange
 
 CHROMIUM = next((p for p in (shutil.which("chromium"), "/usr/bin/chromium") if p and os.path.exists(p)), None)
@@ -81,6 +81,10 @@ def chromium(profile: Path, *args: str) -> str:
     return done.stdout
 
 
+HOSTILE_ID = len(CASES) + 1
+"""The hostile change's id: the store numbers the changes in order, and it comes after the real ones."""
+
+
 def hostile_change() -> tuple[Change, PageState]:
     url = "https://www.gov.uk/guidance/hostile"
     changeset = ChangeSet(
@@ -90,7 +94,7 @@ def hostile_change() -> tuple[Change, PageState]:
         attachments=[AttachmentChange(HOSTILE, f"javascript:{MARK.format('attachment')}", "added")],
     )
     change = Change(
-        url, "major", "2026-11-27T07:00:00+00:00", HOSTILE, changeset, HOSTILE, "2026-11-27", id=99
+        url, "major", "2026-11-27T07:00:00+00:00", HOSTILE, changeset, HOSTILE, "2026-11-27", id=HOSTILE_ID
     )
     return change, PageState(url=url, title=HOSTILE, consecutive_failures=4, last_error=HOSTILE)
 
@@ -108,7 +112,7 @@ def served(tmp_path_factory) -> Iterator[tuple[str, Path]]:
     hostile, hostile_page = hostile_change()
     changes = [c for c, _ in records] + [hostile]
     pages = [p for _, p in records] + [hostile_page]
-    site_module.write_site(render.site(pages, changes, site_url="https://changes.example.org"), root / "site")
+    build_site(root / "site", pages, changes, site_url="https://changes.example.org")
     (root / "harness.html").write_text(HARNESS, encoding="utf-8")
     (root / "control.html").write_text(
         f"<!DOCTYPE html><html><body>{HOSTILE}</body></html>", encoding="utf-8"
@@ -148,7 +152,7 @@ def test_screenshots(served, tmp_path: Path, name: str, width: int) -> None:
     [
         "site/index.html",
         "site/changes/2.html",
-        "site/changes/99.html",
+        f"site/changes/{HOSTILE_ID}.html",
         "site/pages.html",
         "site/kind/major.html",
         "archive",
@@ -178,7 +182,7 @@ def test_hostile_page_runs_no_script(served, tmp_path: Path) -> None:
     control = chromium(tmp_path / "p1", "--virtual-time-budget=5000", "--dump-dom", f"{base}/control.html")
     assert pwned(control), "the control page should have run its script: the check would prove nothing"
     for page in (
-        "site/changes/99.html",
+        f"site/changes/{HOSTILE_ID}.html",
         "site/index.html",
         "site/archive/2026-11.html",
         f"site/pages/{govuk.page_slug(hostile_change()[1].url)}.html",

@@ -10,6 +10,7 @@ from pathlib import Path
 import feedparser
 import lxml.html
 import pytest
+from site_support import files_of, rebuild_from
 
 from monitor import config as config_module
 from monitor import demo, pipeline, render
@@ -65,7 +66,7 @@ def words(html: str) -> str:
 
 @pytest.mark.parametrize(("before", "after"), [("2021-03-19", "2021-03-26"), ("2021-03-31", "2021-04-06")])
 def test_the_documents_section_changes_are_told_under_the_publications_note(
-    world: tuple[demo.TimelineServer, Config, Store], before: str, after: str
+    world: tuple[demo.TimelineServer, Config, Store], before: str, after: str, tmp_path: Path
 ) -> None:
     server, config, store = world
     run(server, config, store, state_on(before), before)
@@ -96,7 +97,7 @@ def test_the_documents_section_changes_are_told_under_the_publications_note(
     )
     assert "<ins style=" in html and "<del style=" in html
 
-    files = render.site(pages, store.changes(), site_url=SITE)
+    files = files_of(rebuild_from(store, tmp_path / "public", site_url=SITE))
     page = words(files[f"changes/{publication.id}.html"])
     assert note in page and "In its document “SEND and specialist settings" in page
     assert page.index(note) < page.index(heading)
@@ -115,7 +116,7 @@ def test_the_documents_section_changes_are_told_under_the_publications_note(
 
 
 def test_a_document_edited_while_its_publication_did_not_move_is_a_silent_edit(
-    world: tuple[demo.TimelineServer, Config, Store],
+    world: tuple[demo.TimelineServer, Config, Store], tmp_path: Path
 ) -> None:
     server, config, store = world
     run(server, config, store, state_on("2021-03-26"), "2021-03-26")
@@ -128,7 +129,7 @@ def test_a_document_edited_while_its_publication_did_not_move_is_a_silent_edit(
     subject, text, html = render.digest(changes, pages, since=None, context=store.changes())
     assert subject.endswith("changed without a change note")
     assert "WARNING: Changed without a change note" in text and "GOV.UK's change note" not in text
-    page = words(render.site(pages, store.changes())[f"changes/{changes[0].id}.html"])
+    page = words(files_of(rebuild_from(store, tmp_path / "public"))[f"changes/{changes[0].id}.html"])
     assert "Changed without a change note" in page and "on the publication" not in page
 
 

@@ -9,36 +9,23 @@ characters and are bounded, so one page cannot make a subject line 50,000 charac
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
-from ..clock import parse_timestamp
+from ..clock import london_date, parse_timestamp
 from ..model import WEBHOOK_FORMATS, Change, DiffOp, PageState
-from . import (
-    NO_DATE,
-    SILENT_WARNING,
-    Failing,
-    change_date,
-    change_label,
-    change_link,
-    change_summary,
-    description,
-    digest,
-    failing_pages,
-    group_by_page,
-    http_url,
-    london_date,
-    note_lines,
-    plural,
-    summary_counts,
-)
+from .changesets import summary_counts
+from .digests import Failing, digest, failing_pages, group_by_page
+from .labels import NO_DATE, SILENT_WARNING, change_label, description, plural
+from .plain_text import HEADER_LIMIT, bounded, header, plain
+from .records import change_date, change_link, http_url, note_lines
+from .summaries import change_summary
 
-SUBJECT_LIMIT = 150
-"""Characters in a subject line: RFC 5322 advises 78 per line; a folded subject of two lines still reads."""
+SUBJECT_LIMIT = HEADER_LIMIT
+"""The longest subject line any channel sends: what :func:`header` bounds it to."""
 SLACK_MAX_CHANGES = 40
 SLACK_SECTION_LIMIT = 2900
 """Slack refuses a section block over 3,000 characters."""
@@ -98,31 +85,7 @@ class Digest:
         return parse_timestamp(max(found)) if found else datetime.now(UTC)
 
 
-# --------------------------------------------------------------------------- safe text
-
-
-_INVISIBLE = {"Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"}
-"""Control, format (bidirectional overrides, zero-width), private, surrogate, unassigned, line breaks."""
-
-
-def plain(text: str) -> str:
-    """Text without control, format or bidirectional-override characters, its spaces collapsed."""
-    kept = "".join(c if unicodedata.category(c) not in _INVISIBLE else " " for c in text)
-    return " ".join(kept.split())
-
-
-def bounded(text: str, limit: int) -> str:
-    """At most ``limit`` characters, cut at a word where one is near and marked with "…"."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    space = cut.rfind(" ")
-    return (cut[:space] if space > limit * 2 // 3 else cut).rstrip() + "…"
-
-
-def header(text: str, limit: int = SUBJECT_LIMIT) -> str:
-    """A header value (the Subject) safe to send: one line, nothing invisible, at most ``limit``."""
-    return bounded(plain(text), limit)
+# --------------------------------------------------------------------------- each channel's markup
 
 
 def slack_text(text: str) -> str:

@@ -1,0 +1,359 @@
+"""The static changelog's files, one renderer per kind of file, pure: records in, text out.
+
+Every file depends only on the records it shows (never on the time it was built), so a file rendered
+again from the same database has the same bytes: that is what lets :mod:`monitor.publish` rewrite only
+the files a run's new changes touch, and lets a full rebuild be compared byte for byte with the files the
+runs wrote one by one. ``monitor.publish`` decides which files to write and reads the records for them
+from the store; this module only says what each file holds.
+
+Only changes seen by monitoring are listed on the index, the kind and month pages and in the feeds, each
+with a page of its own. History GOV.UK published before monitoring began is shown folded beneath the
+page's timeline, without pages of its own, and never as a new feed entry.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..clock import LONDON, london_date, parse_timestamp
+from ..govuk import page_slug
+from ..model import Change, Document, PageState
+from .labels import KIND_LABELS, SIGNAL_LABELS, change_label, month_label
+from .records import change_date, change_key, http_url, iso_utc, newest_first, page_link
+from .stories import StoryIndex, StoryPlace
+from .templates import environment, render_template
+
+TAG_AUTHORITY = "tag:guidance-monitor,2026"
+"""The authority of every feed and entry id: fixed, so ids survive a move of the site to a new address."""
+SITE_FEED_LIMIT = 200
+"""The whole-site feed carries the newest changes only; each page's feed carries its monitored changes."""
+INDEX_LIMIT = 100
+"""The index and each kind page list this many of the latest changes; month pages hold the rest."""
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def xml_safe(text: str) -> str:
+    """``text`` without the characters XML 1.0 forbids (C0 controls but tab and newlines, U+FFFE, U+FFFF,
+    lone surrogates): one control character copied from a page must not make a feed unreadable, and a
+    surrogate could not even be written out as UTF-8."""
+    return _NOT_XML.sub("", text)
+
+
+@dataclass
+class SitePage:
+    """A watched page as the site shows it: its monitored changes and, apart, its earlier GOV.UK history."""
+
+    url: str
+    title: str
+    slug: str
+    state: PageState
+    changes: list[Change]
+    """Changes seen by monitoring, newest first."""
+    history: list[Change]
+    """History GOV.UK published before monitoring began, newest first (GOV.UK's order)."""
+    versions: list[Version] = field(default_factory=list)
+    """The snapshots stored of the page, oldest first: each has a page of its own."""
+
+
+@dataclass(frozen=True)
+class Version:
+    """A stored snapshot as a timeline links to it."""
+
+    id: int
+    taken_at: str
+
+
+def site_page(state: PageState, changes: Iterable[Change]) -> SitePage:
+    """One page's view from its state and all its recorded changes."""
+    ordered = newest_first(c for c in changes if c.kind != "none")
+    seen = [c for c in ordered if not c.backfilled]
+    title = state.title or next((c.title for c in ordered if c.title), "") or state.url
+    return SitePage(state.url, title, page_slug(state.url), state, seen, [c for c in ordered if c.backfilled])
+
+
+def month_of(detected_at: str) -> str:
+    """The month (``YYYY-MM``, London time) a change was found in: the month page that lists it."""
+    return parse_timestamp(detected_at).astimezone(LONDON).strftime("%Y-%m")
+
+
+def latest_first(changes: Iterable[Change]) -> list[Change]:
+    """In the order they were recorded, latest first: which changes the index and feeds take."""
+    return sorted(changes, key=lambda c: (c.id or 0, c.detected_at or ""), reverse=True)
+
+
+def _page(name: str, **context: object) -> str:
+    """A page rendered whole, stripped of what XML forbids (a feed reader may read any of them)."""
+    return xml_safe(render_template(name, **context))
+
+
+def _stream(name: str, **context: object) -> Iterator[str]:
+    """A page as it is rendered, piece by piece, so a long one is written out without being held whole
+    (the same text as :func:`_page`)."""
+    for piece in environment().get_template(name).generate(**context):
+        yield xml_safe(piece)
+
+
+def _story_context(listed: Callable[[Change], StoryPlace]) -> dict[str, Any]:
+    """What the templates ask of a change's story: the note that explains it, its story, its label."""
+
+    def explained_by(change: Change) -> Any:
+        part = listed(change)[1]
+        return part.explained_by if part is not None else None
+
+    return {
+        "explained_by": explained_by,
+        "story_of": lambda change: listed(change)[0],
+        "change_label": lambda change: change_label(change, explained_by(change)),
+    }
+
+
+def _entry_story(place: StoryPlace) -> dict[str, Any]:
+    """A change page's or feed entry's story: ``story`` for a page's own change (its documents are shown
+    under it), ``part`` for a document's change told under its publication."""
+    story, part = place
+    return {"story": story if part is None else None, "part": part}
+
+
+# --------------------------------------------------------------------------- one file each
+
+
+def stylesheet() -> str:
+    """``style.css``, read through Jinja's loader like every template (it is copied, not rendered)."""
+    env = environment()
+    assert env.loader is not None
+    return env.loader.get_source(env, "style.css")[0]
+
+
+def change_path(change: Change) -> str:
+    """Where a change's page is: named by :func:`change_key`, so its address never changes."""
+    return f"changes/{change_key(change)}.html"
+
+
+def change_page(change: Change, page: SitePage, *, site_url: str = "", stories: StoryIndex) -> str:
+    """``changes/<id>.html``: one change, section by section; a publication's documents beneath it, or a
+    document's change under its publication's note."""
+    story = _story_context(stories.listed_place)
+    return _page(
+        "change.html",
+        **story,
+        **_entry_story(stories.place(change)),
+        site_url=site_url.rstrip("/"),
+        root="../",
+        change=change,
+        page=page,
+        title=f"{story['change_label'](change)}: {page.title}",
+    )
+
+
+def timeline(
+    page: SitePage,
+    *,
+    site_url: str = "",
+    upto: int | None = None,
+    upto_version: int | None = None,
+    stories: StoryIndex,
+) -> str:
+    """``pages/<slug>.html``: the page's monitored changes, newest first, its earlier history folded
+    beneath. ``upto`` leaves out changes recorded after that id (a page written before their own pages)."""
+    if upto is not None or upto_version is not None:
+        page = SitePage(
+            page.url,
+            page.title,
+            page.slug,
+            page.state,
+            [c for c in page.changes if upto is None or (c.id or 0) <= upto],
+            page.history,
+            [v for v in page.versions if upto_version is None or v.id <= upto_version],
+        )
+    return _page(
+        "page.html",
+        **_story_context(stories.listed_place),
+        site_url=site_url.rstrip("/"),
+        root="../",
+        page=page,
+        title=page.title,
+    )
+
+
+def snapshot_path(snapshot_id: int) -> str:
+    """Where a stored snapshot's page is."""
+    return f"snapshots/{snapshot_id}.html"
+
+
+def snapshot_page(page_url: str, taken_at: str, document: Document, *, site_url: str = "") -> str:
+    """``snapshots/<id>.html``: the page as it read when it was stored (its title, dates, sections' text
+    and attachments, as read from GOV.UK). It depends on the snapshot alone, so it is written once."""
+    return _page(
+        "snapshot.html",
+        site_url=site_url.rstrip("/"),
+        root="../",
+        page_url=page_url,
+        slug=page_slug(page_url),
+        taken_at=taken_at,
+        document=document,
+        title=f"{document.title or page_url} as it read on {london_date(taken_at)}",
+    )
+
+
+def page_feed(page: SitePage, *, site_url: str = "", stories: StoryIndex) -> str:
+    """``pages/<slug>.xml``: an Atom entry for each monitored change of the page."""
+    return atom(
+        page.changes,
+        {page.url: page},
+        feed_id=f"{TAG_AUTHORITY}:page/{page.slug}",
+        title=f"Changes to {page.title}",
+        site_url=site_url,
+        self_path=f"pages/{page.slug}.xml",
+        alternate=page_link(page.url, site_url) or http_url(page.url) or "",
+        stories=stories,
+    )
+
+
+def change_list(
+    changes: Sequence[Change],
+    page_of: Mapping[str, SitePage],
+    *,
+    kinds: Sequence[str],
+    months: Sequence[str],
+    kind: str | None = None,
+    site_url: str = "",
+    stories: StoryIndex,
+    signals: Sequence[str] = (),
+    signal: str | None = None,
+) -> str:
+    """``index.html`` (``kind`` and ``signal`` None), ``kind/<kind>.html`` or ``signal/<kind>.html``:
+    the latest changes, newest first."""
+    if signal:
+        title = f"Tagged “{SIGNAL_LABELS[signal]}”"
+    else:
+        title = KIND_LABELS[kind] if kind else "Recent changes"
+    return _page(
+        "index.html",
+        **_story_context(stories.listed_place),
+        site_url=site_url.rstrip("/"),
+        root="../" if kind or signal else "",
+        changes=newest_first(changes),
+        page_of=page_of,
+        kinds=kinds,
+        kind=kind,
+        signals=signals,
+        signal=signal,
+        months=months,
+        index_limit=INDEX_LIMIT,
+        title=title,
+    )
+
+
+def month_page(
+    month: str,
+    changes: Iterable[Change],
+    page_of: Mapping[str, SitePage],
+    *,
+    count: int,
+    site_url: str = "",
+    stories: StoryIndex,
+) -> Iterator[str]:
+    """``archive/<YYYY-MM>.html``, piece by piece: every change found in one month, ``changes`` already
+    newest first (they may come one by one from the store: a busy month is never held whole)."""
+    return _stream(
+        "archive.html",
+        **_story_context(stories.listed_place),
+        site_url=site_url.rstrip("/"),
+        root="../",
+        changes=changes,
+        count=count,
+        page_of=page_of,
+        month=month,
+        title=f"Changes found in {month_label(month)}",
+    )
+
+
+@dataclass
+class PageEntry:
+    """A line of ``pages.html``."""
+
+    title: str
+    slug: str
+    state: PageState
+    last_change: str
+    """The date of the page's latest change ("" for none)."""
+
+
+def page_entry(page: SitePage) -> PageEntry:
+    """The page's line of ``pages.html``, dated by its latest change or, without one, its latest history."""
+    latest = page.changes[0] if page.changes else (page.history[0] if page.history else None)
+    return PageEntry(page.title, page.slug, page.state, change_date(latest) if latest else "")
+
+
+def pages_list(entries: Iterable[PageEntry], *, site_url: str = "") -> Iterator[str]:
+    """``pages.html``, piece by piece: every watched page, by title."""
+    ordered = sorted(entries, key=lambda e: (e.title.lower(), e.slug))
+    return _stream("pages.html", site_url=site_url.rstrip("/"), root="", pages=ordered, title="Watched pages")
+
+
+def site_feed(
+    changes: Sequence[Change],
+    page_of: Mapping[str, SitePage],
+    *,
+    site_url: str = "",
+    stories: StoryIndex,
+) -> str:
+    """``feed.xml``: the latest monitored changes across every page."""
+    site_url = site_url.rstrip("/")
+    return atom(
+        newest_first(changes),
+        page_of,
+        feed_id=f"{TAG_AUTHORITY}:site",
+        title="Changes to watched GOV.UK guidance",
+        site_url=site_url,
+        self_path="feed.xml",
+        alternate=f"{site_url}/" if site_url else "",
+        stories=stories,
+    )
+
+
+def atom(
+    changes: Sequence[Change],
+    page_of: Mapping[str, SitePage],
+    *,
+    feed_id: str,
+    title: str,
+    site_url: str,
+    self_path: str,
+    alternate: str,
+    stories: StoryIndex,
+) -> str:
+    """An Atom feed, one entry per change, ids stable across rebuilds (``tag:...:change/<id>``).
+
+    The feed is as new as its newest entry (an empty feed is dated 1970), so rebuilding it gives the
+    same bytes; everything copied from a page is stripped of what XML 1.0 forbids."""
+    site_url = site_url.rstrip("/")
+    latest = max((iso_utc(c.detected_at) for c in changes), default=None)
+    story = _story_context(stories.listed_place)
+    return xml_safe(
+        render_template(
+            "feed.xml",
+            **story,
+            feed_id=feed_id,
+            title=title,
+            changes=changes,
+            page_of=page_of,
+            site_url=site_url,
+            self_url=f"{site_url}/{self_path}" if site_url else "",
+            alternate=alternate,
+            updated=latest or iso_utc(None),
+            tag=TAG_AUTHORITY,
+            entry_html=lambda c: render_template(
+                "_entry.html",
+                **story,
+                **_entry_story(stories.place(c)),
+                change=c,
+                page=page_of[c.page_url],
+                site_url=site_url,
+            ),
+        )
+    )
