@@ -41,8 +41,9 @@ class History(Database):
 
     def write_many(self, updates: list[PageUpdate], *, wait: bool = True) -> list[list[Change]]:
         """Write several pages' checks in one transaction (``write`` for each, in order): a run writes the
-        answers that arrived together so, since a commit a page was most of what an unchanged check cost
-        the store. Each check stays whole; a kill before the commit loses the batch, checked again next run.
+        answers that arrived together so, since a commit for each page would be most of what an unchanged
+        check costs the store. Each check stays whole; a kill before the commit loses the batch, checked
+        again next run.
         """
         if not updates:
             return []
