@@ -466,7 +466,7 @@ def add_history(config_path: Path, site: Site, days: int, share: float) -> int:
         urls, titles = [p.url for p in pages], {p.url: p.title for p in pages}
         for day in range(days, 0, -1):
             stamp = utc_timestamp(today - timedelta(days=day))
-            with store.db.atomic():
+            with store.writing():
                 for k in range(per_day):
                     url = urls[(day * per_day + k) % len(urls)]
                     kind, note = ("major", "Updated the guidance.") if k % 3 == 0 else ("minor", "")

@@ -539,10 +539,9 @@ def _stored_on(store, url: str, day, option: str):  # -> (snapshot row, Document
     from datetime import datetime, time, timedelta
 
     from .clock import LONDON, utc_timestamp
-    from .store import snapshot_before
 
-    found = snapshot_before(
-        store, url, utc_timestamp(datetime.combine(day + timedelta(days=1), time(), LONDON))
+    found = store.snapshot_before(
+        url, utc_timestamp(datetime.combine(day + timedelta(days=1), time(), LONDON))
     )
     if found is None:
         snapshots = store.snapshots(url)
@@ -958,7 +957,7 @@ def _check_targets(config: Config) -> list[Any]:  # -> list[pipeline.Target]
     from pathlib import Path
 
     from .pipeline import Target
-    from .store import Store, StoreError, page_selector
+    from .store import Store, StoreError
 
     targets = {}
     for page in config.pages:
@@ -969,7 +968,7 @@ def _check_targets(config: Config) -> list[Any]:  # -> list[pipeline.Target]
             with Store(config.database, readonly=True) as store:
                 for page in store.pages(active_only=True):
                     if page.source != "config" and page.url not in targets:
-                        targets[page.url] = Target(page.url, page_selector(store, page.url))
+                        targets[page.url] = Target(page.url, store.page_selector(page.url))
         except StoreError as exc:
             fail(f"database: {exc}")
     return list(targets.values())
@@ -1046,65 +1045,19 @@ def explore_command(host: str, port: int, base_url: str, metadata_out: str | Non
     week, silent edits, pages that could not be checked, the text of a page on a date. The file is opened
     immutable: restart it after a run to see the run's changes.
     """
-    import asyncio
-    import importlib.util
-    import json
-    import socket
-    from pathlib import Path
+    from . import explore
 
-    config = load_config()
-    database = Path(config.database)
-    metadata = explore_metadata(database.stem)
-    if metadata_out:
-        try:
-            Path(metadata_out).write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
-        except OSError as exc:
-            fail(f"--metadata {metadata_out}: cannot be written ({_reason(exc)})", EXIT_FAILED)
-        click.echo(f"Wrote {metadata_out}")
-        return
-    if importlib.util.find_spec("datasette") is None:
-        fail("explore needs Datasette: pip install 'guidance-monitor[explore]'")
-    if not database.exists():
-        fail(f"no database yet at {database}: `guidance-monitor run` creates it")
     try:
-        with socket.create_server((host, port)):
-            pass  # free: Datasette takes it next (a taken port is one line here, not a server's traceback)
-    except OSError as exc:
-        fail(f"--host {host} --port {port}: cannot listen there ({_reason(exc)})")
-    import uvicorn
-    from datasette.app import Datasette
-
-    # In this process, not a child one: a signal that stops explore stops the server with it.
-    datasette = Datasette(
-        immutables=[str(database)],
-        metadata=metadata,
-        settings={"base_url": base_url if base_url.endswith("/") else base_url + "/"},
-    )
-    asyncio.run(datasette.invoke_startup())
-    if not options().quiet:
-        address = f"http://{host}:{port}{base_url}"
-        click.echo(f"Serving {database} read-only on {address} (Ctrl-C stops)", err=True)
-    uvicorn.run(datasette.app(), host=host, port=port, log_level="warning")
-
-
-def explore_metadata(database: str) -> dict[str, Any]:
-    """Datasette's metadata for the database named ``database``: the store's own words for each table and
-    column, and its canned queries."""
-    from .store import EXPLORE_QUERIES, EXPLORE_TABLES
-
-    tables = {
-        name: {"description": description, "columns": columns}
-        for name, (description, columns) in EXPLORE_TABLES.items()
-    }
-    queries = {
-        name: {"title": title, "description": description, "sql": sql}
-        for name, (title, description, sql) in EXPLORE_QUERIES.items()
-    }
-    return {
-        "title": "guidance-monitor",
-        "description": "Every check, version and change of the GOV.UK guidance pages watched. Times are UTC.",
-        "databases": {database: {"tables": tables, "queries": queries}},
-    }
+        explore.serve(
+            load_config().database,
+            host=host,
+            port=port,
+            base_url=base_url,
+            metadata_out=metadata_out,
+            quiet=options().quiet,
+        )
+    except explore.ExploreError as exc:
+        fail(str(exc), EXIT_USAGE if exc.usage else EXIT_FAILED)
 
 
 # --------------------------------------------------------------------------- notify (the deliver helper's)

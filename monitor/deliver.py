@@ -61,6 +61,8 @@ class OutboxStore(Protocol):
     def changes(self, *, since: str | None = None, include_backfilled: bool = True) -> list[Change]: ...
     def undelivered(self, channel: str) -> list[Change]: ...
     def mark_delivered(self, channel: str, change_ids: list[int], detail: str = "") -> None: ...
+    def organisations(self, urls: list[str]) -> dict[str, list[str]]: ...
+    def checked_before(self, url: str, before: str) -> str | None: ...
 
 
 class Outbox(Protocol):
@@ -83,8 +85,6 @@ class Outbox(Protocol):
     ) -> None: ...
     def recipient_answers(self, channel: str, change_ids: list[int]) -> dict[tuple[int, str], str]: ...
     def refusals(self, channel: str, change_ids: list[int]) -> list[tuple[str, int | None, str]]: ...
-    def organisations(self, urls: list[str]) -> dict[str, list[str]]: ...
-    def checked_before(self, url: str, before: str) -> str | None: ...
     def subscriber(self, channel: str) -> tuple[str, str | None] | None: ...
     def subscribe(self, channel: str, since: str) -> str: ...
     def set_last_sent(self, channel: str, when: str) -> None: ...
@@ -836,7 +836,7 @@ def digest_of(
     config: Config,
     changes: list[Change],
     pages: list[PageState],
-    outbox: Outbox,
+    store: OutboxStore,
     since: str | None = None,
     *,
     newest_first: bool = False,
@@ -846,7 +846,7 @@ def digest_of(
     "since" means in "3 DfE guidance pages changed since 27 November"). ``newest_first``: each page's
     latest change first (a weekly summary)."""
     if since is None:
-        earlier = [outbox.checked_before(c.page_url, c.detected_at) for c in changes if c.kind != "new"]
+        earlier = [store.checked_before(c.page_url, c.detected_at) for c in changes if c.kind != "new"]
         since = min((e for e in earlier if e), default=None)
     return Digest(
         changes,
@@ -854,7 +854,7 @@ def digest_of(
         site_url=config.digest.site_url,
         since=since,
         alert_after_failures=config.fetch.alert_after_failures,
-        organisations=outbox.organisations([c.page_url for c in changes]),
+        organisations=store.organisations([c.page_url for c in changes]),
         newest_first=newest_first,
     )
 
@@ -969,7 +969,7 @@ def deliver(
             continue
         newest_first = subscription is not None and subscription.rhythm.frequency == "weekly"
         if dry_run_dir is not None:
-            digest = digest_of(config, pending, pages, outbox, newest_first=newest_first)
+            digest = digest_of(config, pending, pages, store, newest_first=newest_first)
             path = channel.preview(digest, Path(dry_run_dir))
             results.append(Delivery(channel.label, len(pending), False, "dry run", written=path))
             continue
@@ -980,7 +980,7 @@ def deliver(
         every_one_sent = True
         for batch in _batches(pending, outbox.unfinished(channel.name), outbox):
             try:
-                digest = digest_of(config, batch, pages, outbox, newest_first=newest_first)
+                digest = digest_of(config, batch, pages, store, newest_first=newest_first)
                 result = channel.deliver(digest, outbox)
             except DeliveryError as exc:
                 result = Delivery(channel.label, len(batch), False, str(exc))
@@ -1031,12 +1031,9 @@ def notify_test(config: Config) -> list[Delivery]:
 def rebuild_digest(config: Config, store: OutboxStore, since: str) -> tuple[Digest, EmailMessage]:
     """The digest of every change detected since ``since`` (YYYY-MM-DD), outbox or not: for reading
     again, or for sending by hand (``digest --since DATE --send``)."""
-    from .store import Outbox as StoreOutbox
-
     changes = list(reversed(store.changes(since=since, include_backfilled=False)))
     changes = [c for c in changes if c.kind != "none"]
-    outbox: Outbox = StoreOutbox(store)  # type: ignore[arg-type]
-    digest = digest_of(config, changes, store.pages(active_only=False), outbox, since=since)
+    digest = digest_of(config, changes, store.pages(active_only=False), store, since=since)
     return digest, EmailChannel(config.digest.email, timeout=config.fetch.timeout).message(digest)
 
 

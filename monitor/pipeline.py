@@ -54,7 +54,7 @@ from .model import (
     RunSummary,
 )
 from .parse import parse
-from .store import Store, StoreBusy, body_hash, page_selector
+from .store import Store, StoreBusy, body_hash
 
 log = logging.getLogger(__name__)
 API_ACCEPT = "application/json"
@@ -174,7 +174,7 @@ def watched(config: Config, store: Store) -> list[Target]:
     store.register_pages([(absolute_url(config, page.url), page.name) for page in config.pages])
     return [
         configured.get(p.url)
-        or Target(p.url, page_selector(store, p.url), follow_documents=store.follow_documents(p.url))
+        or Target(p.url, store.page_selector(p.url), follow_documents=store.follow_documents(p.url))
         for p in store.pages(active_only=True)
         if p.url in configured or p.source != "config"
     ]

@@ -15,7 +15,7 @@ from .clock import london_time
 from .config import absolute_url
 from .govuk import ASSET_HOST, host_of, is_govuk_page
 from .model import Config, PageState
-from .store import Store, page_selector, set_page_selector
+from .store import Store
 
 
 class WatchListError(ValueError):
@@ -82,15 +82,15 @@ def add(
     check_selector(config, url, selector)
     existing = store.page(url)
     if existing is not None and existing.active:
-        if selector and selector != page_selector(store, url):
-            set_page_selector(store, url, selector)
+        if selector and selector != store.page_selector(url):
+            store.set_page_selector(url, selector)
             return f"{url} is already watched ({existing.source}); it is now read from {selector!r}"
         return f"{url} is already watched ({existing.source})"
     store.upsert_page(url, source="cli")
     if follow_documents:
         store.set_follow_documents(url, True)
     if selector:
-        set_page_selector(store, url, selector)
+        store.set_page_selector(url, selector)
     if existing is not None:
         return f"{url} is watched again; its history is kept"
     return f"{url} added: it is checked on the next run"

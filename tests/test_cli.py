@@ -30,7 +30,7 @@ from monitor import parse as parse_module
 from monitor.cli import main
 from monitor.demo import PAGE_PATH, Capture, TimelineState, captures, redirects
 from monitor.discover import read_results
-from monitor.store import EXPLORE_TABLES, Store, snapshot_before
+from monitor.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -387,7 +387,7 @@ def test_explore_serves_the_database_read_only_with_canned_queries(demo):
         params = {"url": stored_url(demo), "date": "2021-06-01", "_shape": "array"}
         rows = httpx.get(base + "/monitor/page-on-a-date.json", params=params, timeout=10).json()
         with Store(database) as store:
-            (row, document) = snapshot_before(store, stored_url(demo), "2021-06-02T00:00:00+00:00")
+            (row, document) = store.snapshot_before(stored_url(demo), "2021-06-02T00:00:00+00:00")
         assert [r["heading"] for r in rows] == [s.heading for s in document.sections]
         assert rows[0]["snapshot"] == row["id"] and rows[0]["text"] == document.sections[0].text
         silent = httpx.get(base + "/monitor/silent-edits.json?_shape=array", timeout=10)
@@ -410,15 +410,6 @@ def test_explore_on_a_port_in_use_says_so_in_one_line(demo):
     assert result.exit_code == 2
     assert result.stderr.startswith(f"guidance-monitor: --host 127.0.0.1 --port {port}: cannot listen")
     assert result.stderr.count("\n") == 1
-
-
-def test_every_table_and_column_is_described_for_explore(tmp_path):
-    with Store(tmp_path / "m.db") as store:
-        for table in store.db.table_names():
-            assert table in EXPLORE_TABLES, f"describe table {table} in store.EXPLORE_TABLES"
-            columns = EXPLORE_TABLES[table][1]
-            for column in store.db[table].columns_dict:
-                assert column in columns, f"describe {table}.{column} in store.EXPLORE_TABLES"
 
 
 # --------------------------------------------------------------------------- bad input, one line each

@@ -190,7 +190,7 @@ def test_the_same_content_in_other_markup_is_no_change(tmp_path, page_server):
         url = page_server.url(page_path(SEND))
         assert len(store.snapshots(url)) == 1
         assert len(store.fetches(url)) == 2
-        assert store.db["bodies"].count == 2
+        assert store.db.execute("SELECT count(*) FROM bodies").fetchone()[0] == 2
 
 
 def test_etag_makes_the_second_run_a_conditional_request(tmp_path, page_server):
@@ -233,7 +233,8 @@ def test_no_network_reports_every_page_as_failed_and_stores_nothing_false(tmp_pa
         f"  failed: {base}{SMHL_PATH}: connection refused (2 tries)",
     ]
     with open_store(tmp_path) as store:
-        assert store.db["snapshots"].count == 0 and store.db["changes"].count == 0
+        assert store.db.execute("SELECT count(*) FROM snapshots").fetchone()[0] == 0
+        assert store.db.execute("SELECT count(*) FROM changes").fetchone()[0] == 0
         assert all(p.consecutive_failures == 1 for p in store.pages())
         assert [f["error"] for f in store.fetches(base + SMHL_PATH)] == ["connection refused (2 tries)"]
 
@@ -417,7 +418,7 @@ def test_a_page_missing_from_the_start_is_a_failure_not_a_removal(tmp_path, page
     result = run(config)
     assert result.exit_code == 1 and "HTTP 404" in result.output
     with open_store(tmp_path) as store:
-        assert store.db["changes"].count == 0
+        assert store.db.execute("SELECT count(*) FROM changes").fetchone()[0] == 0
 
 
 def test_documents_of_a_publication_are_followed_in_the_same_run(tmp_path, page_server):
@@ -650,7 +651,7 @@ def test_a_run_waits_for_another_writer_and_says_so_in_one_line_past_the_timeout
 ):
     from test_store import hold_write_lock, released_at
 
-    from monitor import store as store_module
+    from monitor.store import database as store_module
 
     page_server.routes[SMHL_PATH] = [Response(body=SMHL_V1), Response(body=SMHL_V2)]
     config = write_config(tmp_path, page_server.base_url, [SMHL_PATH])
@@ -691,7 +692,7 @@ def test_fetches_in_flight_carry_on_while_a_write_waits_for_the_database(tmp_pat
     1 s fetch timeout while the first write waits 2 s for the lock; none of them may time out."""
     from test_store import hold_write_lock, released_at
 
-    from monitor import store as store_module
+    from monitor.store import database as store_module
 
     paths = [f"/guidance/page-{n}" for n in range(8)]
     for path in paths:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
-import sqlite_utils
 from run_support import record
 
 from monitor import store as store_module
@@ -22,7 +23,18 @@ from monitor.model import (
     MetadataChange,
     Section,
 )
-from monitor.store import MIGRATIONS, LockHeld, Store, StoreError, migrate, schema_version
+from monitor.store import (
+    MIGRATIONS,
+    LockHeld,
+    Migration,
+    Store,
+    StoreError,
+    history,
+    migrate,
+    outbox,
+    schema,
+    schema_version,
+)
 
 URL = "https://www.gov.uk/guidance/senior-mental-health-lead-training"
 
@@ -46,10 +58,32 @@ def failed(error: str, when: str = "2024-01-02T07:00:00+00:00") -> FetchResult:
     return FetchResult(url=URL, final_url=URL, status=500, error=error, fetched_at=when)
 
 
+SCHEMA_HISTORY = json.loads((Path(__file__).parent / "fixtures" / "store_schema_history.json").read_text())
+"""``sqlite_master`` after each number of migrations, as released databases have it (see fixtures/README)."""
+
+
 @pytest.fixture
 def store(tmp_path):
     with Store(tmp_path / "monitor.db") as s:
         yield s
+
+
+def schema_of(conn: sqlite3.Connection) -> list[list[str | None]]:
+    return [
+        list(r) for r in conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY rowid")
+    ]
+
+
+def tables(conn: sqlite3.Connection) -> set[str]:
+    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def columns(conn: sqlite3.Connection, table: str) -> list[str]:
+    return [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+
+
+def rows_in(store: Store, table: str) -> int:
+    return store.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
 def test_new_database_is_at_the_latest_schema_in_wal_mode(tmp_path):
@@ -57,39 +91,82 @@ def test_new_database_is_at_the_latest_schema_in_wal_mode(tmp_path):
         assert schema_version(s.db) == len(MIGRATIONS)
         assert s.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert s.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-        assert {"pages", "fetches", "bodies", "snapshots", "changes", "deliveries"} <= set(s.db.table_names())
+        assert {"pages", "fetches", "bodies", "snapshots", "changes", "deliveries"} <= tables(s.db)
+
+
+def test_a_new_database_has_exactly_the_released_schema(tmp_path):
+    """The same tables, columns, indexes and statement text as every released database has."""
+    assert len(MIGRATIONS) == max(map(int, SCHEMA_HISTORY)), (
+        "a new migration: record its schema in the fixture"
+    )
+    with Store(tmp_path / "monitor.db") as s:
+        assert schema_of(s.db) == SCHEMA_HISTORY[str(len(MIGRATIONS))]
+
+
+@pytest.mark.parametrize("older", range(len(SCHEMA_HISTORY) - 1))
+def test_a_database_made_by_an_earlier_release_migrates_to_the_released_schema(tmp_path, older):
+    """A file as an earlier release left it (its schema as released, at its version, with data in it)
+    opens, keeps its data and ends with exactly the schema a new database has."""
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for _, _, _, sql in SCHEMA_HISTORY[str(older)]:
+        if sql is not None:  # the automatic index of a key is made with its table
+            conn.execute(sql)
+    conn.execute(f"PRAGMA user_version = {older}")
+    conn.execute("CREATE TABLE kept (note TEXT)")
+    conn.execute("INSERT INTO kept VALUES ('made by an older release')")
+    if older:
+        conn.execute("INSERT INTO pages (url, added_at) VALUES (?, '2024-01-01T00:00:00Z')", [URL])
+    conn.close()
+    with Store(path) as s:
+        assert schema_version(s.db) == len(MIGRATIONS)
+        assert [r for r in schema_of(s.db) if r[1] != "kept"] == SCHEMA_HISTORY[str(len(MIGRATIONS))]
+        assert s.db.execute("SELECT note FROM kept").fetchall() == [("made by an older release",)]
+        if older:
+            added = s.db.execute("SELECT added_at FROM pages WHERE url = ?", [URL]).fetchone()
+            assert added == ("2024-01-01T00:00:00Z",)
+        s.upsert_page(URL, title="Watched")
+        assert s.page(URL) is not None
 
 
 @pytest.mark.parametrize("older", range(len(MIGRATIONS)))
 def test_a_file_at_an_older_version_is_migrated_and_keeps_its_data(tmp_path, older):
     path = tmp_path / "old.db"
-    db = sqlite_utils.Database(sqlite3.connect(path))
-    db["kept"].insert({"note": "made by an older release"})
-    migrate(db, MIGRATIONS[:older])
-    db.conn.close()
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("CREATE TABLE kept (note TEXT)")
+    conn.execute("INSERT INTO kept VALUES ('made by an older release')")
+    assert migrate(conn, MIGRATIONS[:older]) == older
+    conn.close()
     with Store(path) as s:
         assert schema_version(s.db) == len(MIGRATIONS)
-        assert list(s.db["kept"].rows) == [{"note": "made by an older release"}]
+        assert s.db.execute("SELECT note FROM kept").fetchall() == [("made by an older release",)]
         s.upsert_page(URL)
         assert s.page(URL) is not None
 
 
 def test_migrations_run_once_each_in_order(tmp_path, monkeypatch):
+    """A migration run twice would fail (its column exists): each file runs it once, after the others."""
     path = tmp_path / "monitor.db"
     Store(path).close()
-    ran = []
-
-    def add_column(db):
-        ran.append(1)
-        db.execute("ALTER TABLE pages ADD COLUMN extra TEXT")
-
-    monkeypatch.setattr(store_module, "MIGRATIONS", [*MIGRATIONS, add_column])
+    extra = Migration("a column added by a later release", "ALTER TABLE pages ADD COLUMN extra TEXT;")
+    monkeypatch.setattr(schema, "MIGRATIONS", (*MIGRATIONS, extra))
     Store(path).close()
     Store(path).close()
-    assert ran == [1]
     with Store(path) as s:
         assert schema_version(s.db) == len(MIGRATIONS) + 1
-        assert "extra" in s.db["pages"].columns_dict
+        assert columns(s.db, "pages")[-1] == "extra"
+
+
+def test_a_database_at_another_version_is_refused_read_only(tmp_path, monkeypatch):
+    path = tmp_path / "monitor.db"
+    Store(path).close()
+    extra = Migration("a column added by a later release", "ALTER TABLE pages ADD COLUMN extra TEXT;")
+    monkeypatch.setattr(schema, "MIGRATIONS", (*MIGRATIONS, extra))
+    with pytest.raises(StoreError, match=f"schema version {len(MIGRATIONS)}, expected {len(MIGRATIONS) + 1}"):
+        Store(path, readonly=True)
+    assert Store(path).close() is None
+    with Store(path, readonly=True) as s:
+        assert "extra" in columns(s.db, "pages")
 
 
 def test_a_database_from_a_newer_release_is_refused(tmp_path):
@@ -140,9 +217,9 @@ def test_register_pages_is_upsert_for_many_and_writes_nothing_when_nothing_chang
     store.set_active(other, False)
     store.register_pages([(URL, "Configured"), (other, "Other")])
     assert not store.page(other).active, "a configured page the user removed stays removed"
-    changes_before = store.db.conn.total_changes
+    changes_before = store.db.total_changes
     store.register_pages([(URL, "Configured"), (other, None)])
-    assert store.db.conn.total_changes == changes_before
+    assert store.db.total_changes == changes_before
 
 
 def test_check_states_gives_each_page_its_validators_and_last_reading(store):
@@ -156,7 +233,7 @@ def test_the_outbox_reads_the_monitored_changes_index_not_the_whole_history(stor
     read for it (its cost would grow with every page ever added)."""
     sql = store.db.execute("SELECT sql FROM sqlite_master WHERE name = 'changes_monitored'").fetchone()
     assert sql is not None and "WHERE backfilled = 0" in sql[0]
-    plan = [row[-1] for row in store.db.execute(f"EXPLAIN QUERY PLAN {store_module.UNDELIVERED}", ["email"])]
+    plan = [row[-1] for row in store.db.execute(f"EXPLAIN QUERY PLAN {outbox.UNDELIVERED}", ["email"])]
     assert any("changes_monitored" in step for step in plan), plan
     assert not any(step.startswith("SCAN changes") for step in plan), plan
 
@@ -186,7 +263,7 @@ def test_same_document_is_not_snapshotted_twice_and_bodies_are_kept_once(store):
     record(store, URL, ok(b"<main>v1 reordered</main>"), doc(), b"<main>v1 reordered</main>", [])
     assert len(store.snapshots(URL)) == 1
     assert len(store.fetches(URL)) == 3
-    assert store.db["bodies"].count == 2
+    assert rows_in(store, "bodies") == 2
     record(store, URL, ok(b"<main>v2</main>"), doc("New text"), b"<main>v2</main>", [])
     assert [s["id"] for s in store.snapshots(URL)] == [1, 2]
 
@@ -263,12 +340,12 @@ def test_record_is_one_transaction(store, monkeypatch):
     def broken(change):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(store_module, "_change_row", broken)
+    monkeypatch.setattr(history, "row_from_change", broken)
     with pytest.raises(RuntimeError):
         record(store, URL, ok(b"v2"), doc("New"), b"v2", [Change(URL, "minor", "2024-01-03T00:00:00+00:00")])
     assert len(store.fetches(URL)) == 1
     assert len(store.snapshots(URL)) == 1
-    assert store.db["bodies"].count == 1
+    assert rows_in(store, "bodies") == 1
     assert store.page(URL).last_checked == "2024-01-01T07:00:00+00:00"
 
 
@@ -375,17 +452,16 @@ def test_a_failing_migration_leaves_the_file_at_its_old_version(tmp_path, monkey
     path = tmp_path / "monitor.db"
     Store(path).close()
 
-    def half_done(db):
-        db.executescript("CREATE TABLE half (x TEXT); CREATE TABLE other (y TEXT);")
-        raise RuntimeError("killed mid-migration")
-
-    monkeypatch.setattr(store_module, "MIGRATIONS", [*MIGRATIONS, half_done])
-    with pytest.raises(RuntimeError):
+    half_done = Migration(
+        "fails at its second statement", "CREATE TABLE half (x TEXT);\nCREATE TABLE pages (y TEXT);"
+    )
+    monkeypatch.setattr(schema, "MIGRATIONS", (*MIGRATIONS, half_done))
+    with pytest.raises(StoreError, match="table pages already exists"):
         Store(path)
-    monkeypatch.setattr(store_module, "MIGRATIONS", MIGRATIONS)
+    monkeypatch.setattr(schema, "MIGRATIONS", MIGRATIONS)
     with Store(path) as s:
         assert schema_version(s.db) == len(MIGRATIONS)
-        assert "half" not in s.db.table_names()
+        assert "half" not in tables(s.db)
 
 
 @pytest.mark.parametrize(
@@ -469,9 +545,60 @@ def test_the_rules_read_the_latest_snapshots_through_the_index(store):
     assert [r.id for r in store.recent_snapshots(URL, 2)] == [3, 2]
     assert store.recent_snapshots(URL, 5)[-1].document_hash == doc("a").content_hash
     statements: list[str] = []
-    store.db.conn.set_trace_callback(statements.append)
+    store.db.set_trace_callback(statements.append)
     store.recent_snapshots(URL, 5)
-    store.db.conn.set_trace_callback(None)
+    store.db.set_trace_callback(None)
     [query] = statements
     plan = " ".join(row[-1] for row in store.db.execute(f"EXPLAIN QUERY PLAN {query}"))
     assert "USING INDEX snapshots_page" in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_a_failing_block_inside_a_transaction_undoes_itself_alone(store):
+    """``writing`` inside ``writing`` is a savepoint: the outer transaction keeps what it wrote."""
+    with store.writing():
+        store.upsert_page(URL, title="Kept")
+        with pytest.raises(RuntimeError), store.writing():
+            store.set_page_selector(URL, "main")
+            raise RuntimeError("inner block failed")
+        store.set_follow_documents(URL, True)
+    assert store.page(URL).title == "Kept" and store.follow_documents(URL)
+    assert store.page_selector(URL) is None
+    with pytest.raises(RuntimeError), store.writing():
+        store.set_page_selector(URL, "main")
+        raise RuntimeError("the whole transaction failed")
+    assert store.page_selector(URL) is None and not store.db.in_transaction
+
+
+def test_page_selector_is_kept_per_page(store):
+    other = "https://example.org/guide"
+    store.upsert_page(URL)
+    store.upsert_page(other, source="cli")
+    store.set_page_selector(other, "#content")
+    assert (store.page_selector(other), store.page_selector(URL)) == ("#content", None)
+    assert store.page_selector("https://example.org/never-added") is None
+    store.set_page_selector(other, None)
+    assert store.page_selector(other) is None
+
+
+def test_snapshot_before_is_the_last_version_taken_earlier(store):
+    record(store, URL, ok(when="2024-01-01T07:00:00+00:00"), doc("first"), b"v1", [])
+    record(store, URL, ok(b"v2", when="2024-01-03T07:00:00+00:00"), doc("second"), b"v2", [])
+    assert store.snapshot_before(URL, "2024-01-01T07:00:00+00:00") is None
+    row, document = store.snapshot_before(URL, "2024-01-03T00:00:00+00:00")
+    assert (row["id"], row["taken_at"], document) == (1, "2024-01-01T07:00:00+00:00", doc("first"))
+    row, document = store.snapshot_before(URL, "2024-02-01T00:00:00+00:00")
+    assert (row["id"], document) == (2, doc("second"))
+    assert "document" not in row
+
+
+def test_what_a_digest_asks_of_the_history(store):
+    """When each page was last checked without error before a change, and its organisations."""
+    record(store, URL, ok(when="2024-01-01T07:00:00+00:00"), doc(), b"v1", [])
+    record(store, URL, failed("HTTP 500", when="2024-01-02T07:00:00+00:00"), None, None, [])
+    assert store.checked_before(URL, "2024-01-03T00:00:00+00:00") == "2024-01-01T07:00:00+00:00"
+    assert store.checked_before(URL, "2024-01-01T07:00:00+00:00") is None
+    with_organisation = Document(url=URL, title="T", organisations=["Department for Education"])
+    record(store, URL, ok(b"v3", when="2024-01-04T07:00:00+00:00"), with_organisation, b"v3", [])
+    assert store.organisations([URL, URL, "https://www.gov.uk/unknown"]) == {
+        URL: ["Department for Education"]
+    }
