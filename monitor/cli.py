@@ -1113,14 +1113,19 @@ def explore_metadata(database: str) -> dict[str, Any]:
 @main.command("notify")
 @common
 @click.option("--test", "test", is_flag=True, help="Send a test message on every configured channel.")
-def notify_command(test: bool) -> None:
+@click.option("--list-channels", is_flag=True, help="List every kind of channel, from plugins too, and exit.")
+def notify_command(test: bool, list_channels: bool) -> None:
     """Send a test message on every channel (email, webhooks, digest.notify) and say whether it went.
 
     Each channel is shown by its kind and host only. Exit status 1 when any channel failed. Nothing
     is marked in the outbox.
     """
-    from .deliver import notify_test
+    from .deliver import kinds, notify_test
 
+    if list_channels:
+        for kind, text in kinds():
+            click.echo(f"{kind}\n    {' '.join(text.replace('``', '').split())}\n")
+        return
     if not test:
         fail("notify: say what to do: --test sends a test message on every channel")
     config = load_config()
