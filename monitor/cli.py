@@ -1115,7 +1115,8 @@ def explore_metadata(database: str) -> dict[str, Any]:
 @click.option("--test", "test", is_flag=True, help="Send a test message on every configured channel.")
 @click.option("--list-channels", is_flag=True, help="List every kind of channel, from plugins too, and exit.")
 def notify_command(test: bool, list_channels: bool) -> None:
-    """Send a test message on every channel (email, webhooks, digest.notify) and say whether it went.
+    """Send a test message on every channel (email, webhooks, digest.notify, digest.channels) and say
+    whether it went; --list-channels lists every kind of channel, those from other packages too.
 
     Each channel is shown by its kind and host only. Exit status 1 when any channel failed. Nothing
     is marked in the outbox.

@@ -57,7 +57,12 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _left_out(message: str) -> None:
-    log.warning("guidance-monitor: %s; carrying on without it", message)
+    """Say it once: a worker process that reads pages for the run loads the readers again, and the run
+    has said it already."""
+    import multiprocessing
+
+    if multiprocessing.parent_process() is None:
+        log.warning("guidance-monitor: %s; carrying on without it", message)
 
 
 def described(registry: Mapping[str, type], packages: Mapping[str, str]) -> list[tuple[str, str]]:

@@ -37,10 +37,10 @@ class NoticeReader(Reader):
     priority = 15
 
     @classmethod
-    def detects(cls, body, url, content_type):
+    def detects(cls, body: bytes, url: str, content_type: str) -> bool:
         return content_type.split(";", 1)[0].strip() == "text/x-school-notice"
 
-    def read(self, body, url, content_type, *, selector=None):
+    def read(self, body: bytes, url: str, content_type: str, *, selector: str | None = None) -> Document:
         title, _, rest = body.decode("utf-8").partition("\\n")
         if not title.strip():
             raise ParseError("the notice has no title line")
@@ -55,8 +55,10 @@ CHANNEL = '''
 """A channel that writes each digest to a file as a line of JSON."""
 
 import json
+from collections.abc import Mapping
+from typing import Any
 
-from monitor.deliver import Channel, DeliveryError
+from monitor.deliver import Channel, DeliveryError, Digest
 
 
 class FileChannel(Channel):
@@ -64,12 +66,12 @@ class FileChannel(Channel):
 
     __kind__ = "jsonl-file"
 
-    def __init__(self, options, *, name=""):
+    def __init__(self, options: Mapping[str, Any] | None = None, *, name: str = "") -> None:
         super().__init__(options, name=name)
         if not isinstance(self.options.get("path"), str):
             raise ValueError("path: missing (the file each digest is written to)")
 
-    def send(self, digest, key=""):
+    def send(self, digest: Digest, key: str = "") -> str:
         subject, text, _html = digest.rendered
         line = {"channel": self.name, "key": key, "subject": subject, "text": text}
         try:

@@ -24,6 +24,7 @@ class FolderChannel(EmailChannel):
 
     @classmethod
     def configured(cls, config: Config, *, preview: bool = False) -> list[Channel]:
+        """None: a folder is given in code (the demo's inbox), never in the configuration."""
         return []
 
     @property
@@ -35,6 +36,7 @@ class FolderChannel(EmailChannel):
         return f"folder:{self.folder}"
 
     deliver = Channel.deliver
+    """One file per digest, kept as one attempt: a folder has no recipients to answer one by one."""
 
     def send(self, digest: Digest, key: str = "") -> str:
         try:

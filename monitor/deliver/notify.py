@@ -35,6 +35,7 @@ class NotifyChannel(Channel):
 
     @staticmethod
     def default_name(settings: NotifySettings) -> str:
+        """The outbox's name when ``name`` is not set: the scheme and a written host, never a token."""
         if settings.name or settings.url_env:
             return settings.name or settings.url_env
         scheme = settings.url.split("://", 1)[0].lower()
@@ -45,16 +46,13 @@ class NotifyChannel(Channel):
 
     @classmethod
     def configured(cls, config: Config, *, preview: bool = False) -> list[Channel]:
+        """One channel per ``digest.notify`` item, each with an outbox of its own."""
         items = config.digest.notify
         names = _named("notify", [cls.default_name(s) for s in items])
         return [
             cls(s, name=n, where=f"digest.notify[{i}]")
             for i, (s, n) in enumerate(zip(items, names, strict=True))
         ]
-
-    @property
-    def name(self) -> str:
-        return self._name
 
     @property
     def url(self) -> str:
@@ -78,6 +76,7 @@ class NotifyChannel(Channel):
         return f"{scheme}:{host}" if host else scheme
 
     def _post(self, title: str, body: str) -> str:
+        """Hand the message to Apprise; its own log says why a service refused, scrubbed of the URL."""
         import apprise
 
         url = self.url

@@ -41,6 +41,7 @@ class OutboxStore(Protocol):
 
 
 def _newly_failing(pages: Sequence[PageState], threshold: int) -> bool:
+    """Whether a page has just reached ``fetch.alert_after_failures``: said once, not at every run after."""
     return any(p.active and p.consecutive_failures == threshold for p in pages)
 
 
@@ -103,6 +104,7 @@ class Subscription:
         return self.subscriber.channel == DEFAULT_CHANNEL
 
     def theirs(self, change: Change) -> bool:
+        """Whether the change is of their pages, searches and signals (``subscriptions`` decides)."""
         page = self.by_url.get(change.page_url)
         return matches(self.subscriber, change, page, self.config.govuk_base_url)
 

@@ -61,6 +61,7 @@ class EmailChannel(Channel):
 
     __kind__ = "email"
     FINAL = ("sent", "refused")
+    """A recipient's answers that end a change's delivery to them: never asked again."""
 
     def __init__(
         self, settings: EmailSettings, *, timeout: float = 30.0, subscriber: Subscriber | None = None
@@ -71,6 +72,8 @@ class EmailChannel(Channel):
 
     @classmethod
     def configured(cls, config: Config, *, preview: bool = False) -> list[Channel]:
+        """One channel per subscriber (``digest.email.to`` being one when there are none), each with an
+        outbox of its own; a preview shows the digest even with no server set."""
         email = config.digest.email
         chosen = subscribers(config.digest.subscribers, email.to)
         if chosen and (email.smtp_host or preview):
@@ -79,6 +82,7 @@ class EmailChannel(Channel):
 
     @property
     def name(self) -> str:
+        """Each subscriber's outbox is their own, so one refusing never holds the others back."""
         return self.subscriber.channel if self.subscriber else self.__kind__
 
     @property
@@ -87,11 +91,14 @@ class EmailChannel(Channel):
 
     @property
     def sender(self) -> str:
+        """``digest.email.from``; a server that needs no particular sender still needs one."""
         return self.settings.from_ or "guidance-monitor@localhost"
 
     def message(
         self, digest: Digest, *, now: datetime | None = None, recipients: Sequence[str] = ()
     ) -> EmailMessage:
+        """The digest as one email. Its Message-ID is derived from the changes and ``recipients``, so a
+        message sent again after an interrupted run is recognisably the same one."""
         subject, text, html = digest.rendered
         msg = EmailMessage()
         msg["Subject"] = subject
@@ -299,6 +306,8 @@ class EmailChannel(Channel):
         return answers, None
 
     def preview(self, digest: Digest, out_dir: Path) -> Path:
+        """The message as an ``.eml`` file, named by when its newest change was found, so files sort in
+        the order the changes were found and any mail program opens them."""
         out_dir.mkdir(parents=True, exist_ok=True)
         path = unused(out_dir / f"digest-{digest.newest:%Y%m%dT%H%MZ}.eml")
         path.write_bytes(bytes(self.message(digest)))
@@ -315,6 +324,7 @@ def _estimate(change: Change) -> int:
 
 
 def _wire(msg: EmailMessage) -> bytes:
+    """The bytes SMTP carries (CRLF line ends): what the server's size limit is measured against."""
     return msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
 
 
@@ -324,9 +334,11 @@ def _status(code: int) -> str:
 
 
 def _text(reply: bytes | str) -> str:
+    """A server's reply as one short plain line, safe to store and show (it is the server's text)."""
     text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
     return chat.plain(text)[:200]
 
 
 def _answers_text(answers: dict[str, tuple[str, int | None, str]]) -> str:
+    """Each recipient's answer, for a send without an outbox, where they are reported and not kept."""
     return "; ".join(f"{r}: {status} ({code})" for r, (status, code, _) in answers.items())

@@ -70,6 +70,7 @@ class WebhookChannel(Channel):
 
     @staticmethod
     def default_name(settings: WebhookSettings) -> str:
+        """The outbox's name when ``name`` is not set: never the address, whose token may be rotated."""
         if settings.name:
             return settings.name
         if settings.url_env:
@@ -78,6 +79,7 @@ class WebhookChannel(Channel):
 
     @classmethod
     def configured(cls, config: Config, *, preview: bool = False) -> list[Channel]:
+        """One channel per ``digest.webhooks`` item, each with an outbox of its own."""
         hooks = config.digest.webhooks
         names = _named("webhook", [cls.default_name(h) for h in hooks])
         return [
@@ -92,15 +94,13 @@ class WebhookChannel(Channel):
         ]
 
     @property
-    def name(self) -> str:
-        return self._name
-
-    @property
     def aliases(self) -> list[str]:
+        """Webhooks' outboxes were once named by their address: adopted, so nothing is posted again."""
         return [f"webhook:{self.settings.url}"] if self.settings.url else []
 
     @property
     def url(self) -> str:
+        """The address, read from the environment at send time when ``url_env`` names it (never shown)."""
         if self.settings.url_env:
             return from_environment(self.settings.url_env, f"{self.where}.url_env")
         return self.settings.url
@@ -114,6 +114,7 @@ class WebhookChannel(Channel):
         return f"webhook:{host or self.settings.url_env or 'webhook'}"
 
     def payload(self, digest: Digest) -> dict[str, Any]:
+        """The JSON body in the shape the receiver's ``format`` expects (render words it)."""
         return chat.WEBHOOK_BODIES[self.settings.format](digest)
 
     def send(self, digest: Digest, key: str = "") -> str:
@@ -135,6 +136,7 @@ class WebhookChannel(Channel):
         return f"HTTP {response.status_code}"
 
     def preview(self, digest: Digest, out_dir: Path) -> Path:
+        """The JSON body that would be posted, named by host and format (never by the address)."""
         out_dir.mkdir(parents=True, exist_ok=True)
         host = re.sub(r"[^a-z0-9]+", "-", self.label.split(":", 1)[1].lower()).strip("-")
         path = unused(out_dir / f"webhook-{host}-{self.settings.format}.json")
