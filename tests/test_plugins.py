@@ -261,3 +261,33 @@ def test_a_channel_item_that_cannot_be_set_up_is_one_config_error(
     assert result.stderr.splitlines()[-1] == f"guidance-monitor: config: {message}"
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "monitor.db").exists()
+
+
+def test_a_channel_from_another_package_previews_sends_by_hand_and_tests(
+    tmp_path: Path, page_server: PageServer, plugins: Path
+) -> None:
+    out = tmp_path / "digests.jsonl"
+    config = write_config(tmp_path, page_server, [{"kind": "jsonl-file", "path": str(out)}])
+    page_server.routes[PAGE] = notice("Snow closure notice", "Keep the school open where it is safe.")
+    found = monitor(plugins, config, "run", "--no-site", "--no-deliver")
+    assert found.returncode == 0, found.stderr
+    assert not out.exists()
+
+    preview = monitor(plugins, config, "digest", "--dry-run", "--out", "preview")
+    assert preview.returncode == 0, preview.stderr
+    written = tmp_path / "preview" / "jsonl-file-jsonl-file.txt"  # it defines no preview: the text one
+    assert written.read_text(encoding="utf-8").startswith("Now watching 1 GOV.UK guidance page\n\n")
+    assert "Snow closure notice" in written.read_text(encoding="utf-8")
+    assert not out.exists()
+
+    sent = monitor(plugins, config, "digest")
+    assert sent.returncode == 0, sent.stderr
+    assert sent.stdout == "jsonl-file: sent 1 change (written)\n"
+    assert json.loads(out.read_text(encoding="utf-8"))["subject"] == "Now watching 1 GOV.UK guidance page"
+    assert monitor(plugins, config, "digest").stdout == "Nothing to send.\n"
+
+    tested = monitor(plugins, config, "notify", "--test")
+    assert tested.returncode == 0, tested.stderr
+    assert tested.stdout == "jsonl-file: sent (written)\n"
+    last = json.loads(out.read_text(encoding="utf-8").splitlines()[-1])
+    assert last["channel"] == "jsonl-file" and last["key"] == "test"
