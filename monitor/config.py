@@ -191,24 +191,6 @@ def _digest(raw: Any, where: str) -> DigestSettings:
     )
 
 
-def _channel(raw: Any, where: str) -> ChannelSettings:
-    """A ``digest.channels`` item: ``kind`` names a channel another package provides, which checks the
-    item's other keys itself (so its package is loaded only when the configuration names it)."""
-    from .deliver import plugin_channel
-
-    data = _mapping(raw, where)
-    item = ChannelSettings(
-        kind=_str(data, "kind", "", where),
-        name=_str(data, "name", "", where),
-        options={k: v for k, v in data.items() if k not in ("kind", "name")},
-    )
-    try:
-        plugin_channel(item, where)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
-    return item
-
-
 # ------------------------------------------------------------------ delivery channels (the deliver helper's)
 
 
@@ -229,6 +211,24 @@ def _notify(raw: Any, where: str) -> NotifySettings:
     if url and "://" not in url:
         raise ConfigError(f"{where}.url: must be an Apprise URL such as ntfy://ntfy.sh/TOPIC")
     return NotifySettings(url=url, url_env=url_env, name=_str(data, "name", "", where))
+
+
+def _channel(raw: Any, where: str) -> ChannelSettings:
+    """A ``digest.channels`` item: ``kind`` names a channel another package provides, which checks the
+    item's other keys itself (so its package is loaded only when the configuration names it)."""
+    from .deliver import plugin_channel
+
+    data = _mapping(raw, where)
+    item = ChannelSettings(
+        kind=_str(data, "kind", "", where),
+        name=_str(data, "name", "", where),
+        options={k: v for k, v in data.items() if k not in ("kind", "name")},
+    )
+    try:
+        plugin_channel(item, where)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    return item
 
 
 def _email(raw: Any, where: str) -> EmailSettings:
