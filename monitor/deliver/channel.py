@@ -108,6 +108,7 @@ class Channel:
 
     __kind__: ClassVar[str] = ""
     registry: ClassVar[dict[str, type[Channel]]] = {}
+    _name = ""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -128,7 +129,7 @@ class Channel:
         kind, each with an outbox of its own named ``KIND:NAME`` (or ``KIND`` when the item has no
         ``name``; a second one alike is numbered)."""
         items = [(i, item) for i, item in enumerate(config.digest.channels) if item.kind == cls.__kind__]
-        names = _named(cls.__kind__, [item.name for _, item in items])
+        names = outbox_names(cls.__kind__, [item.name for _, item in items])
         try:
             return [
                 plugin_channel(item, f"digest.channels[{i}]", name=name)
@@ -246,7 +247,7 @@ def channels(config: Config, *, preview: bool = False) -> list[Channel]:
 # --------------------------------------------------------------------------- shared by the channels
 
 
-def _named(kind: str, names: list[str]) -> list[str]:
+def outbox_names(kind: str, names: list[str]) -> list[str]:
     """``kind:name`` for each (``kind`` alone for no name), the second and later of one name numbered
     (``#2``) in config order."""
     seen: dict[str, int] = {}

@@ -8,7 +8,7 @@ import re
 from ..model import Config, NotifySettings
 from ..render import chat
 from ..render.chat import Digest
-from .channel import Channel, DeliveryError, _named, from_environment, scrub, shown_host
+from .channel import Channel, DeliveryError, from_environment, outbox_names, scrub, shown_host
 
 
 class NotifyChannel(Channel):
@@ -31,7 +31,7 @@ class NotifyChannel(Channel):
     def __init__(self, settings: NotifySettings, *, name: str = "", where: str = "digest.notify") -> None:
         self.settings = settings
         self.where = where
-        self._name = name or _named("notify", [self.default_name(settings)])[0]
+        self._name = name or outbox_names("notify", [self.default_name(settings)])[0]
 
     @staticmethod
     def default_name(settings: NotifySettings) -> str:
@@ -48,7 +48,7 @@ class NotifyChannel(Channel):
     def configured(cls, config: Config, *, preview: bool = False) -> list[Channel]:
         """One channel per ``digest.notify`` item, each with an outbox of its own."""
         items = config.digest.notify
-        names = _named("notify", [cls.default_name(s) for s in items])
+        names = outbox_names("notify", [cls.default_name(s) for s in items])
         return [
             cls(s, name=n, where=f"digest.notify[{i}]")
             for i, (s, n) in enumerate(zip(items, names, strict=True))

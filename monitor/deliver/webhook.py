@@ -13,7 +13,7 @@ import httpx
 from ..model import Config, WebhookSettings
 from ..render import chat
 from ..render.chat import Digest
-from .channel import Channel, DeliveryError, _named, from_environment, reason, scrub, shown_host, unused
+from .channel import Channel, DeliveryError, from_environment, outbox_names, reason, scrub, shown_host, unused
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class WebhookChannel(Channel):
         self.timeout = timeout
         self.user_agent = user_agent
         self.where = where
-        self._name = name or _named("webhook", [self.default_name(settings)])[0]
+        self._name = name or outbox_names("webhook", [self.default_name(settings)])[0]
 
     @staticmethod
     def default_name(settings: WebhookSettings) -> str:
@@ -81,7 +81,7 @@ class WebhookChannel(Channel):
     def configured(cls, config: Config, *, preview: bool = False) -> list[Channel]:
         """One channel per ``digest.webhooks`` item, each with an outbox of its own."""
         hooks = config.digest.webhooks
-        names = _named("webhook", [cls.default_name(h) for h in hooks])
+        names = outbox_names("webhook", [cls.default_name(h) for h in hooks])
         return [
             cls(
                 hook,
