@@ -1066,14 +1066,20 @@ def explore_command(host: str, port: int, base_url: str, metadata_out: str | Non
 @main.command("notify")
 @common
 @click.option("--test", "test", is_flag=True, help="Send a test message on every configured channel.")
-def notify_command(test: bool) -> None:
-    """Send a test message on every channel (email, webhooks, digest.notify) and say whether it went.
+@click.option("--list-channels", is_flag=True, help="List every kind of channel, from plugins too, and exit.")
+def notify_command(test: bool, list_channels: bool) -> None:
+    """Send a test message on every channel (email, webhooks, digest.notify, digest.channels) and say
+    whether it went; --list-channels lists every kind of channel, those from other packages too.
 
     Each channel is shown by its kind and host only. Exit status 1 when any channel failed. Nothing
     is marked in the outbox.
     """
-    from .deliver import notify_test
+    from .deliver import kinds, notify_test
 
+    if list_channels:
+        for kind, text in kinds():
+            click.echo(f"{kind}\n    {' '.join(text.replace('``', '').split())}\n")
+        return
     if not test:
         fail("notify: say what to do: --test sends a test message on every channel")
     config = load_config()

@@ -18,6 +18,7 @@ import yaml
 from .govuk import normalise
 from .model import (
     WEBHOOK_FORMATS,
+    ChannelSettings,
     Config,
     DigestSettings,
     EmailSettings,
@@ -164,7 +165,7 @@ def _fetch(raw: Any, where: str) -> FetchSettings:
 
 def _digest(raw: Any, where: str) -> DigestSettings:
     data = _mapping(raw or {}, where)
-    _only(data, where, {"email", "webhooks", "site_url", "subscribers", "notify"})
+    _only(data, where, {"email", "webhooks", "site_url", "subscribers", "notify", "channels"})
     hooks = []
     for i, item in enumerate(_list(data, "webhooks", where)):
         w = f"{where}.webhooks[{i}]"
@@ -184,6 +185,9 @@ def _digest(raw: Any, where: str) -> DigestSettings:
         webhooks=hooks,
         site_url=_str(data, "site_url", "", where).rstrip("/"),
         notify=[_notify(item, f"{where}.notify[{i}]") for i, item in enumerate(_list(data, "notify", where))],
+        channels=[
+            _channel(item, f"{where}.channels[{i}]") for i, item in enumerate(_list(data, "channels", where))
+        ],
     )
 
 
@@ -207,6 +211,24 @@ def _notify(raw: Any, where: str) -> NotifySettings:
     if url and "://" not in url:
         raise ConfigError(f"{where}.url: must be an Apprise URL such as ntfy://ntfy.sh/TOPIC")
     return NotifySettings(url=url, url_env=url_env, name=_str(data, "name", "", where))
+
+
+def _channel(raw: Any, where: str) -> ChannelSettings:
+    """A ``digest.channels`` item: ``kind`` names a channel another package provides, which checks the
+    item's other keys itself (so its package is loaded only when the configuration names it)."""
+    from .deliver import plugin_channel
+
+    data = _mapping(raw, where)
+    item = ChannelSettings(
+        kind=_str(data, "kind", "", where),
+        name=_str(data, "name", "", where),
+        options={k: v for k, v in data.items() if k not in ("kind", "name")},
+    )
+    try:
+        plugin_channel(item, where)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    return item
 
 
 def _email(raw: Any, where: str) -> EmailSettings:

@@ -526,6 +526,16 @@ class Subscriber:
 
 
 @dataclass
+class ChannelSettings:
+    """One item of ``digest.channels``: a channel kind another installed package provides."""
+
+    kind: str
+    name: str = ""
+    options: dict[str, Any] = field(default_factory=dict)
+    """The item's other keys, which the channel itself checks."""
+
+
+@dataclass
 class DigestSettings:
     email: EmailSettings = field(default_factory=EmailSettings)
     webhooks: list[WebhookSettings] = field(default_factory=list)
@@ -533,6 +543,7 @@ class DigestSettings:
     subscribers: list[Subscriber] = field(default_factory=list)
     """``digest.subscribers``; empty means ``email.to`` is one subscriber of everything, daily."""
     notify: list[NotifySettings] = field(default_factory=list)
+    channels: list[ChannelSettings] = field(default_factory=list)
 
 
 @dataclass
