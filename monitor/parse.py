@@ -108,13 +108,18 @@ def to_text(doc: Document) -> str:
     if doc.attachments:
         lines += ["", f"Documents ({len(doc.attachments)}):"]
         for attachment in doc.attachments:
-            facts = ", ".join(str(fact) for fact in (attachment.kind, _size(attachment.size)) if fact)
+            shown = (attachment.kind, _size(attachment.size), _pages(attachment.page_count))
+            facts = ", ".join(fact for fact in shown if fact)
             lines.append(f"  {attachment.title} ({facts})" if facts else f"  {attachment.title}")
             lines.append(f"    {attachment.url}")
     for section in doc.sections:
         lines += ["", "#" * section.level + " " + section.heading, section.text]
     lines += ["", f"Content hash: {doc.content_hash}"]
     return "\n".join(lines) + "\n"
+
+
+def _pages(count: int | None) -> str:
+    return "" if count is None else f"{count} page" if count == 1 else f"{count} pages"
 
 
 def _size(size: int | None) -> str:
@@ -145,7 +150,7 @@ JSON_KEYS = (
     "people",
     "metadata",
 )
-ATTACHMENT_KEYS = ("title", "url", "kind", "size")
+ATTACHMENT_KEYS = ("title", "url", "kind", "size", "page_count")
 
 
 def to_json(doc: Document) -> dict:

@@ -109,6 +109,19 @@ def size_bytes(text: str | None) -> int | None:
     return round(number * 1024 ** _UNITS[match[2].lower()])
 
 
+_PAGES = re.compile(r"\b(\d[\d,]*)\s+pages?\b", re.IGNORECASE)
+
+
+def page_count(text: str | None) -> int | None:
+    """The number of pages GOV.UK gives beside an attachment ("PDF, 245KB, 12 pages").
+
+    >>> page_count("PDF, 245KB, 12 pages"), page_count("1 page"), page_count("CSV, 1.84 MB")
+    (12, 1, None)
+    """
+    match = _PAGES.search(text or "")
+    return int(match[1].replace(",", "")) if match else None
+
+
 def displayed_size(size: int | None) -> int | None:
     """``size`` rounded as GOV.UK displays it (three significant figures, powers of 1024), in bytes.
 

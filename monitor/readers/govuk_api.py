@@ -195,9 +195,11 @@ def _structured(attachment: dict[str, Any], base: str) -> Attachment:
     kind = attachment.get("attachment_type") or ""
     if kind not in ("html", "external"):
         kind = attachment_kind(url, content_type=attachment.get("content_type") or "")
+    pages = attachment.get("number_of_pages")
     return Attachment(
         title=fold(attachment.get("title")),
         url=url,
         kind=kind,
         size=displayed_size(attachment.get("file_size")),
+        page_count=pages if isinstance(pages, int) and pages > 0 else None,
     )
