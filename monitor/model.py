@@ -169,7 +169,7 @@ class Document:
         the path of every parse. ``people`` and ``metadata`` join only when they hold something, so a page
         that shows neither keeps the hash it had before they were read.
         """
-        seen = {
+        seen: dict[str, Any] = {
             "title": self.title,
             "summary": self.summary,
             "organisations": list(self.organisations),

@@ -5,6 +5,8 @@ The work is done by the readers in :mod:`monitor.readers`; this module picks the
 
 from __future__ import annotations
 
+from typing import Any
+
 from .model import Document, ParseError
 
 __all__ = ["GOVUK", "ParseError", "describe", "parse", "reader_for", "stated_url", "to_json", "to_text"]
@@ -74,7 +76,8 @@ def stated_url(body: bytes) -> str | None:
     ] + [meta.get("content") for meta in root.iter("meta") if meta.get("property") == "og:url"]
     for address in (a.strip() for a in found if a):
         if urlsplit(address).scheme in ("http", "https") and urlsplit(address).netloc:
-            return address
+            stated: str = address
+            return stated
     return None
 
 
@@ -125,10 +128,11 @@ def _pages(count: int | None) -> str:
 def _size(size: int | None) -> str:
     if size is None:
         return ""
+    value: float = size
     for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size} {unit}" if unit == "bytes" else f"{size:.3g}{unit}"
-        size /= 1024
+        if value < 1024 or unit == "GB":
+            return f"{size} {unit}" if unit == "bytes" else f"{value:.3g}{unit}"
+        value /= 1024
     return ""
 
 
@@ -153,7 +157,7 @@ JSON_KEYS = (
 ATTACHMENT_KEYS = ("title", "url", "kind", "size", "page_count")
 
 
-def to_json(doc: Document) -> dict:
+def to_json(doc: Document) -> dict[str, Any]:
     """The Document as ``guidance-monitor parse --format json`` prints it, keys in the documented order."""
     data = doc.to_dict()
     data["attachments"] = [{key: item[key] for key in ATTACHMENT_KEYS} for item in data["attachments"]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from lxml import etree  # type: ignore[import-untyped]  # lxml ships no type hints
@@ -207,7 +208,7 @@ class GovukHtml(Reader):
         published, last_updated = _dates(page, terms)
         summary = _summary(page)
         organisations, people = _contributors(page, terms)
-        facts = dict(
+        facts: dict[str, Any] = dict(
             url=url,
             title=title,
             page_type=kind,
@@ -281,7 +282,8 @@ def _meta(root: etree._Element, name: str) -> str:
     much)."""
     for meta in root.iter("meta"):
         if meta.get("name") == name and (content := meta.get("content")) is not None:
-            return content.strip()
+            stated: str = content.strip()
+            return stated
     return ""
 
 
@@ -568,7 +570,7 @@ def html_attachments(main: etree._Element, url: str, page: ClassIndex | None = N
         if page
         else find_all(main, "attachment", "gem-c-attachment")
     )
-    outer = set()
+    outer: set[etree._Element] = set()
     for section in blocks:
         if outer.isdisjoint(section.iterancestors()):
             found.append(section)
@@ -629,7 +631,7 @@ def _attachment(section: etree._Element, base: str) -> Attachment | None:
 
 def _is_preview(url: str | None) -> bool:
     """A CSV's preview page (``<file>.csv/preview``), which stands for the file."""
-    return bool(url) and urlsplit(url).path.endswith("/preview")
+    return url is not None and urlsplit(url).path.endswith("/preview")
 
 
 def _parent_url(url: str) -> str | None:
@@ -690,8 +692,8 @@ def _phased(name: str) -> Callable[[ClassIndex, str], dict[str, str]]:
         state = phase({"document_type": document_type}, name)
         facts = {f"{name}_status": state} if state else {}
         banner = page.first("gem-c-summary-banner")
-        times = [timestamp_date(t.get("datetime")) for t in banner.iter("time")] if banner is not None else []
-        times = [t for t in times if t]
+        shown = [timestamp_date(t.get("datetime")) for t in banner.iter("time")] if banner is not None else []
+        times = [t for t in shown if t]
         if state == "open" and times:
             facts["closing_date"] = times[0]
         elif len(times) >= 2:
