@@ -20,10 +20,14 @@ from typing import Any, Literal
 UNSHOWN = (
     "".join(map(chr, [*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F, *range(0x80, 0xA0)]))
     + "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+    + "".join(map(chr, range(0xD800, 0xE000)))
+    + "\ufffe\uffff"
 )
 """Characters a page's text never keeps: the C0 and C1 controls (tab and newline excepted, the layout of
-a section's lines) and the bidirectional controls. None is text a reader sees; in an email, a terminal or
-a feed they can hide, reorder or forge what is shown (U+202E turns the rest of a line right to left)."""
+a section's lines) and the bidirectional controls, none of them text a reader sees (in an email, a
+terminal or a feed they can hide, reorder or forge what is shown: U+202E turns the rest of a line right to
+left); and what no text can hold, lone surrogates (JSON can write them, UTF-8 cannot) and the
+noncharacters U+FFFE and U+FFFF (XML cannot)."""
 _UNSHOWN = re.compile(f"[{re.escape(UNSHOWN)}]")
 _DROPPED = dict.fromkeys(map(ord, UNSHOWN))
 

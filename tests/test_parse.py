@@ -781,6 +781,16 @@ def test_controls_and_bidirectional_overrides_never_reach_a_document() -> None:
     assert not _unshown_in(from_api)
 
 
+def test_text_no_file_can_hold_is_dropped_where_it_used_to_stop_the_read() -> None:
+    """U+FFFE in a heading (lxml refuses it in text the reader sets) and a lone surrogate in Content API
+    JSON (UTF-8 cannot encode it, so the hash could not be made) each failed the read with a traceback."""
+    heading = "<h2>Head\ufffeing</h2>".encode()
+    page = parse(b'<main><h1 class="gem-c-title__text">T</h1>' + heading + b"<p>x</p></main>", "u")
+    assert [s.heading for s in page.sections] == ["Heading"]
+    item = {"base_path": "/x", "schema_name": "answer", "title": "T\ud800", "details": {"body": "<p>x</p>"}}
+    assert parse(json.dumps(item).encode(), "https://www.gov.uk/x").title == "T"
+
+
 def test_a_document_keeps_tabs_and_line_breaks_and_drops_every_other_control() -> None:
     from monitor.model import UNSHOWN, Document, HistoryEntry, Section
 
@@ -794,7 +804,8 @@ def test_a_document_keeps_tabs_and_line_breaks_and_drops_every_other_control() -
     assert (doc.title, doc.change_history[0].note) == ("Pay yb 5 May", "Note")
     assert doc.sections == [Section("Heading", 2, "line one\tcell\nline two")]
     assert doc.metadata == {"closing_date": "2024-05-05"}
-    assert len(UNSHOWN) == 9 + 21 + 1 + 32 + 12  # C0 but tab and newline, DEL, C1, the bidi controls
+    # C0 but tab and newline, DEL, C1, the bidirectional controls, surrogates, U+FFFE and U+FFFF.
+    assert len(UNSHOWN) == 9 + 21 + 1 + 32 + 12 + 2048 + 2
     assert (
         doc.content_hash
         == Document(
