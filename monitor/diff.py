@@ -385,6 +385,8 @@ def _same_file(a: Attachment, b: Attachment) -> bool:
     """False only when both sides know the file and it differs."""
     if a.content_hash and b.content_hash and a.content_hash != b.content_hash:
         return False
+    if a.page_count is not None and b.page_count is not None and a.page_count != b.page_count:
+        return False
     return not (a.size is not None and b.size is not None and a.size != b.size)
 
 
@@ -412,6 +414,7 @@ def attachment_change(old: Attachment, new: Attachment) -> AttachmentChange | No
     if new_file:
         change.kind, change.old_kind = _kind(new) or None, _kind(old) or None
         change.size, change.old_size = new.size, old.size
+        change.page_count, change.old_page_count = new.page_count, old.page_count
     return change
 
 

@@ -10,10 +10,39 @@ Dates are ISO ``YYYY-MM-DD`` strings; timestamps are ISO 8601 in UTC.
 from __future__ import annotations
 
 import hashlib
+import re
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 # --------------------------------------------------------------------------- documents
+
+UNSHOWN = (
+    "".join(map(chr, [*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F, *range(0x80, 0xA0)]))
+    + "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+    + "".join(map(chr, range(0xD800, 0xE000)))
+    + "\ufffe\uffff"
+)
+"""Characters a page's text never keeps: the C0 and C1 controls (tab and newline excepted, the layout of
+a section's lines) and the bidirectional controls, none of them text a reader sees (in an email, a
+terminal or a feed they can hide, reorder or forge what is shown: U+202E turns the rest of a line right to
+left); and what no text can hold, lone surrogates (JSON can write them, UTF-8 cannot) and the
+noncharacters U+FFFE and U+FFFF (XML cannot)."""
+_UNSHOWN = re.compile(f"[{re.escape(UNSHOWN)}]")
+_DROPPED = dict.fromkeys(map(ord, UNSHOWN))
+
+
+def shown(text: str) -> str:
+    """``text`` without the characters of :data:`UNSHOWN`.
+
+    >>> shown("Pay \u202eyb 5 May\x07")
+    'Pay yb 5 May'
+    """
+    return text.translate(_DROPPED) if _UNSHOWN.search(text) else text
+
+
+def _shown_or_none(text: str | None) -> str | None:
+    return None if text is None else shown(text)
 
 
 @dataclass(frozen=True)
@@ -44,7 +73,9 @@ class Attachment:
     """A document attached to or linked from a publication (an HTML publication, a PDF, a spreadsheet).
 
     ``kind`` is the format in lower case as GOV.UK names it ("html", "pdf", "csv", "ods", "external" ...);
-    ``size`` is in bytes where known; ``content_hash`` is set only once the file itself has been fetched.
+    ``size`` is in bytes where known; ``content_hash`` is set only once the file itself has been fetched;
+    ``page_count`` is the number of pages GOV.UK gives beside a PDF ("PDF, 245 KB, 12 pages"), where it
+    gives one.
     """
 
     title: str
@@ -52,13 +83,22 @@ class Attachment:
     kind: str = ""
     size: int | None = None
     content_hash: str | None = None
+    page_count: int | None = None
+
+    def seen(self) -> tuple[str | int | None, ...]:
+        """What a reader sees of the attachment, for the page's hash: the page count joins only where it
+        is given, so a listing without one keeps the hash it had before page counts were read."""
+        facts = (self.title, self.url, self.kind, self.size, self.content_hash)
+        return facts if self.page_count is None else (*facts, self.page_count)
 
 
 @dataclass
 class Document:
     """What a reader sees on one page, without the page chrome.
 
-    Two fetches with the same visible document give the same ``content_hash``, whatever the markup.
+    Two fetches with the same visible document give the same ``content_hash``, whatever the markup. Its
+    text never holds a control character or a bidirectional control (:data:`UNSHOWN`): they are dropped
+    here, where every reader's Document is made, so no output can carry them from a page.
     """
 
     url: str
@@ -87,8 +127,44 @@ class Document:
     ``closing_date`` (ISO dates). Empty on pages that show none."""
 
     def __post_init__(self) -> None:
+        if any(_UNSHOWN.search(text) for text in self._texts()):
+            self._drop_unshown()
         if not self.content_hash:
             self.content_hash = self.compute_hash()
+
+    def _texts(self) -> Iterator[str]:
+        """Every text of the Document: what :meth:`_drop_unshown` cleans."""
+        yield from (self.url, self.title, self.page_type, self.summary, self.published or "")
+        yield from (self.last_updated or "", self.withdrawn or "", self.parent_url or "")
+        yield from self.organisations
+        yield from self.people
+        for key, value in self.metadata.items():
+            yield from (key, value)
+        for entry in self.change_history:
+            yield from (entry.date or "", entry.note)
+        for section in self.sections:
+            yield from (section.heading, section.text)
+        for attachment in self.attachments:
+            yield from (attachment.title, attachment.url, attachment.kind)
+
+    def _drop_unshown(self) -> None:
+        """Rebuild every text of the Document without :data:`UNSHOWN` characters (a page rarely holds any,
+        so this runs only when :meth:`_texts` found one)."""
+        self.url, self.title, self.page_type = shown(self.url), shown(self.title), shown(self.page_type)
+        self.summary = shown(self.summary)
+        self.published, self.last_updated = _shown_or_none(self.published), _shown_or_none(self.last_updated)
+        self.withdrawn, self.parent_url = _shown_or_none(self.withdrawn), _shown_or_none(self.parent_url)
+        self.organisations = [shown(name) for name in self.organisations]
+        self.people = [shown(name) for name in self.people]
+        self.metadata = {shown(key): shown(value) for key, value in self.metadata.items()}
+        self.change_history = [
+            HistoryEntry(_shown_or_none(e.date), shown(e.note)) for e in self.change_history
+        ]
+        self.sections = [Section(shown(s.heading), s.level, shown(s.text)) for s in self.sections]
+        self.attachments = [
+            Attachment(shown(a.title), shown(a.url), shown(a.kind), a.size, a.content_hash, a.page_count)
+            for a in self.attachments
+        ]
 
     def visible(self) -> dict[str, Any]:
         """The fields that a reader sees: the basis of ``content_hash`` and of equality between sources.
@@ -97,7 +173,7 @@ class Document:
         the path of every parse. ``people`` and ``metadata`` join only when they hold something, so a page
         that shows neither keeps the hash it had before they were read.
         """
-        seen = {
+        seen: dict[str, Any] = {
             "title": self.title,
             "summary": self.summary,
             "organisations": list(self.organisations),
@@ -105,7 +181,7 @@ class Document:
             "last_updated": self.last_updated,
             "change_history": [(h.date, h.note) for h in self.change_history],
             "sections": [(s.heading, s.level, s.text) for s in self.sections],
-            "attachments": [(a.title, a.url, a.kind, a.size, a.content_hash) for a in self.attachments],
+            "attachments": [a.seen() for a in self.attachments],
             "withdrawn": self.withdrawn,
             "page_count": self.page_count,
         }
@@ -140,7 +216,14 @@ class Document:
             "change_history": [{"date": h.date, "note": h.note} for h in self.change_history],
             "sections": [{"heading": s.heading, "level": s.level, "text": s.text} for s in self.sections],
             "attachments": [
-                dict(title=a.title, url=a.url, kind=a.kind, size=a.size, content_hash=a.content_hash)
+                dict(
+                    title=a.title,
+                    url=a.url,
+                    kind=a.kind,
+                    size=a.size,
+                    content_hash=a.content_hash,
+                    page_count=a.page_count,
+                )
                 for a in self.attachments
             ],
             "withdrawn": self.withdrawn,
@@ -232,8 +315,9 @@ class SectionChange:
 @dataclass
 class AttachmentChange:
     """What changed in one listed attachment. Beyond the title and status: ``old_url`` when it moved to a
-    new address, and the format (``kind``) and ``size`` in bytes on each side when the file itself
-    changed; each is None when it says nothing (unchanged or unknown)."""
+    new address, and the format (``kind``), ``size`` in bytes and ``page_count`` on each side when the
+    file itself changed ("12 pages → 14 pages"); each is None when it says nothing (unchanged or
+    unknown)."""
 
     title: str
     url: str
@@ -244,12 +328,14 @@ class AttachmentChange:
     old_kind: str | None = None
     size: int | None = None
     old_size: int | None = None
+    page_count: int | None = None
+    old_page_count: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The ``diff`` JSON's keys, then those of the details that say something."""
         data: dict[str, Any] = {"title": self.title, "old_title": self.old_title, "url": self.url}
         data["status"] = self.status
-        for name in ("old_url", "kind", "old_kind", "size", "old_size"):
+        for name in ("old_url", "kind", "old_kind", "size", "old_size", "page_count", "old_page_count"):
             if getattr(self, name) is not None:
                 data[name] = getattr(self, name)
         return data

@@ -5,6 +5,8 @@ The work is done by the readers in :mod:`monitor.readers`; this module picks the
 
 from __future__ import annotations
 
+from typing import Any
+
 from .model import Document, ParseError
 
 __all__ = ["GOVUK", "ParseError", "describe", "parse", "reader_for", "stated_url", "to_json", "to_text"]
@@ -74,7 +76,8 @@ def stated_url(body: bytes) -> str | None:
     ] + [meta.get("content") for meta in root.iter("meta") if meta.get("property") == "og:url"]
     for address in (a.strip() for a in found if a):
         if urlsplit(address).scheme in ("http", "https") and urlsplit(address).netloc:
-            return address
+            stated: str = address
+            return stated
     return None
 
 
@@ -108,7 +111,8 @@ def to_text(doc: Document) -> str:
     if doc.attachments:
         lines += ["", f"Documents ({len(doc.attachments)}):"]
         for attachment in doc.attachments:
-            facts = ", ".join(str(fact) for fact in (attachment.kind, _size(attachment.size)) if fact)
+            shown = (attachment.kind, _size(attachment.size), _pages(attachment.page_count))
+            facts = ", ".join(fact for fact in shown if fact)
             lines.append(f"  {attachment.title} ({facts})" if facts else f"  {attachment.title}")
             lines.append(f"    {attachment.url}")
     for section in doc.sections:
@@ -117,13 +121,18 @@ def to_text(doc: Document) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _pages(count: int | None) -> str:
+    return "" if count is None else f"{count} page" if count == 1 else f"{count} pages"
+
+
 def _size(size: int | None) -> str:
     if size is None:
         return ""
+    value: float = size
     for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size} {unit}" if unit == "bytes" else f"{size:.3g}{unit}"
-        size /= 1024
+        if value < 1024 or unit == "GB":
+            return f"{size} {unit}" if unit == "bytes" else f"{value:.3g}{unit}"
+        value /= 1024
     return ""
 
 
@@ -145,10 +154,10 @@ JSON_KEYS = (
     "people",
     "metadata",
 )
-ATTACHMENT_KEYS = ("title", "url", "kind", "size")
+ATTACHMENT_KEYS = ("title", "url", "kind", "size", "page_count")
 
 
-def to_json(doc: Document) -> dict:
+def to_json(doc: Document) -> dict[str, Any]:
     """The Document as ``guidance-monitor parse --format json`` prints it, keys in the documented order."""
     data = doc.to_dict()
     data["attachments"] = [{key: item[key] for key in ATTACHMENT_KEYS} for item in data["attachments"]]

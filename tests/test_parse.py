@@ -393,7 +393,7 @@ def test_cli_prints_json_with_the_documented_keys() -> None:
     assert set(data["change_history"][0]) == {"date", "note"}
     assert set(data["sections"][0]) == {"heading", "level", "text"}
     built = run_cli(str(FIXTURES / (BUILT + ".html")), "--url", SNOW_URL)
-    assert set(json.loads(built.stdout)["attachments"][0]) == {"title", "url", "kind", "size"}
+    assert set(json.loads(built.stdout)["attachments"][0]) == {"title", "url", "kind", "size", "page_count"}
 
 
 def test_cli_text_format() -> None:
@@ -611,8 +611,9 @@ def test_people_are_kept_apart_from_organisations() -> None:
 
 
 def test_a_page_without_new_fields_keeps_its_hash() -> None:
-    """Snapshots stored before people and metadata were read must not all read as changed: the hashes
-    below are the ones the reader gave these pages before (commit 85c84b2)."""
+    """Snapshots stored before people, metadata and attachments' page counts were read must not all read
+    as changed: the hashes below are the ones the reader gave these pages before (commit 85c84b2). A page
+    that shows none of them keeps its hash; one that does differs by them alone."""
     from monitor.model import Document
 
     stored = {
@@ -621,9 +622,15 @@ def test_a_page_without_new_fields_keeps_its_hash() -> None:
     }
     for relative, content_hash in stored.items():
         doc = read(relative, SNOW_URL if relative.startswith(BUILT) else "https://www.gov.uk/page")
-        assert doc.content_hash == content_hash, relative
         old_json = {key: value for key, value in doc.to_dict().items() if key not in ("people", "metadata")}
+        old_json["attachments"] = [
+            {key: value for key, value in attachment.items() if key != "page_count"}
+            for attachment in old_json["attachments"]
+        ]
         assert Document.from_dict({**old_json, "content_hash": ""}).content_hash == content_hash
+    assert read(SEED).content_hash == stored[SEED]
+    built = read(BUILT + ".html", SNOW_URL)
+    assert built.attachments[0].page_count == 7 and built.content_hash != stored[BUILT + ".html"]
     announced = read("content_schemas/statistics_announcement/release_date_changed.json")
     assert (
         announced.content_hash
@@ -731,3 +738,103 @@ def test_an_item_without_a_first_published_date_shows_neither_date() -> None:
     dated = copy.deepcopy(item)
     dated["first_published_at"] = "2014-01-10T09:00:00+00:00"
     assert (_api(dated).published, _api(dated).last_updated) == ("2014-01-10", "2015-04-15")
+
+
+# ---------------------------------------------------------------------- what no page may carry (issue 23)
+
+NOISE = "\u202e\x01\x07\x1b\x7f\x9b\u2067\u200f\u061c"
+"""The right-to-left override, C0 and C1 controls and the other bidirectional controls: none is whitespace,
+so each would stay inside a word."""
+MARKED = ("Temporary", "should fit", "pupil premium", "Fitting a plough", "axle weight", "Department for")
+MARKED += ("Gritter", "National Highways")
+"""Words of the title, summary, a change note, a heading, section text, the organisations and an
+attachment's name on the built page (and in its Content API JSON)."""
+
+
+def _unshown_in(doc: object) -> set[str]:
+    from monitor.model import UNSHOWN
+
+    printed = json.dumps(to_json(doc), ensure_ascii=False) + to_text(doc)
+    return set(printed) & set(UNSHOWN)
+
+
+def test_controls_and_bidirectional_overrides_never_reach_a_document() -> None:
+    """A page holding U+202E and C0 characters (raw and as character references) in every kind of text
+    reads as the same page without them: the same Document, the same hash, none of them printed."""
+    body = (FIXTURES / (BUILT + ".html")).read_bytes()
+    noisy = body
+    for word in MARKED:
+        marked = word[:3].encode() + NOISE.encode() + b"&#x202E;&#1;&#x1B;" + word[3:].encode()
+        noisy = noisy.replace(word.encode(), marked)
+    assert noisy.count("\u202e".encode()) >= len(MARKED)
+    clean, read_noisy = parse(body, SNOW_URL), parse(noisy, SNOW_URL)
+    assert read_noisy.to_dict() == clean.to_dict() and not _unshown_in(read_noisy)
+
+    item = json.loads((FIXTURES / (BUILT + ".json")).read_text(encoding="utf-8"))
+    text = json.dumps(item)
+    for word in MARKED:
+        text = text.replace(word, word[:3] + json.dumps(NOISE)[1:-1] + word[3:])  # escaped: "\u0001"
+    assert "\\u202e" in text and "\\u0001" in text
+    api_url = "https://www.gov.uk/api/content/government/publications/temporary-snow-ploughs"
+    from_api = parse(text.encode(), api_url)
+    assert from_api.visible() == parse((FIXTURES / (BUILT + ".json")).read_bytes(), api_url).visible()
+    assert not _unshown_in(from_api)
+
+
+def test_text_no_file_can_hold_is_dropped_where_it_used_to_stop_the_read() -> None:
+    """U+FFFE in a heading (lxml refuses it in text the reader sets) and a lone surrogate in Content API
+    JSON (UTF-8 cannot encode it, so the hash could not be made) each failed the read with a traceback."""
+    heading = "<h2>Head\ufffeing</h2>".encode()
+    page = parse(b'<main><h1 class="gem-c-title__text">T</h1>' + heading + b"<p>x</p></main>", "u")
+    assert [s.heading for s in page.sections] == ["Heading"]
+    item = {"base_path": "/x", "schema_name": "answer", "title": "T\ud800", "details": {"body": "<p>x</p>"}}
+    assert parse(json.dumps(item).encode(), "https://www.gov.uk/x").title == "T"
+
+
+def test_a_document_keeps_tabs_and_line_breaks_and_drops_every_other_control() -> None:
+    from monitor.model import UNSHOWN, Document, HistoryEntry, Section
+
+    doc = Document(
+        url="https://www.gov.uk/x",
+        title="Pay \u202eyb 5 May",
+        change_history=[HistoryEntry("2024-05-01", "Note\x00\x1f\x80\x9f")],
+        sections=[Section("Head\u2066ing", 2, "line one\tcell\nline two\u200e")],
+        metadata={"closing_date": "2024-05-05\u061c"},
+    )
+    assert (doc.title, doc.change_history[0].note) == ("Pay yb 5 May", "Note")
+    assert doc.sections == [Section("Heading", 2, "line one\tcell\nline two")]
+    assert doc.metadata == {"closing_date": "2024-05-05"}
+    # C0 but tab and newline, DEL, C1, the bidirectional controls, surrogates, U+FFFE and U+FFFF.
+    assert len(UNSHOWN) == 9 + 21 + 1 + 32 + 12 + 2048 + 2
+    assert (
+        doc.content_hash
+        == Document(
+            url="https://www.gov.uk/x",
+            title="Pay yb 5 May",
+            change_history=[HistoryEntry("2024-05-01", "Note")],
+            sections=[Section("Heading", 2, "line one\tcell\nline two")],
+            metadata={"closing_date": "2024-05-05"},
+        ).content_hash
+    )
+
+
+# ------------------------------------------------------------------ attachments' page counts (issue 26)
+
+
+def test_attachments_give_the_page_count_gov_uk_shows_beside_them() -> None:
+    """ "PDF, 19.5 KB, 7 pages" in the attachment component, Whitehall's ``span.page-length`` (2014-16) and
+    the Content API's ``number_of_pages`` all read as the attachment's page count; no count, no number."""
+    html, api = read(BUILT + ".html", SNOW_URL), read(BUILT + ".json", SNOW_URL)
+    assert (
+        [a.page_count for a in html.attachments] == [a.page_count for a in api.attachments] == [7, None, None]
+    )
+    body = (FIXTURES / "html_legacy/ilr-publication-2016-11.html").read_text(encoding="utf-8")
+    shown = [int(n) for n in re.findall(r'page-length">(\d+) pages?<', body)]
+    counted = [a.page_count for a in read("html_legacy/ilr-publication-2016-11.html").attachments]
+    assert [n for n in counted if n is not None] == shown and len(shown) >= 3
+    item = _item("consultation/consultation_outcome_with_featured_attachments")
+    pages = {a["title"]: a.get("number_of_pages") for a in item["details"]["attachments"]}
+    assert {a.title: a.page_count for a in _api(item).attachments} == {
+        a.title: pages[a.title] for a in _api(item).attachments
+    }
+    assert "temporary snow ploughs: guidance note (pdf, 19.5KB, 7 pages)" in to_text(html)

@@ -11,6 +11,8 @@ from test_parse import make_pdf
 
 from monitor import config as config_module
 from monitor import pipeline, render
+from monitor.diff import diff
+from monitor.parse import parse
 from monitor.store import Store
 
 ASSETS = b"https://assets.publishing.service.gov.uk"
@@ -63,3 +65,21 @@ def test_a_listed_pdf_is_read_page_by_page_and_its_changed_pages_are_named(
     flat = " ".join(text.split())
     assert "Pages 3 to 4 changed:" in flat and "[+Schools must now test twice weekly.+]" in flat
     assert "Pages 3 to 4 changed:" in html
+
+
+def test_a_listed_pdf_replaced_by_a_longer_one_gives_its_page_counts_before_and_after() -> None:
+    """The page lists the PDF as "PDF, 19.5 KB, 7 pages"; replaced by a longer file it lists "24.1 KB, 9
+    pages": the attachment change carries both counts (and the ``diff`` JSON gives them)."""
+    built = FIXTURES / "html_built" / "publication-2025-gem-published-dates.html"
+    body = built.read_bytes()
+    shown = b'attribute">19.5 KB</span>, <span class="gem-c-attachment__attribute">7 pages</span>'
+    assert body.count(shown) == 1
+    longer = body.replace(shown, shown.replace(b"19.5 KB", b"24.1 KB").replace(b"7 pages", b"9 pages"))
+    url = "https://www.gov.uk/government/publications/temporary-snow-ploughs"
+    [change] = diff(parse(body, url), parse(longer, url)).attachments
+    assert (change.old_page_count, change.page_count) == (7, 9)
+    assert (change.kind, change.old_size, change.size) == ("pdf", 19968, 24678)
+    assert {"page_count": 9, "old_page_count": 7}.items() <= change.to_dict().items()
+    only_pages = body.replace(shown, shown.replace(b"7 pages", b"8 pages"))
+    [change] = diff(parse(body, url), parse(only_pages, url)).attachments
+    assert (change.old_page_count, change.page_count, change.size) == (7, 8, 19968)

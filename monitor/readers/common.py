@@ -106,7 +106,21 @@ def size_bytes(text: str | None) -> int | None:
     if not match:
         return None
     number = float(match[1].replace(",", ""))
-    return round(number * 1024 ** _UNITS[match[2].lower()])
+    unit: int = 1024 ** _UNITS[match[2].lower()]
+    return round(number * unit)
+
+
+_PAGES = re.compile(r"\b(\d[\d,]*)\s+pages?\b", re.IGNORECASE)
+
+
+def page_count(text: str | None) -> int | None:
+    """The number of pages GOV.UK gives beside an attachment ("PDF, 245KB, 12 pages").
+
+    >>> page_count("PDF, 245KB, 12 pages"), page_count("1 page"), page_count("CSV, 1.84 MB")
+    (12, 1, None)
+    """
+    match = _PAGES.search(text or "")
+    return int(match[1].replace(",", "")) if match else None
 
 
 def displayed_size(size: int | None) -> int | None:
@@ -121,13 +135,14 @@ def displayed_size(size: int | None) -> int | None:
     if size is None or size < 0:
         return size
     exponent = 0 if size < 1024 else min(int(math.log(size, 1024)), 4)
-    value = size / 1024**exponent
+    value: float = size / 1024**exponent
     if value >= 1024 and exponent < 4:
         exponent, value = exponent + 1, value / 1024
     if exponent == 0:
         return size
     digits = max(0, 3 - len(str(int(value))))
-    return round(round(value, digits) * 1024**exponent)
+    unit: int = 1024**exponent
+    return round(round(value, digits) * unit)
 
 
 absolute_url = govuk.absolute

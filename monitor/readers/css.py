@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from ..model import Document, ParseError
 from . import Reader
 from .common import display_date, fold, timestamp_date
 from .markup import drop, fragment, parse_html, sections, text_of
+
+if TYPE_CHECKING:
+    from lxml import etree  # type: ignore[import-untyped]  # lxml ships no type hints
 
 _PUBLISHED = re.compile(r"\b(?:first )?published(?: on)?:?\s+(.{0,40})", re.IGNORECASE)
 _UPDATED = re.compile(r"\b(?:last )?(?:updated|modified|reviewed)(?: on)?:?\s+(.{0,40})", re.IGNORECASE)
@@ -74,9 +78,10 @@ class Selector(Reader):
         return doc
 
 
-def _meta(page, name: str) -> str:
+def _meta(page: etree._Element, name: str) -> str:
     found = page.xpath(f"//meta[@name='{name}' or @property='{name}']/@content")
-    return found[0] if found else ""
+    content: str = found[0] if found else ""
+    return content
 
 
 def _find(pattern: re.Pattern[str], text: str) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..model import Attachment, Document, HistoryEntry, ParseError
+from ..model import Attachment, Document, HistoryEntry, ParseError, Section
 from . import Reader
 from .common import absolute_url, attachment_kind, displayed_size, fold, page_type_for, timestamp_date
 from .govuk_formats import FORMATS, NAVIGATION, UNKNOWN, Format, collection_groups
@@ -139,7 +139,8 @@ def _parent(links: dict[str, Any], base: str) -> str | None:
         return None
     parent = parents[0]
     if parent.get("web_url"):
-        return parent["web_url"]
+        web_url: str = parent["web_url"]
+        return web_url
     return absolute_url(parent["base_path"], base) if parent.get("base_path") else None
 
 
@@ -149,7 +150,9 @@ def _withdrawn(notice: dict[str, Any] | None) -> str | None:
     return fold(text_of(fragment(notice["explanation"]))) or None
 
 
-def _body(shape: Format, item: dict[str, Any], title: str, base: str):
+def _body(
+    shape: Format, item: dict[str, Any], title: str, base: str
+) -> tuple[list[Section], list[Attachment]]:
     """Sections of the page's body as its format lays it out, and the attachments embedded in it."""
     root = fragment(shape.body(item))
     embedded = html_attachments(root, base)
@@ -195,9 +198,11 @@ def _structured(attachment: dict[str, Any], base: str) -> Attachment:
     kind = attachment.get("attachment_type") or ""
     if kind not in ("html", "external"):
         kind = attachment_kind(url, content_type=attachment.get("content_type") or "")
+    pages = attachment.get("number_of_pages")
     return Attachment(
         title=fold(attachment.get("title")),
         url=url,
         kind=kind,
         size=displayed_size(attachment.get("file_size")),
+        page_count=pages if isinstance(pages, int) and pages > 0 else None,
     )

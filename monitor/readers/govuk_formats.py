@@ -108,15 +108,16 @@ def collection_body(item: Item) -> str:
     return html
 
 
-def _phased_body(name: str, label: str) -> Callable[[Item], str]:
-    """A consultation or a call for evidence, in the page's order: the outcome and its detail, the
-    feedback received and its detail, then the original description (the body)."""
+def _phased_body(name: str, label: str, outcome_detail: str) -> Callable[[Item], str]:
+    """A consultation or a call for evidence, in the page's order: the outcome and its detail (the
+    ``outcome_detail`` field), the feedback received and its detail, then the original description (the
+    body)."""
 
     def read(item: Item) -> str:
         details = _details(item)
         html = ""
         if item.get("document_type") == f"{name}_outcome":
-            html += _heading(2, "Detail of outcome") + _html(details.get("final_outcome_detail"))
+            html += _heading(2, "Detail of outcome") + _html(details.get(outcome_detail))
         if fold(_html(details.get("public_feedback_detail"))):
             html += _heading(2, "Detail of feedback received") + _html(details["public_feedback_detail"])
         return html + _heading(2, f"{label} description") + body(item)
@@ -131,6 +132,12 @@ PHASED_ATTACHMENTS = (
 )
 """A consultation's attachment sets in the order its page lists them (outcome, feedback, documents): each
 the ids of its ``details.attachments``, or in older items blocks of HTML."""
+CALL_FOR_EVIDENCE_ATTACHMENTS = (
+    ("outcome_attachments", "outcome_documents"),
+    ("featured_attachments", "documents"),
+)
+"""A call for evidence's attachment sets in page order: its outcome (its own field names, no ``final_``)
+and its documents; it takes no feedback."""
 
 
 def phase(item: Item, name: str) -> str:
@@ -163,6 +170,16 @@ def _phased_metadata(name: str) -> Callable[[Item], dict[str, str]]:
         return facts
 
     return read
+
+
+def specialist_document_dates(item: Item) -> tuple[str | None, str | None]:
+    """A specialist document shows "Updated" whenever its change history holds more than one entry
+    (GOV.UK's frontend decides so for this format, whose ``public_updated_at`` can differ from its
+    first publication by a fraction of a second), even on the day it was first published."""
+    details = _details(item)
+    history = [entry for entry in details.get("change_history") or [] if isinstance(entry, dict)]
+    published = timestamp_date(details.get("first_public_at") or item.get("first_published_at"))
+    return published, timestamp_date(item.get("public_updated_at")) if len(history) > 1 else None
 
 
 def statistics_announcement_metadata(item: Item) -> dict[str, str]:
@@ -237,12 +254,14 @@ FORMATS: dict[str, Format] = {
     "travel_advice": Format(parts_body, dates=travel_advice_dates, latest_update=travel_advice_latest_update),
     "document_collection": Format(collection_body),
     "consultation": Format(
-        _phased_body("consultation", "Consultation"), _phased_metadata("consultation"), PHASED_ATTACHMENTS
+        _phased_body("consultation", "Consultation", "final_outcome_detail"),
+        _phased_metadata("consultation"),
+        PHASED_ATTACHMENTS,
     ),
     "call_for_evidence": Format(
-        _phased_body("call_for_evidence", "Call for evidence"),
+        _phased_body("call_for_evidence", "Call for evidence", "outcome_detail"),
         _phased_metadata("call_for_evidence"),
-        PHASED_ATTACHMENTS,
+        CALL_FOR_EVIDENCE_ATTACHMENTS,
     ),
     "statistics_announcement": Format(
         metadata=statistics_announcement_metadata, latest_update=release_date_change_reason
@@ -281,7 +300,7 @@ FORMATS: dict[str, Format] = {
     "topical_event_about_page": Format(),
     "detailed_guide": Format(),
     "html_publication": Format(),
-    "specialist_document": Format(),
+    "specialist_document": Format(dates=specialist_document_dates),
     "statistical_data_set": Format(),
 }
 """Every schema GOV.UK renders as a page with content of its own."""

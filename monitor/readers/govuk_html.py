@@ -5,9 +5,10 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped]  # lxml ships no type hints
 
 from ..govuk import is_govuk_host
 from ..model import Attachment, Document, HistoryEntry, ParseError
@@ -17,6 +18,7 @@ from .common import (
     attachment_kind,
     display_date,
     fold,
+    page_count,
     page_type_for,
     size_bytes,
     timestamp_date,
@@ -103,6 +105,8 @@ CHROME = (
     "header-global",
     "footer-wrapper",
     "withdrawal-notice",
+    "contextual-info",  # the in-page "Contents" box: links to the headings that follow
+    "document-share-links",  # "Share this page" on Facebook and Twitter
 )
 
 ATTACHMENT_BLOCKS = ("attachment", "gem-c-attachment")
@@ -204,7 +208,7 @@ class GovukHtml(Reader):
         published, last_updated = _dates(page, terms)
         summary = _summary(page)
         organisations, people = _contributors(page, terms)
-        facts = dict(
+        facts: dict[str, Any] = dict(
             url=url,
             title=title,
             page_type=kind,
@@ -278,7 +282,8 @@ def _meta(root: etree._Element, name: str) -> str:
     much)."""
     for meta in root.iter("meta"):
         if meta.get("name") == name and (content := meta.get("content")) is not None:
-            return content.strip()
+            stated: str = content.strip()
+            return stated
     return ""
 
 
@@ -328,6 +333,9 @@ WELSH_TERMS = {
 """The metadata terms of GOV.UK's Welsh pages (govuk_publishing_components' cy locale), in English."""
 
 
+PEOPLE_PATHS = ("/government/people/", "/government/ministers/")
+"""Where a name under "From:" links when it is a person: their own page, or a minister's role (2014-16)."""
+
 PERSON = re.compile(
     r"^(the )?(rt hon|right honourable|sir|dame|lord|baroness|dr)\b|\b(mp|msp|ms|qc|kc)$", re.I
 )
@@ -335,13 +343,13 @@ PERSON = re.compile(
 
 
 def _contributors(page: ClassIndex, terms: list[tuple[str, etree._Element]]) -> tuple[list[str], list[str]]:
-    """ "From:": organisations, and apart from them the ministers and officials (linked to
-    ``/government/people/``, or titled as people are)."""
+    """ "From:": organisations, and apart from them the ministers and officials (linked to their page or
+    their ministerial role, :data:`PEOPLE_PATHS`, or titled as people are)."""
     for term, dd in terms:
         if term == "from":
             links = [a for a in dd.iter("a") if not (a.get("href") or "").startswith("#") and text_of(a)]
             if links:
-                named = [(text_of(a), "/government/people/" in (a.get("href") or "")) for a in links]
+                named = [(text_of(a), any(p in (a.get("href") or "") for p in PEOPLE_PATHS)) for a in links]
             else:
                 names = [name for name in re.split(r",\s*|\s+and\s+", text_of(dd)) if name]
                 named = [(name, bool(PERSON.search(name))) for name in names]
@@ -562,7 +570,7 @@ def html_attachments(main: etree._Element, url: str, page: ClassIndex | None = N
         if page
         else find_all(main, "attachment", "gem-c-attachment")
     )
-    outer = set()
+    outer: set[etree._Element] = set()
     for section in blocks:
         if outer.isdisjoint(section.iterancestors()):
             found.append(section)
@@ -616,12 +624,14 @@ def _attachment(section: etree._Element, base: str) -> Attachment | None:
     kind = attachment_kind(url, shown)
     if not kind:
         kind = "html" if is_govuk_host(urlsplit(url).hostname or "") else "external"
-    return Attachment(title=title, url=url, kind=kind, size=size_bytes(details))
+    # The page count only from the block's metadata: a title may well say "2 pages" of itself.
+    pages = page_count(details) if metadata else None
+    return Attachment(title=title, url=url, kind=kind, size=size_bytes(details), page_count=pages)
 
 
 def _is_preview(url: str | None) -> bool:
     """A CSV's preview page (``<file>.csv/preview``), which stands for the file."""
-    return bool(url) and urlsplit(url).path.endswith("/preview")
+    return url is not None and urlsplit(url).path.endswith("/preview")
 
 
 def _parent_url(url: str) -> str | None:
@@ -640,11 +650,16 @@ def _banner_summary(page: ClassIndex) -> str:
     return text_of(page.first("gem-c-summary-banner__text"))
 
 
+DOCUMENT_LISTS = ("gem-c-document-list", "document-list")
+"""A collection group's list of its documents: the component (from 2017), and Whitehall's
+``ol.document-list`` of ``li.document-row`` (2014-16), each document's title a link in an h3."""
+
+
 def _listed_documents(page: ClassIndex, url: str) -> list[Attachment]:
-    """The documents a collection lists in each group (``gem-c-document-list``) as its attachments; each
+    """The documents a collection lists in each group (:data:`DOCUMENT_LISTS`) as its attachments; each
     list leaves a mark, so a group without text of its own stays a section."""
     found = []
-    for listing in page.all("gem-c-document-list"):
+    for listing in page.all(*DOCUMENT_LISTS):
         for item in listing.iterchildren("li"):
             link = next((a for a in item.iter("a") if text_of(a)), None)
             if link is not None and link.get("href"):
@@ -677,8 +692,8 @@ def _phased(name: str) -> Callable[[ClassIndex, str], dict[str, str]]:
         state = phase({"document_type": document_type}, name)
         facts = {f"{name}_status": state} if state else {}
         banner = page.first("gem-c-summary-banner")
-        times = [timestamp_date(t.get("datetime")) for t in banner.iter("time")] if banner is not None else []
-        times = [t for t in times if t]
+        shown = [timestamp_date(t.get("datetime")) for t in banner.iter("time")] if banner is not None else []
+        times = [t for t in shown if t]
         if state == "open" and times:
             facts["closing_date"] = times[0]
         elif len(times) >= 2:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped]  # lxml ships no type hints
 
-from ..model import Section
+from ..model import UNSHOWN, Section, shown
 
 BLOCK_TAGS = frozenset(
     "address article aside blockquote caption dd details div dl dt fieldset figcaption figure footer form "
@@ -154,13 +154,33 @@ def parse_html(body: bytes | str) -> etree._Element:
     root = etree.fromstring(body, parser)
     if root is None:
         raise ValueError("no HTML in the body")
-    return root
+    return _without_unshown(root)
 
 
 def fragment(html: str) -> etree._Element:
     """A tree holding a fragment of HTML (a Content API body), under one ``<div>``."""
     root = etree.fromstring(f"<html><body><div>{html or ''}</div></body></html>".encode(), _UTF8)
-    return root.find("body/div")
+    return _without_unshown(root).find("body/div")
+
+
+_UNSHOWN = re.compile(f"[{re.escape(UNSHOWN)}]")
+
+
+def _without_unshown(root: etree._Element) -> etree._Element:
+    """``root`` with the control characters of :data:`~monitor.model.UNSHOWN` taken out of its text.
+
+    The parser keeps them (raw, or written as ``&#1;``), but lxml refuses them in text set afterwards, as
+    the readers do to mark headings and list items: a page holding one would fail to read. One pass in C
+    over the page's text finds whether there is any; the tree is walked only when there is.
+    """
+    if not _UNSHOWN.search(etree.tostring(root, method="text", encoding="unicode")):
+        return root
+    for el in root.iter():
+        if el.text and _UNSHOWN.search(el.text):
+            el.text = shown(el.text)
+        if el.tail and _UNSHOWN.search(el.tail):
+            el.tail = shown(el.tail)
+    return root
 
 
 def text_of(el: etree._Element | None) -> str:

@@ -54,11 +54,14 @@ class MirrorText(Reader):
         title, page_type, organisations = _header(header)
         if not title:
             raise ParseError("no '<Type>: <title>' line before 'Details' in the mirrored text")
-        end = next((i for i in range(details, len(lines)) if PUBLISHED.match(lines[i])), None)
-        if end is None:
+        found = next(
+            ((i, match) for i in range(details, len(lines)) if (match := PUBLISHED.match(lines[i]))), None
+        )
+        if found is None:
             raise ParseError("no 'Published' line after 'Details' in the mirrored text")
+        end, published_line = found
         text = "\n".join(line for line in lines[details + 1 : end] if line)
-        published = display_date(PUBLISHED.match(lines[end])[1])
+        published = display_date(published_line[1])
         last_updated = None
         rest = lines[end + 1 :]
         if rest and (match := UPDATED.match(rest[0])):

@@ -6,10 +6,14 @@ import hashlib
 import io
 import logging
 import warnings
+from typing import TYPE_CHECKING
 
 from ..model import Document, ParseError, Section
 from . import Reader
 from .common import fold
+
+if TYPE_CHECKING:
+    from pypdf import PageObject
 
 # pypdf reports a damaged file on its logger ("EOF marker not found") and then either recovers or
 # raises; a failure reaches the user as one ParseError line, so its own messages would only be noise
@@ -40,7 +44,8 @@ class Pdf(Reader):
                 warnings.simplefilter("ignore")
                 reader = PdfReader(io.BytesIO(body))
                 texts = [_page_text(page) for page in reader.pages]
-                metadata_title = fold((reader.metadata or {}).get("/Title") or "") if reader.metadata else ""
+                stated = reader.metadata.get("/Title") if reader.metadata else None
+                metadata_title = fold(stated if isinstance(stated, str) else "")
         except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
             raise ParseError(f"not a readable PDF: {exc}") from None
         if not texts:
@@ -58,6 +63,6 @@ class Pdf(Reader):
         return doc
 
 
-def _page_text(page) -> str:
+def _page_text(page: PageObject) -> str:
     lines = (fold(line) for line in (page.extract_text() or "").splitlines())
     return "\n".join(line for line in lines if line)
