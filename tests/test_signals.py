@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from signal_table import KINDS, found_in, held, load, score
 
+from monitor.demo import TimelineState, captures, redirects
 from monitor.diff import diff, word_diff
 from monitor.model import ChangeSet, Document, Section, SectionChange, Signal
 from monitor.parse import parse
@@ -214,3 +215,38 @@ def test_diff_of_documents_carries_signals():
     )
     [section] = diff(page, later).sections
     assert [(s.kind, s.old, s.new) for s in section.signals] == [("date", "autumn 2024", "spring 2025")]
+
+
+# --------------------------------------------------------------------------- the demo's captures
+
+
+def demo_pairs() -> list[tuple[str, Path, Path]]:
+    """Each document of the demo's timeline as it changed from one day to the next, a moved document's
+    new address against its old one: the pairs the demo's runs diff."""
+    timeline, moves = captures(), redirects()
+    pairs = []
+    before = TimelineState.on(timeline[0], timeline, moves)
+    for day in timeline[1:]:
+        after = TimelineState.on(day, timeline, moves)
+        was = {after.moved.get(path, path): file for path, file in before.files.items()}
+        for path, file in after.files.items():
+            if path in was and was[path] != file and was[path].read_bytes() != file.read_bytes():
+                pairs.append((path, was[path], file))
+        before = after
+    return pairs
+
+
+def test_no_change_of_the_demo_carries_more_than_five_signals_each_quoting_its_sentence():
+    pairs = demo_pairs()
+    assert len(pairs) >= 5
+    counts = []
+    for path, old, new in pairs:
+        url = "https://www.gov.uk" + path
+        changes = diff(parse(old.read_bytes(), url), parse(new.read_bytes(), url))
+        found = [signal for section in changes.sections for signal in section.signals]
+        counts.append(len(found))
+        assert len(found) <= MOST_SIGNALS, path
+        for signal in found:
+            assert signal.old_sentence or signal.new_sentence
+            assert (signal.old or signal.new) in (signal.old_sentence + " " + signal.new_sentence)
+    assert max(counts) == MOST_SIGNALS and min(counts) < MOST_SIGNALS
