@@ -297,7 +297,8 @@ _DATE = re.compile(
             rf"\b{_SEASON}\s+(?:term|half[- ]term)\b",
             rf"\bwithin\s+(?:\d+|{_NUMBER_WORD}|one|a|an)\s+(?:working\s+|school\s+|calendar\s+)?"
             r"(?:days?|weeks?|months?|years?|terms?)\b",
-            rf"\b(?i:in|by|from|since|until|after|before|during)\s+(?P<year>{_YEAR})\b",
+            rf"\b(?i:in|by|from|since|until|after|before|during)\s+(?P<year>{_YEAR})\b"
+            rf"(?!\s*(?:to|-|–|/)\s*(?:{_YEAR}|\d{{2}})\b)",
         ]
     )
 )
