@@ -3,21 +3,28 @@
 Pure: the word diff of each section (:attr:`SectionChange.diff`) in, :class:`~monitor.model.Signal` out.
 A SENCO or a compliance lead reads a change for three things (did a duty change, did a date move, did an
 amount change) and wants to know when text went; these are found by rules a reader can check, never
-guessed, and a wrong tag is worse than none:
+guessed, and a wrong tag is worse than none. The rules are held to a table of real section changes
+labelled by hand (``tests/signal_cases.yaml``, whose header says how each kind is labelled).
 
 - The old and new text of a section are rebuilt from its word diff and cut into sentences (and list
   items). The two lists of sentences are compared as a whole, so an unchanged sentence, and a sentence
   that only moved (within the section, or to another section of the same diff), is never looked at; one
   that moved and was edited on the way is compared with itself where it now stands.
-- Each run of changed sentences is a *block*. A signal is emitted only when what the block says
-  differs: its obligation words (``duty``), its dates (``date``) or its amounts (``amount``) are not the
-  same on both sides, counted as multisets. So a reworded sentence with the same duty, date and amount
-  yields nothing, and neither does a rewritten paragraph unless an obligation word, a date or an amount
-  was added, dropped or swapped. Within a section, one dropped from a sentence in one block and added
-  to a sentence as alike as an edited one in another block (a sentence edited and moved) cancel.
-- ``removed-text``: one or more whole sentences gone, where the block put nothing new in their place and
+- Each run of changed sentences is a *block*; in it, an old sentence is paired with the new one it was
+  edited into, where the two are alike enough. A signal needs the thing itself to change: an obligation
+  word (``duty``), a date (``date``) or an amount (``amount``) added, dropped or swapped for another
+  (counted as multisets over the block, each kept in its own sentence where the sentence was edited),
+  or the same obligation word binding another party to the same act. A reworded sentence with the same
+  duty, date and amount yields nothing, and neither does a rewritten paragraph that says them again.
+  "May" counts only where it takes the place of another obligation word, since it says what is
+  possible as often as what is allowed; an age counts where it changed or came with a new sentence,
+  since it describes a group as often as it sets who is covered.
+- ``removed-text``: one run of whole sentences gone, where the block put nothing new in their place and
   their words do not live on in the block's new text, nor in one new sentence elsewhere in the section
   (sentences merged or split, a list item folded into the sentence before the list, are not removals).
+  A run is one signal, never a tag for each date or obligation word inside it; a run of one sentence
+  that carried an obligation is told as that obligation removed (``duty``).
+- A change carries at most :data:`MOST_SIGNALS` signals, the strongest of each kind first.
 
 Only sections paired old to new (modified, renamed, moved) carry signals: a whole section added or
 removed is already the news. Signals depend on the word diff alone, so a change stored before signals
@@ -36,9 +43,12 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
+from typing import Literal
 
 from .model import DiffOp, SectionChange, Signal
 from .tokens import count_words, glued
+
+Alone = Literal["always", "added", "never"]
 
 PAIR_SIMILARITY = 0.5
 """Two changed sentences this alike (by words) are one sentence edited, not one removed and one added."""
@@ -50,6 +60,10 @@ MOVED_SIMILARITY = 0.85
 one sentence that moved (and may have been edited on the way)."""
 MIN_REMOVED_WORDS = 4
 """Shorter runs ("Yes.", a list item of two words) are too small to call a removal of text."""
+
+MOST_SIGNALS = 5
+"""A change carries at most this many signals, the strongest kept: a page rewritten over months adds
+dozens of obligations, and fifty tags are read as none. The diff still shows every word."""
 
 SIGNALLED = ("modified", "renamed", "moved")
 """Only sections paired old to new carry signals: an added or removed section is already the news."""
@@ -136,11 +150,26 @@ class Mention:
     """For an obligation word: the words just before and after it. A "should" becomes a "must" only
     where one of them stays ("SENCOs should complete" -> "SENCOs must complete"); two unrelated
     obligations in one edited sentence are one dropped and one added."""
+    alone: Alone = "always"
+    """When the mention may be a signal on its own rather than only as one side of a change. "May"
+    permits as often as it only says what is possible ("you may come into contact"), so it counts only
+    where it takes the place of another obligation word ("must" -> "may"). An age names a group as often
+    as it sets who is covered ("16- to 18-year olds"), so it counts where it changed in an edited
+    sentence or stands in a sentence that was only added, not where text around it was rewritten."""
+    subject: frozenset[str] = frozenset()
+    """For an obligation word: the longer words of its clause before it, who is bound ("Employers
+    must protect": employers)."""
 
     def replaced_by(self, other: Mention) -> bool:
+        """Whether ``other`` is this obligation with another force: the verb after it kept ("should
+        inform" -> "must inform"), or, where it ends its clause, the word before it ("you should:" ->
+        "you must:"). Other mentions have no such words and always may be."""
         if self.around is None or other.around is None:
             return True
-        return any(a and a == b for a, b in zip(self.around, other.around, strict=True))
+        (before, after), (other_before, other_after) = self.around, other.around
+        if after or other_after:
+            return after == other_after
+        return bool(before) and before == other_before
 
 
 def _bare(token: str) -> str:
@@ -148,12 +177,22 @@ def _bare(token: str) -> str:
 
 
 _NEGATIONS = {"not", "never", "n't"}
+_BE = set("is are be been being was were not also still now longer it's isn't".split())
+"""Words before "required" that make it an obligation ("are required", "is not required")."""
+_QUOTES = ("'", "‘", '"', "“")
 _CLAUSE_END = (",", ";", ":", ")", ".", "?", "!")
 
 
 def duties(sentence: str) -> list[Mention]:
-    """The obligation words of a sentence: must, must not, should, should not, may, may not, required,
-    mandatory, statutory, expected to, have to (each with its negation). "May" the month is not one."""
+    """The obligation words of a sentence: must, must not, should, should not, may, may not, required
+    (after a form of "be", or before "to"), legally required, mandatory, statutory, have to (each with
+    its negation), a legal obligation and a legal requirement.
+
+    Left out, as they describe as often as they oblige: "May" the month, "will need to", "can",
+    "expected to" ("is expected to start"), "had to" (what happened), "required" before a noun ("the
+    tests required for"), and an obligation word in quotation marks ("we have said 'must'"), which
+    names the word rather than uses it.
+    """
     tokens = sentence.split()
     words = [_bare(t) for t in tokens]
     found: list[Mention] = []
@@ -161,6 +200,8 @@ def duties(sentence: str) -> list[Mention]:
         following = words[i + 1] if i + 1 < len(words) else ""
         before = words[i - 1] if i else ""
         start, end, key = i, i + 1, ""
+        if tokens[i][:1] in _QUOTES:
+            continue
         if word in ("must", "should", "may", "mustn't", "shouldn't", "mustn’t", "shouldn’t"):
             if word == "may" and _is_month_may(tokens, i):
                 continue
@@ -169,24 +210,60 @@ def duties(sentence: str) -> list[Mention]:
                 key += " not"
             elif following == "not":
                 key, end = f"{word} not", i + 2
-        elif word in ("required", "mandatory", "statutory") or (
-            word in ("expected", "have", "has", "had") and following == "to"
+        elif word in ("obligation", "requirement") and before == "legal":
+            key, start = f"legal {word}", i - 1
+            if i > 2 and words[i - 2] == "a" and words[i - 3] in _NEGATIONS:
+                key, start = f"not {key}", i - 3
+        elif (word == "required" and (before in _BE or following == "to" or before == "legally")) or (
+            word in ("mandatory", "statutory") or (word in ("have", "has") and following == "to")
         ):
-            key = {"has": "have", "had": "have"}.get(word, word)
-            if following == "to" and word not in ("required", "mandatory", "statutory"):
+            key = {"has": "have"}.get(word, word)
+            if following == "to" and word in ("have", "has"):
                 key, end = f"{key} to", i + 2
+            if word == "required" and before == "legally":
+                key, start = "legally required", i - 1
+                before = words[i - 2] if i > 1 else ""
             if word != "statutory" and (before in _NEGATIONS or before.endswith(("n't", "n’t"))):
-                key, start = f"not {key}", i - 1
-            elif word != "statutory" and before == "longer" and i > 1 and words[i - 2] == "no":
-                key, start = f"not {key}", i - 2
+                key, start = f"not {key}", start - 1
+            elif word != "statutory" and before == "longer" and start > 1 and words[start - 2] == "no":
+                key, start = f"not {key}", start - 2
         if key:
             # A word beyond a comma or a bracket belongs to another clause: the phrase stops there.
             first = start - 1 if start and not tokens[start - 1].endswith(_CLAUSE_END) else start
             last = end + 1 if not tokens[end - 1].endswith(_CLAUSE_END) else end
             phrase = " ".join(tokens[first:last])
-            around = (words[start - 1] if start else "", words[end] if end < len(words) else "")
-            found.append(Mention(key, phrase.strip(",;:()"), around))
+            around = (_next_word(words, start - 1, -1), _next_word(words, end, 1))
+            alone: Alone = "never" if key.startswith("may") else "always"
+            found.append(Mention(key, phrase.strip(",;:()"), around, alone, _subject(tokens, start)))
     return found
+
+
+_ADVERBS = {"also", "only", "still", "now", "then", "always", "normally", "usually", "therefore", "however"}
+"""Words that sit between an obligation word and what it binds without changing either."""
+
+
+def _next_word(words: Sequence[str], i: int, step: int) -> str:
+    """The first word from ``i`` on (going by ``step``) that is not one of the :data:`_ADVERBS`."""
+    while 0 <= i < len(words) and words[i] in _ADVERBS:
+        i += step
+    return words[i] if 0 <= i < len(words) else ""
+
+
+_FUNCTION_WORDS = {
+    *("the", "and", "who", "which", "that", "this", "these", "those", "their", "your", "with", "are"),
+    *("they", "you", "she", "him", "her", "them", "its", "our", "all", "any", "some", "each", "every"),
+    *("but", "nor", "yet", "for", "also", "then", "where", "when", "while", "whilst", "if"),
+}
+"""Words that do not say who is bound: a pronoun stands for a party named elsewhere."""
+
+
+def _subject(tokens: Sequence[str], start: int) -> frozenset[str]:
+    """The longer words before token ``start`` back to the start of its clause."""
+    first = start
+    while first > 0 and not tokens[first - 1].endswith(_CLAUSE_END):
+        first -= 1
+    words = (_bare(t) for t in tokens[first:start])
+    return frozenset(w for w in words if len(w) > 2 and w not in _FUNCTION_WORDS)
 
 
 def _is_month_may(tokens: Sequence[str], i: int) -> bool:
@@ -214,30 +291,39 @@ _DATE = re.compile(
             rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}(?:\s+{_YEAR})?\b",
             rf"\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+{_YEAR}\b",
             rf"\b{_MONTH}\s+{_YEAR}\b",
+            rf"\b(?i:the\s+)?(?i:start|end|beginning|middle)\s+of\s+{_MONTH}\b",
             r"\b(?:January|February|March|April|June|July|August|September|October|November|December)\b",
             rf"\b{_SEASON}(?:\s+(?:term|half[- ]term))?\s+{_YEAR}\b",
             rf"\b{_SEASON}\s+(?:term|half[- ]term)\b",
             rf"\bwithin\s+(?:\d+|{_NUMBER_WORD}|one|a|an)\s+(?:working\s+|school\s+|calendar\s+)?"
             r"(?:days?|weeks?|months?|years?|terms?)\b",
-            rf"\b(?:in|by|from|since|until|after|before|during)\s+(?P<year>{_YEAR})\b",
+            rf"\b(?i:in|by|from|since|until|after|before|during)\s+(?P<year>{_YEAR})\b"
+            rf"(?!\s*(?:to|-|–|/)\s*(?:{_YEAR}|\d{{2}})\b)",
         ]
     )
 )
+"""Dates as guidance writes them. A school year ("year 7") is not one: it names pupils, not a time."""
 
 _UNIT = (
     r"(?:minutes?|hours?|days?|weeks?|months?|years?|terms?|sessions?|lessons?|pupils?|students?|"
     r"children|staff|adults?|people|places?|tests?|times|metres?|miles?|credits?)"
+)
+_AGE = re.compile(
+    "|".join(
+        [
+            r"\baged\s+(?:between\s+)?\d+(?:\s*(?:to|-|–|and)\s*\d+)?",
+            r"\b(?:under|over)\s+(?:the\s+age\s+of\s+\d+|\d+s)\b",
+            r"\bage\s+of\s+\d+\b",
+            r"\b\d+(?:\s*-?\s*(?:to|-|–)\s*\d+)?[- ]years?[- ]olds?\b",
+        ]
+    )
 )
 _AMOUNT = re.compile(
     "|".join(
         [
             r"[£$€]\s?\d[\d,]*(?:\.\d+)?(?:\s?(?:million|billion|bn|m|k)\b)?",
             r"\b\d[\d,]*(?:\.\d+)?\s?(?:%|per\s?cent\b)",
-            r"\baged\s+(?:between\s+)?\d+(?:\s*(?:to|-|–|and)\s*\d+)?",
-            r"\b(?:under|over)\s+(?:the\s+age\s+of\s+\d+|\d+s)\b",
-            r"\bage\s+of\s+\d+\b",
-            r"\b\d+(?:\s*-?\s*(?:to|-|–)\s*\d+)?[- ]years?[- ]olds?\b",
-            r"\byears?\s+\d{1,2}\b(?:\s*(?:to|and|-|–)\s*\d{1,2}\b)?",
+            _AGE.pattern,
             r"\bday\s+\d{1,2}\b",
             r"\b(?:once|twice|three\s+times)"
             r"(?:[- ]weekly|[- ]daily|\s+(?:a|per|each)\s+(?:day|week|month|term|year))",
@@ -246,6 +332,8 @@ _AMOUNT = re.compile(
         ]
     )
 )
+"""Money, percentages, ages, frequencies and counts with a unit. A school year ("year 7") is not one,
+nor a key stage ("key stage 1 - 3 hours" is 3 hours), nor the size or page count of a file."""
 
 
 def _masked(sentence: str, pattern: re.Pattern[str]) -> str:
@@ -259,6 +347,7 @@ def _key(text: str) -> str:
     text = text.replace("per cent", "%").replace("percent", "%").replace("–", "-")
     text = re.sub(r"(?<=\d)\s*(m|bn)\b", lambda m: {"m": " million", "bn": " billion"}[m.group(1)], text)
     text = re.sub(r"(?<=\d)(?=[a-z])", " ", text)
+    text = re.sub(r"\b(?:academic|financial|school|tax)\s+years?\b", "", text)
     words = re.split(r"[\s-]+", text.replace("£ ", "£"))
     return " ".join(w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words if w)
 
@@ -272,10 +361,21 @@ def dates(sentence: str) -> list[Mention]:
     return found
 
 
+_KEY_STAGE = re.compile(r"\bkey\s+stages?\s+\d+(?:\s*(?:and|,)\s*\d+)*", re.I)
+"""A key stage names pupils: masked so that "key stage 1 – 3 hours a day" is 3 hours, not 1 to 3."""
+
+
 def amounts(sentence: str) -> list[Mention]:
-    """Money, percentages, ages and year groups, and counts with a unit ("10 days", "3 tests")."""
-    text = _masked(sentence, _DATE)
-    return [Mention(_key(m.group()), m.group().strip()) for m in _AMOUNT.finditer(text)]
+    """Money, percentages, ages, frequencies and counts with a unit ("10 days", "3 tests")."""
+    text = _masked(_masked(sentence, _DATE), _KEY_STAGE)
+    return [
+        Mention(
+            _key(m.group()),
+            m.group().strip(),
+            alone="added" if _AGE.fullmatch(m.group().strip()) else "always",
+        )
+        for m in _AMOUNT.finditer(text)
+    ]
 
 
 def _same_date(a: str, b: str) -> bool:
@@ -416,21 +516,30 @@ def _compare(
     kind: str,
     block: _Block,
     find: Callable[[str], list[Mention]],
+    gone: set[int],
     same: Callable[[str, str], bool] | None = None,
 ) -> list[Signal]:
-    """Signals for what ``find`` sees added, dropped or swapped between the block's two sides."""
-    old = [(i, m) for i, s in enumerate(block.old) for m in find(s)]
+    """Signals for what ``find`` sees added, dropped or swapped between the block's two sides.
+
+    ``gone``: old sentences removed whole, which are told as one removal, never word by word.
+    """
+    old = [(i, m) for i, s in enumerate(block.old) if i not in gone for m in find(s)]
     new = [(j, m) for j, s in enumerate(block.new) for m in find(s)]
-    if Counter(m.key for _, m in old) == Counter(m.key for _, m in new):
+    # The same words on both sides: none was added, dropped or swapped, though one may bind another.
+    balanced = Counter(m.key for _, m in old) == Counter(m.key for _, m in new)
+    if balanced and (kind != "duty" or not block.pairs):
         return []
     used: set[int] = set()
+    kept: list[tuple[int, Mention, int, Mention]] = []
+    """Mentions kept in the sentence they stood in, edited in place: (old sentence, mention, new
+    sentence, mention)."""
 
-    def take(accept: Callable[[int, Mention], bool]) -> bool:
+    def take(accept: Callable[[int, Mention], bool]) -> tuple[int, Mention] | None:
         for n, (j, other) in enumerate(new):
             if n not in used and accept(j, other):
                 used.add(n)
-                return True
-        return False
+                return j, other
+        return None
 
     def alike(a: str, b: str) -> bool:
         return a == b or (same is not None and same(a, b))
@@ -450,30 +559,80 @@ def _compare(
         lambda i, m, j, o: free(i, j) and alike(m.key, o.key),
     ]
     left = list(old)
-    for test in tests:
+    for number, test in enumerate(tests):
         still = []
         for i, mention in left:
-            if not take(lambda j, o, i=i, m=mention, t=test: t(i, m, j, o)):
+            hit = take(_taking(test, i, mention))
+            if hit is None:
                 still.append((i, mention))
+            elif number == 0:
+                kept.append((i, mention, *hit))
         left = still
-    removed = left
-    added = [(j, m) for n, (j, m) in enumerate(new) if n not in used]
+    # An obligation word repeated in a sentence that keeps it ("You should clean these should
+    # regularly") adds no obligation, and one of two dropped from such a sentence removes none.
+    kept_old = {(i, m.key) for i, m, _, _ in kept if m.around is not None}
+    kept_new = {(j, o.key) for _, _, j, o in kept if o.around is not None}
+    removed = [(i, m) for i, m in left if (i, m.key) not in kept_old and not balanced]
+    added = [
+        (j, m)
+        for n, (j, m) in enumerate(new)
+        if n not in used and (j, m.key) not in kept_new and not balanced
+    ]
 
-    found: list[Signal] = []
-    for i, mention in removed:
+    def swaps(i: int, mention: Mention) -> int | None:
+        """The added mention that takes this one's place: in the sentence it was edited into, or, for
+        a sentence rewritten past pairing, in a new sentence without a partner, the words around the
+        obligation kept ("you should:" -> "you must:")."""
         partner = block.pairs.get(i)
         if partner is None and len(block.old) == len(block.new) == 1:
             partner = 0
-        swap = next((k for k, (j, o) in enumerate(added) if j == partner and mention.replaced_by(o)), None)
+        for k, (j, other) in enumerate(added):
+            if j == partner and mention.replaced_by(other):
+                return k
+        if partner is not None or mention.around is None:
+            return None
+        if len(block.old) - len(gone) == 1:
+            # One sentence rewritten as several: the first obligation they carry takes its place.
+            return next((k for k, (j, _) in enumerate(added) if j not in paired_new), None)
+        for k, (j, other) in enumerate(added):
+            if j not in paired_new and other.around is not None and mention.replaced_by(other):
+                return k
+        return None
+
+    found: list[Signal] = []
+    for i, mention, j, other in kept:
+        if _bound_changed(mention, other):
+            found.append(_signal(kind, block, mention.phrase, other.phrase, i, j))
+    for i, mention in removed:
+        swap = swaps(i, mention)
         if swap is not None:
             j, other = added.pop(swap)
             found.append(_signal(kind, block, mention.phrase, other.phrase, i, j))
-        else:
-            found.append(_signal(kind, block, mention.phrase, "", i, partner))
+        elif mention.alone == "always":
+            found.append(_signal(kind, block, mention.phrase, "", i, block.pairs.get(i)))
+    only_added = all(i in gone for i in range(len(block.old)))
     for j, other in added:
-        partner = next((i for i, k in block.pairs.items() if k == j), None)
-        found.append(_signal(kind, block, "", other.phrase, partner, j))
+        if other.alone == "always" or (other.alone == "added" and only_added):
+            partner = next((i for i, k in block.pairs.items() if k == j), None)
+            found.append(_signal(kind, block, "", other.phrase, partner, j))
     return found
+
+
+def _taking(
+    test: Callable[[int, Mention, int, Mention], bool], i: int, mention: Mention
+) -> Callable[[int, Mention], bool]:
+    """``test`` with the old side fixed: whether a new mention ``(j, o)`` takes up ``mention``."""
+    return lambda j, other: test(i, mention, j, other)
+
+
+def _bound_changed(old: Mention, new: Mention) -> bool:
+    """The same obligation word binding someone else to the same act ("Employers must protect" ->
+    "Educational providers must protect"): the verb after it kept, not one word of who it binds."""
+    if old.around is None or new.around is None or not old.around[1] or old.alone == "never":
+        return False
+    return (
+        old.around[1] == new.around[1] and bool(old.subject and new.subject) and not old.subject & new.subject
+    )
 
 
 def _signal(kind: str, block: _Block, old: str, new: str, i: int | None, j: int | None) -> Signal:
@@ -488,8 +647,8 @@ def _signal(kind: str, block: _Block, old: str, new: str, i: int | None, j: int 
     )
 
 
-def _removed_text(block: _Block, elsewhere: Sequence[set[str]] = ()) -> list[Signal]:
-    """Runs of whole sentences dropped with nothing new put in their place.
+def _removed_runs(block: _Block, elsewhere: Sequence[set[str]] = ()) -> list[list[int]]:
+    """Runs of whole old sentences dropped with nothing new put in their place.
 
     ``elsewhere``: the words of each new sentence in the section's other blocks. A list item folded
     into the sentence that introduced the list ("You will need to consider: ... - the provision of
@@ -500,7 +659,7 @@ def _removed_text(block: _Block, elsewhere: Sequence[set[str]] = ()) -> list[Sig
     if any(j not in paired_new for j in range(len(block.new))):
         return []
     kept = Counter(w for s in block.new for w in _words(s))
-    runs: list[list[str]] = []
+    runs: list[list[int]] = []
     previous = -2
     for i, sentence in enumerate(block.old):
         if i in block.pairs:
@@ -513,27 +672,39 @@ def _removed_text(block: _Block, elsewhere: Sequence[set[str]] = ()) -> list[Sig
         ):
             continue
         if i == previous + 1 and runs:
-            runs[-1].append(sentence)
+            runs[-1].append(i)
         else:
-            runs.append([sentence])
+            runs.append([i])
         previous = i
-    found = []
-    for run in runs:
-        text = " ".join(run)
-        if count_words(text) >= MIN_REMOVED_WORDS:
-            found.append(Signal("removed-text", text, "", text, "", before=block.before, after=block.after))
-    return found
+    return runs
+
+
+def _removed(block: _Block, run: Sequence[int]) -> list[Signal]:
+    """One signal for a run of removed sentences: the obligation it took away where the run is one
+    sentence that carried one ("Schools are required to ..." removed with its sentence), else the
+    text removed. The words inside a removed paragraph (its dates, amounts and obligation words) are
+    not each a signal: the paragraph went, and that is the news."""
+    if len(run) == 1:
+        obligations = [m for m in duties(block.old[run[0]]) if m.alone == "always"]
+        if obligations:
+            return [_signal("duty", block, obligations[0].phrase, "", run[0], None)]
+    text = " ".join(block.old[i] for i in run)
+    if count_words(text) < MIN_REMOVED_WORDS:
+        return []
+    return [Signal("removed-text", text, "", text, "", before=block.before, after=block.after)]
 
 
 def _block_signals(block: _Block, elsewhere: Sequence[set[str]] = ()) -> list[Signal]:
     if not block.old and not block.new:
         return []
     _pair(block)
+    runs = _removed_runs(block, elsewhere)
+    gone = {i for run in runs for i in run}
     return (
-        _compare("duty", block, duties)
-        + _compare("date", block, dates, _same_date)
-        + _compare("amount", block, amounts)
-        + _removed_text(block, elsewhere)
+        _compare("duty", block, duties, gone)
+        + _compare("date", block, dates, gone, _same_date)
+        + _compare("amount", block, amounts, gone)
+        + [signal for run in runs for signal in _removed(block, run)]
     )
 
 
@@ -564,7 +735,37 @@ def section_signals(changes: Sequence[SectionChange]) -> list[list[Signal]]:
             elsewhere = [words for c in section if c != b for words in new_words[c]]
             found[k] += _block_signals(pool[b], elsewhere)
         found[k] = _without_moved_edits(found[k])
-    return found
+    return _strongest(found)
+
+
+def _strength(signal: Signal) -> int:
+    """How much a signal says, strongest first: an obligation whose force or party changed; a date
+    or an amount changed; one added to or dropped from an edited sentence; one in a sentence added
+    or removed whole; text removed."""
+    if signal.kind == "removed-text":
+        return 4
+    if signal.old and signal.new:
+        return 0 if signal.kind == "duty" else 1
+    return 2 if signal.old_sentence and signal.new_sentence else 3
+
+
+def _strongest(found: list[list[Signal]]) -> list[list[Signal]]:
+    """At most :data:`MOST_SIGNALS` signals over the sections of one change: the strongest of each
+    kind first, so that a change of date is not hidden behind five obligations, then the strongest
+    of the rest, each section's in its own order."""
+    every = [(k, n, s) for k, signals in enumerate(found) for n, s in enumerate(signals)]
+    if len(every) <= MOST_SIGNALS:
+        return found
+    ranked = sorted(every, key=lambda item: (_strength(item[2]), item[0], item[1]))
+    chosen: list[tuple[int, int]] = []
+    kinds: set[str] = set()
+    for k, n, signal in ranked:
+        if signal.kind not in kinds:
+            kinds.add(signal.kind)
+            chosen.append((k, n))
+    chosen += [(k, n) for k, n, _ in ranked if (k, n) not in chosen]
+    keep = set(chosen[:MOST_SIGNALS])
+    return [[s for n, s in enumerate(signals) if (k, n) in keep] for k, signals in enumerate(found)]
 
 
 _FIND = {"duty": duties, "date": dates, "amount": amounts}

@@ -1,5 +1,6 @@
-"""Significance signals: real sentence pairs in ``tests/signal_cases.yaml`` (one row a case), then a real
-capture pair diffed whole, where whole paragraphs were rewritten without a word of notice."""
+"""Significance signals: the labelled table of real section changes in ``tests/signal_cases.yaml`` (one
+row a case, and precision and recall per kind over the whole table), then a real capture pair diffed
+whole, where whole paragraphs were rewritten without a word of notice."""
 
 from __future__ import annotations
 
@@ -8,15 +9,20 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-import yaml
+from signal_table import KINDS, found_in, held, load, score
 
+from monitor.demo import TimelineState, captures, redirects
 from monitor.diff import diff, word_diff
 from monitor.model import ChangeSet, Document, Section, SectionChange, Signal
 from monitor.parse import parse
-from monitor.signals import duties, section_signals, sentences
+from monitor.signals import MOST_SIGNALS, duties, section_signals, sentences
 
 HERE = Path(__file__).parent
-CASES = yaml.safe_load((HERE / "signal_cases.yaml").read_text(encoding="utf-8"))
+CASES = load()
+PRECISION = 0.95
+"""Per kind, at least this share of the signals found on the table must be right (issue 21)."""
+RECALL = 0.80
+"""Per kind, at least this share of the labelled signals must be found."""
 SEND = (
     HERE / "fixtures" / "html_timeline" / "government~publications~guidance-for-full-opening-special-schools-"
     "and-other-specialist-settings~send-and-specialist-settings-additional-operational-guidance-coronavirus-covid-19"
@@ -32,9 +38,26 @@ def modified(old: str, new: str, heading: str = "Section") -> SectionChange:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
-def test_signals_of_real_sentence_pairs(case):
-    found = section_signals([modified(case["old"], case["new"])])[0]
-    assert [[s.kind, s.old, s.new] for s in found] == case["signals"]
+def test_signals_of_a_labelled_real_change(case):
+    """Every label found and no signal that matches no label, but for those the row names."""
+    outcome = held(case, found_in(case))
+    assert outcome.wrong == case.get("wrong", [])
+    assert outcome.missed == case.get("missed", [])
+
+
+def test_the_table_is_real_and_balanced():
+    pages = {c["page"] for c in CASES if "page" in c}
+    assert len(CASES) >= 150 and len(pages) >= 20
+    for kind in KINDS:
+        positives = sum(1 for c in CASES if any(label[0] == kind for label in c["signals"]))
+        assert 0 < positives <= len(CASES) - positives, kind
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_precision_and_recall_on_the_table(kind):
+    figures = score(CASES)[kind]
+    assert figures.precision >= PRECISION, figures
+    assert figures.recall >= RECALL, figures
 
 
 def test_a_signal_carries_its_sentences_and_the_sentences_around_them():
@@ -107,7 +130,11 @@ def test_whole_sections_added_or_removed_carry_no_signals():
             ["required", "not required"],
         ),
         ("CEV individuals are no longer required to shield.", ["not required"]),
-        ("Schools do not have to test, but are expected to offer tests.", ["not have to", "expected to"]),
+        ("Schools do not have to test, but are expected to offer tests.", ["not have to"]),
+        ("Settings had to close; the tests required for cases are free.", []),
+        ("Where it is essential, we have said ‘must’.", []),
+        ("It is not a legal requirement that visitors be tested.", ["not legal requirement"]),
+        ("They are legally required to quarantine.", ["legally required"]),
         ("Local authorities remain under a statutory duty.", ["statutory"]),
     ],
 )
@@ -152,16 +179,22 @@ def test_real_pair_signals_are_in_the_diff_json_and_old_json_still_loads(send_pa
 
 def test_real_pair_no_duty_where_the_obligation_words_did_not_change(send_pair):
     """The document was rewritten paragraph by paragraph with no change note: a section whose obligation
-    words are the same before and after (however its paragraphs were rewritten) has no duty signal,
-    and every duty signal names an obligation word that changed."""
+    words are the same before and after (however its paragraphs were rewritten) has no duty signal
+    unless the same word binds another party, and the change carries only its strongest few signals,
+    every duty among them an obligation whose force or party changed."""
     old, new, changes = send_pair
     old_text = {s.heading: s.text for s in old.sections}
     new_text = {s.heading: s.text for s in new.sections}
+    found = [signal for section in changes.sections for signal in section.signals]
+    assert len(found) == MOST_SIGNALS
+    assert {s.kind for s in found} == {"duty", "date", "amount", "removed-text"}
+    for signal in found:
+        if signal.kind == "duty":
+            assert signal.old and signal.new
+            keys = [m.key for m in duties(signal.old)], [m.key for m in duties(signal.new)]
+            assert keys[0] != keys[1] or signal.old.split()[0] != signal.new.split()[0]
     quiet = 0
     for section in changes.sections:
-        for signal in section.signals:
-            if signal.kind == "duty":
-                assert [m.key for m in duties(signal.old)] != [m.key for m in duties(signal.new)]
         if section.status != "modified" or section.heading not in old_text:
             continue
         before = Counter(m.key for s in sentences(old_text[section.heading].split()) for m in duties(s))
@@ -182,3 +215,38 @@ def test_diff_of_documents_carries_signals():
     )
     [section] = diff(page, later).sections
     assert [(s.kind, s.old, s.new) for s in section.signals] == [("date", "autumn 2024", "spring 2025")]
+
+
+# --------------------------------------------------------------------------- the demo's captures
+
+
+def demo_pairs() -> list[tuple[str, Path, Path]]:
+    """Each document of the demo's timeline as it changed from one day to the next, a moved document's
+    new address against its old one: the pairs the demo's runs diff."""
+    timeline, moves = captures(), redirects()
+    pairs = []
+    before = TimelineState.on(timeline[0], timeline, moves)
+    for day in timeline[1:]:
+        after = TimelineState.on(day, timeline, moves)
+        was = {after.moved.get(path, path): file for path, file in before.files.items()}
+        for path, file in after.files.items():
+            if path in was and was[path] != file and was[path].read_bytes() != file.read_bytes():
+                pairs.append((path, was[path], file))
+        before = after
+    return pairs
+
+
+def test_no_change_of_the_demo_carries_more_than_five_signals_each_quoting_its_sentence():
+    pairs = demo_pairs()
+    assert len(pairs) >= 5
+    counts = []
+    for path, old, new in pairs:
+        url = "https://www.gov.uk" + path
+        changes = diff(parse(old.read_bytes(), url), parse(new.read_bytes(), url))
+        found = [signal for section in changes.sections for signal in section.signals]
+        counts.append(len(found))
+        assert len(found) <= MOST_SIGNALS, path
+        for signal in found:
+            assert signal.old_sentence or signal.new_sentence
+            assert (signal.old or signal.new) in (signal.old_sentence + " " + signal.new_sentence)
+    assert max(counts) == MOST_SIGNALS and min(counts) < MOST_SIGNALS
