@@ -39,13 +39,19 @@ class WebhookChannel(Channel):
       site link) and a closing line when there are more than 40.
     - ``teams`` (Microsoft Teams connector): a MessageCard ``{"@type": "MessageCard", "summary",
       "title", "text", "sections": [{"activityTitle", "text"}]}``, one section per page.
-    - ``json`` (anything else): ``{"subject", "since", "site_url", "changes": [...], "failing": [...]}``.
+    - ``json`` (anything else): ``{"subject", "since", "site_url", "changes": [...], "stories": [...],
+      "failing": [...]}``.
       Each change has ``id``, ``page_url``, ``title``, ``kind`` (major, minor, new, moved, removed,
       withdrawn), ``note``, ``effective_date`` (YYYY-MM-DD), ``detected_at`` (UTC), ``site_link``,
       ``new_url`` and ``changeset``: counts of ``sections``, ``words_added``, ``words_removed``,
       ``attachments`` and ``history_added``, GOV.UK's ``change_notes``, ``sections_changed``
-      (heading, status) and ``attachments_changed`` (title, status, old_title). Each failing page has
-      ``url``, ``title``, ``runs`` and ``reason``.
+      (heading, status) and ``attachments_changed`` (title, status, old_title). Each story is one
+      update as the email tells it, newest first: ``page_url``, ``title``, ``date``, ``kind``,
+      ``headline``, GOV.UK's ``note``, ``note_check`` (``sentence``, ``silent``, ``unmentioned``: what
+      the note leaves out), ``matters`` (at most three lines) and ``more_matters``, ``silent``,
+      ``change_ids``, ``site_link`` and its ``documents`` (``page_url``, ``title``, ``change_ids``,
+      ``explained_by``, ``silent``, ``also_at``, ``what_happened``). Each failing page has ``url``,
+      ``title``, ``runs`` and ``reason``.
 
     Text from a page is escaped for Slack's and Teams' own markup, so a page cannot ping a workspace.
     """

@@ -39,7 +39,7 @@ from ..render.changelog import (
     timeline,
 )
 from ..render.labels import KIND_ORDER, SIGNAL_LABELS, signal_kinds
-from ..render.stories import StoryIndex
+from ..render.stories import StoryIndex, story_kinds
 from ..store import SiteReads, Store
 from .folders import SITE_MARKER, SiteFolder
 from .manifest import Facts, Manifest, facts_digest, listed_state
@@ -81,7 +81,11 @@ class Builder:
             if backfilled or kind == "none":
                 continue
             added.setdefault("", []).append(change_id)
-            added.setdefault(kind, []).append(change_id)
+            story = self.stories.story_of(change_id, url, detected_at)
+            # Listed on the kind pages of the update it is told in: a document's change that its
+            # publication explains is never listed as a change without a note.
+            for listed in story_kinds(story) if story is not None else [kind]:
+                added.setdefault(listed, []).append(change_id)
             months.add(month_of(detected_at))
         for snapshot_id, url in self.reads.snapshot_rows(old.last_snapshot):
             new.last_snapshot = snapshot_id

@@ -23,7 +23,7 @@ from ..govuk import page_slug
 from ..model import Change, Document, PageState
 from .labels import KIND_LABELS, SIGNAL_LABELS, change_label, month_label
 from .records import change_date, change_key, http_url, iso_utc, newest_first, page_link
-from .stories import StoryIndex, StoryPlace
+from .stories import StoryIndex, StoryPlace, lead, listed_stories, story_label
 from .templates import environment, render_template
 
 TAG_AUTHORITY = "tag:guidance-monitor,2026"
@@ -175,6 +175,7 @@ def timeline(
         site_url=site_url.rstrip("/"),
         root="../",
         page=page,
+        stories=listed_stories(page.changes, stories),
         title=page.title,
     )
 
@@ -236,8 +237,7 @@ def change_list(
         **_story_context(stories.listed_place),
         site_url=site_url.rstrip("/"),
         root="../" if kind or signal else "",
-        changes=newest_first(changes),
-        page_of=page_of,
+        stories=listed_stories(changes, stories, kind=kind)[:INDEX_LIMIT],
         kinds=kinds,
         kind=kind,
         signals=signals,
@@ -265,8 +265,8 @@ def month_page(
         site_url=site_url.rstrip("/"),
         root="../",
         changes=changes,
+        stories=listed_stories(changes, stories),
         count=count,
-        page_of=page_of,
         month=month,
         title=f"Changes found in {month_label(month)}",
     )
@@ -305,7 +305,7 @@ def site_feed(
     """``feed.xml``: the latest monitored changes across every page."""
     site_url = site_url.rstrip("/")
     return atom(
-        newest_first(changes),
+        changes,
         page_of,
         feed_id=f"{TAG_AUTHORITY}:site",
         title="Changes to watched GOV.UK guidance",
@@ -327,33 +327,27 @@ def atom(
     alternate: str,
     stories: StoryIndex,
 ) -> str:
-    """An Atom feed, one entry per change, ids stable across rebuilds (``tag:...:change/<id>``).
+    """An Atom feed, one entry per update (a publication's with its documents' changes in it), ids
+    stable across rebuilds (``tag:...:change/<id>``, the id of the change the update's page is named
+    after).
 
     The feed is as new as its newest entry (an empty feed is dated 1970), so rebuilding it gives the
     same bytes; everything copied from a page is stripped of what XML 1.0 forbids."""
     site_url = site_url.rstrip("/")
-    latest = max((iso_utc(c.detected_at) for c in changes), default=None)
-    story = _story_context(stories.listed_place)
+    told = listed_stories(changes, stories)
+    latest = max((iso_utc(s.detected_at) for s in told), default=None)
     return xml_safe(
         render_template(
             "feed.xml",
-            **story,
             feed_id=feed_id,
             title=title,
-            changes=changes,
-            page_of=page_of,
+            stories=told,
             site_url=site_url,
             self_url=f"{site_url}/{self_path}" if site_url else "",
             alternate=alternate,
             updated=latest or iso_utc(None),
             tag=TAG_AUTHORITY,
-            entry_html=lambda c: render_template(
-                "_entry.html",
-                **story,
-                **_entry_story(stories.place(c)),
-                change=c,
-                page=page_of[c.page_url],
-                site_url=site_url,
-            ),
+            entry_title=lambda story: f"{story.title}: {lead(story).headline or story_label(story)}",
+            entry_html=lambda story: render_template("_entry.html", story=story, site_url=site_url),
         )
     )

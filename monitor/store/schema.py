@@ -173,6 +173,14 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX IF NOT EXISTS changes_monitored ON changes(id) WHERE backfilled = 0;
         """,
     ),
+    Migration(
+        "The change note held against the text: for each edit, the kinds of signal that changed under no "
+        "note and the sections with a signal its note does not name (JSON), worked out once when the "
+        "change is recorded.",
+        """
+        ALTER TABLE changes ADD COLUMN note_check TEXT;
+        """,
+    ),
 )
 
 
