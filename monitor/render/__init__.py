@@ -24,7 +24,7 @@ from .. import story as story_rules
 from ..clock import LONDON, london_date, london_day, parse_timestamp, utc_timestamp
 from ..govuk import page_slug
 from ..model import AttachmentChange, Change, ChangeSet, DiffOp, HistoryEntry, PageState, SectionChange
-from ..tokens import glued
+from ..tokens import diff_items, glued
 
 if TYPE_CHECKING:
     import jinja2
@@ -931,6 +931,8 @@ def changeset_html(changeset: ChangeSet) -> str:
 
 # ------------------------------------------------------------------ a ChangeSet as a report (diff command)
 
+BY_PARAGRAPH = "shown paragraph by paragraph: too large to compare word by word"
+"""What the text report says under a section the diff showed item by item, whole."""
 TEXT_CONTEXT_WORDS = 6
 TEXT_CHANGE_WORDS = 40
 """The text report quotes at most this many words of one deletion or insertion; JSON and HTML keep all."""
@@ -999,7 +1001,10 @@ def text_report(changes: ChangeSet, *, context: int = TEXT_CONTEXT_WORDS) -> str
                 line += f" (+{section.added_words} -{section.removed_words} words)"
             out.append(line)
             if section.status not in ("added", "removed"):
-                out += [f"      {excerpt}" for excerpt in _excerpt(section.diff, context)]
+                for block in diff_items(section.diff):
+                    out += [f"      {excerpt}" for excerpt in _excerpt(block.ops, context)]
+            if section.by_paragraph:
+                out.append(f"      ({BY_PARAGRAPH})")
     if changes.attachments:
         out += ["", "Attachments:"]
         for attachment in changes.attachments:
