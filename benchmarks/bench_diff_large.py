@@ -1,8 +1,8 @@
 """Whether a diff stays bounded on a page far larger than GOV.UK serves: the "SEND and specialist settings"
-capture (a real page) repeated until it weighs 3.4 MB, in two shapes, each against a reordered copy and
-against a copy with one word edited:
+capture (a real page) repeated until it weighs 3.4 MiB (3.6 MB), in two shapes, each against a
+reordered copy and against a copy with one word edited:
 
-- ``sections``: its h2 sections repeated, the copy's sections shuffled (a thousand sections);
+- ``sections``: its h2 and h3 sections repeated, the copy's sections shuffled (1,400 sections);
 - ``one section``: its headings made paragraphs, so the page is one long section whose former sections
   (runs of paragraphs and lists) are shuffled in the copy: the case that made the word diff quadratic.
 
@@ -43,14 +43,15 @@ TARGET_SECONDS = 30.0
 def pages(megabytes: float, one_section: bool) -> dict[str, bytes]:
     """The page scaled up, the same with its sections shuffled, and the same with one word edited.
 
-    The body's h2 sections are repeated in order until the page reaches ``megabytes``; the shuffled copy
-    keeps every section whole and only changes their order.
+    The body's h2 and h3 sections are repeated in order until the page reaches ``megabytes``; the
+    shuffled copy keeps every section whole and only changes their order. With ``one_section`` every
+    heading is made a paragraph under one heading, so the shuffled runs are items of one long section.
     """
     html = next((TIMELINE / CAPTURE).glob("*.html")).read_text(encoding="utf-8")
     start = html.index(BODY_START) + len(BODY_START)
     end = html.index("\n</div>", start)
     head, body, tail = html[:start], html[start:end], html[end:]
-    chunks = [c for c in re.split(r"(?=<h2>)", body) if c.strip()]
+    chunks = [c for c in re.split(r"(?=<h[23]>)", body) if c.strip()]
     if one_section:
         chunks = [re.sub(r"<(/?)h[2-6]>", r"<\1p>", c) for c in chunks]
         head += "<h2>Guidance</h2>"
@@ -81,7 +82,7 @@ def run(old: Path, new: Path) -> tuple[float, int, int, dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--megabytes", type=float, default=3.4)
+    parser.add_argument("--megabytes", type=float, default=3.4, help="size of the scaled page, in MiB")
     parser.add_argument("--keep", type=Path, help="write the generated pages to this folder")
     args = parser.parse_args()
     worst = 0.0
