@@ -54,7 +54,7 @@ def test_a_worker_process_reads_a_body_as_this_process_does_and_says_why_it_cann
 
     from monitor.model import ParseError
     from monitor.parse import parse
-    from monitor.pipeline import Reading
+    from monitor.reading import Reading
 
     body, url = capture(SMHL, "2022-07-11"), "https://www.gov.uk/guidance/x"
 
@@ -76,7 +76,7 @@ def test_a_worker_process_reads_a_body_as_this_process_does_and_says_why_it_cann
 def test_a_first_run_that_reads_in_a_worker_records_what_one_that_reads_here_does(
     tmp_path, page_server, monkeypatch
 ):
-    from monitor import pipeline
+    from monitor import reading
 
     versions = {SMHL: "2022-07-11", ATTENDANCE: "2022-05-06", SEND: "2022-02-24"}
     for folder, stamp in versions.items():
@@ -84,16 +84,16 @@ def test_a_first_run_that_reads_in_a_worker_records_what_one_that_reads_here_doe
     paths = [page_path(f) for f in versions]
     pools = []
 
-    class Counted(pipeline.ProcessPoolExecutor):
+    class Counted(reading.ProcessPoolExecutor):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             pools.append(self)
 
-    monkeypatch.setattr(pipeline, "ProcessPoolExecutor", Counted)
-    monkeypatch.setattr(pipeline, "_spare_cores", lambda: 1)
+    monkeypatch.setattr(reading, "ProcessPoolExecutor", Counted)
+    monkeypatch.setattr(reading, "_spare_cores", lambda: 1)
     stored = {}
     for name, here in (("here", 100), ("worker", 0)):
-        monkeypatch.setattr(pipeline, "PARSE_HERE", here)
+        monkeypatch.setattr(reading, "PARSE_HERE", here)
         work = tmp_path / name
         work.mkdir()
         result = run(write_config(work, page_server.base_url, paths))
@@ -716,7 +716,7 @@ def test_a_withdrawal_notice_newly_present_is_a_withdrawn_change_with_the_notice
 
     from monitor.model import PageState
     from monitor.parse import parse
-    from monitor.pipeline import changes_for
+    from monitor.changes import changes_for
 
     url = "https://www.gov.uk" + SMHL_PATH
     old = parse(SMHL_V1, url, "text/html")
@@ -731,7 +731,7 @@ def test_a_withdrawal_notice_newly_present_is_a_withdrawn_change_with_the_notice
 def test_first_sight_backfills_history_oldest_first_and_dates_in_london():
     from monitor.model import PageState
     from monitor.parse import parse
-    from monitor.pipeline import changes_for
+    from monitor.changes import changes_for
 
     url = "https://www.gov.uk" + SMHL_PATH
     document = parse(SMHL_V1, url, "text/html")
