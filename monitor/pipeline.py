@@ -55,8 +55,8 @@ BUSY_POLL = 0.05
 BATCH = 50
 """At most this many answers are written in one transaction (each holds its page's body and Document)."""
 HOLD = 0.1
-"""Seconds an answer may wait for others to be written with it: a commit a page was a large share of a
-first run's writes, and a kill loses at most this much work, which the next run does again."""
+"""Seconds an answer may wait for others to be written with it: answers written together share one
+commit, and a kill loses at most this much work, which the next run does again."""
 IN_FLIGHT_PER_REQUEST = 8
 """Checks started ahead, per request the Fetcher lets out at once."""
 DATABASE = "database"

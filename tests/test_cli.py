@@ -338,6 +338,7 @@ def test_the_demo_prints_uk_time_labelled(demo_run):
     assert len(days) == len(captures()) and all(re.match(r"\S+ \S+ (GMT|BST) ", d) for d in days), days
     assert [d[:20] for d in days] == [c.label[:20] for c in captures()]
     assert any(" BST " in d for d in days) and any(" GMT " in d for d in days)
+    assert f"--config {demo_run.out / 'config.yaml'} history {PAGE_PATH}" in demo_run.stdout
 
 
 # --------------------------------------------------------------------------- Datasette
