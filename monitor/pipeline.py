@@ -20,14 +20,22 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
+import hashlib
 import logging
+import multiprocessing
+import os
 import time
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import urlsplit
 
-from . import changes, discover, quality
+from . import __version__, changes, discover, quality
+from . import parse as parse_stage
 from .clock import utc_timestamp
 from .config import absolute_url
 from .fetch import Fetcher, allowed_hosts
@@ -44,7 +52,6 @@ from .model import (
     RunSummary,
 )
 from .parse import parse
-from .reading import Reading, read_key
 from .store import Store, StoreBusy, body_hash
 from .watchlist import Target, targets
 
@@ -57,6 +64,8 @@ BATCH = 50
 HOLD = 0.1
 """Seconds an answer may wait for others to be written with it: answers written together share one
 commit, and a kill loses at most this much work, which the next run does again."""
+PARSE_HERE = 50
+"""Bodies a run parses in this process before it starts workers to parse the rest (see :class:`Reading`)."""
 IN_FLIGHT_PER_REQUEST = 8
 """Checks started ahead, per request the Fetcher lets out at once."""
 DATABASE = "database"
@@ -320,6 +329,73 @@ async def _gate_and_parse(
     except ParseError as exc:
         return Answer(fetch, reason=f"not readable as a page: {exc}")
     return Answer(fetch, document=document, read_key=key, body_hash=hashed)
+
+
+class Reading:
+    """Reads a run's bodies into Documents: in this process, or, once a run has read ``in_process``
+    bodies and the machine has a core to spare, in worker processes beside it.
+
+    Parsing is pure and costs far more CPU than sending a body to a worker and bringing its Document back
+    (pickled): a first run of many pages then parses on a second core while this one fetches, judges and
+    stores. A daily run reads a handful of changed pages and never starts a worker. Workers are fresh
+    interpreters ("spawn"), never forks of a process with threads; if one dies, the rest of the run
+    parses here.
+    """
+
+    def __init__(self, in_process: int | None = None, workers: int | None = None) -> None:
+        self.in_process = PARSE_HERE if in_process is None else in_process
+        self.workers = _spare_cores() if workers is None else workers
+        self.parsed = 0
+        self.pool: ProcessPoolExecutor | None = None
+
+    async def parse(self, body: bytes, url: str, content_type: str, selector: str | None) -> Document:
+        self.parsed += 1
+        if self.pool is None and self.workers and self.parsed > self.in_process:
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+        if self.pool is not None:
+            # The parse stage's own function, by name: a worker cannot call a stand-in set on this module.
+            work = functools.partial(parse_stage.parse, body, url, content_type, selector=selector)
+            try:
+                return await asyncio.get_running_loop().run_in_executor(self.pool, work)
+            except BrokenProcessPool:
+                log.warning("a parsing worker stopped; reading the rest of the run in this process")
+                self.close()
+                self.workers = 0
+        return parse(body, url, content_type, selector=selector)
+
+    def close(self) -> None:
+        pool, self.pool = self.pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _spare_cores() -> int:
+    """Cores this process may use beyond its own, at most 2 (the run's own work is the limit then)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(0, min(2, cores - 1))
+
+
+def read_key(body_hash: str, selector: str | None, content_type: str) -> str:
+    """Names a reading of a body: the same key is the same Document, so that body need not be parsed."""
+    parts = (reader_fingerprint(), selector or "", content_type, body_hash)
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+@functools.cache
+def reader_fingerprint() -> str:
+    """The code that turns a body into a Document: this release and the source of the parse stage, so
+    that a reader changed in place (a fix, a new field) reads every page afresh once."""
+    digest = hashlib.sha256(__version__.encode())
+    here = Path(__file__).parent
+    for path in [here / "model.py", here / "parse.py", *sorted((here / "readers").glob("*.py"))]:
+        try:
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        except OSError:
+            digest.update(path.name.encode())
+    return digest.hexdigest()
 
 
 # --------------------------------------------------------------------------- rules and store
