@@ -777,3 +777,23 @@ def diff(old: Document, new: Document) -> ChangeSet:
         attachments=attachments,
         metadata=metadata,
     )
+
+
+def unrelated(old: Document, new: Document) -> list[str]:
+    """Why two captures look like two different pages rather than two versions of one; empty when alike.
+
+    ``diff`` compares whatever it is given, but a comparison of two different pages reads as a huge
+    change, so it says so.
+    """
+    reasons = []
+    stated = [d.url for d in (old, new) if d.url and urlsplit(d.url).path not in ("", "/")]
+    if len(stated) == 2 and govuk.normalise(stated[0]) != govuk.normalise(stated[1]):
+        reasons.append(f"they give different addresses ({old.url}, {new.url})")
+    if old.published and new.published and old.published != new.published:
+        reasons.append(f"first published on different days ({old.published}, {new.published})")
+    if old.last_updated and new.last_updated and new.last_updated < old.last_updated:
+        reasons.append(f'"Last updated" goes back from {old.last_updated} to {new.last_updated}')
+    title_words = [{w for w in title.casefold().split() if len(w) > 3} for title in (old.title, new.title)]
+    if all(title_words) and not title_words[0] & title_words[1]:
+        reasons.append("their titles have no word in common")
+    return reasons
