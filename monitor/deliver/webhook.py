@@ -49,7 +49,8 @@ class WebhookChannel(Channel):
       update as the email tells it, newest first: ``page_url``, ``title``, ``date``, ``kind``,
       ``headline``, GOV.UK's ``note``, ``note_check`` (``sentence``, ``silent``, ``unmentioned``: what
       the note leaves out), ``matters`` (at most three lines) and ``more_matters``, ``silent``,
-      ``change_ids``, ``site_link`` and its ``documents`` (``page_url``, ``title``, ``change_ids``,
+      ``change_ids`` (the page's own), ``all_change_ids`` (every change the update tells, its
+      documents' too), ``site_link`` and its ``documents`` (``page_url``, ``title``, ``change_ids``,
       ``explained_by``, ``silent``, ``also_at``, ``what_happened``). Each failing page has ``url``,
       ``title``, ``runs`` and ``reason``.
 

@@ -69,6 +69,7 @@ def story_summary(story: story_rules.Story, *, site_url: str = "") -> dict[str, 
         "more_matters": parts.matters.more,
         "silent": story.silent,
         "change_ids": [c.id for c in story.changes],
+        "all_change_ids": story.ids,
         "site_link": f"{site_url.rstrip('/')}/changes/{story_key(story)}.html" if site_url else None,
         "documents": [
             {
