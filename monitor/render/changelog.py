@@ -14,7 +14,7 @@ page's timeline, without pages of its own, and never as a new feed entry.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,17 +98,14 @@ def _stream(name: str, **context: object) -> Iterator[str]:
 
 
 def _story_context(listed: Callable[[Change], StoryPlace]) -> dict[str, Any]:
-    """What the templates ask of a change's story: the note that explains it, its story, its label."""
+    """What the templates ask of a change's story: its label, which says when its publication's note
+    explains it."""
 
     def explained_by(change: Change) -> Any:
         part = listed(change)[1]
         return part.explained_by if part is not None else None
 
-    return {
-        "explained_by": explained_by,
-        "story_of": lambda change: listed(change)[0],
-        "change_label": lambda change: change_label(change, explained_by(change)),
-    }
+    return {"change_label": lambda change: change_label(change, explained_by(change))}
 
 
 def _entry_story(place: StoryPlace) -> dict[str, Any]:
@@ -201,10 +198,9 @@ def snapshot_page(page_url: str, taken_at: str, document: Document, *, site_url:
 
 
 def page_feed(page: SitePage, *, site_url: str = "", stories: StoryIndex) -> str:
-    """``pages/<slug>.xml``: an Atom entry for each monitored change of the page."""
+    """``pages/<slug>.xml``: an Atom entry for each update the page's monitored changes are told in."""
     return atom(
         page.changes,
-        {page.url: page},
         feed_id=f"{TAG_AUTHORITY}:page/{page.slug}",
         title=f"Changes to {page.title}",
         site_url=site_url,
@@ -216,7 +212,6 @@ def page_feed(page: SitePage, *, site_url: str = "", stories: StoryIndex) -> str
 
 def change_list(
     changes: Sequence[Change],
-    page_of: Mapping[str, SitePage],
     *,
     kinds: Sequence[str],
     months: Sequence[str],
@@ -227,7 +222,7 @@ def change_list(
     signal: str | None = None,
 ) -> str:
     """``index.html`` (``kind`` and ``signal`` None), ``kind/<kind>.html`` or ``signal/<kind>.html``:
-    the latest changes, newest first."""
+    the updates the latest changes are told in, newest news first."""
     if signal:
         title = f"Tagged “{SIGNAL_LABELS[signal]}”"
     else:
@@ -251,20 +246,18 @@ def change_list(
 def month_page(
     month: str,
     changes: Iterable[Change],
-    page_of: Mapping[str, SitePage],
     *,
     count: int,
     site_url: str = "",
     stories: StoryIndex,
 ) -> Iterator[str]:
-    """``archive/<YYYY-MM>.html``, piece by piece: every change found in one month, ``changes`` already
-    newest first (they may come one by one from the store: a busy month is never held whole)."""
+    """``archive/<YYYY-MM>.html``, piece by piece: every update found in one month, newest news first.
+    ``changes`` may come one by one from the store; each update is told once, from the story index."""
     return _stream(
         "archive.html",
         **_story_context(stories.listed_place),
         site_url=site_url.rstrip("/"),
         root="../",
-        changes=changes,
         stories=listed_stories(changes, stories),
         count=count,
         month=month,
@@ -297,16 +290,14 @@ def pages_list(entries: Iterable[PageEntry], *, site_url: str = "") -> Iterator[
 
 def site_feed(
     changes: Sequence[Change],
-    page_of: Mapping[str, SitePage],
     *,
     site_url: str = "",
     stories: StoryIndex,
 ) -> str:
-    """``feed.xml``: the latest monitored changes across every page."""
+    """``feed.xml``: the updates of the latest monitored changes across every page."""
     site_url = site_url.rstrip("/")
     return atom(
         changes,
-        page_of,
         feed_id=f"{TAG_AUTHORITY}:site",
         title="Changes to watched GOV.UK guidance",
         site_url=site_url,
@@ -318,7 +309,6 @@ def site_feed(
 
 def atom(
     changes: Sequence[Change],
-    page_of: Mapping[str, SitePage],
     *,
     feed_id: str,
     title: str,

@@ -253,18 +253,6 @@ def silent_sentence(story: story_rules.Story) -> str:
     return "GOV.UK did not say this page changed."
 
 
-def documents_line(story: story_rules.Story | None) -> str:
-    """One line for lists of changes: which of the publication's documents changed, and how much."""
-    if story is None:
-        return ""
-    groups = [g for g in document_groups(story) if g.edits]
-    if not groups:
-        return ""
-    titles = ", ".join(f"“{g.title}”" for g in groups)
-    counted = how_much([c for g in groups for c in g.edits])
-    return f"In its {'documents' if len(groups) > 1 else 'document'} {titles}: {counted}"
-
-
 def how_much(changes: Sequence[Change]) -> str:
     """ "3 sections changed (120 words added, 40 removed)" over these changes ("" when no section did)."""
     counts = [summary_counts(c.changeset) for c in changes if c.changeset is not None]

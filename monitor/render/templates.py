@@ -53,7 +53,6 @@ from .records import (
 from .stories import (
     document_groups,
     document_line,
-    documents_line,
     earlier_notes,
     event_lines,
     headline_line,
@@ -152,9 +151,6 @@ def environment() -> jinja2.Environment:
         publication_note=PUBLICATION_NOTE,
         document_explained=DOCUMENT_EXPLAINED,
         document_silent=DOCUMENT_SILENT,
-        explained_by=lambda change: None,
-        story_of=lambda change: None,
-        documents_line=documents_line,
         attachment_label=lambda status: ATTACHMENT_LABELS.get(status, status),
         signal_label=lambda kind: SIGNAL_LABELS.get(kind, kind),
         has_word_diff=has_word_diff,
