@@ -272,3 +272,12 @@ def test_diff_json_adds_the_note_check_and_keeps_every_key() -> None:
         "silent": ["duty", "date", "amount"],
         "unmentioned": [],
     }
+
+
+def test_a_digest_of_several_updates_counts_pages_and_updates(demo_run: DemoRun) -> None:
+    with Store(demo_run.out / "monitor.db") as store:
+        changes = [c for c in store.changes() if not c.backfilled]
+        pages = store.pages(active_only=False)
+    subject, _, _ = render.digest(changes, pages, since="2021-03-19")
+    # A publication and its documents are one page; the day they were first watched is no update.
+    assert subject == "1 GOV.UK guidance page changed since 19 March 2021: 5 updates"

@@ -15,7 +15,7 @@ from .labels import KIND_LABELS, plural
 from .matters import cut
 from .plain_text import header
 from .records import change_link, page_link
-from .stories import story_key
+from .stories import newest_news_first, story_key
 from .templates import render_template
 
 ORGANISATION_ABBREVIATIONS = {
@@ -186,14 +186,14 @@ def digest(
     """The email digest: ``(subject, plain text, HTML with inline styles)``.
 
     Changes are told as stories (:mod:`monitor.story`): a publication's documents under it, newest
-    first. ``since`` is the date the digest covers from (default: the day of its oldest change);
-    ``organisations`` maps page URLs to GOV.UK's organisation names for the subject line; ``context``
-    adds recorded changes not sent now (earlier runs) that may explain a document's change;
-    ``newest_first`` groups each page's stories together, the page's latest state first, as a weekly
-    summary reads.
+    news first as the changelog lists them. ``since`` is the date the digest covers from (default: the
+    day of its oldest change); ``organisations`` maps page URLs to GOV.UK's organisation names for the
+    subject line; ``context`` adds recorded changes not sent now (earlier runs) that may explain a
+    document's change; ``newest_first`` groups each page's stories together, the page's latest state
+    first, as a weekly summary reads.
     """
     wanted = [c for c in changes if c.kind != "none" and not c.backfilled]
-    stories = story_rules.stories(wanted, pages, context=context)
+    stories = newest_news_first(story_rules.stories(wanted, pages, context=context))
     if newest_first:
         # The page changed last first; within a page, its latest state first (the sort is stable).
         latest: dict[str, str] = {}
