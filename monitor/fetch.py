@@ -1,21 +1,20 @@
 """Fetch pages politely and report every fault as a plain reason, never as an exception.
 
-This is the only module that touches the network, through one ``httpx.AsyncClient`` a run: httpx keeps the
-connections alive, follows redirects (``response.history`` records them), keeps cookies for the run, takes
-proxies from the environment (``HTTPS_PROXY``, ``NO_PROXY``) and decodes gzip. What is added here uses only
-its public API:
+This is the only module that touches the network, through one ``httpx.AsyncClient`` a run, on httpx's own
+transport: httpx keeps the connections alive, follows redirects (``response.history`` records them), keeps
+cookies for the run, takes proxies from the environment (``HTTPS_PROXY``, ``NO_PROXY``) and decodes gzip.
+What is added here uses only its public API:
 
-- A request event hook sees every request before it is sent, redirect hops included. It refuses a host
-  that is not on the run's allow-list (a page on GOV.UK that redirects elsewhere is "moved off GOV.UK",
-  and nothing is requested there), a redirect loop and a redirect to a sign-in page; then it waits for the
-  host's rate slot. So every hop and every retry takes its own slot.
+- A request event hook sees every request before it is sent, redirect hops included. It refuses an origin
+  (scheme, host and port) that is not on the run's allow-list (a page on GOV.UK that redirects elsewhere
+  is "moved off GOV.UK", and nothing is requested there), a redirect loop and a redirect to a sign-in page;
+  then it waits for the host's rate slot. So every hop and every retry takes its own slot.
 - Politeness: at most ``concurrency`` requests in flight, and per host at most ``rate_per_host`` request
   starts in any one-second window (GOV.UK asks for no more than 10 a second; the default is 2). A request
   takes its concurrency slot before its rate slot, so once its rate slot comes it starts at once: the
   server never sees a burst of requests that queued behind the concurrency limit.
-- Connections: the client's transport is httpcore's connection pool (httpx's own) on asyncio's sockets
-  through httpcore's documented network-backend interface, instead of anyio's, which cost a third of the
-  client's time per request; with a proxy in the environment httpx's own transport is used.
+- Size: a body is read as a stream and the reading stops once it passes ``max_bytes`` (counted after
+  decoding, so a small gzipped body that unpacks to gigabytes stops there too).
 - Robustness: connect errors, timeouts, truncated bodies, 429 and 5xx answers are retried by stamina
   (exponential backoff with jitter), honouring ``Retry-After`` as seconds or as a date, up to ``retries``
   tries. The tries share a budget of ``timeout * retries`` seconds: a ``Retry-After`` beyond that, or
@@ -27,15 +26,12 @@ its public API:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import errno
 import logging
 import math
-import ssl
 import time
-import urllib.request
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -43,14 +39,13 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import httpcore
 import httpx
 import stamina
 from stamina.instrumentation import RetryDetails, set_on_retry_hooks
 
 from .clock import utc_timestamp
 from .config import absolute_url
-from .govuk import FetchHosts, fetch_hosts, host_of
+from .govuk import ASSET_HOST, host_of, is_govuk_host
 from .model import Config, FetchRequest, FetchResult, FetchSettings
 
 if TYPE_CHECKING:
@@ -93,14 +88,90 @@ def fetch_many(settings: FetchSettings, requests: Sequence[FetchRequest]) -> lis
     return asyncio.run(run())
 
 
-def allowed_hosts(config: Config, store: Store | None = None) -> FetchHosts:
-    """The hosts a run may fetch from: GOV.UK's (``govuk_base_url`` and its asset host) and those of the
+Origin = tuple[str, str, int]
+"""Scheme, host and port: what a browser keeps apart, and what the allow-list compares."""
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin(url: str | httpx.URL) -> Origin | None:
+    """The origin of an address, ports spelt out; None for an address that has no host.
+
+    >>> origin("https://WWW.gov.uk/guidance/x"), origin("http://127.0.0.1:8001/a")
+    (('https', 'www.gov.uk', 443), ('http', '127.0.0.1', 8001))
+    """
+    try:
+        parsed = url if isinstance(url, httpx.URL) else httpx.URL(url)
+    except httpx.InvalidURL:
+        return None
+    host = parsed.host.rstrip(".")
+    if not host:
+        return None
+    return parsed.scheme, host, parsed.port or DEFAULT_PORTS.get(parsed.scheme, 0)
+
+
+@dataclass(frozen=True)
+class AllowList:
+    """The origins a run may fetch from: GOV.UK's own (its page origin as configured, its asset host) and
+    those of the pages the user listed. A request to any other origin, a redirect included, is not sent:
+    another port of an allowed host is another server, which nobody asked to be watched.
+
+    The one exception is the TLS form of an allowed plain-HTTP origin on the standard ports (the usual
+    ``http://`` to ``https://`` redirect of a site that was listed by its old address): the same site,
+    made safer.
+
+    >>> allowed = AllowList.of("https://www.gov.uk", ["http://www.example.org/a"])
+    >>> allowed.allows("https://assets.publishing.service.gov.uk/x.pdf"), allowed.allows("https://www.gov.uk:8443/")
+    (True, False)
+    >>> allowed.allows("http://www.example.org/b"), allowed.allows("https://www.example.org/b")
+    (True, True)
+    >>> allowed.allows("http://www.gov.uk/x"), allowed.allows("https://evilgov.uk/")
+    (False, False)
+    """
+
+    govuk: frozenset[Origin]
+    listed: frozenset[Origin] = frozenset()
+
+    @classmethod
+    def of(cls, base_url: str, listed: Iterable[str] = ()) -> AllowList:
+        """GOV.UK's origins from ``base_url`` (its asset host served the same way) and the origins of
+        ``listed`` pages."""
+        base = origin(base_url)
+        govuk = set()
+        if base is not None:
+            scheme = base[0]
+            govuk = {base, (scheme, ASSET_HOST, DEFAULT_PORTS.get(scheme, 0))}
+        return cls(frozenset(govuk), frozenset(o for o in map(origin, listed) if o is not None))
+
+    def allows(self, url: str | httpx.URL) -> bool:
+        found = origin(url)
+        if found is None:
+            return False
+        if found in self.govuk or found in self.listed:
+            return True
+        scheme, host, port = found
+        plain = ("http", host, 80)
+        return (scheme, port) == ("https", 443) and (plain in self.govuk or plain in self.listed)
+
+    def is_govuk(self, url: str) -> bool:
+        """Whether a page at ``url`` is a GOV.UK page (which can only move "off GOV.UK")."""
+        found = origin(url)
+        return found is not None and (found in self.govuk or is_govuk_host(found[1]))
+
+    def knows_host(self, url: str | httpx.URL) -> bool:
+        """Whether some allowed origin has this address's host, so that only its scheme or port is not."""
+        found = origin(url)
+        return found is not None and any(o[1] == found[1] for o in self.govuk | self.listed)
+
+
+def allowed_hosts(config: Config, store: Store | None = None) -> AllowList:
+    """The origins a run may fetch from: GOV.UK's (``govuk_base_url`` and its asset host) and those of the
     pages the user listed, in the configuration or with ``guidance-monitor add``. Pages found by search and
-    documents followed from a page live on GOV.UK's hosts, so they need no entry of their own."""
+    documents followed from a page live on GOV.UK's origins, so they need no entry of their own."""
     listed = [absolute_url(config, page.url) for page in config.pages]
     if store is not None:
         listed += [page.url for page in store.pages() if page.source in ("config", "cli")]
-    return fetch_hosts(config.govuk_base_url, listed)
+    return AllowList.of(config.govuk_base_url, listed)
 
 
 class HostRate:
@@ -225,8 +296,8 @@ set_on_retry_hooks([_log_retry])
 class Fetcher:
     """Fetches pages for one run. Use as ``async with Fetcher(settings) as f: await f.fetch(url)``.
 
-    ``allowed_hosts`` (see :func:`allowed_hosts`) limits every request, redirects included, to those hosts;
-    None fetches from anywhere (``guidance-monitor parse URL``).
+    ``allowed_hosts`` (see :func:`allowed_hosts`) limits every request, redirects included, to those
+    origins; None fetches from anywhere (``guidance-monitor parse URL``).
 
     Outcomes, all in the returned :class:`FetchResult`, none raised:
 
@@ -247,7 +318,7 @@ class Fetcher:
       a vendor challenge script, a ``cf-mitigated: challenge`` header, or a redirect to a sign-in path).
     """
 
-    def __init__(self, settings: FetchSettings, *, allowed_hosts: FetchHosts | None = None) -> None:
+    def __init__(self, settings: FetchSettings, *, allowed_hosts: AllowList | None = None) -> None:
         self.settings = settings
         self.allowed_hosts = allowed_hosts
         self._client: httpx.AsyncClient | None = None
@@ -257,11 +328,13 @@ class Fetcher:
     async def __aenter__(self) -> Fetcher:
         concurrency = self.settings.concurrency
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        # No transport= here: httpx makes its own (an AsyncHTTPTransport with these limits, which never
+        # retries by itself; stamina does that above it), and mounts the proxies the environment names on
+        # transports of the same kind. Given a transport, httpx would ignore the environment's proxies.
         client = httpx.AsyncClient(
             headers={"User-Agent": self.settings.user_agent, "Accept": "*/*"},
             timeout=httpx.Timeout(self.settings.timeout),
             limits=limits,
-            transport=_transport(limits),
             follow_redirects=True,
             max_redirects=MAX_REDIRECTS,
             event_hooks={"request": [self._before_request]},
@@ -362,7 +435,7 @@ class Fetcher:
         budget = self.settings.timeout * retries
         begun = time.monotonic()
 
-        def backoff(exc: Exception) -> bool | float:
+        def backoff(exc: BaseException) -> bool | float:
             """Retry a retryable try: after the server's ``Retry-After`` if it sent one, else stamina's
             exponential backoff; give up at once when the server asks for more than we can wait."""
             if not isinstance(exc, _Retryable):
@@ -455,7 +528,7 @@ class Fetcher:
                 raise _Refused("blocked by a challenge page", url)
             if url in attempt.requested:
                 raise _Refused(f"redirect loop at {url}", url)
-        if self.allowed_hosts is not None and not self.allowed_hosts.allows(request.url.host):
+        if self.allowed_hosts is not None and not self.allowed_hosts.allows(request.url):
             raise _Refused(self._off_the_list(attempt, url), url)
         attempt.requested.append(url)
         await self._rate(request.url).wait()
@@ -470,54 +543,60 @@ class Fetcher:
     def _off_the_list(self, attempt: _Try, url: str) -> str:
         assert self.allowed_hosts is not None
         if not attempt.requested:
+            if self.allowed_hosts.knows_host(url):
+                scheme, host, port = origin(url) or ("", url, 0)
+                return f"not fetched: {scheme}://{host}:{port} is not a watched origin"
             return f"not fetched: {host_of(url)} is not a watched host"
-        if self.allowed_hosts.is_govuk(host_of(attempt.url)):
+        if self.allowed_hosts.is_govuk(attempt.url):
             return f"moved off GOV.UK to {url}"
         return f"redirected to a host that is not watched: {url}"
 
     async def _request(self, attempt: _Try, headers: dict[str, str]) -> None:
         assert self._client is not None
-        limit = self.settings.max_bytes
-        request = self._client.build_request("GET", attempt.url, headers=headers)
-        response = await self._client.send(request, stream=True)
-        attempt.response = response
-        if response.history:
-            attempt.redirects = _hops(attempt.url, (str(hop.url) for hop in response.history))
-            attempt.final_url = str(response.url)
-        else:
-            attempt.final_url = attempt.url
-        try:
-            declared = _content_length(response)
-            if declared is not None and declared > limit:
-                attempt.fault = f"body over {limit} bytes"
-                return
-            chunks: list[bytes] = []
-            size = 0
-            try:
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > limit:
-                        attempt.fault = f"body over {limit} bytes"
-                        return
-                    chunks.append(chunk)
-            except httpx.RemoteProtocolError:
-                got = response.num_bytes_downloaded
-                expected = f" of {declared}" if declared is not None else ""
-                attempt.fault, attempt.retry = f"truncated body: got {got}{expected} bytes", True
-                return
-            if declared is not None and response.num_bytes_downloaded < declared:
-                got = response.num_bytes_downloaded
-                attempt.fault, attempt.retry = f"truncated body: got {got} of {declared} bytes", True
-                return
-        finally:
-            await response.aclose()
-        body = b"".join(chunks)
+        async with self._client.stream("GET", attempt.url, headers=headers) as response:
+            attempt.response = response
+            if response.history:
+                attempt.redirects = _hops(attempt.url, (str(hop.url) for hop in response.history))
+                attempt.final_url = str(response.url)
+            else:
+                attempt.final_url = attempt.url
+            body = await self._read_body(attempt, response)
+        if body is None:
+            return
         if _is_challenge(response, body):
             attempt.fault = "blocked by a challenge page"
         elif response.status_code in RETRY_STATUSES:
             attempt.retry, attempt.retry_after = True, _retry_after(response)
         else:
             attempt.body = body
+
+    async def _read_body(self, attempt: _Try, response: httpx.Response) -> bytes | None:
+        """The whole decoded body, or None with the try's fault set: a body over the size limit is
+        refused before it is read when it says so, and as soon as it passes the limit when it does not."""
+        limit = self.settings.max_bytes
+        declared = _content_length(response)
+        if declared is not None and declared > limit:
+            attempt.fault = f"body over {limit} bytes"
+            return None
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    attempt.fault = f"body over {limit} bytes"
+                    return None
+                chunks.append(chunk)
+        except httpx.RemoteProtocolError:
+            got = response.num_bytes_downloaded
+            expected = f" of {declared}" if declared is not None else ""
+            attempt.fault, attempt.retry = f"truncated body: got {got}{expected} bytes", True
+            return None
+        if declared is not None and response.num_bytes_downloaded < declared:
+            got = response.num_bytes_downloaded
+            attempt.fault, attempt.retry = f"truncated body: got {got} of {declared} bytes", True
+            return None
+        return b"".join(chunks)
 
     def _rate(self, url: httpx.URL) -> HostRate:
         key = (url.host, url.port)
@@ -601,281 +680,3 @@ def _is_challenge(response: httpx.Response, body: bytes) -> bool:
 
 def _is_sign_in(url: str) -> bool:
     return any(segment in SIGN_IN_SEGMENTS for segment in urlsplit(url).path.lower().split("/"))
-
-
-# --------------------------------------------------------------------------- connections
-
-
-class _Connection(asyncio.Protocol):
-    """One connection's received bytes and wake-ups, kept by asyncio's protocol callbacks.
-
-    Reading pauses while more than ``HIGH_WATER`` bytes wait unread, so a huge body cannot fill memory
-    faster than the fetch reads (and refuses) it.
-    """
-
-    HIGH_WATER = 1 << 20
-
-    def __init__(self) -> None:
-        self.transport: asyncio.Transport | None = None
-        self.buffer = bytearray()
-        self.ended = False
-        self.error: BaseException | None = None
-        self.data_waiter: asyncio.Future[None] | None = None
-        self.drain_waiter: asyncio.Future[None] | None = None
-        self.reading_paused = False
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-
-    def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        if len(self.buffer) > self.HIGH_WATER and self.transport is not None and not self.reading_paused:
-            self.transport.pause_reading()
-            self.reading_paused = True
-        _wake(self.data_waiter)
-
-    def eof_received(self) -> bool:
-        self.ended = True
-        _wake(self.data_waiter)
-        return False
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.ended, self.error = True, exc
-        _wake(self.data_waiter)
-        _wake(self.drain_waiter)
-
-    def pause_writing(self) -> None:
-        self.drain_waiter = asyncio.get_running_loop().create_future()
-
-    def resume_writing(self) -> None:
-        _wake(self.drain_waiter)
-        self.drain_waiter = None
-
-
-def _wake(waiter: asyncio.Future[None] | None) -> None:
-    if waiter is not None and not waiter.done():
-        waiter.set_result(None)
-
-
-class _AsyncioStream(httpcore.AsyncNetworkStream):
-    """httpcore's network stream (its documented backend interface) on asyncio's own transports.
-
-    httpcore's default backend goes through anyio, which wraps every read and write in a cancel scope
-    and answers each "is this idle connection still open?" through typed attributes: about a third of
-    the client's time on an unchanged run. Timeouts, TLS and errors are httpcore's own types.
-    """
-
-    def __init__(self, connection: _Connection) -> None:
-        self.connection = connection
-
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        connection = self.connection
-        if not connection.buffer and not connection.ended:
-            connection.data_waiter = asyncio.get_running_loop().create_future()
-            try:
-                async with asyncio.timeout(timeout):
-                    await connection.data_waiter
-            except TimeoutError:
-                raise httpcore.ReadTimeout(f"no data within {timeout} s") from None
-            finally:
-                connection.data_waiter = None
-        if connection.buffer:
-            data = bytes(connection.buffer[:max_bytes])
-            del connection.buffer[:max_bytes]
-            if connection.reading_paused and connection.transport is not None:
-                connection.transport.resume_reading()
-                connection.reading_paused = False
-            return data
-        if connection.error is not None:
-            raise httpcore.ReadError(str(connection.error) or type(connection.error).__name__) from (
-                connection.error
-            )
-        return b""
-
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        connection = self.connection
-        if not buffer:
-            return
-        if connection.transport is None or connection.transport.is_closing():
-            raise httpcore.WriteError("the connection is closed")
-        connection.transport.write(buffer)
-        if connection.drain_waiter is not None:
-            try:
-                async with asyncio.timeout(timeout):
-                    await connection.drain_waiter
-            except TimeoutError:
-                raise httpcore.WriteTimeout(f"could not send within {timeout} s") from None
-            if connection.error is not None:
-                raise httpcore.WriteError(str(connection.error)) from connection.error
-
-    async def aclose(self) -> None:
-        if self.connection.transport is not None:
-            self.connection.transport.close()
-
-    async def start_tls(
-        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
-    ) -> httpcore.AsyncNetworkStream:
-        connection = self.connection
-        assert connection.transport is not None
-        try:
-            async with asyncio.timeout(timeout):
-                secured = await asyncio.get_running_loop().start_tls(
-                    connection.transport, connection, ssl_context, server_hostname=server_hostname
-                )
-        except TimeoutError:
-            raise httpcore.ConnectTimeout(f"TLS handshake not done within {timeout} s") from None
-        except (OSError, ssl.SSLError) as exc:
-            raise httpcore.ConnectError(str(exc)) from exc
-        if secured is None:
-            raise httpcore.ConnectError("the connection closed during the TLS handshake")
-        connection.transport = secured  # type: ignore[assignment]
-        return self
-
-    def get_extra_info(self, info: str) -> object:
-        connection = self.connection
-        if info == "is_readable":  # an idle connection the server closed, or one with stray bytes
-            return connection.ended or bool(connection.buffer)
-        if connection.transport is None:
-            return None
-        names = {"ssl_object": "ssl_object", "client_addr": "sockname", "server_addr": "peername"}
-        return connection.transport.get_extra_info(names.get(info, info))
-
-
-class _AsyncioBackend(httpcore.AsyncNetworkBackend):
-    """Opens :class:`_AsyncioStream` connections (httpcore's ``network_backend`` setting)."""
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        loop = asyncio.get_running_loop()
-        local = (local_address, 0) if local_address else None
-        return await _connected(loop.create_connection(_Connection, host, port, local_addr=local), timeout)
-
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        return await _connected(asyncio.get_running_loop().create_unix_connection(_Connection, path), timeout)
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
-
-
-async def _connected(
-    opening: Awaitable[tuple[asyncio.BaseTransport, _Connection]], timeout: float | None
-) -> _AsyncioStream:
-    try:
-        async with asyncio.timeout(timeout):
-            _, connection = await opening
-    except TimeoutError:
-        raise httpcore.ConnectTimeout(f"no connection within {timeout} s") from None
-    except OSError as exc:
-        raise httpcore.ConnectError(str(exc)) from exc
-    return _AsyncioStream(connection)
-
-
-_ERRORS: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
-    (httpcore.PoolTimeout, httpx.PoolTimeout),
-    (httpcore.ConnectTimeout, httpx.ConnectTimeout),
-    (httpcore.ReadTimeout, httpx.ReadTimeout),
-    (httpcore.WriteTimeout, httpx.WriteTimeout),
-    (httpcore.TimeoutException, httpx.TimeoutException),
-    (httpcore.ConnectError, httpx.ConnectError),
-    (httpcore.ReadError, httpx.ReadError),
-    (httpcore.WriteError, httpx.WriteError),
-    (httpcore.NetworkError, httpx.NetworkError),
-    (httpcore.ProxyError, httpx.ProxyError),
-    (httpcore.UnsupportedProtocol, httpx.UnsupportedProtocol),
-    (httpcore.RemoteProtocolError, httpx.RemoteProtocolError),
-    (httpcore.LocalProtocolError, httpx.LocalProtocolError),
-    (httpcore.ProtocolError, httpx.ProtocolError),
-)
-"""httpcore's exceptions and the httpx ones the Fetcher knows them by, most specific first."""
-
-
-@contextlib.contextmanager
-def _as_httpx_errors(request: httpx.Request) -> Iterator[None]:
-    try:
-        yield
-    except Exception as exc:
-        for core, outer in _ERRORS:
-            if isinstance(exc, core):
-                raise outer(str(exc), request=request) from exc
-        raise
-
-
-class _DirectTransport(httpx.AsyncBaseTransport):
-    """httpx's transport interface on httpcore's connection pool with :class:`_AsyncioBackend`: the
-    client, redirects, cookies, hooks and decoding stay httpx's; only the sockets are asyncio's.
-
-    One pool per scheme, made on first use, so a run of ``http://`` pages never loads the CA bundle;
-    the ``https`` pool verifies certificates with httpx's own context (``SSL_CERT_FILE`` honoured).
-    """
-
-    def __init__(self, limits: httpx.Limits) -> None:
-        self.limits = limits
-        self.pools: dict[str, httpcore.AsyncConnectionPool] = {}
-
-    def _pool(self, scheme: str) -> httpcore.AsyncConnectionPool:
-        pool = self.pools.get(scheme)
-        if pool is None:
-            pool = self.pools[scheme] = httpcore.AsyncConnectionPool(
-                ssl_context=httpx.create_ssl_context() if scheme == "https" else None,
-                max_connections=self.limits.max_connections,
-                max_keepalive_connections=self.limits.max_keepalive_connections,
-                keepalive_expiry=self.limits.keepalive_expiry,
-                network_backend=_AsyncioBackend(),
-            )
-        return pool
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        url = request.url
-        core_request = httpcore.Request(
-            method=request.method,
-            url=httpcore.URL(scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path),
-            headers=request.headers.raw,
-            content=request.stream,  # type: ignore[arg-type]
-            extensions=request.extensions,
-        )
-        with _as_httpx_errors(request):
-            answer = await self._pool(url.scheme).handle_async_request(core_request)
-        return httpx.Response(
-            status_code=answer.status,
-            headers=answer.headers,
-            stream=_Body(answer, request),
-            extensions=answer.extensions,
-        )
-
-    async def aclose(self) -> None:
-        for pool in self.pools.values():
-            await pool.aclose()
-
-
-class _Body(httpx.AsyncByteStream):
-    def __init__(self, answer: httpcore.Response, request: httpx.Request) -> None:
-        self.answer = answer
-        self.request = request
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        with _as_httpx_errors(self.request):
-            async for part in self.answer.aiter_stream():
-                yield part
-
-    async def aclose(self) -> None:
-        await self.answer.aclose()
-
-
-def _transport(limits: httpx.Limits) -> httpx.AsyncBaseTransport | None:
-    """The client's transport: the direct one, unless the environment names a proxy, which httpx's own
-    transport honours (``HTTP(S)_PROXY``, ``ALL_PROXY``, ``NO_PROXY``) as documented."""
-    if any(value for key, value in urllib.request.getproxies().items() if key != "no"):
-        return None
-    return _DirectTransport(limits)
