@@ -334,13 +334,16 @@ def quality_gate(fetch: FetchResult) -> str | None:
 async def _read(
     target: Target, fetch: FetchResult, last_read: str | None = None, reading: Reading | None = None
 ) -> Outcome:
+    hashed = key = None
+    if fetch.ok and fetch.body:
+        hashed = body_hash(fetch.body)
+        key = read_key(hashed, target.selector, fetch.content_type)
+        if key == last_read and not fetch.redirects:
+            # The very bytes the page was last read from, which passed the gate then.
+            return Outcome(fetch, read_key=key, body_hash=hashed, same=True, target=target)
     reason = quality_gate(fetch)
-    if reason is not None or fetch.not_modified:
-        return Outcome(fetch, reason=reason, target=target)
-    hashed = body_hash(fetch.body)
-    key = read_key(hashed, target.selector, fetch.content_type)
-    if key == last_read and not fetch.redirects:
-        return Outcome(fetch, read_key=key, body_hash=hashed, same=True, target=target)
+    if reason is not None or key is None:
+        return Outcome(fetch, reason=reason, body_hash=hashed, target=target)
     try:
         if reading is None:
             document = parse(fetch.body, target.url, fetch.content_type, selector=target.selector)
