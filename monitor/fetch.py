@@ -61,8 +61,8 @@ BACKOFF_JITTER = 0.25
 BACKOFF_CAP = 30.0
 RATE_MARGIN = 0.1
 """Seconds added to the one-second window. A request reaches the server a little after it starts here,
-and by a varying delay (a new connection, a busy server thread): 20 ms proved too little on a loaded
-machine, where the server once saw six starts within a second at ``rate_per_host: 5``."""
+and by a delay that varies (a new connection, a busy server thread, a loaded machine), so the window is
+kept wide enough that the server never sees one start too many in any second."""
 
 HTML_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504}) | frozenset(range(520, 530))
