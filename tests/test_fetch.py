@@ -11,8 +11,9 @@ from email.utils import formatdate
 import pytest
 from conftest import FIXTURES, PageServer, Request, Response
 
-from monitor.fetch import AllowList, Fetcher, HostRate, fetch_many
+from monitor.fetch import Fetcher, fetch_many
 from monitor.govuk import api_url
+from monitor.limits import AllowList, HostRate
 from monitor.model import FetchRequest, FetchResult, FetchSettings
 
 PAGE = (FIXTURES / "html_legacy" / "eu-exit-secondary-legislation-2019-04.html").read_bytes()
