@@ -45,6 +45,7 @@ from difflib import SequenceMatcher
 
 from .mentions import Mention, amounts, bare, dates, duties, same_date, sentences, sides
 from .model import DiffOp, SectionChange, Signal
+from .textdiff import ratio_at_least
 from .tokens import count_words
 
 PAIR_SIMILARITY = 0.5
@@ -452,11 +453,6 @@ def _strongest(found: list[list[Signal]]) -> list[list[Signal]]:
 _FIND = {"duty": duties, "date": dates, "amount": amounts}
 
 
-def _ratio_at_least(matcher: SequenceMatcher[str], floor: float) -> bool:
-    """Whether ``matcher.ratio()`` reaches ``floor``, the cheap upper bounds tried first."""
-    return matcher.real_quick_ratio() >= floor and matcher.quick_ratio() >= floor and matcher.ratio() >= floor
-
-
 def _without_moved_edits(signals: list[Signal]) -> list[Signal]:
     """A sentence edited and moved within its section ("providers should support pupils ..., for
     example, ..." became "providers should help pupils ..." a paragraph earlier) lies in two blocks, too
@@ -482,7 +478,7 @@ def _without_moved_edits(signals: list[Signal]) -> list[Signal]:
             if [m.key for m in _FIND[added.kind](added.new)] != keys:
                 continue
             matcher.set_seq1(_words(added.new_sentence))
-            if _ratio_at_least(matcher, PAIR_SIMILARITY):
+            if ratio_at_least(matcher, PAIR_SIMILARITY):
                 gone |= {d, a}
                 break
     return [s for n, s in enumerate(signals) if n not in gone]
