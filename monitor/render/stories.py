@@ -79,8 +79,7 @@ def document_groups(story: story_rules.Story) -> list[DocumentGroup]:
                 for g in told
                 if group.edits
                 and g.edits
-                and [c.changeset.to_dict() for c in g.edits if c.changeset]
-                == [c.changeset.to_dict() for c in group.edits if c.changeset]
+                and [c.changeset for c in g.edits] == [c.changeset for c in group.edits]
             ),
             None,
         )
