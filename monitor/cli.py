@@ -452,8 +452,10 @@ def _fetch_log(verbose: bool) -> Iterator[None]:
 def run_command(no_deliver: bool, no_site: bool) -> None:
     """Check every watched page once, record what changed, send the digest and publish the site.
 
-    On a terminal it shows its progress; in cron it prints only the summary and the problems.
-    Exit status 0 when every page was checked, 1 when any failed, 2 on a configuration error, 3 when
+    On a terminal it shows its progress; in cron it prints only the summary and the problems (on
+    standard error, even with --quiet). Exit status 0 when every page was checked and every change sent,
+    1 when a page failed or a channel could not send to everyone (its changes stay queued for the next
+    run, a refused recipient's until digest.give_up_after_days), 2 on a configuration error, 3 when
     another run holds the lock.
     """
     from . import pipeline
@@ -480,7 +482,7 @@ def run_command(no_deliver: bool, no_site: bool) -> None:
     if summary.failures or not opts.quiet:
         click.echo(f"Checked {summary.checked} {pages}: {summary.changed} changed, {summary.failed} failed.")
     for url, reason in summary.failures:
-        click.echo(f"  failed: {url}: {reason}")
+        click.echo(f"  failed: {url}: {reason}", err=True)
     if not opts.quiet:
         for line in summary.deliveries:
             click.echo(f"  {line}")
@@ -681,18 +683,24 @@ def _watch_store(config: Config, create: bool):
 @click.option("--all", "include_inactive", is_flag=True, help="Include pages no longer watched.")
 @common
 def pages_command(output: str, include_inactive: bool) -> None:
-    """List watched pages: last check, last change, failures in a row, last error."""
+    """List watched pages: last check, last change, failures in a row, last error; then the recipients
+    whose server refuses changes still waiting for them."""
     from . import watchlist
 
     config = load_config()
+    from .deliver import refusal_lines
+
     store = _watch_store(config, create=False)
     try:
         pages = watchlist.listing(config, store, include_inactive=include_inactive)
+        refused = refusal_lines(config, store) if store is not None else []
     finally:
         if store is not None:
             store.close()
     text = watchlist.as_json(pages) + "\n" if output == "json" else watchlist.as_text(pages)
     click.echo(text, nl=False)
+    if refused and output == "text":
+        click.echo("Refused, waiting for the address to be mended:\n" + "\n".join(f"  {r}" for r in refused))
 
 
 @main.command("add")
@@ -754,15 +762,17 @@ def _out_folder(out_dir: str, option: str = "--out"):  # -> Path
 @click.option("--dry-run", is_flag=True, help="Write what would be sent to --out; send nothing.")
 @click.option("--out", "out_dir", metavar="DIR", default=None, help="Folder for --dry-run and --since files.")
 @click.option("--since", metavar="YYYY-MM-DD", default=None, help="Rebuild the digest of changes since DATE.")
-@click.option("--send", is_flag=True, help="With --since: email the rebuilt digest and mark it delivered.")
+@click.option("--send", is_flag=True, help="With --since: email each subscriber their own and mark it sent.")
 @common
 def digest_command(dry_run: bool, out_dir: str | None, since: str | None, send: bool) -> None:
     """Send the changes waiting in the outbox (email and webhooks), each change once per channel.
 
     --dry-run --out DIR writes what would be sent and marks nothing. --since DATE rebuilds the digest of
     every change detected since DATE, delivered or not, and writes it as .eml to --out (or to stdout); it
-    is sent only with --send. A digest with no change in it is not written. Exit status 1 when a channel
-    could not send (its changes stay queued) or a file could not be written.
+    is sent only with --send, to each subscriber their own and to digest.email.to all of it. A digest
+    with no change in it is not written. What could not be sent, or was refused, is said on standard
+    error. Exit status 1 when a channel could not send to everyone (its changes stay queued) or a file
+    could not be written.
     """
     from . import deliver
     from .store import LockHeld
@@ -782,13 +792,14 @@ def digest_command(dry_run: bool, out_dir: str | None, since: str | None, send: 
                 click.echo(f"No change found since {since}: no digest {'sent' if send else 'written'}.")
                 return
             if send and not dry_run:
-                if not config.digest.email.configured:
-                    fail("--send: email is not configured (digest.email.to and smtp_host)")
-                try:
-                    detail = deliver.send_rebuilt(config, store, digest)
-                    click.echo(f"email: sent {len(digest.changes)} changes ({detail})")
-                except deliver.DeliveryError as exc:
-                    fail(f"email: not sent: {exc}", EXIT_FAILED)
+                if not config.digest.email.smtp_host or not deliver.EmailChannel.configured(config):
+                    fail("--send: email is not configured (digest.email.smtp_host, and to or subscribers)")
+                sent = deliver.send_rebuilt(config, store, digest)
+                for result in sent:
+                    click.echo(str(result), err=result.problem)
+                if not sent:
+                    click.echo(f"No subscriber's pages changed since {since}: no digest sent.")
+                sys.exit(EXIT_FAILED if any(r.problem for r in sent) else EXIT_OK)
             elif out is not None:
                 try:
                     path = deliver.EmailChannel(config.digest.email).preview(digest, out)
@@ -806,8 +817,8 @@ def digest_command(dry_run: bool, out_dir: str | None, since: str | None, send: 
         except OSError as exc:
             fail(f"--out {out_dir}: cannot be written ({_reason(exc)})", EXIT_FAILED)
     for result in results:
-        if result.sent or result.refused or dry_run:
-            click.echo(str(result))
+        if result.sent or result.problem or dry_run:
+            click.echo(str(result), err=result.problem)
     if not results:
         configured = deliver.channels(config) or dry_run
         click.echo(
@@ -815,8 +826,7 @@ def digest_command(dry_run: bool, out_dir: str | None, since: str | None, send: 
             if configured
             else "No email or webhook is configured."
         )
-    failed = any(not r.sent or r.refused for r in results)
-    sys.exit(EXIT_FAILED if failed and not dry_run else EXIT_OK)
+    sys.exit(EXIT_FAILED if any(r.problem for r in results) else EXIT_OK)
 
 
 @main.command("site")
@@ -1071,10 +1081,12 @@ def notify_command(test: bool, list_channels: bool) -> None:
     """Send a test message on every channel (email, webhooks, digest.notify, digest.channels) and say
     whether it went; --list-channels lists every kind of channel, those from other packages too.
 
-    Each channel is shown by its kind and host only. Exit status 1 when any channel failed. Nothing
-    is marked in the outbox.
+    Each channel is shown by its name, never its address. The test message says it is a test from
+    guidance-monitor and names the channel, nothing else. Then the recipients whose server refuses
+    changes still waiting for them are listed, with its reply. Exit status 1 when any channel failed.
+    Nothing is marked in the outbox.
     """
-    from .deliver import kinds, notify_test
+    from .deliver import kinds, notify_test, refusal_lines
 
     if list_channels:
         for kind, text in kinds():
@@ -1088,4 +1100,9 @@ def notify_command(test: bool, list_channels: bool) -> None:
         fail("notify: no channel is configured (digest.email, digest.webhooks or digest.notify)")
     for result in results:
         click.echo(f"{result.channel}: {'sent' if result.sent else 'FAILED'} ({result.detail})")
+    store = _watch_store(config, create=False)
+    if store is not None:
+        with store:
+            for line in refusal_lines(config, store):
+                click.echo(f"waiting: {line}")
     sys.exit(EXIT_FAILED if any(not r.sent for r in results) else EXIT_OK)
