@@ -452,11 +452,11 @@ def _fetch_log(verbose: bool) -> Iterator[None]:
 def run_command(no_deliver: bool, no_site: bool) -> None:
     """Check every watched page once, record what changed, send the digest and publish the site.
 
-    On a terminal it shows its progress; in cron it prints only the summary and the problems (on
-    standard error, even with --quiet). Exit status 0 when every page was checked and every change sent,
-    1 when a page failed or a channel could not send to everyone (its changes stay queued for the next
-    run, a refused recipient's until digest.give_up_after_days), 2 on a configuration error, 3 when
-    another run holds the lock.
+    On a terminal it shows its progress; in cron it prints only the summary and the problems (what
+    could not be sent on standard error, even with --quiet). Exit status 0 when every page was checked
+    and every change sent, 1 when a page failed or a channel could not send to everyone (its changes
+    stay queued for the next run, a refused recipient's until digest.give_up_after_days), 2 on a
+    configuration error, 3 when another run holds the lock.
     """
     from . import pipeline
     from .store import LockHeld
@@ -481,8 +481,8 @@ def run_command(no_deliver: bool, no_site: bool) -> None:
     pages = "page" if summary.checked == 1 else "pages"
     if summary.failures or not opts.quiet:
         click.echo(f"Checked {summary.checked} {pages}: {summary.changed} changed, {summary.failed} failed.")
-    for url, reason in summary.failures:
-        click.echo(f"  failed: {url}: {reason}", err=True)
+    for url, reason in summary.failures:  # what could not be sent is said on stderr, even with --quiet
+        click.echo(f"  failed: {url}: {reason}", err=url == "digest")
     if not opts.quiet:
         for line in summary.deliveries:
             click.echo(f"  {line}")

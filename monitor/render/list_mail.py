@@ -62,7 +62,8 @@ def list_headers(settings: ListMail, subscriber: Subscriber | None) -> dict[str,
     """The list headers of one digest. One-click unsubscribe names one subscriber, so it is offered to
     subscribers only; ``digest.email.to`` gets the mailto alone."""
     targets = [f"<mailto:{settings.mailbox}?subject=unsubscribe>"]
-    one_click = settings.one_click(subscriber.to[0]) if subscriber is not None and subscriber.to else ""
+    named = subscriber is not None and subscriber.to and subscriber.channel != Subscriber.channel
+    one_click = settings.one_click(subscriber.to[0]) if named and subscriber is not None else ""
     if one_click:
         targets.append(f"<{one_click}>")
     found = {
