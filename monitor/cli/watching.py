@@ -112,9 +112,11 @@ def _fetch_log(verbose: bool) -> Iterator[None]:
 def run_command(no_deliver: bool, no_site: bool) -> None:
     """Check every watched page once, record what changed, send the digest and publish the site.
 
-    On a terminal it shows its progress; in cron it prints only the summary and the problems.
-    Exit status 0 when every page was checked, 1 when any failed, 2 on a configuration error, 3 when
-    another run holds the lock.
+    On a terminal it shows its progress; in cron it prints only the summary and the problems (what
+    could not be sent on standard error, even with --quiet). Exit status 0 when every page was checked
+    and every change sent, 1 when a page failed or a channel could not send to everyone (its changes
+    stay queued for the next run, a refused recipient's until digest.give_up_after_days), 2 on a
+    configuration error, 3 when another run holds the lock.
     """
     from .. import pipeline
     from ..store import LockHeld
@@ -139,8 +141,8 @@ def run_command(no_deliver: bool, no_site: bool) -> None:
     pages = "page" if summary.checked == 1 else "pages"
     if summary.failures or not opts.quiet:
         click.echo(f"Checked {summary.checked} {pages}: {summary.changed} changed, {summary.failed} failed.")
-    for url, reason in summary.failures:
-        click.echo(f"  failed: {url}: {reason}")
+    for url, reason in summary.failures:  # what could not be sent is said on stderr, even with --quiet
+        click.echo(f"  failed: {url}: {reason}", err=url == "digest")
     if not opts.quiet:
         for line in summary.deliveries:
             click.echo(f"  {line}")
@@ -254,18 +256,23 @@ def _watch_store(config: Config) -> Store:
 @click.option("--all", "include_inactive", is_flag=True, help="Include pages no longer watched.")
 @common
 def pages_command(output: str, include_inactive: bool) -> None:
-    """List watched pages: last check, last change, failures in a row, last error."""
+    """List watched pages: last check, last change, failures in a row, last error; then the recipients
+    whose server refuses changes still waiting for them."""
     from .. import watchlist
+    from ..deliver import refusal_lines
 
     config = load_config()
     store = _watch_store(config) if Path(config.database).exists() else None
     try:
         pages = watchlist.watched(config, store, include_inactive=include_inactive)
+        refused = refusal_lines(config, store) if store is not None else []
     finally:
         if store is not None:
             store.close()
     text = watchlist.as_json(pages) + "\n" if output == "json" else watchlist.as_text(pages)
     click.echo(text, nl=False)
+    if refused and output == "text":
+        click.echo("Refused, waiting for the address to be mended:\n" + "\n".join(f"  {r}" for r in refused))
 
 
 @click.command("add")

@@ -182,6 +182,7 @@ def digest(
     organisations: dict[str, list[str]] | None = None,
     context: Sequence[Change] = (),
     newest_first: bool = False,
+    footer: str = "",
 ) -> tuple[str, str, str]:
     """The email digest: ``(subject, plain text, HTML with inline styles)``.
 
@@ -190,7 +191,8 @@ def digest(
     day of its oldest change); ``organisations`` maps page URLs to GOV.UK's organisation names for the
     subject line; ``context`` adds recorded changes not sent now (earlier runs) that may explain a
     document's change; ``newest_first`` groups each page's stories together, the page's latest state
-    first, as a weekly summary reads.
+    first, as a weekly summary reads; ``footer`` says why the reader gets it and how to stop it (list
+    mail).
     """
     wanted = [c for c in changes if c.kind != "none" and not c.backfilled]
     stories = newest_news_first(story_rules.stories(wanted, pages, context=context))
@@ -217,6 +219,7 @@ def digest(
         "change_link": lambda c: change_link(c, site_url),
         "story_link": lambda st: f"{site_url.rstrip('/')}/changes/{story_key(st)}.html" if site_url else "",
         "page_link": lambda url: page_link(url, site_url),
+        "footer": footer,
     }
     return (
         subject,
