@@ -239,6 +239,7 @@ def _change_json(change: Change) -> dict[str, Any]:
 
     data = dataclasses.asdict(change)
     data["changeset"] = change.changeset.to_dict() if change.changeset else None
+    data["govuk_date"] = _govuk_date(change)
     return data
 
 
@@ -247,6 +248,15 @@ def _kind(change: Change) -> str:
     from ..render import BACKFILLED_LABEL, change_label
 
     return change_label(change) + (f" ({BACKFILLED_LABEL.lower()})" if change.backfilled else "")
+
+
+def _govuk_date(change: Change) -> str | None:
+    """The date GOV.UK gave the change, from its newest dated change note; None when GOV.UK dated none
+    (a page first seen, moved or edited silently). The listing is ordered by when each was found, so
+    this date is shown beside it, never in its place."""
+    from ..render.records import note_entries
+
+    return next((entry.date for entry in note_entries(change) if entry.date), None)
 
 
 def _stored_on(store: Store, url: str, day: date, option: str) -> tuple[dict[str, Any], Document]:
@@ -271,7 +281,8 @@ def _stored_on(store: Store, url: str, day: date, option: str) -> tuple[dict[str
 @format_option
 @common
 def history_command(url: str, output: str) -> None:
-    """List a watched page's snapshots and changes (URL: an address or a GOV.UK path)."""
+    """List a watched page's snapshots, and its changes newest found first with GOV.UK's own date beside
+    each (URL: an address or a GOV.UK path)."""
     import dataclasses
     import json
 
@@ -298,10 +309,14 @@ def history_command(url: str, output: str) -> None:
         updated = f"last updated {snap['last_updated']}" if snap["last_updated"] else "no last-updated date"
         taken = london_time(snap["taken_at"], zone=True, missing="-")
         click.echo(f"  #{snap['id']}  {taken}  {updated}, {snap['history_count']} updates")
-    click.echo(f"\nChanges ({len(changes)}), newest first (`guidance-monitor show ID` for one):")
+    click.echo(
+        f"\nChanges ({len(changes)}), newest found first, each with GOV.UK's own date"
+        " (`guidance-monitor show ID` for one):"
+    )
     for change in changes:
-        when = change.effective_date or london_time(change.detected_at, missing="-")[:10]
-        click.echo(f"  #{change.id}  {when}  {_kind(change)}: {change.note}")
+        found = london_time(change.detected_at, zone=True, missing="-")
+        dated = f"GOV.UK {_govuk_date(change) or 'no date'}"
+        click.echo(f"  #{change.id}  {found}  ({dated})  {_kind(change)}: {change.note}")
 
 
 @click.command("show")
