@@ -544,6 +544,9 @@ def test_parse_of_a_file_stating_no_address_does_not_claim_govuk(tmp_path):
     text = cli("parse", str(file), "--format", "text").output
     assert "URL: https://www.gov.uk/\n" not in text
     assert "URL: not stated in the page (give --url)\n" in text
+    assert json.loads(cli("parse", str(file), "--format", "json").output)["url"] is None
+    given = cli("parse", str(file), "--format", "json", "--url", "https://www.gov.uk/guidance/x").output
+    assert json.loads(given)["url"] == "https://www.gov.uk/guidance/x"
 
 
 def test_diff_of_two_different_pages_warns_on_stderr(tmp_path):

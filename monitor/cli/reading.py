@@ -78,17 +78,23 @@ def _parse_body(
         fail(f"{source}: cannot be parsed ({first})", status)
 
 
-def print_document(document: Document, output: str, *, address: str | None = None) -> None:
+def print_document(document: Document, output: str, *, url_stated: bool = True) -> None:
+    """Print a Document as ``parse`` does. ``url_stated=False``: a saved page that gave no address of its
+    own reads its links on www.gov.uk, but is not www.gov.uk's home page, so no address is claimed for it
+    (``null`` in JSON)."""
     import json
 
     from .. import parse as parse_module
 
     if output == "json":
-        click.echo(json.dumps(parse_module.to_json(document), ensure_ascii=False, indent=2))
+        data = parse_module.to_json(document)
+        if not url_stated:
+            data["url"] = None
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     text = parse_module.to_text(document)
-    if address is not None:
-        text = text.replace(f"\nURL: {document.url}\n", f"\nURL: {address}\n", 1)
+    if not url_stated:
+        text = text.replace(f"\nURL: {document.url}\n", "\nURL: not stated in the page (give --url)\n", 1)
     click.echo(text, nl=False)
 
 
@@ -139,10 +145,8 @@ def parse_command(
         document = _parse_body(source, result.body, url, result.content_type, selector, EXIT_FAILED)
     else:
         document, known = _read_saved(source, url=page_url, selector=selector, status=EXIT_FAILED)
-        if not known:
-            # Its links resolve on www.gov.uk, but it is not www.gov.uk's home page: say the truth.
-            print_document(document, output, address="not stated in the page (give --url)")
-            return
+        print_document(document, output, url_stated=known)
+        return
     print_document(document, output)
 
 
