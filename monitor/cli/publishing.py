@@ -9,6 +9,7 @@ from datetime import date
 import click
 
 from .. import config as config_module
+from ..plurals import plural
 from .options import (
     EXIT_FAILED,
     EXIT_LOCKED,
@@ -65,7 +66,7 @@ def digest_command(dry_run: bool, out_dir: str | None, since_day: date | None, s
                     fail("--send: email is not configured (digest.email.to and smtp_host)")
                 try:
                     detail = deliver.send_rebuilt(config, store, digest)
-                    click.echo(f"email: sent {len(digest.changes)} changes ({detail})")
+                    click.echo(f"email: sent {plural(len(digest.changes), 'change')} ({detail})")
                 except deliver.DeliveryError as exc:
                     fail(f"email: not sent: {exc}", EXIT_FAILED)
             elif out is not None:

@@ -11,6 +11,7 @@ import click
 from .. import config as config_module
 from ..clock import london_time
 from ..model import Change, ChangeSet, Document
+from ..plurals import plural
 from .options import (
     EXIT_FAILED,
     EXIT_OK,
@@ -312,7 +313,7 @@ def history_command(url: str, output: str) -> None:
     for snap in snapshots:
         updated = f"last updated {snap['last_updated']}" if snap["last_updated"] else "no last-updated date"
         taken = london_time(snap["taken_at"], zone=True, missing="-")
-        click.echo(f"  #{snap['id']}  {taken}  {updated}, {snap['history_count']} updates")
+        click.echo(f"  #{snap['id']}  {taken}  {updated}, {plural(snap['history_count'], 'update')}")
     click.echo(
         f"\nChanges ({len(changes)}), newest found first, each with GOV.UK's own date"
         " (`guidance-monitor show ID` for one):"

@@ -20,6 +20,7 @@ from typing import Any, ClassVar, Protocol
 from urllib.parse import urlsplit
 
 from ..model import Change, ChannelSettings, Config, Subscriber
+from ..plurals import plural
 from ..render import chat
 from ..render.chat import Digest
 
@@ -76,7 +77,7 @@ class Delivery:
     """Recipients whose server said "try later": the changes wait in the outbox for them alone."""
 
     def __str__(self) -> str:
-        what = f"{self.changes} change{'s' if self.changes != 1 else ''}"
+        what = plural(self.changes, "change")
         if self.written is not None:
             return f"{self.channel}: {what} written to {self.written} (dry run: nothing sent or marked)"
         refused = f"; refused, not retried: {'; '.join(self.refused)}" if self.refused else ""

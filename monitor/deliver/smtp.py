@@ -14,6 +14,7 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 from ..model import Change, Config, EmailSettings, Subscriber
+from ..plurals import plural
 from ..render import chat
 from ..render.chat import Digest
 from ..subscriptions import subscribers
@@ -236,7 +237,7 @@ class EmailChannel(Channel):
             elif not short:
                 queue.insert(0, (part.only([chat.shortened(c) for c in part.changes]), True))
             else:
-                text = f"too large for the server ({size} bytes, its limit {limit or 'unstated'})"
+                text = f"too large for the server ({plural(size, 'byte')}, its limit {limit or 'unstated'})"
                 refused += [f"{r} (552 {text})" for r in recipients]
                 outbox.record_recipients(
                     self.name, part.change_ids, {r: ("refused", 552, text) for r in recipients}

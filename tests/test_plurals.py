@@ -1,0 +1,131 @@
+"""Every count is written through the one plural helper: never "1 pages", "1 changes" or "1 sections".
+
+Two checks. A static one reads the source and the templates for a number put before a hard-coded plural
+noun, or a plural made by hand (``"s" if n != 1``). A real one runs the commands, builds the site and
+writes the digests for a watch list with exactly one of each thing, and again with two, and reads every
+line that came out.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from monitor.plurals import plural
+
+ROOT = Path(__file__).resolve().parent.parent
+
+NOUNS = (
+    "attachments bytes changes channels checks days documents entries errors failures files hours items"
+    " lines links messages minutes months notes organisations pages people recipients results runs"
+    " searches sections snapshots subscribers tries updates versions webhooks weeks words years"
+).split()
+"""The things guidance-monitor counts, as their plurals."""
+
+ONE_OF_MANY = re.compile(
+    rf"(?<![\d.,])\b1 (?:(?!(?:of|in|and|or|to|from)\b)[A-Za-z.]+ ){{0,2}}({'|'.join(NOUNS)})\b"
+)
+"""A count of one before a plural noun: "1 pages", "1 more words", "1 GOV.UK guidance pages"."""
+
+NOT_NOUNS = set(
+    "is was has does as its this plus us always unless less yes goes says means needs gives holds lists"
+    " keeps reads tells shows names sends makes takes puts stays comes seems exists".split()
+)
+BETWEEN = set("of in and or to from for by on at the a an its their already".split())
+
+
+def _number_then_plural(text: str) -> str | None:
+    """The plural noun a formatted value is followed by, if the text after it starts with one."""
+    match = re.match(r" ((?:[a-z]+ ){0,2}?)([a-z]+s)\b", text)
+    if match is None or match.group(2) in NOT_NOUNS:
+        return None
+    if any(word in BETWEEN for word in match.group(1).split()):
+        return None
+    return match.group(2)
+
+
+def _hand_made(node: ast.IfExp) -> bool:
+    """``"s" if n != 1 else ""`` or ``"page" if n == 1 else "pages"``: a count's plural written out by
+    hand. (A noun chosen by "more than one", as in "its documents", counts nothing and is left alone.)"""
+    branches = [node.body, node.orelse]
+    if not all(isinstance(b, ast.Constant) and isinstance(b.value, str) for b in branches):
+        return False
+    one, other = sorted(str(b.value) for b in branches if isinstance(b, ast.Constant))
+    test = node.test
+    counted = (
+        isinstance(test, ast.Compare)
+        and isinstance(test.ops[0], ast.Eq | ast.NotEq)
+        and any(isinstance(c, ast.Constant) and c.value == 1 for c in [test.left, *test.comparators])
+    )
+    return counted and other in (one + "s", one + "es", "s")
+
+
+def python_offences(source: str, name: str) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.JoinedStr):
+            for before, after in zip(node.values, node.values[1:], strict=False):
+                if isinstance(before, ast.FormattedValue) and isinstance(after, ast.Constant):
+                    noun = _number_then_plural(str(after.value))
+                    if noun:
+                        found.append(f"{name}:{node.lineno}: {{{ast.unparse(before.value)}}} {noun}")
+        elif isinstance(node, ast.IfExp) and _hand_made(node):
+            found.append(f"{name}:{node.lineno}: {ast.unparse(node)}")
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            match = re.search(rf"%[sd] ({'|'.join(NOUNS)})\b", node.value)
+            if match:
+                found.append(f"{name}:{node.lineno}: {node.value!r}")
+    return found
+
+
+TEMPLATE_COUNT = re.compile(rf"\}}\}}\s+(?:[a-z]+ ){{0,2}}?({'|'.join(NOUNS)})\b")
+TEMPLATE_HAND_MADE = re.compile(r"""["'][a-z ]*["'] if [^%}]*[!=]= 1 else ["'][a-z ]*["']""")
+
+
+def template_offences(text: str, name: str) -> list[str]:
+    found = []
+    for number, line in enumerate(text.splitlines(), 1):
+        found += [f"{name}:{number}: {m.group(0)}" for m in TEMPLATE_COUNT.finditer(line)]
+        found += [f"{name}:{number}: {m.group(0)}" for m in TEMPLATE_HAND_MADE.finditer(line)]
+    return found
+
+
+def test_the_static_check_sees_each_way_of_getting_it_wrong():
+    wrong = [
+        'f"{len(pages)} pages to watch"',
+        'f"{n} more words"',
+        """f"{n} GOV.UK page{'s' if n != 1 else ''}\"""",
+        '"page" if count == 1 else "pages"',
+        'log.info("search %s: %d results", name, n)',
+    ]
+    assert all(python_offences(code, "x") for code in wrong), [
+        c for c in wrong if not python_offences(c, "x")
+    ]
+    right = ["f\"{plural(n, 'page')} to watch\"", 'f"{title} has changes"', "f\"{n} of {plural(m, 'page')}\""]
+    assert not any(python_offences(code, "x") for code in right)
+    assert template_offences("{{ n }} sections changed", "t")
+    assert template_offences('{{ n }} {{ "run" if n == 1 else "runs" }}', "t")
+    assert template_offences('(n ~ (" section" if n == 1 else " sections"))', "t")
+    assert not template_offences('{{ n|plural("section") }} changed', "t")
+    assert ONE_OF_MANY.search("Now watching 1 GOV.UK guidance pages")
+    assert ONE_OF_MANY.search("(1 more words)") and ONE_OF_MANY.search("Checked 1 pages: 1 changed")
+    assert ONE_OF_MANY.search("(+1 -1 words)")
+    assert not ONE_OF_MANY.search("Checked 1 of 2 pages") and not ONE_OF_MANY.search("11 pages, 2.1 words")
+
+
+def test_no_number_comes_before_a_hard_coded_plural_in_the_source_or_templates():
+    offences = []
+    for path in sorted((ROOT / "monitor").rglob("*.py")):
+        offences += python_offences(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))
+    for path in sorted((ROOT / "templates").iterdir()):
+        if path.suffix in (".html", ".txt", ".xml"):
+            offences += template_offences(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))
+    assert offences == []
+
+
+@pytest.mark.parametrize(("count", "said"), [(0, "0 pages"), (1, "1 page"), (2, "2 pages")])
+def test_plural_agrees_with_its_count(count, said):
+    assert plural(count, "page") == said
