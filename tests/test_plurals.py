@@ -9,12 +9,19 @@ line that came out.
 from __future__ import annotations
 
 import ast
+import email
+import email.policy
+import json
 import re
 from pathlib import Path
 
 import pytest
+import yaml
+from click.testing import CliRunner
 
+from monitor.cli import main
 from monitor.plurals import plural
+from monitor.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -129,3 +136,150 @@ def test_no_number_comes_before_a_hard_coded_plural_in_the_source_or_templates()
 @pytest.mark.parametrize(("count", "said"), [(0, "0 pages"), (1, "1 page"), (2, "2 pages")])
 def test_plural_agrees_with_its_count(count, said):
     assert plural(count, "page") == said
+
+
+# --------------------------------------------------------------------------- what the commands say
+
+
+def publication(number: int, count: int, version: int) -> bytes:
+    """A GOV.UK publication as the Content API gives it, with ``count`` of each thing (sections,
+    attachments of ``number + 1`` pages, history entries); each version adds one word to each section,
+    one history entry and a new file for each attachment."""
+    files = [
+        {
+            "id": f"a{k}",
+            "attachment_type": "file",
+            "title": f"Form {k}",
+            "url": f"https://assets.publishing.service.gov.uk/media/{number}{k}/form-{k}-v{version}.pdf",
+            "content_type": "application/pdf",
+            "file_size": 2000 * version,
+            "number_of_pages": count,
+        }
+        for k in range(count)
+    ]
+    word = " now" * (version - 1)
+    body = "".join(f"<h2>Part {k}</h2><p>Schools must send form {k}{word}.</p>" for k in range(count))
+    history = [
+        {
+            "public_timestamp": f"2024-0{h + 1}-0{h + 1}T10:00:00Z",
+            "note": f"Change {h} to publication {number}.",
+        }
+        for h in reversed(range(count + version - 1))
+    ]
+    item = {
+        "base_path": f"/government/publications/p{number}",
+        "schema_name": "publication",
+        "document_type": "guidance",
+        "title": f"Publication {number}",
+        "description": "What schools send.",
+        "first_public_at": "2024-01-01T10:00:00Z",
+        "public_updated_at": history[0]["public_timestamp"],
+        "details": {
+            "body": body,
+            "change_history": history,
+            "attachments": files,
+            "featured_attachments": [f["id"] for f in files],
+        },
+        "links": {
+            "organisations": [
+                {"title": "Department for Education", "base_path": "/government/organisations/dfe"}
+            ]
+        },
+    }
+    return json.dumps(item).encode()
+
+
+def readable(path: Path) -> str:
+    """A file as a person reads it: an email's parts decoded, anything else as text."""
+    if path.suffix != ".eml":
+        return path.read_text(encoding="utf-8", errors="replace")
+    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    parts = [str(message["Subject"])]
+    for part in message.walk():
+        if part.get_content_maintype() == "text":
+            parts.append(part.get_content())
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize("count", [1, 2])
+def test_no_output_counts_one_thing_as_many(tmp_path, page_server, count):
+    """Commands, site and digests for a watch list with ``count`` of each thing: pages, sections,
+    attachments, updates, words added, changes, failed runs and failing pages."""
+    from conftest import Response
+
+    paths = [f"/government/publications/p{n}" for n in range(count)]
+    config = tmp_path / "config.yaml"
+    settings = {"source": "api", "timeout": 2, "retries": 1, "rate_per_host": 200, "alert_after_failures": 1}
+    email_settings = {"to": ["team@example.org"], "smtp_host": "127.0.0.1", "smtp_port": 9}
+    data = {
+        "database": "monitor.db",
+        "site_dir": "site",
+        "govuk_base_url": page_server.base_url,
+        "pages": paths,
+        "fetch": settings,
+        "digest": {
+            "email": email_settings,
+            "webhooks": [
+                {"url": "http://127.0.0.1:9/hook", "format": kind} for kind in ("slack", "teams", "json")
+            ],
+            "site_url": "https://changes.example.org",
+        },
+    }
+    config.write_text(yaml.safe_dump(data), encoding="utf-8")
+    outputs: dict[str, str] = {}
+
+    def command(*args: str) -> None:
+        result = CliRunner().invoke(main, [*args, "--config", str(config)])
+        assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+        outputs[f"{len(outputs)}: {' '.join(args)}"] = result.output + result.stderr
+
+    def serve(version: int | None) -> None:
+        for n, path in enumerate(paths):
+            body = publication(n, count, version) if version else b""
+            answer = Response(
+                status=200 if version else 500, body=body, headers={"Content-Type": "application/json"}
+            )
+            page_server.routes["/api/content" + path] = answer
+
+    command("check")
+    for version, run in ((1, "first"), (2, "second"), (None, "failed"), (None, "failed again")):
+        serve(version)
+        command("--verbose", "run", "--no-deliver")
+        command("digest", "--dry-run", "--out", str(tmp_path / f"digest {run}"))
+        if count == 1 and run == "failed":
+            break  # one failed run
+    command("check", "--online")
+    command("pages")
+    command("digest", "--since", "2020-01-01", "--out", str(tmp_path / "digest since"))
+    command("site", "--out", str(tmp_path / "rebuilt"))
+    for path in paths:
+        command("history", path)
+    with Store(tmp_path / "monitor.db") as store:
+        ids = [c.id for c in store.changes(include_backfilled=False)]
+    for change_id in ids:
+        command("show", str(change_id))
+
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    old.write_bytes(publication(0, count, 1))
+    new.write_bytes(publication(0, count, 2).replace(b"now", b"now " + b"more " * (40 + count - 1), 1))
+    command("parse", str(new), "--format", "text")
+    for output in ("text", "html"):
+        command("diff", str(old), str(new), "--format", output)
+
+    files = [
+        p
+        for p in tmp_path.rglob("*")
+        if p.is_file() and p.suffix in (".html", ".xml", ".txt", ".eml", ".json")
+    ]
+    assert {p.suffix for p in files} == {".html", ".xml", ".eml", ".json"}, files
+    assert any(p.parent.name == "changes" for p in files) and any(
+        p.parent.name == "digest since" for p in files
+    )
+    said = {**outputs, **{str(p.relative_to(tmp_path)): readable(p) for p in files}}
+    wrong = {
+        name: match.group(0) for name, text in said.items() for match in [ONE_OF_MANY.search(text)] if match
+    }
+    assert wrong == {}
+    counted = "\n".join(said.values())
+    one, many = ("1 page", "1 change") if count == 1 else ("2 pages", "2 changes")
+    assert one in counted and many in counted
