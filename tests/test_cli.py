@@ -323,7 +323,7 @@ def test_history_and_show_speak_the_sites_words_and_uk_time(demo):
     assert f"Updated with a change note: {note}" in history
     assert announced.label in history
     assert not re.search(r"announced|modified|\bmajor\b|\bminor\b", history)
-    newest = re.search(r"#(\d+)  [^(]+  \(GOV\.UK [^)]+\)  Updated with a change note: ", history)
+    newest = re.search(r"#(\d+)  [^(]+  \([^)]+\)  Updated with a change note: ", history)
     assert newest, history
     shown = cli("show", newest.group(1), "--config", config).output
     assert shown.startswith(f"Change #{newest.group(1)}: Updated with a change note\n")

@@ -320,7 +320,8 @@ def history_command(url: str, output: str) -> None:
     )
     for change in changes:
         found = london_time(change.detected_at, zone=True, missing="-")
-        dated = f"GOV.UK {_govuk_date(change) or 'no date'}"
+        govuk = _govuk_date(change)
+        dated = f"GOV.UK {govuk}" if govuk else "no GOV.UK date"
         click.echo(f"  #{change.id}  {found}  ({dated})  {_kind(change)}: {change.note}")
 
 
