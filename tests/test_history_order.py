@@ -39,7 +39,8 @@ def test_history_lists_by_when_found_with_govuks_date_beside(tmp_path):
 
     text = CliRunner().invoke(main, ["history", URL, "--config", str(config)])
     assert text.exit_code == 0, text.output
-    lines = re.findall(r"^  #(\d+)  (\d{4}-\d\d-\d\d \d\d:\d\d) GMT  \((?:GOV\.UK )?([^)]*)\)", text.output, re.M)
+    line = r"^  #(\d+)  (\d{4}-\d\d-\d\d \d\d:\d\d) GMT  \((?:GOV\.UK )?([^)]*)\)"
+    lines = re.findall(line, text.output, re.M)
     assert [found for _, found, _ in lines] == ["2026-12-07 10:05", "2026-12-07 10:05", "2026-12-07 09:00"]
     assert [dated for _, _, dated in lines] == ["2022-08-18", "2021-03-01", "no GOV.UK date"]
     assert lines[-1][0] == str(announced.id)
