@@ -88,7 +88,8 @@ def python_offences(source: str, name: str) -> list[str]:
     return found
 
 
-TEMPLATE_COUNT = re.compile(rf"\}}\}}\s+(?:[a-z]+ ){{0,2}}?({'|'.join(NOUNS)})\b")
+TEMPLATE_COUNT = re.compile(rf"""(?:\}}\}}\s+|~ *["'] )(?:[a-z]+ ){{0,2}}?({"|".join(NOUNS)})\b""")
+"""A number printed (``{{ n }} pages``) or joined (``n ~ " pages"``) before a plural noun."""
 TEMPLATE_HAND_MADE = re.compile(r"""["'][a-z ]*["'] if [^%}]*[!=]= 1 else ["'][a-z ]*["']""")
 
 
