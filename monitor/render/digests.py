@@ -11,7 +11,7 @@ from .. import story as story_rules
 from ..clock import LONDON, london_date, london_day
 from ..model import Change, PageState
 from .changesets import has_word_diff
-from .labels import KIND_LABELS
+from .labels import KIND_LABELS, plural
 from .plain_text import header
 from .records import change_link, page_link
 from .stories import story_key
@@ -105,12 +105,12 @@ def digest_subject(
     since_text = f" since {london_date(since, year=_needs_year(since))}" if since else ""
     if changed:
         n = len(changed)
-        return f"{n} {prefix} guidance page{'s' if n != 1 else ''} changed{since_text}"
+        return f"{plural(n, prefix + ' guidance page')} changed{since_text}"
     if groups:
         n = len(groups)
-        return f"Now watching {n} {prefix} guidance page{'s' if n != 1 else ''}"
+        return f"Now watching {plural(n, prefix + ' guidance page')}"
     n = len(failing)
-    return f"We could not check {n} {prefix} guidance page{'s' if n != 1 else ''}"
+    return f"We could not check {plural(n, prefix + ' guidance page')}"
 
 
 def _needs_year(since: str | date | None) -> bool:
@@ -146,7 +146,7 @@ def story_subject(
     if changed:
         n = len(pages)
         since_text = f" since {london_date(since, year=_needs_year(since))}" if since else ""
-        return f"{n} {prefix} guidance page{'s' if n != 1 else ''} changed{since_text}"
+        return f"{plural(n, prefix + ' guidance page')} changed{since_text}"
     watched = [PageGroup(url, "", []) for url in dict.fromkeys(s.url for s in stories)]
     return digest_subject(watched, failing, since=since, prefix=prefix)
 
