@@ -2,8 +2,11 @@
 
 Pages are fetched concurrently (the Fetcher keeps to the configured concurrency and per-host rate) and
 each one is parsed and judged by ``monitor.changes`` as soon as its answer arrives; the answers that
-arrived together are written in one store transaction. This module only wires the stages: what an answer
-means is decided in ``changes``. A run killed part-way loses only the pages in flight or not yet
+arrived together are written in one store transaction. They are written in the order of the run's input
+(the watch list, each publication's documents after it), not the order they arrived in, so the same
+captures give the same change ids: an answer that came early waits, held in memory, for the pages before
+it (at most until their fetches time out). This module only wires the stages: what an answer means is
+decided in ``changes``. A run killed part-way loses only the pages in flight or not yet
 committed; the next run checks them again, and since a change is only ever recorded together with the
 snapshot it leads to, no change is recorded twice or lost.
 
