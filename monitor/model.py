@@ -269,9 +269,7 @@ class ParseError(ValueError):
 
 # --------------------------------------------------------------------------- diffs
 
-ChangeKind = Literal[
-    "major", "minor", "none", "new", "moved", "removed", "withdrawn", "flapping", "reverted"
-]
+ChangeKind = Literal["major", "minor", "none", "new", "moved", "removed", "withdrawn", "flapping", "reverted"]
 SectionStatus = Literal["added", "removed", "modified", "renamed", "moved"]
 AttachmentStatus = Literal["added", "removed", "renamed", "modified"]
 SignalKind = Literal["duty", "date", "amount", "link", "removed-text"]

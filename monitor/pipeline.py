@@ -220,27 +220,29 @@ async def _run(
                     start((*place, n), document)
                     outstanding += 1
 
-        def writable(held: list[Answered]) -> tuple[list[Answered], list[Answered]]:
-            """The held answers that no unanswered page comes before, in place order, and the rest."""
+        def writable() -> list[Answered]:
+            """Take from `held` the answers that no unanswered page comes before, in place order."""
             while unanswered and unanswered[0] in answered:
                 answered.discard(heapq.heappop(unanswered))
             first = unanswered[0] if unanswered else None
-            ordered = sorted(held, key=lambda item: item[0])
-            if first is None:
-                return ordered, []
-            return [i for i in ordered if i[0] < first], [i for i in ordered if i[0] >= first]
+            ready = []
+            while held and (first is None or held[0][0] < first):
+                ready.append(heapq.heappop(held))  # places are unique: only they are compared
+            return ready
 
-        async def record(batch: list[Answered]) -> None:
-            recorded = await _record_answers(store, batch, run_time, now, returning)
-            for target, answer, update, saved in recorded:
-                _add_to_summary(summary, target.url, update, saved)
-                if progress is not None:
-                    progress(target, answer, summary, outstanding)
+        async def record(ready: list[Answered]) -> None:
+            for at in range(0, len(ready), BATCH):  # many may be ready at once when a slow page answers
+                recorded = await _record_answers(store, ready[at : at + BATCH], run_time, now, returning)
+                for target, answer, update, saved in recorded:
+                    _add_to_summary(summary, target.url, update, saved)
+                    if progress is not None:
+                        progress(target, answer, summary, outstanding)
 
-        # Answers taken but not yet written wait in `held`: they are written together once BATCH of them
-        # wait, the first has waited HOLD seconds, or no page is still out; each batch holds only the
-        # answers that no unanswered page comes before, in their places' order, so that the run writes its
-        # checks (and numbers its changes) in the order of its input, whatever order the answers came in.
+        # Answers taken but not yet written wait in `held`, a heap by place: they are written together once
+        # BATCH of them wait, the first has waited HOLD seconds, or no page is still out; each batch holds
+        # only the answers that no unanswered page comes before, in their places' order, so that the run
+        # writes its checks (and numbers its changes) in the order of its input, whatever order the
+        # answers came in.
         loop = asyncio.get_running_loop()
         held: list[Answered] = []
         held_since = 0.0
@@ -258,18 +260,18 @@ async def _run(
                         taken.append(answers.get_nowait())
                     for item in taken:
                         take(item)
-                    held += taken
+                        heapq.heappush(held, item)
                     outstanding -= len(taken)
                     in_flight -= len(taken)
                     start()
                     if len(held) < BATCH and outstanding and loop.time() < held_since + HOLD:
                         continue
-                batch, held = writable(held)
-                held_since = loop.time() if held else held_since
+                batch = writable()
+                held_since = loop.time()
                 if batch:
                     await record(batch)
             if held:  # told to stop: every page already answered is recorded
-                await record(sorted(held, key=lambda item: item[0]))
+                await record(sorted(held))
         finally:
             for task in pending:
                 task.cancel()
