@@ -5,6 +5,7 @@ that alternates at every check is told once, as ``flapping``."""
 from __future__ import annotations
 
 import json
+from email import message_from_string, policy
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -12,6 +13,8 @@ from conftest import PageServer, Response
 from run_support import SMHL, capture, open_store, page_path, write_config
 
 from monitor.cli import main
+from monitor.render.digests import digest
+from monitor.render.summaries import change_summary
 
 JULY = capture(SMHL, "2022-07-11")  # "Last updated 11 July 2022"
 AUGUST = capture(SMHL, "2022-08-18")  # "Last updated 18 August 2022": the version readers are told about
@@ -52,7 +55,8 @@ def test_a_page_that_goes_back_and_stays_is_told_once_against_the_version_reader
     with open_store(tmp_path) as store:
         [reverted] = [c for c in store.changes(page_url=url) if c.kind == "reverted"]
         hashes = {s["id"]: s["document_hash"] for s in store.snapshots(url)}
-        assert store.page(url).returned_from is None
+        page = store.page(url)
+        assert page is not None and page.returned_from is None
         assert [c.kind for c in store.undelivered("email")] == ["new", "major", "reverted"]
     assert reverted.note == "GOV.UK went back to the version of 11 July 2022"
     july, august = sorted(set(hashes.values()), key=list(hashes.values()).index)
@@ -70,6 +74,19 @@ def test_a_page_that_goes_back_and_stays_is_told_once_against_the_version_reader
     assert "Went back to an earlier version" in kind_page
     change_page = (tmp_path / "site" / "changes" / f"{reverted.id}.html").read_text(encoding="utf-8")
     assert "GOV.UK went back to the version of 11 July 2022" in change_page
+    feed = (tmp_path / "site" / "feed.xml").read_text(encoding="utf-8")
+    entry = feed.split(f":change/{reverted.id}</id>", 1)[1].split("</entry>")[0]
+    assert "Went back to an earlier version" in entry and "went back to the version of 11 July 2022" in entry
+
+    rebuilt = cli(config, "digest", "--since", "2020-01-01")
+    assert rebuilt.exit_code == 0, rebuilt.output
+    email = message_from_string(rebuilt.output, policy=policy.default)
+    [text] = [p.get_content() for p in email.walk() if p.get_content_type() == "text/plain"]
+    assert "GOV.UK went back to the version of 11 July 2022" in text
+    subject, text, html = digest([reverted], [page], since=None)  # the digest of the run that found it
+    assert "Went back to an earlier version" in text and "Went back to an earlier version" in html
+    assert "GOV.UK went back to the version of 11 July 2022" in text
+    assert change_summary(reverted)["kind"] == "reverted"
 
 
 def test_a_return_confirmed_by_a_304_is_told_too(tmp_path, page_server):
