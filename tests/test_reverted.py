@@ -13,8 +13,10 @@ from conftest import PageServer, Response
 from run_support import SMHL, capture, open_store, page_path, write_config
 
 from monitor.cli import main
+from monitor.model import Change, ChangeSet, SectionChange, Signal, SignalKind, Subscriber
 from monitor.render.digests import digest
 from monitor.render.summaries import change_summary
+from monitor.subscriptions import matches
 
 JULY = capture(SMHL, "2022-07-11")  # "Last updated 11 July 2022"
 AUGUST = capture(SMHL, "2022-08-18")  # "Last updated 18 August 2022": the version readers are told about
@@ -102,3 +104,16 @@ def test_a_page_alternating_at_every_check_is_flapping_once_and_never_reverted(t
     assert reported == ["new", "major", "-", "flapping", "-"]
     with open_store(tmp_path) as store:
         assert store.page(page_server.url(PATH)).returned_from is None
+
+
+def test_a_subscriber_who_asked_for_signals_gets_a_reverted_change_as_any_change_by_its_signals():
+    def reverted(*kinds: SignalKind) -> Change:
+        section = SectionChange(
+            "Who it is for", "modified", signals=[Signal(k, "must", "should") for k in kinds]
+        )
+        changeset = ChangeSet(kind="minor", sections=[section])
+        return Change("https://www.gov.uk/x", "reverted", "2026-11-30T07:00:00Z", "X", changeset)
+
+    duties = Subscriber(("senco@school.example",), signals=("duty",))
+    assert matches(duties, reverted("duty")) and not matches(duties, reverted("date"))
+    assert matches(Subscriber(("head@school.example",)), reverted())
