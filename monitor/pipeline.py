@@ -456,11 +456,13 @@ async def _record_answers(
     """Decide what each answer of a batch means by the change rules, then write them all in one
     transaction.
 
-    A batch is the answers that were waiting together; each is a different page, so deciding one never
-    depends on another's write. Writing them together saves a commit a page (most of what an unchanged
-    check costs the store); a run killed before the commit loses that batch's checks, which the next run
-    makes again: a change is still only ever written with the snapshot it leads to. An answer that is an
-    exception (a page's check that broke) is raised once the answers before it are written.
+    A batch is the answers that were waiting together, in their pages' places' order; each is a different
+    page, so deciding one never depends on another's write. Writing them together saves a commit a page
+    (most of what an unchanged check costs the store); a run killed before the commit loses that batch's
+    checks, which the next run makes again: a change is still only ever written with the snapshot it
+    leads to. An answer that is an exception (a page's check that broke) is raised once the answers
+    before it are written. ``returning``: the pages that went back to an earlier version at their last
+    check, judged even when unchanged.
     """
     decided: list[tuple[Target, Answer, PageUpdate]] = []
     try:
