@@ -187,6 +187,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        "A page that went back to an earlier version: the snapshot readers were last told about, kept until "
+        "the next check says whether the return stayed (told as ``reverted``) or the page alternates.",
+        """
+        ALTER TABLE pages ADD COLUMN returned_from INTEGER REFERENCES snapshots(id);
+        """,
+    ),
 )
 
 
