@@ -20,6 +20,7 @@ from typing import Any, ClassVar, Protocol
 from urllib.parse import urlsplit
 
 from ..model import Change
+from ..plurals import plural
 from ..render import chat
 from ..render.chat import Digest
 from ..settings import ChannelSettings, Config, Subscriber
@@ -87,7 +88,7 @@ class Delivery:
         return self.written is None and (not self.sent or bool(self.refused or self.given_up))
 
     def __str__(self) -> str:
-        what = f"{self.changes} change{'s' if self.changes != 1 else ''}"
+        what = plural(self.changes, "change")
         if self.written is not None:
             return f"{self.channel}: {what} written to {self.written} (dry run: nothing sent or marked)"
         given_up = f"; given up on {'; '.join(self.given_up)}" if self.given_up else ""

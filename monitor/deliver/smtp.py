@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..clock import utc_timestamp
 from ..model import Change
+from ..plurals import plural
 from ..render import chat
 from ..render.chat import Digest
 from ..render.list_mail import ListMail, footer, list_headers
@@ -284,7 +285,7 @@ class EmailChannel(Channel):
             elif not short:
                 queue.insert(0, (part.only([chat.shortened(c) for c in part.changes]), True))
             else:
-                text = f"too large for the server ({size} bytes, its limit {limit or 'unstated'})"
+                text = f"too large for the server ({plural(size, 'byte')}, its limit {limit or 'unstated'})"
                 self._record(outbox, part.change_ids, {r: ("refused", 552, text) for r in recipients}, said)
 
     def _record(
@@ -301,7 +302,7 @@ class EmailChannel(Channel):
         given_up = outbox.record_recipients(self.name, ids, answers, attempt, give_up_before=cutoff)
         for recipient, (status, code, text) in answers.items():
             if recipient in given_up:
-                days = f"{self.give_up_after_days} day{'s' if self.give_up_after_days != 1 else ''}"
+                days = plural(self.give_up_after_days, "day")
                 said.given_up.append(f"{recipient} ({code} {text}), refused for {days}")
             elif status == "refused":
                 said.refused.append(f"{recipient} ({code} {text})")

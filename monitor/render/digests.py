@@ -106,12 +106,12 @@ def digest_subject(
     since_text = f" since {london_date(since, year=_needs_year(since))}" if since else ""
     if changed:
         n = len(changed)
-        return f"{n} {prefix} guidance page{'s' if n != 1 else ''} changed{since_text}"
+        return f"{plural(n, prefix + ' guidance page')} changed{since_text}"
     if groups:
         n = len(groups)
-        return f"Now watching {n} {prefix} guidance page{'s' if n != 1 else ''}"
+        return f"Now watching {plural(n, prefix + ' guidance page')}"
     n = len(failing)
-    return f"We could not check {n} {prefix} guidance page{'s' if n != 1 else ''}"
+    return f"We could not check {plural(n, prefix + ' guidance page')}"
 
 
 def _needs_year(since: str | date | None) -> bool:
@@ -147,8 +147,7 @@ def story_subject(
     if changed:
         n = len({s.url for s in changed})
         since_text = f" since {london_date(since, year=_needs_year(since))}" if since else ""
-        pages = f"{n} {prefix} guidance page{'s' if n != 1 else ''} changed{since_text}"
-        return f"{pages}: {plural(len(changed), 'update')}"
+        return f"{plural(n, prefix + ' guidance page')} changed{since_text}: {plural(len(changed), 'update')}"
     watched = [PageGroup(url, "", []) for url in dict.fromkeys(s.url for s in stories)]
     return digest_subject(watched, failing, since=since, prefix=prefix)
 

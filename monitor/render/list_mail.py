@@ -96,7 +96,7 @@ def footer(settings: ListMail, subscriber: Subscriber | None) -> str:
     ]
     what = " and ".join(c for c in chosen if c) or "every watched GOV.UK page"
     if subscriber.signals:
-        what += f" ({', '.join(subscriber.signals)} changes only)"
+        what += f" (only changes tagged {' or '.join(subscriber.signals)})"
     when = RHYTHMS[subscriber.frequency]
     if subscriber.frequency == "weekly":
         when += f", on {subscriber.day.capitalize()}s"

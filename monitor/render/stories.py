@@ -188,12 +188,16 @@ def story_signals(story: story_rules.Story) -> list[str]:
     return [kind for kind in SIGNAL_LABELS if kind in found]
 
 
+EVENT_KINDS = frozenset({"moved", "removed", "withdrawn", "reverted", "flapping"})
+"""Kinds of change that put the whole update on their kind's page, whichever page of it they befell."""
+
+
 def story_kinds(story: story_rules.Story) -> list[str]:
     """The kind pages (``kind/<kind>.html``) a story is listed on: its own kind, a move, removal,
     withdrawal or alternation of any page in it, and ``minor`` only when some part is a silent edit, so
     a page that says "Changed without a change note" never lists a change its publication explains."""
     kinds = {story.kind}
-    kinds |= {c.kind for c in story.all_changes if c.kind in ("moved", "removed", "withdrawn", "flapping")}
+    kinds |= {c.kind for c in story.all_changes if c.kind in EVENT_KINDS}
     if story.silent or any(group.silent for group in document_groups(story)):
         kinds.add("minor")
     return [kind for kind in KIND_ORDER if kind in kinds]

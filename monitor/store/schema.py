@@ -188,6 +188,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         """,
     ),
     Migration(
+        "A page that went back to an earlier version: the snapshot readers were last told about, kept until "
+        "the next check says whether the return stayed (told as ``reverted``) or the page alternates.",
+        """
+        ALTER TABLE pages ADD COLUMN returned_from INTEGER REFERENCES snapshots(id);
+        """,
+    ),
+    Migration(
         "The change note held against the text: for each edit, the kinds of signal that changed under no "
         "note and the sections with a signal its note does not name (JSON), worked out once when the "
         "change is recorded.",
