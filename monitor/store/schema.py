@@ -194,6 +194,14 @@ MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE pages ADD COLUMN returned_from INTEGER REFERENCES snapshots(id);
         """,
     ),
+    Migration(
+        "The change note held against the text: for each edit, the kinds of signal that changed under no "
+        "note and the sections with a signal its note does not name (JSON), worked out once when the "
+        "change is recorded.",
+        """
+        ALTER TABLE changes ADD COLUMN note_check TEXT;
+        """,
+    ),
 )
 
 
