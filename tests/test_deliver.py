@@ -356,7 +356,14 @@ class Receiver:
                 self.end_headers()
                 self.wfile.write(b"ok")
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request: object, client_address: object) -> None:
+                # A client that gave up mid-answer is recorded, not printed: the traceback would land in
+                # whatever standard error a test is capturing at that moment (another test's CLI output).
+                receiver.errors.append(client_address)
+
+        self.errors: list[object] = []
+        self.httpd = Server(("127.0.0.1", port), Handler)
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     @property
