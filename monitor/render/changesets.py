@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
@@ -81,6 +82,109 @@ def diff_text(ops: Sequence[DiffOp]) -> str:
     return "".join(parts)
 
 
+Line = list[DiffOp]
+"""One paragraph, list item or table row of a word diff: its runs, none holding a line break."""
+
+
+def diff_lines(ops: Sequence[DiffOp]) -> list[Line]:
+    """A word diff cut at the page's line breaks, so each paragraph, list item and table row can be
+    shown, or left out, as a whole. A deleted line and the line inserted in its place stay two lines."""
+    lines: list[Line] = [[]]
+    for op in ops:
+        for k, part in enumerate(op.text.split("\n")):
+            if k:
+                lines.append([])
+            if part.strip(" "):
+                lines[-1].append(DiffOp(op.op, part))
+    return [line for line in lines if line]
+
+
+def line_changed(line: Line) -> bool:
+    return any(op.op != "equal" for op in line)
+
+
+@dataclass(frozen=True)
+class Fold:
+    """A run of unchanged paragraphs left out of a change's view: how many, and the lines themselves
+    (the site keeps them behind ``<details>``; the email only counts them)."""
+
+    lines: list[Line]
+
+    @property
+    def label(self) -> str:
+        return f"{plural(len(self.lines), 'unchanged paragraph')}"
+
+
+FOLD_CONTEXT = 1
+"""Unchanged paragraphs shown either side of a changed one."""
+
+
+def folded(ops: Sequence[DiffOp], context: int = FOLD_CONTEXT) -> list[Line | Fold]:
+    """The changed lines of a word diff with ``context`` unchanged lines either side; each longer run of
+    unchanged lines becomes one :class:`Fold`. A lone unchanged line is shown: folding it saves
+    nothing. Inside a shown line, long unchanged passages are shortened by :func:`trim_ops`."""
+    lines = diff_lines(ops)
+    changed = [k for k, line in enumerate(lines) if line_changed(line)]
+    near = {k + d for k in changed for d in range(-context, context + 1)}
+    out: list[Line | Fold] = []
+    hidden: list[Line] = []
+    for k, line in enumerate(lines):
+        if k in near:
+            out.extend(_hidden(hidden))
+            hidden = []
+            out.append(line)
+        else:
+            hidden.append(line)
+    out.extend(_hidden(hidden))
+    return out
+
+
+def _hidden(lines: list[Line]) -> list[Line | Fold]:
+    return [Fold(lines)] if len(lines) > 1 else list(lines)
+
+
+def folded_text(ops: Sequence[DiffOp], context_words: int = 12) -> str:
+    """A word diff as plain text, only its changed lines and their context, each fold one line
+    ("[12 unchanged paragraphs]")."""
+    parts = []
+    for part in folded(ops):
+        if isinstance(part, Fold):
+            parts.append(f"[{part.label}]")
+        else:
+            parts.append(diff_text(trim_ops(part, context_words)))
+    return "\n".join(parts)
+
+
+def side_by_side(ops: Sequence[DiffOp]) -> list[tuple[Line, Line]]:
+    """A word diff as rows of (old, new), paragraph by paragraph: an unchanged line on both sides, a
+    changed one with its deletions on the left and insertions on the right, and a run of deleted lines
+    beside the run of lines inserted after it, pair by pair."""
+    rows: list[tuple[Line, Line]] = []
+    removed: list[Line] = []
+    added: list[Line] = []
+
+    def flush() -> None:
+        for k in range(max(len(removed), len(added))):
+            rows.append((removed[k] if k < len(removed) else [], added[k] if k < len(added) else []))
+        removed.clear()
+        added.clear()
+
+    for line in diff_lines(ops):
+        kinds = {op.op for op in line}
+        if kinds == {"delete"} and not added:
+            removed.append(line)
+        elif kinds == {"insert"}:
+            added.append(line)
+        else:
+            flush()
+            if kinds == {"delete"}:
+                removed.append(line)
+                continue
+            rows.append(([op for op in line if op.op != "insert"], [op for op in line if op.op != "delete"]))
+    flush()
+    return rows
+
+
 def nl2br(text: str) -> Markup:
     """Text escaped, its line breaks made ``<br>``: e-mail programs and feed readers ignore CSS.
 
@@ -127,14 +231,19 @@ def attachment_facts(attachment: AttachmentChange) -> list[str]:
         facts.append(f"new address: {attachment.old_url} → {attachment.url}")
     kinds = (attachment.old_kind, attachment.kind)
     sizes = (attachment.old_size, attachment.size)
+    file = []
     if any(k is not None for k in kinds) or any(n is not None for n in sizes):
         if attachment.old_kind and attachment.kind and attachment.old_kind != attachment.kind:
-            what = f"{file_format(attachment.old_kind)}, {file_size(attachment.old_size)} → "
-            what += f"{file_format(attachment.kind)}, {file_size(attachment.size)}"
+            file.append(f"{file_format(attachment.old_kind)}, {file_size(attachment.old_size)} → ")
+            file.append(f"{file_format(attachment.kind)}, {file_size(attachment.size)}")
         else:
-            what = f"{file_format(attachment.kind or attachment.old_kind)}, "
-            what += f"{file_size(attachment.old_size)} → {file_size(attachment.size)}"
-        facts.append(f"new file: {what}")
+            file.append(f"{file_format(attachment.kind or attachment.old_kind)}, ")
+            file.append(f"{file_size(attachment.old_size)} → {file_size(attachment.size)}")
+    old_pages, new_pages = attachment.old_page_count, attachment.page_count
+    if old_pages is not None and new_pages is not None and old_pages != new_pages:
+        file.append(f"{', ' if file else ''}{plural(old_pages, 'page')} → {plural(new_pages, 'page')}")
+    if file:
+        facts.append(f"new file: {''.join(file)}")
     if attachment.status == "modified" and not facts:
         facts.append("listed differently (GOV.UK gives no address, size or hash to say more)")
     return facts
