@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from markupsafe import Markup, escape
 
 from ..model import AttachmentChange, Change, ChangeSet, DiffOp, SectionChange
-from ..tokens import glued
+from ..tokens import DiffItem, diff_items, glued
 from .labels import plural
 
 
@@ -82,86 +82,66 @@ def diff_text(ops: Sequence[DiffOp]) -> str:
     return "".join(parts)
 
 
-Line = list[DiffOp]
-"""One paragraph, list item or table row of a word diff: its runs, none holding a line break."""
-
-
-def diff_lines(ops: Sequence[DiffOp]) -> list[Line]:
-    """A word diff cut at the page's line breaks, so each paragraph, list item and table row can be
-    shown, or left out, as a whole. A deleted line and the line inserted in its place stay two lines."""
-    lines: list[Line] = [[]]
-    for op in ops:
-        for k, part in enumerate(op.text.split("\n")):
-            if k:
-                lines.append([])
-            if part.strip(" "):
-                lines[-1].append(DiffOp(op.op, part))
-    return [line for line in lines if line]
-
-
-def line_changed(line: Line) -> bool:
-    return any(op.op != "equal" for op in line)
-
-
 @dataclass(frozen=True)
 class Fold:
-    """A run of unchanged paragraphs left out of a change's view: how many, and the lines themselves
+    """A run of unchanged paragraphs left out of a change's view: how many, and the items themselves
     (the site keeps them behind ``<details>``; the email only counts them)."""
 
-    lines: list[Line]
+    items: list[DiffItem]
 
     @property
     def label(self) -> str:
-        return f"{plural(len(self.lines), 'unchanged paragraph')}"
+        return plural(len(self.items), "unchanged paragraph")
 
 
 FOLD_CONTEXT = 1
 """Unchanged paragraphs shown either side of a changed one."""
 
 
-def folded(ops: Sequence[DiffOp], context: int = FOLD_CONTEXT) -> list[Line | Fold]:
-    """The changed lines of a word diff with ``context`` unchanged lines either side; each longer run of
-    unchanged lines becomes one :class:`Fold`. A lone unchanged line is shown: folding it saves
-    nothing. Inside a shown line, long unchanged passages are shortened by :func:`trim_ops`."""
-    lines = diff_lines(ops)
-    changed = [k for k, line in enumerate(lines) if line_changed(line)]
+def folded(ops: Sequence[DiffOp], context: int = FOLD_CONTEXT) -> list[DiffItem | Fold]:
+    """The changed items (paragraphs, list items, table rows) of a word diff with ``context`` unchanged
+    items either side; each longer run of unchanged items becomes one :class:`Fold`. A lone unchanged
+    item is shown: folding it saves nothing. Inside a shown item, long unchanged passages are shortened
+    by :func:`trim_ops`."""
+    items = diff_items(ops)
+    changed = [k for k, item in enumerate(items) if item.status != "unchanged"]
     near = {k + d for k in changed for d in range(-context, context + 1)}
-    out: list[Line | Fold] = []
-    hidden: list[Line] = []
-    for k, line in enumerate(lines):
+    out: list[DiffItem | Fold] = []
+    hidden: list[DiffItem] = []
+    for k, item in enumerate(items):
         if k in near:
             out.extend(_hidden(hidden))
             hidden = []
-            out.append(line)
+            out.append(item)
         else:
-            hidden.append(line)
+            hidden.append(item)
     out.extend(_hidden(hidden))
     return out
 
 
-def _hidden(lines: list[Line]) -> list[Line | Fold]:
-    return [Fold(lines)] if len(lines) > 1 else list(lines)
+def _hidden(items: list[DiffItem]) -> list[DiffItem | Fold]:
+    return [Fold(items)] if len(items) > 1 else list(items)
 
 
 def folded_text(ops: Sequence[DiffOp], context_words: int = 12) -> str:
-    """A word diff as plain text, only its changed lines and their context, each fold one line
+    """A word diff as plain text, only its changed items and their context, each fold one line
     ("[12 unchanged paragraphs]")."""
     parts = []
     for part in folded(ops):
         if isinstance(part, Fold):
             parts.append(f"[{part.label}]")
         else:
-            parts.append(diff_text(trim_ops(part, context_words)))
+            parts.append(diff_text(trim_ops(part.ops, context_words)))
     return "\n".join(parts)
 
 
-def side_by_side(ops: Sequence[DiffOp]) -> list[tuple[Line, Line]]:
-    """A word diff as rows of (old, new), paragraph by paragraph: an unchanged line on both sides, a
-    changed one with its deletions on the left and insertions on the right, and a run of deleted lines
-    beside the run of lines inserted after it, pair by pair."""
-    rows: list[tuple[Line, Line]] = []
-    removed: list[Line] = []
-    added: list[Line] = []
+def side_by_side(ops: Sequence[DiffOp]) -> list[tuple[list[DiffOp], list[DiffOp]]]:
+    """A word diff as rows of (old runs, new runs), item by item: an unchanged item on both sides, a
+    changed one with its deletions on the left and insertions on the right, and a run of removed items
+    beside the run of new items after it, pair by pair."""
+    rows: list[tuple[list[DiffOp], list[DiffOp]]] = []
+    removed: list[list[DiffOp]] = []
+    added: list[list[DiffOp]] = []
 
     def flush() -> None:
         for k in range(max(len(removed), len(added))):
@@ -169,18 +149,17 @@ def side_by_side(ops: Sequence[DiffOp]) -> list[tuple[Line, Line]]:
         removed.clear()
         added.clear()
 
-    for line in diff_lines(ops):
-        kinds = {op.op for op in line}
-        if kinds == {"delete"} and not added:
-            removed.append(line)
-        elif kinds == {"insert"}:
-            added.append(line)
+    for item in diff_items(ops):
+        if item.status == "deleted":
+            if added:
+                flush()
+            removed.append(item.ops)
+        elif item.status == "inserted":
+            added.append(item.ops)
         else:
             flush()
-            if kinds == {"delete"}:
-                removed.append(line)
-                continue
-            rows.append(([op for op in line if op.op != "insert"], [op for op in line if op.op != "delete"]))
+            old = [op for op in item.ops if op.op != "insert"]
+            rows.append((old, [op for op in item.ops if op.op != "delete"]))
     flush()
     return rows
 
