@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..clock import LONDON, parse_timestamp, utc_timestamp
+from ..govuk import normalise
 from ..model import Change
-from .records import http_url
 
 WEB_ARCHIVE = "https://webarchive.nationalarchives.gov.uk/ukgwa"
 """The UK Government Web Archive, which keeps dated copies of GOV.UK: given a moment and an address, it
@@ -51,7 +51,7 @@ def change_evidence(
     """
     detected = parse_timestamp(change.detected_at)
     london = detected.astimezone(LONDON)
-    address = http_url(change.page_url) or change.page_url
+    address = normalise(change.page_url)  # a GOV.UK page as GOV.UK spells it, over https
     site = site_url.rstrip("/")
 
     def snapshot(snapshot_id: int | None) -> dict[str, Any] | None:
