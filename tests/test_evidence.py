@@ -9,8 +9,6 @@ import hashlib
 import json
 import re
 import sqlite3
-import subprocess
-import sys
 import zlib
 from email import policy
 from email.message import EmailMessage
@@ -19,6 +17,8 @@ from pathlib import Path
 
 import lxml.html
 import pytest
+from click.testing import CliRunner
+from conftest import DemoRun
 from site_support import built
 
 from monitor import render
@@ -30,13 +30,9 @@ URL = re.compile(r"^(?:https?://)\S+$")
 SHA256 = re.compile(r"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])")
 
 
-@pytest.fixture(scope="module")
-def demo_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("demo")
-    command = [sys.executable, "-m", "monitor", "demo", "--out", str(out)]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    return out
+@pytest.fixture
+def demo_out(demo_run: DemoRun) -> Path:
+    return demo_run.out
 
 
 def read(eml: Path) -> EmailMessage:
@@ -157,3 +153,24 @@ def test_a_longer_pdf_says_its_page_counts_in_the_email_the_site_and_diff() -> N
     assert said in render.text_report(changeset)
     report = lxml.html.fromstring(render.html_report(changeset)).text_content()
     assert said in " ".join(report.split())
+
+
+def test_show_gives_the_change_pages_evidence_as_json(demo_out: Path) -> None:
+    """``show CHANGE_ID --format json`` has the evidence the change's page shows, beside its old keys."""
+    from monitor.cli import main
+
+    db = sqlite3.connect(demo_out / "monitor.db")
+    for change_id, kind, _, old_sha, new_sha in changes_of(db):
+        result = CliRunner().invoke(
+            main, ["--config", str(demo_out / "config.yaml"), "show", str(change_id), "--format", "json"]
+        )
+        assert result.exit_code == 0, result.output
+        data = json.loads(result.output)
+        assert data["id"] == change_id and data["kind"] == kind and "changeset" in data
+        evidence = data["evidence"]
+        assert (evidence["old_sha256"], evidence["new_sha256"]) == (old_sha, new_sha)
+        page = lxml.html.parse(demo_out / "site" / "changes" / f"{change_id}.html").getroot()
+        assert evidence["web_archive"] in page.xpath("//a/@href")
+        assert evidence["citation"] in " ".join(page.text_content().split())
+        assert evidence["new_snapshot"]["path"] == f"snapshots/{data['new_snapshot_id']}.html"
+        assert page.xpath(f'//a[@href="../{evidence["new_snapshot"]["path"]}"]')

@@ -13,7 +13,6 @@ import os
 import shutil
 import struct
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import lxml.html
 import pytest
+from conftest import DemoRun
 from site_support import build_site
 from test_render import CASES, recorded
 
@@ -267,14 +267,12 @@ sweep().catch(error => {
 
 
 @pytest.fixture(scope="module")
-def demo_served(tmp_path_factory) -> Iterator[tuple[str, Path]]:
+def demo_served(tmp_path_factory, demo_run: DemoRun) -> Iterator[tuple[str, Path]]:
     """The demo's site (``guidance-monitor demo``, the real publication timeline) served over HTTP, with
-    a sweep page per width and axe-core beside it."""
-    root = tmp_path_factory.mktemp("demo")
-    command = [sys.executable, "-m", "monitor", "demo", "--out", str(root)]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
+    a sweep page per width and axe-core beside it (the demo's folder is only read)."""
+    root = tmp_path_factory.mktemp("demo-served")
     site = root / "site"
+    site.symlink_to(demo_run.out / "site", target_is_directory=True)
     pages = sorted(str(p.relative_to(root)) for p in site.rglob("*.html"))
     (root / AXE_CONTROL).write_text(
         '<!DOCTYPE html><html lang="en"><head><title>control</title></head>'
