@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..clock import LONDON, utc_timestamp
-from ..model import Change, Config, PageState, Subscriber
+from ..model import Change, PageState
 from ..render.chat import Digest
+from ..settings import Config, Subscriber
 from ..subscriptions import DEFAULT_CHANNEL, due, matches
 from .channel import Channel, Delivery, DeliveryError, Outbox, channels, reason, unexpected
 from .smtp import EmailChannel
