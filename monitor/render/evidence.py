@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..clock import LONDON, parse_timestamp, utc_timestamp
-from ..govuk import normalise
+from ..govuk import is_govuk_page, normalise
 from ..model import Change
 
 WEB_ARCHIVE = "https://webarchive.nationalarchives.gov.uk/ukgwa"
@@ -62,7 +62,8 @@ def change_evidence(
 
     detected_text = f"{london.day} {london:%B %Y}, {london:%H:%M} {london:%Z}"
     named = f"“{title}”, " if title else ""
-    citation = f"{named}GOV.UK, {address}, change detected {detected_text}"
+    where = "GOV.UK, " if is_govuk_page(address) else ""
+    citation = f"{named}{where}{address}, change detected {detected_text}"
     if new_sha256:
         citation += f" (page as fetched: SHA-256 {new_sha256})"
     citation += "."
