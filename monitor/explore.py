@@ -40,6 +40,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "read_key": "Which body, read by which code, gave its last snapshot.",
             "selector": "For a page outside GOV.UK: the CSS selector of the element holding its text.",
             "search": "The name of the search (searches[].name) that found it, if one did.",
+            "returned_from": "When it went back to an earlier version at its last check: the snapshot "
+            "readers were last told about, which a return that stays is compared with.",
         },
     ),
     "fetches": (
@@ -129,10 +131,12 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "change_id": "The change.",
             "channel": "The channel's name.",
             "recipient": "The email address.",
-            "status": "sent, deferred (retried next run) or refused (reported, not retried).",
+            "status": "sent, deferred (retried next run), refused (reported, retried each run) or given_up "
+            "(refused for digest.give_up_after_days).",
             "code": "The SMTP reply code.",
             "detail": "The server's reply.",
             "at": "When (UTC).",
+            "refused_since": "When its refusals in a row began (UTC); empty unless refused.",
         },
     ),
     "subscribers": (
@@ -142,6 +146,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "channel": "The subscriber's outbox name (email:<first address>).",
             "since": "Changes found from this time on are theirs (UTC).",
             "last_sent": "When their last message went (UTC); their rhythm counts from it.",
+            "after_change": "The last change recorded before they started: every later one counts too.",
         },
     ),
 }

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..model import Change, HistoryEntry
+from ..plurals import plural as plural
 
 KIND_LABELS = {
     "major": "Updated with a change note",
@@ -16,8 +17,9 @@ KIND_LABELS = {
     "withdrawn": "Withdrawn",
     "none": "No change",
     "flapping": "Alternating between two versions",
+    "reverted": "Went back to an earlier version",
 }
-KIND_ORDER = ["major", "minor", "withdrawn", "flapping", "moved", "removed", "new"]
+KIND_ORDER = ["major", "minor", "withdrawn", "reverted", "flapping", "moved", "removed", "new"]
 FLAPPING_SENTENCE = (
     "GOV.UK keeps serving this page in two versions by turns (often a test of a new design, or two"
     " servers out of step). We say so once, showing how the two differ, and stay quiet until a third"
@@ -91,11 +93,6 @@ def change_label(change: Change, explained: HistoryEntry | None = None) -> str:
     if change.backfilled and change.note.strip().rstrip(".").casefold() == FIRST_PUBLISHED.casefold():
         return FIRST_PUBLISHED
     return KIND_LABELS.get(change.kind, change.kind)
-
-
-def plural(count: int, singular: str, plural_form: str = "") -> str:
-    """ "1 word", "2 words"."""
-    return f"{count} {singular if count == 1 else plural_form or singular + 's'}"
 
 
 def description(change: Change) -> str:

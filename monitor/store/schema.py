@@ -173,6 +173,27 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX IF NOT EXISTS changes_monitored ON changes(id) WHERE backfilled = 0;
         """,
     ),
+    Migration(
+        "Refusals tried again, and subscribers' start in detection order. A recipient's permanent refusal "
+        "keeps the change for them until ``digest.give_up_after_days`` after its first refusal "
+        "(``refused_since``), so an address the operator mends still gets it. A subscriber counts the "
+        "changes recorded after ``after_change`` (the last change recorded before their start) whatever "
+        "the clock read when they were recorded.",
+        """
+        ALTER TABLE recipient_deliveries ADD COLUMN refused_since TEXT;
+        ALTER TABLE subscribers ADD COLUMN after_change INTEGER NOT NULL DEFAULT 0;
+        UPDATE subscribers SET after_change = (
+            SELECT coalesce(max(id), 0) FROM changes WHERE detected_at < subscribers.since
+        );
+        """,
+    ),
+    Migration(
+        "A page that went back to an earlier version: the snapshot readers were last told about, kept until "
+        "the next check says whether the return stayed (told as ``reverted``) or the page alternates.",
+        """
+        ALTER TABLE pages ADD COLUMN returned_from INTEGER REFERENCES snapshots(id);
+        """,
+    ),
 )
 
 
