@@ -554,7 +554,9 @@ def test_history_and_show(tmp_path, page_server):
     shown = json.loads(
         runner.invoke(main, ["show", str(major["id"]), "--config", str(config), "--format", "json"]).output
     )
+    evidence = shown.pop("evidence")  # beside the change's own keys, which are as `history` gives them
     assert shown == major
+    assert evidence["new_snapshot"]["id"] == major["new_snapshot_id"] and len(evidence["new_sha256"]) == 64
     assert shown["changeset"]["changed"] is True and len(shown["changeset"]["history_added"]) == 3
     text = runner.invoke(main, ["show", str(major["id"]), "--config", str(config)])
     assert text.exit_code == 0 and "List of of DfE assured" in text.output

@@ -66,16 +66,14 @@ def test_a_list_item_added_on_a_real_page_is_one_new_bullet() -> None:
     bullet = "DHSC guidance that a confirmatory PCR test is required"
     # The text part: the new item is a line of its own, marked as inserted whole, bullet and all.
     assert re.search(rf"^  \[\+- {bullet}", shown["text"], re.M), shown["text"]
-    # The email's HTML: the item starts a line (after <br>) inside one insertion.
-    assert re.search(rf"<br>\n<ins style=\"[^\"]*\">- {bullet}[^<]*</ins>", shown["html"])
-    # The site: the same, in a block that keeps the page's line breaks.
-    assert (
-        re.search(rf"\n<ins>- {bullet}[^<]*</ins>", shown["site"])
-        and "white-space: pre-line" in shown["site"]
-    )
-    # Read as text, the item is a line of its own after the list's last item, and is shown once.
-    before = lxml.html.fromstring(shown["site"]).text_content().split(bullet)[0]
-    assert before.endswith("(ATS)\n- ") and "- DHSC" not in before, before[-80:]
+    # The email's HTML: the item is a paragraph of its own, one insertion.
+    assert re.search(rf"<p style=\"[^\"]*\"><ins style=\"[^\"]*\">- {bullet}[^<]*</ins></p>", shown["html"])
+    # The site: the same.
+    assert re.search(rf"<p><ins>- {bullet}[^<]*</ins></p>", shown["site"])
+    # The item comes after the list's last item, and is shown once.
+    items = [" ".join(p.text_content().split()) for p in lxml.html.fromstring(shown["site"]).xpath("//p")]
+    [at] = [k for k, text in enumerate(items) if bullet in text]
+    assert items[at - 1].endswith("(ATS)"), items[at - 1]
 
 
 def test_a_table_row_changed_on_a_real_page_shows_as_that_row() -> None:
@@ -97,9 +95,10 @@ def test_a_table_row_changed_on_a_real_page_shows_as_that_row() -> None:
         "text"
     ]
     assert re.search(
-        r"<br>\n4 to 5 \| Reception <ins style=\"[^\"]*\">year</ins> \| Early years \|", shown["html"]
+        r"<p style=\"[^\"]*\">4 to 5 \| Reception <ins style=\"[^\"]*\">year</ins> \| Early years \|",
+        shown["html"],
     )
-    assert re.search(r"\n4 to 5 \| Reception <ins>year</ins> \| Early years \|", shown["site"])
+    assert re.search(r"<p>4 to 5 \| Reception <ins>year</ins> \| Early years \|", shown["site"])
 
 
 def edited_statistics(tmp_path: Path) -> tuple[Path, Path]:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import lxml.html
 import pytest
+from conftest import DemoRun
 from site_support import build_site
 from test_render import CASES, recorded
 
@@ -61,7 +62,7 @@ frame.src = page;
 """
 
 
-def chromium(profile: Path, *args: str) -> str:
+def chromium(profile: Path, *args: str, timeout: float = 120) -> str:
     command = [
         CHROMIUM,
         "--headless",
@@ -76,7 +77,7 @@ def chromium(profile: Path, *args: str) -> str:
         f"--user-data-dir={profile}",
         *args,
     ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
 
@@ -193,3 +194,135 @@ def test_hostile_page_runs_no_script(served, tmp_path: Path) -> None:
         assert not tree.xpath("//script | //svg | //img"), page
         assert not [a for a in tree.xpath("//a/@href") if a.strip().lower().startswith("javascript")], page
         assert "data-pwned" in tree.text_content()  # the hostile text is shown, as text
+
+
+# --------------------------------------------------------------------------- the demo's site, every page
+
+DEMO_WIDTHS = [1280, 375]
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+"""axe-core's rules for WCAG 2.2 level AA (each version's A and AA rules)."""
+AXE_CONTROL = "axe-control.html"
+"""A page with an image without alternative text: axe must find it, or the sweep proves nothing."""
+
+
+def axe_script() -> Path:
+    """axe-core's browser script, from the npm package ``axe-core`` that .ci/run installs (or the file
+    $AXE_CORE_JS names)."""
+    root = Path(__file__).resolve().parent.parent
+    candidates = [os.environ.get("AXE_CORE_JS", ""), str(root / ".ci/node/node_modules/axe-core/axe.min.js")]
+    found = next((Path(c) for c in candidates if c and Path(c).is_file()), None)
+    assert found is not None, (
+        "axe-core is not installed: run `npm install --no-save --prefix .ci/node axe-core@4` (as .ci/run "
+        "does) or set AXE_CORE_JS to its axe.min.js"
+    )
+    return found
+
+
+SWEEP = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>sweep</title></head>
+<body style="margin:0">
+<iframe id="frame" style="width:WIDTHpx;height:900px;border:0"></iframe>
+<script>
+const params = new URLSearchParams(location.search);
+const axeWanted = params.get("axe") === "1";
+const frame = document.getElementById("frame");
+function loaded(page) {
+  return new Promise(resolve => { frame.onload = () => resolve(); frame.src = page; });
+}
+async function sweep() {
+  const pages = await (await fetch("pages.json")).json();
+  const axeSource = axeWanted ? await (await fetch("axe.min.js")).text() : "";
+  const results = {};
+  for (const page of pages) {
+    await loaded(page);
+    const doc = frame.contentDocument, root = doc.documentElement;
+    const wide = [...doc.body.querySelectorAll("*")]
+      .filter(el => el.getBoundingClientRect().right > root.clientWidth + 0.5)
+      .map(el => el.tagName + "." + el.className).slice(0, 10);
+    const result = {scrollWidth: root.scrollWidth, clientWidth: root.clientWidth, wide, violations: []};
+    if (axeWanted) {
+      const script = doc.createElement("script");
+      script.textContent = axeSource;
+      doc.head.appendChild(script);
+      const found = await frame.contentWindow.axe.run(doc, {runOnly: {type: "tag", values: TAGS}});
+      result.violations = found.violations.map(v => ({id: v.id, help: v.help,
+        nodes: v.nodes.slice(0, 3).map(n => n.target.join(" "))}));
+    }
+    results[page] = result;
+  }
+  const out = document.createElement("pre");
+  out.id = "result";
+  out.textContent = JSON.stringify(results);
+  document.body.appendChild(out);
+}
+sweep().catch(error => {
+  const out = document.createElement("pre");
+  out.id = "result";
+  out.textContent = JSON.stringify({error: String(error)});
+  document.body.appendChild(out);
+});
+</script>
+</body></html>
+"""
+
+
+@pytest.fixture(scope="module")
+def demo_served(tmp_path_factory, demo_run: DemoRun) -> Iterator[tuple[str, Path]]:
+    """The demo's site (``guidance-monitor demo``, the real publication timeline) served over HTTP, with
+    a sweep page per width and axe-core beside it (the demo's folder is only read)."""
+    root = tmp_path_factory.mktemp("demo-served")
+    site = root / "site"
+    site.symlink_to(demo_run.out / "site", target_is_directory=True)
+    pages = sorted(str(p.relative_to(root)) for p in site.rglob("*.html"))
+    (root / AXE_CONTROL).write_text(
+        '<!DOCTYPE html><html lang="en"><head><title>control</title></head>'
+        '<body><main><img src="missing.png"></main></body></html>',
+        encoding="utf-8",
+    )
+    (root / "pages.json").write_text(json.dumps([*pages, AXE_CONTROL]), encoding="utf-8")
+    for width in DEMO_WIDTHS:
+        sweep = SWEEP.replace("WIDTH", str(width)).replace("TAGS", json.dumps(AXE_TAGS))
+        (root / f"sweep-{width}.html").write_text(sweep, encoding="utf-8")
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(root)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", root
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def sweep(base: str, profile: Path, width: int, *, axe: bool) -> dict[str, dict]:
+    """Every demo page loaded in turn in a frame ``width`` px wide: its layout measured and, with ``axe``,
+    axe-core's WCAG 2.2 AA rules run on it."""
+    dom = chromium(
+        profile,
+        f"--window-size={width + 100},1000",
+        "--virtual-time-budget=600000",
+        "--dump-dom",
+        f"{base}/sweep-{width}.html?axe={int(axe)}",
+        timeout=900,
+    )
+    result = lxml.html.fromstring(dom).xpath('//pre[@id="result"]')
+    assert result, "the sweep did not report (a page did not load)"
+    measured: dict[str, dict] = json.loads(result[0].text_content())
+    assert "error" not in measured, measured
+    return measured
+
+
+@pytest.mark.parametrize("width", DEMO_WIDTHS)
+def test_every_demo_page_fits_and_passes_axe_wcag22_aa(demo_served, tmp_path: Path, width: int) -> None:
+    """Every page of the demo's site (its change pages and their side-by-side pages among them) at 1280
+    and 375 px: no horizontal scroll, and no violation of axe-core's WCAG 2.2 AA rules."""
+    base, root = demo_served
+    shutil.copyfile(axe_script(), root / "axe.min.js")
+    measured = sweep(base, tmp_path / "profile", width, axe=True)
+    control = measured.pop(AXE_CONTROL)
+    assert "image-alt" in [v["id"] for v in control["violations"]], "axe did not run: it proves nothing"
+    pages = [p for p in json.loads((root / "pages.json").read_text()) if p != AXE_CONTROL]
+    assert sorted(measured) == pages and len(pages) >= 60
+    changes = [p for p in pages if p.startswith("site/changes/") and p[len("site/changes/") :][0].isdigit()]
+    assert len([p for p in changes if p.endswith("-side-by-side.html")]) * 2 == len(changes)
+    for page, result in measured.items():
+        assert result["clientWidth"] <= width, page
+        assert result["scrollWidth"] <= result["clientWidth"], (page, result["wide"])
+    violations = {page: result["violations"] for page, result in measured.items() if result["violations"]}
+    assert violations == {}

@@ -360,13 +360,23 @@ def show_command(what: str, at_day: date | None, output: str) -> None:
 def _show_change(change_id: int, output: str) -> None:
     import json
 
+    from ..render.evidence import change_evidence
+    from ..store import SiteReads
+
     config = load_config()
     with existing_store(config) as store:
         change = store.change(change_id)
-    if change is None:
-        fail(f"no change #{change_id} (see `guidance-monitor history URL`)")
+        if change is None:
+            fail(f"no change #{change_id} (see `guidance-monitor history URL`)")
+        old_sha256, new_sha256 = SiteReads(store).body_hashes(change)
+        state = store.page(change.page_url)
     if output == "json":
-        click.echo(json.dumps(_change_json(change), ensure_ascii=False, indent=2))
+        data = _change_json(change)
+        title = change.title or (state.title if state else "")
+        data["evidence"] = change_evidence(
+            change, old_sha256=old_sha256, new_sha256=new_sha256, site_url=config.digest.site_url, title=title
+        )
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     click.echo(f"Change #{change.id}: {_kind(change)}")
     click.echo(f"Page: {change.title or change.page_url}\n      {change.page_url}")

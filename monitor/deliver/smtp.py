@@ -18,6 +18,7 @@ from ..model import Change
 from ..plurals import plural
 from ..render import chat
 from ..render.chat import Digest
+from ..render.email_text import wrap_text
 from ..render.list_mail import ListMail, footer, list_headers
 from ..render.plain_text import header, plain
 from ..settings import Config, EmailSettings, Subscriber
@@ -37,10 +38,12 @@ class EmailChannel(Channel):
     """Email: one digest per run, to everyone in ``digest.email.to``; or, with ``digest.subscribers``,
     one digest per subscriber with exactly the changes of their pages, at their rhythm.
 
-    The message is multipart/alternative: plain text, and HTML with inline styles (read in Outlook and
-    Gmail). Pages are grouped, each titled and linked to GOV.UK, with GOV.UK's change note, then what
-    changed section by section: inserted words green and underlined, deleted words red and struck
-    through (``[+inserted+]`` / ``[-deleted-]`` in the text part), attachments added, removed or renamed,
+    The message is multipart/alternative: plain text wrapped at 78 columns, and HTML with inline styles
+    (read in Outlook and Gmail) kept small enough that Gmail shows it whole, both quoted-printable.
+    Pages are grouped, each titled and linked to GOV.UK, with GOV.UK's change note, then what changed
+    section by section, only the changed paragraphs with one either side: inserted words green and
+    underlined, deleted words red and struck through (``[+inserted+]`` / ``[-deleted-]`` in the text
+    part), attachments added, removed or renamed,
     a warning on changes made without a change note, and a link to the change on the changelog when
     ``digest.site_url`` is set. Pages that could not be checked for ``fetch.alert_after_failures`` runs
     are listed at the end.
@@ -161,8 +164,10 @@ class EmailChannel(Channel):
             msg["X-Guidance-Monitor-Changes"] = ",".join(str(i) for i in digest.change_ids)
         else:
             msg["Message-ID"] = make_msgid("digest", domain="guidance-monitor.invalid")
-        msg.set_content(text)
-        msg.add_alternative(html, subtype="html")
+        # Quoted-printable, never base64: the text stays readable in the raw message and to filters
+        # that search it, and a long line of HTML is carried safely.
+        msg.set_content(wrap_text(text), cte="quoted-printable")
+        msg.add_alternative(html, subtype="html", cte="quoted-printable")
         return msg
 
     @contextlib.contextmanager

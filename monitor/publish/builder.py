@@ -30,13 +30,15 @@ from ..render.changelog import (
     page_entry,
     page_feed,
     pages_list,
+    side_by_side_page,
+    side_by_side_path,
     site_feed,
     site_page,
     snapshot_page,
-    snapshot_path,
     stylesheet,
     timeline,
 )
+from ..render.evidence import snapshot_path
 from ..render.labels import KIND_ORDER, SIGNAL_LABELS, signal_kinds
 from ..render.stories import StoryIndex, story_kinds
 from ..store import SiteReads, Store
@@ -158,7 +160,18 @@ class Builder:
         for change in reversed(view.changes):
             if retitled or (change.id or 0) > self.old.last_change:
                 self.files.write(
-                    change_path(change), change_page(change, view, site_url=self.site_url, stories=stories)
+                    side_by_side_path(change),
+                    side_by_side_page(change, view, site_url=self.site_url, stories=stories),
+                )
+                self.files.write(
+                    change_path(change),
+                    change_page(
+                        change,
+                        view,
+                        site_url=self.site_url,
+                        stories=stories,
+                        hashes=self.reads.body_hashes(change),
+                    ),
                 )
                 if retitled and before is not None:
                     months.add(month_of(change.detected_at))

@@ -21,6 +21,7 @@ from typing import Any
 from ..clock import LONDON, london_date, parse_timestamp
 from ..govuk import page_slug
 from ..model import Change, Document, PageState
+from .evidence import change_evidence
 from .labels import KIND_LABELS, SIGNAL_LABELS, change_label, month_label
 from .records import change_date, change_key, http_url, iso_utc, newest_first, page_link
 from .stories import StoryIndex, StoryPlace, lead, listed_stories, story_label
@@ -130,20 +131,61 @@ def change_path(change: Change) -> str:
     return f"changes/{change_key(change)}.html"
 
 
-def change_page(change: Change, page: SitePage, *, site_url: str = "", stories: StoryIndex) -> str:
-    """``changes/<id>.html``: one change, section by section; a publication's documents beneath it, or a
-    document's change under its publication's note."""
-    story = _story_context(stories.listed_place)
+def side_by_side_path(change: Change) -> str:
+    """Where a change's side-by-side view is, beside its page."""
+    return f"changes/{change_key(change)}-side-by-side.html"
+
+
+def _change_file(
+    name: str, change: Change, page: SitePage, *, site_url: str, stories: StoryIndex, **context: Any
+) -> str:
+    """One of a change's own files: the change with its story around it."""
     return _page(
-        "change.html",
-        **story,
+        name,
+        **_story_context(stories.listed_place),
         **_entry_story(stories.place(change)),
         site_url=site_url.rstrip("/"),
         root="../",
         change=change,
         page=page,
-        title=f"{story['change_label'](change)}: {page.title}",
+        **context,
     )
+
+
+def change_page(
+    change: Change,
+    page: SitePage,
+    *,
+    site_url: str = "",
+    stories: StoryIndex,
+    hashes: tuple[str | None, str | None] = (None, None),
+) -> str:
+    """``changes/<id>.html``: one change, its changed paragraphs with one either side (the rest folded),
+    a publication's documents beneath it, or a document's change under its publication's note; then the
+    evidence for it (``hashes``: the SHA-256 of the old and new bodies as fetched)."""
+    label = _story_context(stories.listed_place)["change_label"](change)
+    title = change.title or page.title
+    return _change_file(
+        "change.html",
+        change,
+        page,
+        site_url=site_url,
+        stories=stories,
+        evidence=change_evidence(
+            change, old_sha256=hashes[0], new_sha256=hashes[1], site_url=site_url, title=title
+        ),
+        side_by_side=side_by_side_path(change).removeprefix("changes/"),
+        title=f"{label}: {page.title}",
+    )
+
+
+def side_by_side_page(change: Change, page: SitePage, *, site_url: str = "", stories: StoryIndex) -> str:
+    """``changes/<id>-side-by-side.html``: each changed section's old and new text paragraph by
+    paragraph, deletions and insertions marked, nothing folded; a publication's documents beneath it.
+    It links only to pages written before it (the page's timeline, the snapshots), never to the change
+    page, which links to it."""
+    title = f"Side by side: {change.title or page.title}"
+    return _change_file("side_by_side.html", change, page, site_url=site_url, stories=stories, title=title)
 
 
 def timeline(
@@ -175,11 +217,6 @@ def timeline(
         stories=listed_stories(page.changes, stories),
         title=page.title,
     )
-
-
-def snapshot_path(snapshot_id: int) -> str:
-    """Where a stored snapshot's page is."""
-    return f"snapshots/{snapshot_id}.html"
 
 
 def snapshot_page(page_url: str, taken_at: str, document: Document, *, site_url: str = "") -> str:

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
 from ..model import AttachmentChange, Change, ChangeSet, DiffOp, SectionChange
-from ..tokens import glued
+from ..tokens import DiffItem, diff_items, glued
 from .labels import plural
 
 
@@ -81,6 +82,88 @@ def diff_text(ops: Sequence[DiffOp]) -> str:
     return "".join(parts)
 
 
+@dataclass(frozen=True)
+class Fold:
+    """A run of unchanged paragraphs left out of a change's view: how many, and the items themselves
+    (the site keeps them behind ``<details>``; the email only counts them)."""
+
+    items: list[DiffItem]
+
+    @property
+    def label(self) -> str:
+        return plural(len(self.items), "unchanged paragraph")
+
+
+FOLD_CONTEXT = 1
+"""Unchanged paragraphs shown either side of a changed one."""
+
+
+def folded(ops: Sequence[DiffOp], context: int = FOLD_CONTEXT) -> list[DiffItem | Fold]:
+    """The changed items (paragraphs, list items, table rows) of a word diff with ``context`` unchanged
+    items either side; each longer run of unchanged items becomes one :class:`Fold`. A lone unchanged
+    item is shown: folding it saves nothing. Inside a shown item, long unchanged passages are shortened
+    by :func:`trim_ops`."""
+    items = diff_items(ops)
+    changed = [k for k, item in enumerate(items) if item.status != "unchanged"]
+    near = {k + d for k in changed for d in range(-context, context + 1)}
+    out: list[DiffItem | Fold] = []
+    hidden: list[DiffItem] = []
+    for k, item in enumerate(items):
+        if k in near:
+            out.extend(_hidden(hidden))
+            hidden = []
+            out.append(item)
+        else:
+            hidden.append(item)
+    out.extend(_hidden(hidden))
+    return out
+
+
+def _hidden(items: list[DiffItem]) -> list[DiffItem | Fold]:
+    return [Fold(items)] if len(items) > 1 else list(items)
+
+
+def folded_text(ops: Sequence[DiffOp], context_words: int = 12) -> str:
+    """A word diff as plain text, only its changed items and their context, each fold one line
+    ("[12 unchanged paragraphs]")."""
+    parts = []
+    for part in folded(ops):
+        if isinstance(part, Fold):
+            parts.append(f"[{part.label}]")
+        else:
+            parts.append(diff_text(trim_ops(part.ops, context_words)))
+    return "\n".join(parts)
+
+
+def side_by_side(ops: Sequence[DiffOp]) -> list[tuple[list[DiffOp], list[DiffOp]]]:
+    """A word diff as rows of (old runs, new runs), item by item: an unchanged item on both sides, a
+    changed one with its deletions on the left and insertions on the right, and a run of removed items
+    beside the run of new items after it, pair by pair."""
+    rows: list[tuple[list[DiffOp], list[DiffOp]]] = []
+    removed: list[list[DiffOp]] = []
+    added: list[list[DiffOp]] = []
+
+    def flush() -> None:
+        for k in range(max(len(removed), len(added))):
+            rows.append((removed[k] if k < len(removed) else [], added[k] if k < len(added) else []))
+        removed.clear()
+        added.clear()
+
+    for item in diff_items(ops):
+        if item.status == "deleted":
+            if added:
+                flush()
+            removed.append(item.ops)
+        elif item.status == "inserted":
+            added.append(item.ops)
+        else:
+            flush()
+            old = [op for op in item.ops if op.op != "insert"]
+            rows.append((old, [op for op in item.ops if op.op != "delete"]))
+    flush()
+    return rows
+
+
 def nl2br(text: str) -> Markup:
     """Text escaped, its line breaks made ``<br>``: e-mail programs and feed readers ignore CSS.
 
@@ -127,14 +210,19 @@ def attachment_facts(attachment: AttachmentChange) -> list[str]:
         facts.append(f"new address: {attachment.old_url} → {attachment.url}")
     kinds = (attachment.old_kind, attachment.kind)
     sizes = (attachment.old_size, attachment.size)
+    file = []
     if any(k is not None for k in kinds) or any(n is not None for n in sizes):
         if attachment.old_kind and attachment.kind and attachment.old_kind != attachment.kind:
-            what = f"{file_format(attachment.old_kind)}, {file_size(attachment.old_size)} → "
-            what += f"{file_format(attachment.kind)}, {file_size(attachment.size)}"
+            file.append(f"{file_format(attachment.old_kind)}, {file_size(attachment.old_size)} → ")
+            file.append(f"{file_format(attachment.kind)}, {file_size(attachment.size)}")
         else:
-            what = f"{file_format(attachment.kind or attachment.old_kind)}, "
-            what += f"{file_size(attachment.old_size)} → {file_size(attachment.size)}"
-        facts.append(f"new file: {what}")
+            file.append(f"{file_format(attachment.kind or attachment.old_kind)}, ")
+            file.append(f"{file_size(attachment.old_size)} → {file_size(attachment.size)}")
+    old_pages, new_pages = attachment.old_page_count, attachment.page_count
+    if old_pages is not None and new_pages is not None and old_pages != new_pages:
+        file.append(f"{', ' if file else ''}{plural(old_pages, 'page')} → {plural(new_pages, 'page')}")
+    if file:
+        facts.append(f"new file: {''.join(file)}")
     if attachment.status == "modified" and not facts:
         facts.append("listed differently (GOV.UK gives no address, size or hash to say more)")
     return facts

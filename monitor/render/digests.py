@@ -11,6 +11,7 @@ from .. import story as story_rules
 from ..clock import LONDON, london_date, london_day
 from ..model import Change, PageState
 from .changesets import has_word_diff
+from .email_size import within_budget
 from .labels import KIND_LABELS, plural
 from .matters import cut
 from .plain_text import header
@@ -223,5 +224,5 @@ def digest(
     return (
         subject,
         render_template("digest.txt", **context_vars),
-        render_template("digest.html", **context_vars),
+        within_budget(lambda limit: render_template("digest.html", **context_vars, item_limit=limit)),
     )

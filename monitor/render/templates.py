@@ -10,12 +10,16 @@ from typing import TYPE_CHECKING, Any
 from .. import TEMPLATES_DIR
 from ..govuk import page_slug
 from .changesets import (
+    Fold,
     attachment_facts,
     diff_text,
+    folded,
+    folded_text,
     has_word_diff,
     nl2br,
     pages_changed,
     section_label,
+    side_by_side,
     spaced,
     summary_counts,
     trim_ops,
@@ -116,7 +120,11 @@ def environment() -> jinja2.Environment:
         plural=plural,
         month_label=month_label,
         signal_phrase=signal_phrase,
+        folded=folded,
+        folded_text=folded_text,
+        side_by_side=side_by_side,
     )
+    env.tests["fold"] = lambda value: isinstance(value, Fold)
     env.globals.update(
         kind_label=lambda kind: KIND_LABELS.get(kind, kind),
         backfilled_label=BACKFILLED_LABEL,
@@ -156,7 +164,6 @@ def environment() -> jinja2.Environment:
         has_word_diff=has_word_diff,
         signal_kinds=signal_kinds,
         signal_what=SIGNAL_MEANINGS,
-        has_diff_partial=(TEMPLATES_DIR / "_diff.html").is_file(),
     )
     return env
 

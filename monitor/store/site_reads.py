@@ -101,6 +101,18 @@ class SiteReads:
         ).fetchone()
         return (row[0], row[1], Document.from_dict(json.loads(row[2]))) if row else None
 
+    def body_hashes(self, change: Change) -> tuple[str | None, str | None]:
+        """The SHA-256 of the bodies a change's old and new snapshots were read from (None where there is
+        no snapshot, or no body was kept), as stored when each was fetched: a change's evidence."""
+        found = {
+            row[0]: row[1]
+            for row in self.db.execute(
+                "SELECT id, body_hash FROM snapshots WHERE id IN (?, ?)",
+                [change.old_snapshot_id, change.new_snapshot_id],
+            )
+        }
+        return found.get(change.old_snapshot_id), found.get(change.new_snapshot_id)
+
     def story_links(self) -> dict[str, tuple[str, str | None]]:
         """``url -> (title, parent_url)`` of the pages a story can join: followed documents and the
         publications they belong to (every other page's changes are told on their own)."""
