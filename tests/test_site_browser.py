@@ -211,10 +211,13 @@ def axe_script() -> Path:
     root = Path(__file__).resolve().parent.parent
     candidates = [os.environ.get("AXE_CORE_JS", ""), str(root / ".ci/node/node_modules/axe-core/axe.min.js")]
     found = next((Path(c) for c in candidates if c and Path(c).is_file()), None)
-    assert found is not None, (
+    missing = (
         "axe-core is not installed: run `npm install --no-save --prefix .ci/node axe-core@4` (as .ci/run "
         "does) or set AXE_CORE_JS to its axe.min.js"
     )
+    if found is None and not os.environ.get("CI"):
+        pytest.skip(missing)  # as the Chromium tests are skipped where Chromium is absent; CI never skips
+    assert found is not None, missing
     return found
 
 
