@@ -26,6 +26,7 @@ from ..render.changelog import (
     change_list,
     change_page,
     change_path,
+    feed_tag,
     month_of,
     month_page,
     page_entry,
@@ -56,6 +57,7 @@ class Builder:
         self.files = SiteFolder(root, in_place=in_place)
         self.old = manifest
         self.site_url = site_url.rstrip("/")
+        self.tag = feed_tag(self.site_url, self.reads.installation())
         self.in_place = in_place
         self.tagged: dict[str, list[int]] = {}
         reads = self.reads
@@ -134,7 +136,8 @@ class Builder:
         months: set[str] = set()
         if self.in_place and not self.files.exists(timeline_path):
             self.files.write(
-                f"pages/{view.slug}.xml", page_feed(view, site_url=self.site_url, stories=stories)
+                f"pages/{view.slug}.xml",
+                page_feed(view, site_url=self.site_url, tag=self.tag, stories=stories),
             )
             self.files.write(
                 timeline_path,
@@ -163,7 +166,9 @@ class Builder:
                 )
                 if retitled and before is not None:
                     months.add(month_of(change.detected_at))
-        self.files.write(f"pages/{view.slug}.xml", page_feed(view, site_url=self.site_url, stories=stories))
+        self.files.write(
+            f"pages/{view.slug}.xml", page_feed(view, site_url=self.site_url, tag=self.tag, stories=stories)
+        )
         self.files.write(timeline_path, timeline(view, site_url=self.site_url, stories=stories))
         entry = page_entry(view)
         new.pages[state.url] = [view.title, facts_digest(facts) if facts else "", entry.last_change]
@@ -229,7 +234,9 @@ class Builder:
         self.files.write_pieces("pages.html", pages_list(entries, site_url=self.site_url))
         self.files.write(
             "feed.xml",
-            site_feed(latest[:SITE_FEED_LIMIT], views, site_url=self.site_url, stories=self.stories),
+            site_feed(
+                latest[:SITE_FEED_LIMIT], views, site_url=self.site_url, tag=self.tag, stories=self.stories
+            ),
         )
 
     def _filter(

@@ -17,9 +17,10 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..clock import LONDON, london_date, parse_timestamp
-from ..govuk import page_slug
+from ..govuk import normalise, page_slug
 from ..model import Change, Document, PageState
 from .labels import KIND_LABELS, SIGNAL_LABELS, change_label, month_label
 from .records import change_date, change_key, http_url, iso_utc, newest_first, page_link
@@ -27,7 +28,8 @@ from .stories import StoryIndex, StoryPlace
 from .templates import environment, render_template
 
 TAG_AUTHORITY = "tag:guidance-monitor,2026"
-"""The authority of every feed and entry id: fixed, so ids survive a move of the site to a new address."""
+"""The authority of feed and entry ids when the site's address is not configured, followed by the
+installation's key (:func:`feed_tag`)."""
 SITE_FEED_LIMIT = 200
 """The whole-site feed carries the newest changes only; each page's feed carries its monitored changes."""
 INDEX_LIMIT = 100
@@ -122,10 +124,20 @@ def _entry_story(place: StoryPlace) -> dict[str, Any]:
 
 
 def stylesheet() -> str:
-    """``style.css``, read through Jinja's loader like every template (it is copied, not rendered)."""
-    env = environment()
-    assert env.loader is not None
-    return env.loader.get_source(env, "style.css")[0]
+    """``style.css``, rendered like every template: it includes the diff view's styles (``_diff.css``), so
+    a change page carries them in ``<head>`` rather than in a ``<style>`` inside ``<body>``."""
+    return render_template("style.css")
+
+
+def feed_tag(site_url: str, installation: str) -> str:
+    """The prefix of every feed and entry id of one site: the host (and path) of ``digest.site_url`` when
+    it is set, else :data:`TAG_AUTHORITY` with the installation's key, so two installations' entries are
+    never taken for one another by a reader that follows both."""
+    parts = urlsplit(site_url)
+    if parts.hostname:
+        path = parts.path.strip("/")
+        return f"tag:{parts.hostname},2026" + (f":{path}" if path else "")
+    return f"{TAG_AUTHORITY}:{installation}"
 
 
 def change_path(change: Change) -> str:
@@ -199,12 +211,13 @@ def snapshot_page(page_url: str, taken_at: str, document: Document, *, site_url:
     )
 
 
-def page_feed(page: SitePage, *, site_url: str = "", stories: StoryIndex) -> str:
+def page_feed(page: SitePage, *, site_url: str = "", tag: str, stories: StoryIndex) -> str:
     """``pages/<slug>.xml``: an Atom entry for each monitored change of the page."""
     return atom(
         page.changes,
         {page.url: page},
-        feed_id=f"{TAG_AUTHORITY}:page/{page.slug}",
+        tag=tag,
+        feed_id=f"{tag}:page/{page.slug}",
         title=f"Changes to {page.title}",
         site_url=site_url,
         self_path=f"pages/{page.slug}.xml",
@@ -300,6 +313,7 @@ def site_feed(
     page_of: Mapping[str, SitePage],
     *,
     site_url: str = "",
+    tag: str,
     stories: StoryIndex,
 ) -> str:
     """``feed.xml``: the latest monitored changes across every page."""
@@ -307,7 +321,8 @@ def site_feed(
     return atom(
         newest_first(changes),
         page_of,
-        feed_id=f"{TAG_AUTHORITY}:site",
+        tag=tag,
+        feed_id=f"{tag}:site",
         title="Changes to watched GOV.UK guidance",
         site_url=site_url,
         self_path="feed.xml",
@@ -320,6 +335,7 @@ def atom(
     changes: Sequence[Change],
     page_of: Mapping[str, SitePage],
     *,
+    tag: str,
     feed_id: str,
     title: str,
     site_url: str,
@@ -327,10 +343,13 @@ def atom(
     alternate: str,
     stories: StoryIndex,
 ) -> str:
-    """An Atom feed, one entry per change, ids stable across rebuilds (``tag:...:change/<id>``).
+    """An Atom feed, one entry per change, ids stable across rebuilds (``<tag>:change/<id>``).
 
     The feed is as new as its newest entry (an empty feed is dated 1970), so rebuilding it gives the
-    same bytes; everything copied from a page is stripped of what XML 1.0 forbids."""
+    same bytes; everything copied from a page is stripped of what XML 1.0 forbids. It links to itself
+    (``rel="self"``, relative to the feed when the site's address is not configured), and each entry to
+    its change page, or without the site's address to the page on GOV.UK (its one spelling, https for
+    every GOV.UK page), so a reader always has a page to open."""
     site_url = site_url.rstrip("/")
     latest = max((iso_utc(c.detected_at) for c in changes), default=None)
     story = _story_context(stories.listed_place)
@@ -343,10 +362,11 @@ def atom(
             changes=changes,
             page_of=page_of,
             site_url=site_url,
-            self_url=f"{site_url}/{self_path}" if site_url else "",
+            self_url=f"{site_url}/{self_path}" if site_url else self_path.rpartition("/")[2],
             alternate=alternate,
             updated=latest or iso_utc(None),
-            tag=TAG_AUTHORITY,
+            tag=tag,
+            page_on_govuk=lambda url: http_url(normalise(url)),
             entry_html=lambda c: render_template(
                 "_entry.html",
                 **story,
