@@ -46,6 +46,17 @@ from .folders import SITE_MARKER, SiteFolder
 from .manifest import Facts, Manifest, facts_digest, listed_state
 
 
+def story_index(reads: SiteReads) -> StoryIndex:
+    """Where each change is told, from the store's bounded reads: what the site and Datasette's silent
+    edits both go by."""
+    return StoryIndex(
+        reads.story_links(),
+        run_of=reads.run_changes,
+        history_of=reads.page_changes,
+        own_run=lambda url, detected_at: reads.run_changes(detected_at, [url]),
+    )
+
+
 class Builder:
     """One build into ``root``: ``in_place`` for the live site a run updates, else a new folder."""
 
@@ -60,13 +71,7 @@ class Builder:
         self.tag = feed_tag(self.site_url, self.reads.installation())
         self.in_place = in_place
         self.tagged: dict[str, list[int]] = {}
-        reads = self.reads
-        self.stories = StoryIndex(
-            reads.story_links(),
-            run_of=reads.run_changes,
-            history_of=reads.page_changes,
-            own_run=lambda url, detected_at: reads.run_changes(detected_at, [url]),
-        )
+        self.stories = story_index(self.reads)
 
     def run(self) -> None:
         """Write what changed since the manifest, pages before the lists that link to them, and the
