@@ -111,8 +111,8 @@ def _fetch_log(verbose: bool) -> Iterator[None]:
 def run_command(no_deliver: bool, no_site: bool) -> None:
     """Check every watched page once, record what changed, send the digest and publish the site.
 
-    On a terminal it shows its progress; in cron it prints only the summary and the problems.
-    Exit status 0 when every page was checked, 1 when any failed, 2 on a configuration error, 3 when
+    On a terminal it shows its progress; in cron it prints only the summary and the problems, and
+    nothing at all when nothing changed and nothing failed (-v prints the summary). Exit status 0 when every page was checked, 1 when any failed, 2 on a configuration error, 3 when
     another run holds the lock.
     """
     from .. import pipeline
@@ -136,11 +136,14 @@ def run_command(no_deliver: bool, no_site: bool) -> None:
     if locked:
         fail(f"database: {locked[0]}", EXIT_FAILED)  # one line: nothing else of the run could be recorded
     pages = "page" if summary.checked == 1 else "pages"
-    if summary.failures or not opts.quiet:
+    # cron mails whatever a job prints: a run from a non-terminal that found nothing says nothing
+    uneventful = not (summary.changed or summary.failures or summary.deliveries)
+    quiet = opts.quiet or (uneventful and not opts.verbose and not sys.stdout.isatty())
+    if summary.failures or not quiet:
         click.echo(f"Checked {summary.checked} {pages}: {summary.changed} changed, {summary.failed} failed.")
     for url, reason in summary.failures:
         click.echo(f"  failed: {url}: {reason}")
-    if not opts.quiet:
+    if not quiet:
         for line in summary.deliveries:
             click.echo(f"  {line}")
     if not summary.checked and not config.pages and not config.searches:
