@@ -112,8 +112,9 @@ def run_command(no_deliver: bool, no_site: bool) -> None:
     """Check every watched page once, record what changed, send the digest and publish the site.
 
     On a terminal it shows its progress; in cron it prints only the summary and the problems, and
-    nothing at all when nothing changed and nothing failed (-v prints the summary). Exit status 0 when every page was checked, 1 when any failed, 2 on a configuration error, 3 when
-    another run holds the lock.
+    nothing at all when nothing changed and nothing failed (-v prints the summary). Exit status 0 when
+    every page was checked, 1 when any failed, 2 on a configuration error, 3 when another run holds the
+    lock.
     """
     from .. import pipeline
     from ..store import LockHeld
