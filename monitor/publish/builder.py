@@ -32,6 +32,7 @@ from ..render.changelog import (
     page_entry,
     page_feed,
     pages_list,
+    search_page,
     site_feed,
     site_page,
     snapshot_page,
@@ -42,6 +43,7 @@ from ..render.changelog import (
 from ..render.labels import KIND_ORDER, SIGNAL_LABELS, signal_kinds
 from ..render.stories import StoryIndex
 from ..store import SiteReads, Store
+from . import search_index
 from .folders import SITE_MARKER, SiteFolder
 from .manifest import Facts, Manifest, facts_digest, listed_state
 
@@ -72,6 +74,7 @@ class Builder:
         self.in_place = in_place
         self.tagged: dict[str, list[int]] = {}
         self.stories = story_index(self.reads)
+        self.search = search_index.available()
 
     def run(self) -> None:
         """Write what changed since the manifest, pages before the lists that link to them, and the
@@ -98,6 +101,10 @@ class Builder:
         }
         if not self.in_place:
             self.files.write("style.css", stylesheet())
+            if self.search:
+                self.files.write("search.html", search_page())
+            else:
+                search_index.say_once_unavailable()
         if not touched and new.last_change == old.last_change and new.last_snapshot == old.last_snapshot:
             return
         if self.in_place:
@@ -123,6 +130,8 @@ class Builder:
         for month in sorted(months):
             self._month(month, views)
         self._lists(new, views, states)
+        if self.search:
+            search_index.build(self.files.root, in_place=self.in_place)
         self.files.write(SITE_MARKER, new.dump())
         if self.in_place:
             self.files.finish()

@@ -140,6 +140,11 @@ def feed_tag(site_url: str, installation: str) -> str:
     return f"{TAG_AUTHORITY}:{installation}"
 
 
+def search_page() -> str:
+    """``search.html``: the search box's results, from the Pagefind index published with the site."""
+    return _page("search.html", root="", title="Search the changes")
+
+
 def change_path(change: Change) -> str:
     """Where a change's page is: named by :func:`change_key`, so its address never changes."""
     return f"changes/{change_key(change)}.html"
