@@ -31,11 +31,12 @@ def recorded(old: Document, new: Document) -> tuple[Change, PageState]:
 
 
 def outputs(old: Document, new: Document) -> dict[str, str]:
-    """The email's text and HTML parts and the site's change page for the diff of two captures."""
+    """The email's text and HTML parts, the site's change page and stylesheet for the diff of two
+    captures."""
     change, page = recorded(old, new)
     _, text, html = render.digest([change], [page], since=None, site_url=SITE)
-    site = built([page], [change], site_url=SITE)["changes/1.html"]
-    return {"text": text, "html": html, "site": site}
+    files = built([page], [change], site_url=SITE)
+    return {"text": text, "html": html, "site": files["changes/1.html"], "css": files["style.css"]}
 
 
 def test_punctuation_is_its_own_token_and_counts_are_words_only() -> None:
@@ -70,7 +71,7 @@ def test_a_list_item_added_on_a_real_page_is_one_new_bullet() -> None:
     # The site: the same, in a block that keeps the page's line breaks.
     assert (
         re.search(rf"\n<ins>- {bullet}[^<]*</ins>", shown["site"])
-        and "white-space: pre-line" in shown["site"]
+        and "white-space: pre-line" in shown["css"]
     )
     # Read as text, the item is a line of its own after the list's last item, and is shown once.
     before = lxml.html.fromstring(shown["site"]).text_content().split(bullet)[0]

@@ -9,15 +9,17 @@ place in two renames, so a reader never searches a half-written index.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 from ..render.templates import site_search as available
+from .folders import SiteError
 
-__all__ = ["FOLDER", "INDEXED", "available", "build", "say_once_unavailable"]
+__all__ = ["FOLDER", "INDEXED", "SearchIndexError", "available", "build", "say_once_unavailable"]
 
 FOLDER = "pagefind"
 """Where the index lives in the site (Pagefind's own default, which its UI script expects)."""
@@ -26,6 +28,13 @@ INDEXED = "{changes,pages}/**/*.html"
 them, nor the snapshots, whose whole text would drown the changes)."""
 
 log = logging.getLogger(__name__)
+
+
+class SearchIndexError(SiteError):
+    """Pagefind failed: the site's files are written, its search index is not brought up to date (the
+    run reports it as a failure of the site, and the next build that writes something indexes again)."""
+
+
 _said: list[bool] = []
 
 
@@ -42,12 +51,12 @@ def build(site: Path, *, in_place: bool) -> None:
     """Index ``site`` into ``site/pagefind``: straight there in a new folder nobody reads yet, else beside
     the live site first and then swapped in."""
     if not in_place:
-        asyncio.run(_index(site, site / FOLDER))
+        _index(site, site / FOLDER)
         return
     parent = site.parent
     fresh = Path(tempfile.mkdtemp(prefix=f".{site.name}.new-search-", dir=parent))
     try:
-        asyncio.run(_index(site, fresh))
+        _index(site, fresh)
         live = site / FOLDER
         old = parent / f".{site.name}.old-search-{fresh.name.rpartition('-')[2]}"
         if live.exists():
@@ -58,9 +67,31 @@ def build(site: Path, *, in_place: bool) -> None:
         shutil.rmtree(fresh, ignore_errors=True)
 
 
-async def _index(site: Path, out: Path) -> None:
-    from pagefind.index import IndexConfig, PagefindIndex
-
-    config = IndexConfig(root_selector="main", force_language="en", output_path=str(out.absolute()))
-    async with PagefindIndex(config=config) as index:
-        await index.add_directory(str(site.absolute()), glob=INDEXED)
+def _index(site: Path, out: Path) -> None:
+    """Pagefind's own command (``python -m pagefind``, the binary its package ships): it exits once every
+    file of the bundle is written, so the folder is whole when it is put in place."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pagefind",
+            "--silent",
+            "--site",
+            str(site.absolute()),
+            "--output-path",
+            str(out.absolute()),
+            "--glob",
+            INDEXED,
+            "--root-selector",
+            "main",
+            "--force-language",
+            "en",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        lines = (done.stderr or done.stdout).strip().splitlines()
+        raise SearchIndexError(
+            f"Pagefind could not index the site ({lines[-1] if lines else done.returncode})"
+        )
