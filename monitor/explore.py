@@ -1,6 +1,12 @@
 """``guidance-monitor explore``: the database in Datasette, read-only, with the store's own words for
 each table and column and canned queries for the usual questions.
 
+What it publishes is safe to put on the open web: the tables that name subscribers or recipients
+(:data:`PRIVATE`) are refused, and neither the database file nor arbitrary SQL can be had; ``--private``
+lifts both for a trusted network. The canned queries agree with the site: "silent edits" are the changes
+the site calls silent (:func:`silent_edit_ids`), and an address may be given in any spelling, read by
+:func:`monitor.govuk.normalise` through the SQL function ``page_address`` (:mod:`monitor.explore_plugin`).
+
 Datasette serves the file immutable (nothing it does can write to it) in this process, so a signal that
 stops explore stops the server with it. The descriptions live here, beside the only code that shows them;
 a test checks that every table and column the schema makes is described.
@@ -12,10 +18,14 @@ import asyncio
 import importlib.util
 import json
 import socket
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import click
+
+from .govuk import WWW
+from .store.fulltext import PHRASE_EVENTS
 
 TABLES: dict[str, tuple[str, dict[str, str]]] = {
     "pages": (
@@ -141,6 +151,15 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "refused_since": "When its refusals in a row began (UTC); empty unless refused.",
         },
     ),
+    "snapshot_text": (
+        "The full-text index of every stored version (SQLite FTS5), kept as versions are stored: search "
+        "the snapshots table, or ask the phrase query.",
+        {
+            "page_url": "The page.",
+            "title": "The version's title.",
+            "body": "Its title, summary, headings, text and change notes.",
+        },
+    ),
     "subscribers": (
         "Each subscriber's rhythm (digest.subscribers): from when their changes count, and when their "
         "message last went.",
@@ -165,9 +184,10 @@ QUERIES: dict[str, tuple[str, str, str]] = {
     ),
     "silent-edits": (
         "Silent edits",
-        "Pages changed without a change note (GOV.UK's minor edits), newest first.",
+        "Pages changed without a change note that no publication's note explains either (those the "
+        "changelog calls silent edits), newest first.",
         "SELECT c.id, c.detected_at, c.title, c.page_url FROM changes c\n"
-        "WHERE c.kind = 'minor' AND c.backfilled = 0 ORDER BY c.detected_at DESC, c.id DESC",
+        "WHERE c.id IN ({silent}) ORDER BY c.detected_at DESC, c.id DESC",
     ),
     "could-not-be-checked": (
         "Pages that could not be checked",
@@ -183,11 +203,23 @@ QUERIES: dict[str, tuple[str, str, str]] = {
         "  json_extract(section.value, '$.heading') AS heading,\n"
         "  json_extract(section.value, '$.text') AS text\n"
         "FROM snapshots s, json_each(s.document, '$.sections') AS section\n"
-        "WHERE s.id = (SELECT id FROM snapshots WHERE page_url = :url AND taken_at < date(:date, '+1 day')\n"
-        "  ORDER BY taken_at DESC, id DESC LIMIT 1)\nORDER BY section.key",
+        "WHERE s.id = (SELECT id FROM snapshots WHERE page_url = page_address(:url)\n"
+        "  AND taken_at < date(:date, '+1 day') ORDER BY taken_at DESC, id DESC LIMIT 1)\n"
+        "ORDER BY section.key",
+    ),
+    "phrase": (
+        "Where a phrase appeared or went",
+        "Each version of a page in which the phrase is found and the one before it was not (appeared), "
+        "or the other way round (disappeared), oldest first: as `guidance-monitor search PHRASE` lists them.",
+        PHRASE_EVENTS.strip(),
     ),
 }
-"""Datasette's canned queries for ``guidance-monitor explore``: name -> (title, description, SQL)."""
+"""Datasette's canned queries for ``guidance-monitor explore``: name -> (title, description, SQL);
+``{silent}`` stands for the ids of the silent edits, read from the database when it is served."""
+
+PRIVATE = frozenset({"subscribers", "delivery_attempts", "recipient_deliveries", "deliveries"})
+"""Tables that name subscribers or recipients (a channel's name is a subscriber's address): never
+published unless ``--private``."""
 
 
 class ExploreError(Exception):
@@ -202,22 +234,54 @@ class ExploreError(Exception):
         self.usage = usage
 
 
-def metadata(database: str) -> dict[str, Any]:
+def metadata(
+    database: str, *, silent: Sequence[int] = (), private: bool = False, govuk_base_url: str = WWW
+) -> dict[str, Any]:
     """Datasette's metadata for the database named ``database`` (its file name without the suffix): the
-    description of each table and column, and the canned queries."""
-    tables = {
+    description of each table and column, the canned queries (``silent``: the ids of the silent edits)
+    and, unless ``private``, no arbitrary SQL and no access to the :data:`PRIVATE` tables."""
+    tables: dict[str, dict[str, Any]] = {
         name: {"description": description, "columns": columns}
         for name, (description, columns) in TABLES.items()
     }
+    tables["snapshots"] |= {"fts_table": "snapshot_text", "fts_pk": "id"}
+    if not private:
+        for name in PRIVATE:
+            tables[name] |= {"allow": False, "hidden": True}
+    ids = ", ".join(str(int(i)) for i in silent)
     queries = {
-        name: {"title": title, "description": description, "sql": sql}
+        name: {"title": title, "description": description, "sql": sql.replace("{silent}", ids)}
         for name, (title, description, sql) in QUERIES.items()
     }
-    return {
+    described: dict[str, Any] = {
         "title": "guidance-monitor",
         "description": "Every check, version and change of the GOV.UK guidance pages watched. Times are UTC.",
         "databases": {database: {"tables": tables, "queries": queries}},
+        "plugins": {"guidance-monitor": {"govuk_base_url": govuk_base_url}},
     }
+    if not private:
+        described["allow_sql"] = False
+    return described
+
+
+def silent_edit_ids(database: Path) -> list[int]:
+    """The changes the changelog calls silent edits: a change without a change note (``minor``), unless
+    it is a document's change told under its publication with the note that explains it, exactly as its
+    change page decides (:class:`monitor.render.stories.StoryIndex`)."""
+    from .publish.builder import story_index
+    from .store import SiteReads, Store
+
+    if not database.exists():
+        return []
+    with Store(database, readonly=True) as store:
+        index = story_index(SiteReads(store))
+        ids = []
+        for change in store.changes(include_backfilled=False):
+            if change.kind == "minor" and change.id is not None:
+                part = index.place(change).part
+                if not (part and part.explained_by):
+                    ids.append(change.id)
+    return sorted(ids)
 
 
 def serve(
@@ -228,12 +292,17 @@ def serve(
     base_url: str,
     metadata_out: str | None,
     quiet: bool = False,
+    private: bool = False,
+    govuk_base_url: str = WWW,
 ) -> None:
     """Serve the database file ``database`` read-only on ``host:port`` under ``base_url`` until stopped;
     with ``metadata_out``, write Datasette's metadata to that file instead (for ``datasette publish``).
-    ``quiet``: say nothing unless something goes wrong."""
+    ``quiet``: say nothing unless something goes wrong; ``private``: every table, the file and any SQL,
+    for a trusted network."""
     path = Path(database)
-    described = metadata(path.stem)
+    described = metadata(
+        path.stem, silent=silent_edit_ids(path), private=private, govuk_base_url=govuk_base_url
+    )
     if metadata_out:
         try:
             Path(metadata_out).write_text(json.dumps(described, indent=2) + "\n", encoding="utf-8")
@@ -256,14 +325,24 @@ def serve(
             f"--host {host} --port {port}: cannot listen there ({exc.strerror or exc})"
         ) from None
     import uvicorn
-    from datasette.app import Datasette
 
-    datasette = Datasette(
-        immutables=[str(path)],
-        metadata=described,
-        settings={"base_url": base_url if base_url.endswith("/") else base_url + "/"},
-    )
+    datasette = explorer(path, described, base_url=base_url, private=private)
     asyncio.run(datasette.invoke_startup())
     if not quiet:
         click.echo(f"Serving {path} read-only on http://{host}:{port}{base_url} (Ctrl-C stops)", err=True)
     uvicorn.run(datasette.app(), host=host, port=port, log_level="warning")
+
+
+def explorer(path: Path, described: dict[str, Any], *, base_url: str = "/", private: bool = False) -> Any:
+    """The Datasette instance ``explore`` serves: the file immutable, with ``described`` (see
+    :func:`metadata`), and the file itself downloadable only when ``private``."""
+    from datasette.app import Datasette
+
+    return Datasette(
+        immutables=[str(path)],
+        metadata=described,
+        settings={
+            "base_url": base_url if base_url.endswith("/") else base_url + "/",
+            "allow_download": private,
+        },
+    )

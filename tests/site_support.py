@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from monitor.model import Change, Document, FetchResult, PageState, PageUpdate
-from monitor.publish import rebuild_site
+from monitor.publish import rebuild_site, search_index
 from monitor.settings import Config, DigestSettings
 from monitor.store import Store
 
@@ -61,11 +61,14 @@ def rebuild_from(store: Store, out: Path, *, site_url: str = "") -> Path:
 
 
 def files_of(folder: Path) -> dict[str, str]:
-    """Every file of a built site by its path in it, but the manifest (a site's own bookkeeping)."""
+    """Every file the changelog renders, by its path in the site: not the manifest (a site's own
+    bookkeeping) nor the search index (Pagefind's, its own binary files)."""
     return {
         str(path.relative_to(folder)): path.read_text(encoding="utf-8")
         for path in sorted(folder.rglob("*"))
-        if path.is_file() and not path.name.startswith(".")
+        if path.is_file()
+        and not path.name.startswith(".")
+        and path.relative_to(folder).parts[0] != search_index.FOLDER
     }
 
 

@@ -32,11 +32,12 @@ def recorded(old: Document, new: Document) -> tuple[Change, PageState]:
 
 
 def outputs(old: Document, new: Document) -> dict[str, str]:
-    """The email's text and HTML parts and the site's change page for the diff of two captures."""
+    """The email's text and HTML parts, the site's change page and stylesheet for the diff of two
+    captures."""
     change, page = recorded(old, new)
     _, text, html = render.digest([change], [page], since=None, site_url=SITE)
-    site = built([page], [change], site_url=SITE)["changes/1.html"]
-    return {"text": text, "html": html, "site": site}
+    files = built([page], [change], site_url=SITE)
+    return {"text": text, "html": html, "site": files["changes/1.html"], "css": files["style.css"]}
 
 
 def test_punctuation_is_its_own_token_and_counts_are_words_only() -> None:

@@ -20,24 +20,34 @@ from .options import EXIT_FAILED, EXIT_USAGE, common, fail, load_config, options
     help="Write Datasette's metadata (descriptions, canned queries) to FILE and exit, for `datasette "
     "publish`.",
 )
+@click.option(
+    "--private",
+    is_flag=True,
+    help="For a trusted network only: every table (subscribers and recipients too), the database "
+    "download and any SQL.",
+)
 @common
-def explore_command(host: str, port: int, base_url: str, metadata_out: str | None) -> None:
+def explore_command(host: str, port: int, base_url: str, metadata_out: str | None, private: bool) -> None:
     """Explore the database in Datasette (pip install 'guidance-monitor[explore]'), read-only.
 
     Every table and column is described, and canned queries answer the usual questions: changes this
     week, silent edits, pages that could not be checked, the text of a page on a date. The file is opened
-    immutable: restart it after a run to see the run's changes.
+    immutable: restart it after a run to see the run's changes. Subscribers and recipients are not
+    shown, and neither the file nor arbitrary SQL can be had, unless --private.
     """
     from .. import explore
 
+    config = load_config()
     try:
         explore.serve(
-            load_config().database,
+            config.database,
             host=host,
             port=port,
             base_url=base_url,
             metadata_out=metadata_out,
             quiet=options().quiet,
+            private=private,
+            govuk_base_url=config.govuk_base_url,
         )
     except explore.ExploreError as exc:
         fail(str(exc), EXIT_USAGE if exc.usage else EXIT_FAILED)

@@ -116,10 +116,11 @@ def run_command(no_deliver: bool, no_site: bool) -> None:
     """Check every watched page once, record what changed, send the digest and publish the site.
 
     On a terminal it shows its progress; in cron it prints only the summary and the problems (what
-    could not be sent on standard error, even with --quiet). Exit status 0 when every page was checked
-    and every change sent, 1 when a page failed or a channel could not send to everyone (its changes
-    stay queued for the next run, a refused recipient's until digest.give_up_after_days), 2 on a
-    configuration error, 3 when another run holds the lock.
+    could not be sent on standard error, even with --quiet), and nothing at all when nothing changed,
+    nothing failed and nothing was sent (-v prints the summary). Exit status 0 when every page was
+    checked and every change sent, 1 when a page failed or a channel could not send to everyone (its
+    changes stay queued for the next run, a refused recipient's until digest.give_up_after_days), 2 on
+    a configuration error, 3 when another run holds the lock.
     """
     from .. import pipeline
     from ..store import LockHeld
@@ -141,12 +142,15 @@ def run_command(no_deliver: bool, no_site: bool) -> None:
     locked = [reason for where, reason in summary.failures if where == pipeline.DATABASE]
     if locked:
         fail(f"database: {locked[0]}", EXIT_FAILED)  # one line: nothing else of the run could be recorded
-    if summary.failures or not opts.quiet:
+    # cron mails whatever a job prints: a run from a non-terminal that found nothing says nothing
+    uneventful = not (summary.changed or summary.failures or summary.deliveries)
+    quiet = opts.quiet or (uneventful and not opts.verbose and not sys.stdout.isatty())
+    if summary.failures or not quiet:
         checked = plural(summary.checked, "page")
         click.echo(f"Checked {checked}: {summary.changed} changed, {summary.failed} failed.")
     for url, reason in summary.failures:  # what could not be sent is said on stderr, even with --quiet
         click.echo(f"  failed: {url}: {reason}", err=url == "digest")
-    if not opts.quiet:
+    if not quiet:
         for line in summary.deliveries:
             click.echo(f"  {line}")
     if not summary.checked and not config.pages and not config.searches:

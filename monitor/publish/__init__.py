@@ -32,6 +32,7 @@ from pathlib import Path
 from .. import TEMPLATES_DIR, __version__
 from ..settings import Config
 from ..store import SiteReads, Store
+from . import search_index
 from .builder import Builder
 from .folders import (
     BUILDING,
@@ -94,8 +95,11 @@ def _build(config: Config, store: Store, out_dir: str | os.PathLike[str] | None,
 
 def _identity(reads: SiteReads, site_url: str) -> str:
     """What the files depend on besides the records: templates, rendering code, version, site address,
-    and which database (one that replaced another starts its ids again)."""
-    digest = hashlib.sha256(f"{__version__}\n{site_url}\n{reads.first_added()}\n".encode())
+    whether the site has its search box, and which database (one that replaced another starts its ids
+    again)."""
+    digest = hashlib.sha256(
+        f"{__version__}\n{site_url}\n{reads.first_added()}\nsearch={search_index.available()}\n".encode()
+    )
     for path in [*sorted(TEMPLATES_DIR.iterdir()), *_RENDER_CODE]:
         if path.is_file():
             digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")

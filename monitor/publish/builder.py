@@ -25,11 +25,13 @@ from ..render.changelog import (
     change_list,
     change_page,
     change_path,
+    feed_tag,
     month_of,
     month_page,
     page_entry,
     page_feed,
     pages_list,
+    search_page,
     side_by_side_page,
     side_by_side_path,
     site_feed,
@@ -42,8 +44,20 @@ from ..render.evidence import snapshot_path
 from ..render.labels import KIND_ORDER, SIGNAL_LABELS, signal_kinds
 from ..render.stories import StoryIndex, story_kinds
 from ..store import SiteReads, Store
+from . import search_index
 from .folders import SITE_MARKER, SiteFolder
 from .manifest import Facts, Manifest, facts_digest, listed_state
+
+
+def story_index(reads: SiteReads) -> StoryIndex:
+    """Where each change is told, from the store's bounded reads: what the site and Datasette's silent
+    edits both go by."""
+    return StoryIndex(
+        reads.story_links(),
+        run_of=reads.run_changes,
+        history_of=reads.page_changes,
+        own_run=lambda url, detected_at: reads.run_changes(detected_at, [url]),
+    )
 
 
 class Builder:
@@ -57,15 +71,11 @@ class Builder:
         self.files = SiteFolder(root, in_place=in_place)
         self.old = manifest
         self.site_url = site_url.rstrip("/")
+        self.tag = feed_tag(self.site_url, self.reads.installation())
         self.in_place = in_place
         self.tagged: dict[str, list[int]] = {}
-        reads = self.reads
-        self.stories = StoryIndex(
-            reads.story_links(),
-            run_of=reads.run_changes,
-            history_of=reads.page_changes,
-            own_run=lambda url, detected_at: reads.run_changes(detected_at, [url]),
-        )
+        self.stories = story_index(self.reads)
+        self.search = search_index.available()
 
     def run(self) -> None:
         """Write what changed since the manifest, pages before the lists that link to them, and the
@@ -96,6 +106,10 @@ class Builder:
         }
         if not self.in_place:
             self.files.write("style.css", stylesheet())
+            if self.search:
+                self.files.write("search.html", search_page())
+            else:
+                search_index.say_once_unavailable()
         if not touched and new.last_change == old.last_change and new.last_snapshot == old.last_snapshot:
             return
         if self.in_place:
@@ -117,6 +131,8 @@ class Builder:
         for month in sorted(months):
             self._month(month)
         self._lists(new, states)
+        if self.search:
+            search_index.build(self.files.root, in_place=self.in_place)
         self.files.write(SITE_MARKER, new.dump())
         if self.in_place:
             self.files.finish()
@@ -135,7 +151,8 @@ class Builder:
         months: set[str] = set()
         if self.in_place and not self.files.exists(timeline_path):
             self.files.write(
-                f"pages/{view.slug}.xml", page_feed(view, site_url=self.site_url, stories=stories)
+                f"pages/{view.slug}.xml",
+                page_feed(view, site_url=self.site_url, tag=self.tag, stories=stories),
             )
             self.files.write(
                 timeline_path,
@@ -175,7 +192,9 @@ class Builder:
                 )
                 if retitled and before is not None:
                     months.add(month_of(change.detected_at))
-        self.files.write(f"pages/{view.slug}.xml", page_feed(view, site_url=self.site_url, stories=stories))
+        self.files.write(
+            f"pages/{view.slug}.xml", page_feed(view, site_url=self.site_url, tag=self.tag, stories=stories)
+        )
         self.files.write(timeline_path, timeline(view, site_url=self.site_url, stories=stories))
         entry = page_entry(view)
         new.pages[state.url] = [view.title, facts_digest(facts) if facts else "", entry.last_change]
@@ -238,7 +257,7 @@ class Builder:
         self.files.write_pieces("pages.html", pages_list(entries, site_url=self.site_url))
         self.files.write(
             "feed.xml",
-            site_feed(latest[:SITE_FEED_LIMIT], site_url=self.site_url, stories=self.stories),
+            site_feed(latest[:SITE_FEED_LIMIT], site_url=self.site_url, tag=self.tag, stories=self.stories),
         )
 
     def _filter(

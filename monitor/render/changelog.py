@@ -17,9 +17,10 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..clock import LONDON, london_date, parse_timestamp
-from ..govuk import page_slug
+from ..govuk import normalise, page_slug
 from ..model import Change, Document, PageState
 from .evidence import change_evidence
 from .labels import KIND_LABELS, SIGNAL_LABELS, change_label, month_label
@@ -28,7 +29,8 @@ from .stories import StoryIndex, StoryPlace, lead, listed_stories, story_label
 from .templates import environment, render_template
 
 TAG_AUTHORITY = "tag:guidance-monitor,2026"
-"""The authority of every feed and entry id: fixed, so ids survive a move of the site to a new address."""
+"""The authority of feed and entry ids when the site's address is not configured, followed by the
+installation's key (:func:`feed_tag`)."""
 SITE_FEED_LIMIT = 200
 """The whole-site feed carries the newest changes only; each page's feed carries its monitored changes."""
 INDEX_LIMIT = 100
@@ -120,10 +122,25 @@ def _entry_story(place: StoryPlace) -> dict[str, Any]:
 
 
 def stylesheet() -> str:
-    """``style.css``, read through Jinja's loader like every template (it is copied, not rendered)."""
-    env = environment()
-    assert env.loader is not None
-    return env.loader.get_source(env, "style.css")[0]
+    """``style.css``, rendered like every template: it includes the diff view's styles (``_diff.css``), so
+    a change page carries them in ``<head>`` rather than in a ``<style>`` inside ``<body>``."""
+    return render_template("style.css")
+
+
+def feed_tag(site_url: str, installation: str) -> str:
+    """The prefix of every feed and entry id of one site: the host (and path) of ``digest.site_url`` when
+    it is set, else :data:`TAG_AUTHORITY` with the installation's key, so two installations' entries are
+    never taken for one another by a reader that follows both."""
+    parts = urlsplit(site_url)
+    if parts.hostname:
+        path = parts.path.strip("/")
+        return f"tag:{parts.hostname},2026" + (f":{path}" if path else "")
+    return f"{TAG_AUTHORITY}:{installation}"
+
+
+def search_page() -> str:
+    """``search.html``: the search box's results, from the Pagefind index published with the site."""
+    return _page("search.html", root="", title="Search the changes")
 
 
 def change_path(change: Change) -> str:
@@ -234,11 +251,12 @@ def snapshot_page(page_url: str, taken_at: str, document: Document, *, site_url:
     )
 
 
-def page_feed(page: SitePage, *, site_url: str = "", stories: StoryIndex) -> str:
+def page_feed(page: SitePage, *, site_url: str = "", tag: str, stories: StoryIndex) -> str:
     """``pages/<slug>.xml``: an Atom entry for each update the page's monitored changes are told in."""
     return atom(
         page.changes,
-        feed_id=f"{TAG_AUTHORITY}:page/{page.slug}",
+        tag=tag,
+        feed_id=f"{tag}:page/{page.slug}",
         title=f"Changes to {page.title}",
         site_url=site_url,
         self_path=f"pages/{page.slug}.xml",
@@ -329,13 +347,15 @@ def site_feed(
     changes: Sequence[Change],
     *,
     site_url: str = "",
+    tag: str,
     stories: StoryIndex,
 ) -> str:
     """``feed.xml``: the updates of the latest monitored changes across every page."""
     site_url = site_url.rstrip("/")
     return atom(
         changes,
-        feed_id=f"{TAG_AUTHORITY}:site",
+        tag=tag,
+        feed_id=f"{tag}:site",
         title="Changes to watched GOV.UK guidance",
         site_url=site_url,
         self_path="feed.xml",
@@ -347,6 +367,7 @@ def site_feed(
 def atom(
     changes: Sequence[Change],
     *,
+    tag: str,
     feed_id: str,
     title: str,
     site_url: str,
@@ -355,11 +376,14 @@ def atom(
     stories: StoryIndex,
 ) -> str:
     """An Atom feed, one entry per update (a publication's with its documents' changes in it), ids
-    stable across rebuilds (``tag:...:change/<id>``, the id of the change the update's page is named
+    stable across rebuilds (``<tag>:change/<id>``, the id of the change the update's page is named
     after).
 
     The feed is as new as its newest entry (an empty feed is dated 1970), so rebuilding it gives the
-    same bytes; everything copied from a page is stripped of what XML 1.0 forbids."""
+    same bytes; everything copied from a page is stripped of what XML 1.0 forbids. It links to itself
+    (``rel="self"``, relative to the feed when the site's address is not configured), and each entry to
+    its change page, or without the site's address to the page on GOV.UK (its one spelling, https for
+    every GOV.UK page), so a reader always has a page to open."""
     site_url = site_url.rstrip("/")
     told = listed_stories(changes, stories)
     latest = max((iso_utc(s.detected_at) for s in told), default=None)
@@ -370,10 +394,11 @@ def atom(
             title=title,
             stories=told,
             site_url=site_url,
-            self_url=f"{site_url}/{self_path}" if site_url else "",
+            self_url=f"{site_url}/{self_path}" if site_url else self_path.rpartition("/")[2],
             alternate=alternate,
             updated=latest or iso_utc(None),
-            tag=TAG_AUTHORITY,
+            tag=tag,
+            page_on_govuk=lambda url: http_url(normalise(url)),
             entry_title=lambda story: f"{story.title}: {lead(story).headline or story_label(story)}",
             entry_html=lambda story: render_template("_entry.html", story=story, site_url=site_url),
         )

@@ -93,6 +93,18 @@ def _template_cache() -> jinja2.BytecodeCache | None:
 
 
 @lru_cache(maxsize=1)
+def site_search() -> bool:
+    """Whether Pagefind and its binary are installed: only then do the site's pages carry a search box
+    (``monitor.publish.search_index`` builds the index it searches)."""
+    import importlib.util
+    import shutil
+
+    return importlib.util.find_spec("pagefind") is not None and (
+        importlib.util.find_spec("pagefind_bin") is not None or shutil.which("pagefind") is not None
+    )
+
+
+@lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     """The one Jinja environment. Jinja is imported here, on the first render: a run that finds nothing
     renders nothing and need not load it."""
@@ -164,6 +176,7 @@ def environment() -> jinja2.Environment:
         has_word_diff=has_word_diff,
         signal_kinds=signal_kinds,
         signal_what=SIGNAL_MEANINGS,
+        site_search=site_search(),
     )
     return env
 

@@ -202,6 +202,31 @@ MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE changes ADD COLUMN note_check TEXT;
         """,
     ),
+    Migration(
+        "The full-text index of every stored version (``guidance-monitor search``, Datasette's phrase "
+        "query): its title, summary, headings, text and change notes (the view ``snapshot_words`` says "
+        "which), one row per snapshot (the same rowid). Triggers keep it as snapshots are written, so a "
+        "run indexes only the versions it stores; the versions already stored are indexed once, here.",
+        """
+        CREATE VIEW snapshot_words AS
+            SELECT s.id, s.page_url, coalesce(json_extract(s.document, '$.title'), '') AS title,
+                (SELECT coalesce(group_concat(value, char(10)), '') FROM json_tree(s.document)
+                 WHERE type = 'text' AND key IN ('title', 'summary', 'heading', 'text', 'note')) AS body
+            FROM snapshots s;
+        CREATE VIRTUAL TABLE snapshot_text USING fts5(
+            page_url UNINDEXED, title, body, tokenize = 'unicode61 remove_diacritics 2'
+        );
+        CREATE TRIGGER snapshot_text_insert AFTER INSERT ON snapshots BEGIN
+            INSERT INTO snapshot_text (rowid, page_url, title, body)
+                SELECT id, page_url, title, body FROM snapshot_words WHERE id = new.id;
+        END;
+        CREATE TRIGGER snapshot_text_delete AFTER DELETE ON snapshots BEGIN
+            DELETE FROM snapshot_text WHERE rowid = old.id;
+        END;
+        INSERT INTO snapshot_text (rowid, page_url, title, body)
+            SELECT id, page_url, title, body FROM snapshot_words;
+        """,
+    ),
 )
 
 

@@ -7,6 +7,7 @@ already published.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 
@@ -28,6 +29,16 @@ class SiteReads:
         """When the first page was added: tells one database from another that replaced it."""
         row = self.db.execute("SELECT min(added_at) FROM pages").fetchone()
         return row[0] or ""
+
+    def installation(self) -> str:
+        """A key for this installation that its own history fixes: a digest of its first stored version
+        (page, time and content). Two installations differ by it, while a replay of the same captures
+        (the demo) gives the same key every time, so feed ids stay as they were."""
+        row = self.db.execute(
+            "SELECT page_url, taken_at, document_hash FROM snapshots ORDER BY id LIMIT 1"
+        ).fetchone()
+        seed = "\n".join(row) if row else ""
+        return hashlib.sha256(seed.encode()).hexdigest()[:12]
 
     def page_facts(self) -> Iterator[tuple[str, str, bool, bool, str | None, int, str | None]]:
         """``(url, title, active, gone, current_url, consecutive_failures, last_error)`` of every page:
