@@ -125,7 +125,7 @@ def run_job(config_path: str | None, should_stop: Callable[[], bool]) -> RunSumm
     Never raises: a broken configuration, a held lock or a failed run is logged, and the service goes on
     to the next scheduled time.
     """
-    from . import pipeline
+    from . import pipeline, same_database
 
     try:
         config = config_module.load(config_path)
@@ -133,9 +133,15 @@ def run_job(config_path: str | None, should_stop: Callable[[], bool]) -> RunSumm
         log.error("config: %s; run skipped", exc)
         return None
     try:
-        with Store(config.database) as store, store.lock():
-            log.info("run started")
-            summary = pipeline.run(config, store, should_stop=should_stop)
+        same_database.refuse_missing(config)
+        with Store(config.database) as store:
+            same_database.refuse_other(config, store)
+            with store.lock():
+                log.info("run started")
+                summary = pipeline.run(config, store, should_stop=should_stop)
+    except same_database.OtherDatabase as exc:
+        log.error("database: %s; run skipped", exc)
+        return None
     except LockHeld as exc:
         log.warning("%s; this run is skipped", exc)
         return None

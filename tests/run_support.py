@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -87,3 +90,15 @@ def record_unchanged(store: Store, url: str, fetch: FetchResult, *, body_hash: s
     """Write a check that found the page as it was (``changes.unchanged_update``)."""
     answer = Answer(fetch, body_hash=body_hash, same=body_hash is not None)
     store.write(unchanged_update(url, answer, utc_now()))
+
+
+def run_cli(config: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """``guidance-monitor ARGS --config CONFIG`` in a process of its own, as cron runs it."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+    return subprocess.run(
+        [sys.executable, "-m", "monitor", *args, "--config", str(config)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+    )

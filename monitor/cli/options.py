@@ -98,12 +98,38 @@ def options() -> Options:
     return options
 
 
+DATABASE_IN_USE = "guidance-monitor.database"
+"""Where the command's context keeps the database's path, for the one line a SQLite fault becomes."""
+
+
 def load_config(path: str | None = None) -> Config:
     """The configuration: ``path``, else ``--config`` wherever it was given, else the default file."""
     try:
-        return config_module.load(path or options().config_path)
+        config = config_module.load(path or options().config_path)
     except config_module.ConfigError as exc:
         fail(f"config: {exc}")
+    click.get_current_context().meta[DATABASE_IN_USE] = config.database
+    return config
+
+
+class Commands(click.Group):
+    """The command group: a damaged database or a full disk met anywhere in a command is one line naming
+    the file and what to do (see :func:`monitor.store.errors.database_fault`), never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        import sqlite3
+
+        from ..store.errors import StoreError, database_fault
+
+        try:
+            return super().invoke(ctx)
+        except sqlite3.DatabaseError as exc:
+            path = ctx.meta.get(DATABASE_IN_USE, "the database")
+            if fault := database_fault(path, exc):
+                fail(f"database: {fault}", fault.status)
+            fail(f"database: {path}: {exc}", EXIT_FAILED)
+        except StoreError as exc:
+            fail(f"database: {exc}", exc.status)
 
 
 class Day(click.DateTime):
@@ -137,7 +163,7 @@ def open_store(config: Config) -> Store:
     try:
         return Store(config.database)
     except StoreError as exc:
-        fail(f"database: {exc}")
+        fail(f"database: {exc}", exc.status)
 
 
 def existing_store(config: Config) -> Store:

@@ -107,21 +107,38 @@ def _fetch_log(verbose: bool) -> Iterator[None]:
 @click.command("run")
 @click.option("--no-deliver", is_flag=True, help="Check and record, but send no email or webhook.")
 @click.option("--no-site", is_flag=True, help="Check and record, but do not publish the static site.")
+@click.option(
+    "--new-database",
+    is_flag=True,
+    help="Go on from this database although the site or the lock file was made from another (a database "
+    "lost or replaced): the site is rebuilt from it.",
+)
 @common
-def run_command(no_deliver: bool, no_site: bool) -> None:
+def run_command(no_deliver: bool, no_site: bool, new_database: bool) -> None:
     """Check every watched page once, record what changed, send the digest and publish the site.
 
     On a terminal it shows its progress; in cron it prints only the summary and the problems.
-    Exit status 0 when every page was checked, 1 when any failed, 2 on a configuration error, 3 when
-    another run holds the lock.
+    Exit status 0 when every page was checked, 1 when any failed, 2 on a configuration error or when
+    the site or the lock file was made from another database (a missing, emptied or replaced one: nothing
+    is done until --new-database), 3 when another run holds the lock.
     """
-    from .. import pipeline
+    from .. import pipeline, same_database
     from ..store import LockHeld
 
     opts = options()
     config = load_config()
     progress = RunProgress(verbose=opts.verbose, terminal=not opts.quiet and sys.stderr.isatty())
+    try:
+        if not new_database:
+            same_database.refuse_missing(config)
+    except same_database.OtherDatabase as exc:
+        fail(f"database: {exc}")
     with open_store(config) as store, _fetch_log(opts.verbose):
+        try:
+            if not new_database:
+                same_database.refuse_other(config, store)
+        except same_database.OtherDatabase as exc:
+            fail(f"database: {exc}")
         try:
             with store.lock():
                 progress.start()
@@ -183,7 +200,7 @@ def check_command(online: bool) -> None:
     Exit status 0 when all is well, 1 when a page could not be fetched or read, 2 on a configuration error.
     """
     from .. import pipeline, watchlist
-    from ..render import plural
+    from ..render.labels import plural
 
     config = load_config()
     store = _read_only_store(config)
@@ -232,7 +249,7 @@ def _read_only_store(config: Config) -> Store | None:
     try:
         return Store(config.database, readonly=True)
     except StoreError as exc:
-        fail(f"database: {exc}")
+        fail(f"database: {exc}", exc.status)
 
 
 # --------------------------------------------------------------------------- the watch list
@@ -245,7 +262,7 @@ def _watch_store(config: Config) -> Store:
     try:
         return Store(config.database)
     except StoreError as exc:
-        fail(str(exc))
+        fail(str(exc), exc.status)
 
 
 @click.command("pages")
