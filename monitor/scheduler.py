@@ -246,8 +246,12 @@ def _log_time(when: datetime | None) -> str:
     return london_time(when, seconds=True, zone=True)
 
 
-def serve(config_path: str | None, *, once: bool = False, every: float | None = None) -> int:
-    """``guidance-monitor serve``: the schedule from the configuration (or every ``every`` seconds)."""
+def serve(
+    config_path: str | None, *, once: bool = False, run_now: bool = False, every: float | None = None
+) -> int:
+    """``guidance-monitor serve``: the schedule from the configuration (or every ``every`` seconds);
+    ``run_now``: a run at once, then the schedule; ``once``: one run, then exit (for cron, which must
+    never find the last one still there)."""
     setup_logging()
     config = config_module.load(config_path)
     schedule = config.schedule
@@ -257,4 +261,7 @@ def serve(config_path: str | None, *, once: bool = False, every: float | None = 
     )
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, service.stop)
-    return service.serve(run_now=once, last_run=None if once or every else last_run(config_path))
+    if once:
+        summary = run_job(config_path, service.stopping.is_set)
+        return 0 if summary is not None and not summary.failures else 1
+    return service.serve(run_now=run_now, last_run=None if run_now or every else last_run(config_path))

@@ -170,21 +170,22 @@ def run_command(no_deliver: bool, no_site: bool, new_database: bool) -> None:
 
 
 @click.command("serve")
-@click.option("--once", is_flag=True, help="Run at once, then keep to the schedule.")
+@click.option("--once", is_flag=True, help="Run once now, then exit (as `run` does, with its exit status).")
+@click.option("--now", "run_now", is_flag=True, help="Run at once, then keep to the schedule.")
 @click.option("--every", type=click.FloatRange(min=0.1), default=None, hidden=True)
 @common
-def serve_command(once: bool, every: float | None) -> None:
+def serve_command(once: bool, run_now: bool, every: float | None) -> None:
     """Run on the schedule in config.yaml (schedule.cron in schedule.timezone) until stopped.
 
     A run missed while stopped or asleep is made up once. SIGTERM or Ctrl-C finishes the page in hand
-    and exits.
+    and exits. --once runs once and exits: 0 when every page was checked, 1 otherwise.
     """
     from .. import scheduler
 
     # --every SECONDS (hidden) replaces the schedule: cron's finest step is a minute, and tests need less.
     with open_store(load_config()):
         pass  # a database that cannot be opened stops here, in one line, rather than at each run
-    sys.exit(scheduler.serve(options().config_path, once=once, every=every))
+    sys.exit(scheduler.serve(options().config_path, once=once, run_now=run_now, every=every))
 
 
 # --------------------------------------------------------------------------- check
