@@ -26,6 +26,7 @@ from .options import (
 )
 
 if TYPE_CHECKING:
+    from ..interrupt import Interrupted
     from ..store import Store
     from ..watchlist import Target
 
@@ -41,12 +42,14 @@ class RunProgress:
     def __init__(self, *, verbose: bool, terminal: bool) -> None:
         self.verbose, self.terminal = verbose, terminal
         self.shown = False
+        self.recorded, self.outstanding = 0, -1
 
     def start(self) -> None:
         if self.terminal:
             self._show("Checking the watched pages…")
 
     def __call__(self, target: Target, answer: Answer, summary: RunSummary, outstanding: int) -> None:
+        self.recorded, self.outstanding = summary.checked, outstanding
         if self.verbose:
             self.clear()
             click.echo(fetch_line(target.url, answer.fetch, answer.reason), err=True)
@@ -120,9 +123,11 @@ def run_command(no_deliver: bool, no_site: bool, new_database: bool) -> None:
     On a terminal it shows its progress; in cron it prints only the summary and the problems.
     Exit status 0 when every page was checked, 1 when any failed, 2 on a configuration error or when
     the site or the lock file was made from another database (a missing, emptied or replaced one: nothing
-    is done until --new-database), 3 when another run holds the lock.
+    is done until --new-database), 3 when another run holds the lock. Ctrl-C or SIGTERM stops it at once:
+    it says how many pages were recorded and what was skipped, and exits 130 or 143.
     """
     from .. import pipeline, same_database
+    from ..interrupt import Interrupted, interruptible
     from ..store import LockHeld
 
     opts = options()
@@ -140,13 +145,16 @@ def run_command(no_deliver: bool, no_site: bool, new_database: bool) -> None:
         except same_database.OtherDatabase as exc:
             fail(f"database: {exc}")
         try:
-            with store.lock():
+            with store.lock(), interruptible():
                 progress.start()
                 summary = pipeline.run(
                     config, store, deliver=not no_deliver, site=not no_site, progress=progress
                 )
         except LockHeld as exc:
             fail(str(exc), EXIT_LOCKED)
+        except Interrupted as exc:
+            progress.clear()
+            fail(interrupted_line(exc, progress), exc.status)
         finally:
             progress.clear()
     locked = [reason for where, reason in summary.failures if where == pipeline.DATABASE]
@@ -167,6 +175,20 @@ def run_command(no_deliver: bool, no_site: bool, new_database: bool) -> None:
             err=True,
         )
     sys.exit(EXIT_FAILED if summary.failures else EXIT_OK)
+
+
+def interrupted_line(stop: Interrupted, progress: RunProgress) -> str:
+    """What an interrupted run kept and what it skipped, in one line."""
+    pages = "page was" if progress.recorded == 1 else "pages were"
+    if progress.outstanding == 0:
+        return (
+            f"stopped by {stop}: all {progress.recorded} {pages} recorded; sending and publishing were cut "
+            "short: what was not sent goes at the next run, which also completes the site"
+        )
+    return (
+        f"stopped by {stop}: {progress.recorded} {pages} recorded; the digest and the site were skipped "
+        "(the pages not recorded are checked at the next run, which sends and publishes)"
+    )
 
 
 @click.command("serve")
