@@ -111,7 +111,7 @@ def site_command(out_dir: str | None) -> None:
     config = load_config()
     if out_dir:
         out_folder(out_dir)
-    with open_store(config) as store:
+    with open_store(config, reading=True) as store:
         try:
             path = rebuild_site(config, store, out_dir)
         except OSError as exc:

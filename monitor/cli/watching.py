@@ -7,7 +7,6 @@ import contextlib
 import logging
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -18,6 +17,8 @@ from .options import (
     EXIT_LOCKED,
     EXIT_OK,
     common,
+    database_present,
+    existing_store,
     fail,
     format_option,
     load_config,
@@ -200,7 +201,7 @@ def serve_command(once: bool, run_now: bool, every: float | None) -> None:
     """Run on the schedule in config.yaml (schedule.cron in schedule.timezone) until stopped.
 
     A run missed while stopped or asleep is made up once. SIGTERM or Ctrl-C finishes the page in hand
-    and exits. --once runs once and exits: 0 when every page was checked, 1 otherwise.
+    and exits. --once runs once and exits: 0 when all pages were checked, 1 otherwise.
     """
     from .. import scheduler
 
@@ -220,9 +221,10 @@ def check_command(online: bool) -> None:
     """Check the configuration; with --online, fetch each watched page once and report what the monitor
     reads from it. Nothing is stored.
 
-    Exit status 0 when all is well, 1 when a page could not be fetched or read, 2 on a configuration error.
+    Exit status 0 when all is well, 1 when a page could not be fetched or read, 2 on a configuration error
+    or when this user cannot write the database or the site folder.
     """
-    from .. import pipeline, watchlist
+    from .. import pipeline, watchlist, writable
     from ..render.labels import plural
 
     config = load_config()
@@ -237,6 +239,11 @@ def check_command(online: bool) -> None:
         sent_to = f"to {', '.join(email.to)} via {email.smtp_host}" if email.to else "none"
         click.echo(f"  email: {sent_to}")
         click.echo(f"  schedule for serve: {config.schedule.cron} ({config.schedule.timezone})")
+        stops, notes = writable.problems(config)
+        for note in notes:
+            click.echo(f"  note: {note}")
+        if stops:
+            fail("; ".join(stops))
         if not online:
             return
         answers = pipeline.read_once(config, pages, store)
@@ -267,7 +274,7 @@ def _read_only_store(config: Config) -> Store | None:
     """The database opened read-only when it exists: ``check`` stores nothing, nor creates a file."""
     from ..store import Store, StoreError
 
-    if not Path(config.database).exists():
+    if not database_present(config):
         return None
     try:
         return Store(config.database, readonly=True)
@@ -297,7 +304,7 @@ def pages_command(output: str, include_inactive: bool) -> None:
     from .. import watchlist
 
     config = load_config()
-    store = _watch_store(config) if Path(config.database).exists() else None
+    store = existing_store(config) if database_present(config) else None
     try:
         pages = watchlist.watched(config, store, include_inactive=include_inactive)
     finally:

@@ -39,6 +39,8 @@ from .folders import (
     TEMP_PREFIX,
     SiteError,
     build_beside,
+    build_inside,
+    can_build_beside,
     clear_leftovers,
     parent_lock,
     refuse_foreign,
@@ -85,7 +87,7 @@ def _build(config: Config, store: Store, out_dir: str | os.PathLike[str] | None,
             Builder(store, target, manifest, site_url=site_url, in_place=True).run()
             return target
         refuse_foreign(target)
-        build_beside(
+        (build_beside if can_build_beside(target) else build_inside)(
             target,
             lambda fresh: Builder(
                 store,

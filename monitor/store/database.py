@@ -95,6 +95,11 @@ class Database:
         try:
             if readonly:
                 uri = f"file:{self.path}?mode=ro"
+                if not os.access(self.path.parent, os.W_OK):
+                    # SQLite cannot make its shared-memory file beside a database in a folder this user
+                    # may not write, and without it cannot read a WAL database; nobody writes it either
+                    # (no run can make its journal there), so it is read as it stands.
+                    uri += "&immutable=1"
                 conn = sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None)
             else:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
