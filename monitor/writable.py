@@ -25,38 +25,39 @@ def _can_write(folder: Path) -> bool:
     return os.access(folder, os.W_OK | os.X_OK)
 
 
+def _missing(label: str, path: Path) -> list[str]:
+    """A path a run would make: its nearest folder must be writable."""
+    if _can_write(folder := _nearest(path)):
+        return []
+    return [f"{label} {path}: cannot be made (its folder {folder} cannot be written)"]
+
+
 def problems(config: Config) -> tuple[list[str], list[str]]:
     """(what stops a run writing, what a run does differently here), each in plain words."""
     stops: list[str] = []
     notes: list[str] = []
     database = Path(config.database)
-    try:
-        present = database.exists()
-    except OSError as exc:
-        return [f"database {database}: its folder cannot be entered ({exc.strerror or exc})"], []
-    if present:
-        if not os.access(database, os.W_OK):
-            stops.append(f"database {database}: cannot be written by this user")
-        if not _can_write(database.parent):
-            stops.append(
-                f"database folder {database.parent}: cannot be written by this user (SQLite keeps its "
-                "journal there)"
-            )
-    elif not _can_write(folder := _nearest(database)):
-        stops.append(f"database {database}: cannot be made (its folder {folder} cannot be written)")
     site = Path(config.site_dir).expanduser().absolute()
     try:
-        site_present = site.is_dir()
+        present, site_present = database.exists(), site.is_dir()
     except OSError as exc:
-        return [*stops, f"site folder {site}: cannot be entered ({exc.strerror or exc})"], notes
-    if site_present:
-        if not _can_write(site):
-            stops.append(f"site folder {site}: cannot be written by this user")
-        elif not _can_write(site.parent):
-            notes.append(
-                f"site folder's parent {site.parent}: cannot be written by this user, so the site is "
-                "rebuilt inside its folder and changed a file at a time, not swapped in whole"
-            )
-    elif not _can_write(folder := _nearest(site)):
-        stops.append(f"site folder {site}: cannot be made (its folder {folder} cannot be written)")
+        return [f"{exc.filename}: cannot be entered ({exc.strerror or exc})"], []
+    if not present:
+        stops += _missing("database", database)
+    elif not os.access(database, os.W_OK):
+        stops.append(f"database {database}: cannot be written by this user")
+    elif not _can_write(database.parent):
+        stops.append(
+            f"database folder {database.parent}: cannot be written by this user (SQLite keeps its "
+            "journal there)"
+        )
+    if not site_present:
+        stops += _missing("site folder", site)
+    elif not _can_write(site):
+        stops.append(f"site folder {site}: cannot be written by this user")
+    elif not _can_write(site.parent):
+        notes.append(
+            f"site folder's parent {site.parent}: cannot be written by this user, so the site is "
+            "rebuilt inside its folder and changed a file at a time, not swapped in whole"
+        )
     return stops, notes
