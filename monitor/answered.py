@@ -39,6 +39,8 @@ class Marks:
     path: str | None = None
     content_id: str | None = None
     from_api: bool = False
+    bare: bool = True
+    """An HTML answer that could have named itself: only such an answer is held as suspect."""
 
 
 def marks(body: bytes, content_type: str) -> Marks:
@@ -48,21 +50,29 @@ def marks(body: bytes, content_type: str) -> Marks:
         try:
             item = json.loads(body)
         except ValueError:
-            return Marks()
+            return Marks(bare=False)
         if not isinstance(item, dict):
-            return Marks()
+            return Marks(bare=False)
         path, content_id = item.get("base_path"), item.get("content_id")
         return Marks(
             path if isinstance(path, str) else None,
             content_id if isinstance(content_id, str) else None,
             from_api=True,
+            bare=False,
         )
+    if not _is_html(content_type):
+        return Marks(bare=False)  # a PDF or a mirror's text: nothing to name itself with, nor to hold
     head = body[:HEAD_REACH]
     path = None
     if (link := _CANONICAL.search(head)) and (href := _HREF.search(link.group(0))):
         path = urlsplit(href.group(1).decode("utf-8", "replace")).path or "/"
     found = _CONTENT_ID.search(head)
     return Marks(path, found.group(1).decode() if found else None)
+
+
+def _is_html(content_type: str) -> bool:
+    kind = content_type.split(";", 1)[0].strip().lower()
+    return kind in ("", "text/html", "application/xhtml+xml")
 
 
 def _same_path(named: str, asked: str, *, from_api: bool) -> bool:
@@ -89,7 +99,7 @@ def suspect(answer: Marks, document: Document, last: Document) -> str | None:
     """Why an answer with no marks of its own is held (it shares neither title nor any update with the
     page's last version), or None. The reason names the answer's title, so a second answer of the same
     page gives the same reason: that is how the next check knows it was answered again."""
-    if answer.path is not None or answer.content_id is not None:
+    if not answer.bare or answer.path is not None or answer.content_id is not None:
         return None
     if document.title.strip().casefold() == last.title.strip().casefold():
         return None

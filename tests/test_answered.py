@@ -38,6 +38,8 @@ def kinds(tmp_path, page_server) -> list[str]:
 def test_the_marks_a_page_carries():
     assert answered.marks(A, "text/html") == answered.Marks(A_PATH, "1a3e0caa-7c85-4249-b243-a1283fc1bc67")
     assert answered.marks(B_MAIN, "text/html") == answered.Marks()
+    pdf = answered.marks(b"%PDF-1.7 a new edition", "application/pdf")
+    assert not pdf.bare, "a PDF cannot name itself: a new title alone is never held as suspect"
     api = b'{"base_path": "/guide", "content_id": "0a544092-d96f-43ba-89f3-072601567724"}'
     assert answered.marks(api, "application/json").path == "/guide"
     guide = answered.marks(api, "application/json")

@@ -214,11 +214,17 @@ def build_inside(target: Path, fill: Callable[[Path], object]) -> None:
         for folder in [fresh, *(p for p in fresh.rglob("*") if p.is_dir())]:
             folder.chmod(0o755)
         old = Path(tempfile.mkdtemp(prefix=INSIDE_PREFIXES[1], dir=target))
-        for path in list(target.iterdir()):
-            if not path.name.startswith(INSIDE_PREFIXES):
-                os.rename(path, old / path.name)
-        for path in sorted(fresh.iterdir(), key=lambda p: p.name == SITE_MARKER):  # the manifest last
-            os.rename(path, target / path.name)
+        try:
+            for path in list(target.iterdir()):
+                if not path.name.startswith(INSIDE_PREFIXES):
+                    os.rename(path, old / path.name)
+            for path in sorted(fresh.iterdir(), key=lambda p: p.name == SITE_MARKER):  # the manifest last
+                os.rename(path, target / path.name)
+        except BaseException:
+            for path in old.iterdir():  # the old site's names back where no new one took their place
+                if not (target / path.name).exists():
+                    os.rename(path, target / path.name)
+            raise
         shutil.rmtree(old)
     finally:
         shutil.rmtree(fresh, ignore_errors=True)
