@@ -4,9 +4,9 @@ A cache can mis-route: ``/a`` answered with ``/b``'s page, whole and valid. Read
 change with ``/b``'s title and notes, and ``/a``'s return a second one. GOV.UK pages name themselves: the
 HTML page's ``<link rel="canonical">`` and ``<meta name="govuk:content-id">``, the Content API's
 ``base_path`` and ``content_id``. An answer that names another page is a failed check. An answer that
-names nothing (a bare ``<main>``) and shares neither its title nor any update with the page's last
-version is held as suspect: it fails once, and is taken for the page only when the next check answers
-it again.
+names nothing (a bare ``<main>``) and shares neither its title, nor any update, nor any heading with
+the page's last version is held as suspect: it fails once, and is taken for the page only when the next
+check answers it again.
 
 Pure: bodies and Documents in, a reason or None out. The pipeline asks it before the change rules.
 """
@@ -95,18 +95,24 @@ def other_page(asked: list[str], answer: Marks, last: Marks | None) -> str | Non
     return None
 
 
+def _marks_of(document: Document) -> set[str]:
+    """What a page keeps from one version to the next: its title, its updates, its headings."""
+    found = {f"title:{document.title}"}
+    found |= {f"update:{h.date}:{h.note}" for h in document.change_history}
+    found |= {f"heading:{s.heading}" for s in document.sections if s.heading}
+    return {" ".join(mark.casefold().split()) for mark in found}
+
+
 def suspect(answer: Marks, document: Document, last: Document) -> str | None:
-    """Why an answer with no marks of its own is held (it shares neither title nor any update with the
-    page's last version), or None. The reason names the answer's title, so a second answer of the same
-    page gives the same reason: that is how the next check knows it was answered again."""
+    """Why an answer with no marks of its own is held (it shares neither title, nor any update, nor any
+    heading with the page's last version), or None. The reason names the answer's title, so a second
+    answer of the same page gives the same reason: that is how the next check knows it was answered
+    again."""
     if not answer.bare or answer.path is not None or answer.content_id is not None:
         return None
-    if document.title.strip().casefold() == last.title.strip().casefold():
-        return None
-    updates = {(h.date, h.note.strip()) for h in last.change_history}
-    if any((h.date, h.note.strip()) in updates for h in document.change_history):
+    if _marks_of(document) & _marks_of(last):
         return None
     return (
-        f"{SUSPECT}: an answer without its address that shares no title or update with the page "
+        f"{SUSPECT}: an answer without its address that shares no title, update or heading with the page "
         f'("{document.title}"); taken for the page if the next check answers it again'
     )

@@ -48,6 +48,9 @@ def test_a_zeroed_page_is_one_line_for_every_command(tmp_path, page_server):
         assert line.startswith(f"guidance-monitor: database: {database}: the database is damaged"), line
         assert ".recover" in line
     assert cli(config, "run").returncode == 2
+    checked = cli(config, "check")  # quick_check reads every page, so check finds any damage
+    assert checked.returncode == 2
+    assert "the database is damaged" in checked.stderr and "Traceback" not in checked.stderr
 
 
 def _can_mount_tmpfs(where: Path) -> bool:

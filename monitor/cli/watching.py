@@ -230,6 +230,8 @@ def check_command(online: bool) -> None:
     config = load_config()
     store = _read_only_store(config)
     try:
+        if store is not None:
+            store.refuse_damaged()
         pages = watchlist.targets(config, store)
         searches = f", {len(config.searches)} searches" if config.searches else ""
         click.echo(f"{config.path or 'config.yaml'}: valid. {len(pages)} pages to watch{searches}.")

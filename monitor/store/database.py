@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Self
 
 from . import schema
-from .errors import EXIT_FULL, StoreError, database_fault
+from .errors import EXIT_FULL, StoreError, damaged, database_fault
 from .lock import lock_path, run_lock
 from .transaction import transaction
 
@@ -138,6 +138,16 @@ class Database:
         """Hold the run lock (``<database>.lock``): one run at a time per database. The lock file keeps
         the database's identity between runs (see :func:`.lock.recorded_identity`)."""
         return run_lock(lock_path(self.path), identity=self.identity)
+
+    def refuse_damaged(self) -> None:
+        """Raise :class:`StoreDamaged` when SQLite's ``quick_check`` finds the file damaged (it reads
+        every page, so ``check`` asks it, never a run)."""
+        try:
+            rows = [row[0] for row in self.db.execute("PRAGMA quick_check(3)")]
+        except sqlite3.DatabaseError as exc:
+            rows = [str(exc)]
+        if rows != ["ok"]:
+            raise damaged(self.path, " ".join("; ".join(rows).split()))
 
     def integrity_check(self) -> str:
         result: str = self.db.execute("PRAGMA integrity_check").fetchone()[0]

@@ -67,9 +67,14 @@ def database_fault(path: Path | str, exc: sqlite3.DatabaseError) -> StoreDamaged
             EXIT_FULL,
         )
     if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or "malformed" in said:
-        return StoreDamaged(
-            f"{path}: the database is damaged ({said}): restore it from a backup, or rescue what it "
-            f"holds with `sqlite3 {path} .recover`, then run again",
-            EXIT_DAMAGED,
-        )
+        return damaged(path, said)
     return None
+
+
+def damaged(path: Path | str, said: str) -> StoreDamaged:
+    """A damaged database, with what SQLite said of it and what to do."""
+    return StoreDamaged(
+        f"{path}: the database is damaged ({said}): restore it from a backup, or rescue what it "
+        f"holds with `sqlite3 {path} .recover`, then run again",
+        EXIT_DAMAGED,
+    )
