@@ -144,6 +144,14 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "last_sent": "When their last message went (UTC); their rhythm counts from it.",
         },
     ),
+    "monitor_database": (
+        "The database's identity, one row: the site and the run lock record it, so a run never takes "
+        "another database (or an empty one) for this one.",
+        {
+            "id": "A random id made with the database.",
+            "created_at": "When the database was made (UTC).",
+        },
+    ),
 }
 """What each table and column holds, in words: ``guidance-monitor explore`` shows it in Datasette."""
 
