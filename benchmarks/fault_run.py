@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/fault_run.py                 # every trial, 100 kills
     .venv/bin/python benchmarks/fault_run.py --kills 10 --hold 10 --hold-long 0   # a short version
-    .venv/bin/python benchmarks/fault_run.py --only kills    # one trial: kills, sweep, smtp or hold
+    .venv/bin/python benchmarks/fault_run.py --only kills    # one trial: kills, sweep, smtp, hold or guards
 
 - kills: ``--pages`` pages (fault_store's capture, a new revision of every page each round) and a real
   aiosmtpd server recording every message (recipients, Message-ID, the change ids it carries, checked
@@ -24,6 +24,15 @@
   each change exactly once, none lost to another's refusal, a 552 never blocks later changes.
 - hold: ``run`` while another process holds a write transaction ``--hold`` s (waits, succeeds) and
   ``--hold-long`` s, beyond the 30 s busy timeout (one failure line, exit 1, then nothing lost).
+- guards: each guard of issue 23, on 6 pages and a real SMTP server: the database emptied, deleted or
+  replaced beside its site (refused in one line, exit 2, no request, no email, the site byte for byte
+  the same; the right database back, the next revision recorded and sent once), a zeroed page of the
+  database, the disk filling up while a run records (a 4 MB tmpfs in a private mount namespace), another
+  application's SQLite file, a page answered with another page's (whole, then a bare ``<main>``),
+  ``demo --out`` a folder holding a real database, a site whose parent may not be written, commands that
+  may not write their folder and reading commands on a read-only database (held to file permissions with
+  setpriv when run as root), SIGINT and SIGTERM mid-run against a slow page, and ``serve --once``. Each
+  case ends with the tally of fault_store: changes lost, doubled and false, and email lost and doubled.
 
 Every loop is bounded (rounds, runs, a timeout on every process); everything listens on 127.0.0.1 only.
 Prints one line per round or case and the totals; exits 1 if any check failed.
@@ -33,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import os
 import random
 import re
 import signal
@@ -43,6 +53,7 @@ import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
@@ -629,9 +640,379 @@ def hold_trial(args: argparse.Namespace) -> int:
     return failures
 
 
+# --------------------------------------------------------------------------- (e) the guards of issue 23
+
+
+GUARD_PAGES = 6
+OTHER_A = ROOT / "tests" / "fixtures" / "html_legacy" / "eu-exit-secondary-legislation-2019-04.html"
+OTHER_A_PATH = "/guidance/eu-exit-secondary-legislation-laid-with-impacts-on-local-government"
+
+
+class Bench:
+    """One case's world: ``GUARD_PAGES`` pages on a real server (fault_store's capture, one revision a
+    round), a real SMTP server, a config, its database and site, in a folder of their own."""
+
+    def __init__(self, folder: Path, **fetch: object) -> None:
+        self.folder = folder
+        self.pages = fault_store.Pages(0)
+        self.http = PageServer().start()
+        self.paths = [f"/guidance/guard-{n:02d}" for n in range(GUARD_PAGES)]
+        for path in self.paths:
+            self.http.routes[path] = lambda request: Response(body=self.pages.body())
+        self.inbox, self.smtp = mail_server()
+        self.config = write_config(folder, self.http.base_url, self.paths, self.smtp.port, **fetch)
+        self.database = folder / "monitor.db"
+        self.site = folder / "site"
+
+    def run(self, *extra: str, prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+        command = [*prefix, sys.executable, "-m", "monitor", "run", "--config", str(self.config), *extra]
+        return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=RUN_TIMEOUT)
+
+    def tally(self) -> dict[str, object]:
+        """What the database and the inbox hold against the revisions served: integrity, changes lost,
+        doubled and false (of the wrong kind or tied to the wrong snapshot), and email lost and doubled."""
+        urls = [self.http.url(p) for p in self.paths]
+        integrity, lost, doubled, false = fault_store.check(self.database, urls, self.pages.revision)
+        mail_lost, got, problems = mail_check(self.database, self.inbox)
+        mail_doubled = sum(1 for n in got.values() if n > 1) + len(problems)
+        return {
+            "integrity": integrity,
+            "lost": lost,
+            "doubled": doubled,
+            "false": false,
+            "mail lost": mail_lost,
+            "mail doubled": mail_doubled,
+        }
+
+    def close(self) -> None:
+        self.smtp.stop()
+        self.http.stop()
+
+
+def one_line(
+    result: subprocess.CompletedProcess[str], status: int | tuple[int, ...], *words: str
+) -> list[str]:
+    """What is wrong with a refusal: its exit status, a traceback, more than one line, missing words."""
+    wrong = []
+    statuses = status if isinstance(status, tuple) else (status,)
+    if result.returncode not in statuses:
+        wrong.append(f"exit {result.returncode}, not {status}")
+    lines = result.stderr.strip().splitlines()
+    if "Traceback" in result.stderr or len(lines) != 1:
+        wrong.append(f"{len(lines)} lines on stderr: {lines[-1:]}")
+    wrong += [f"no {w!r} in {lines[:1]}" for w in words if not any(w in line for line in lines)]
+    return wrong
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def vanished_case(bench: Bench, how: str) -> list[str]:
+    """The database emptied, deleted or replaced beside its site: refused, touching nothing; the right one
+    back, the next revision is recorded and sent once."""
+    wrong = [] if (first := bench.run()).returncode == 0 else [f"first run: exit {first.returncode}"]
+    saved = bench.folder / "saved.db"
+    saved.write_bytes(bench.database.read_bytes())
+    site, requests, mails = tree(bench.site), len(bench.http.requests), len(bench.inbox.messages)
+    if how == "emptied":
+        bench.database.write_bytes(b"")
+    else:
+        bench.database.unlink()
+        if how == "replaced":
+            from monitor.store import Store
+
+            Store(bench.database).close()
+    bench.pages.revision += 1
+    for _ in range(2):
+        wrong += one_line(bench.run(), 2, "--new-database")
+    if tree(bench.site) != site or len(bench.http.requests) != requests or len(bench.inbox.messages) != mails:
+        wrong.append("the refused run touched the site, fetched or sent")
+    bench.database.write_bytes(saved.read_bytes())
+    if (last := bench.run()).returncode:
+        wrong.append(f"the run with its database back: exit {last.returncode}")
+    return wrong
+
+
+def damaged_case(bench: Bench) -> list[str]:
+    """A zeroed page of the database: one line naming the file and what to do; a good copy back, nothing
+    lost."""
+    wrong = []
+    bench.run()
+    saved = bench.database.read_bytes()
+    with bench.database.open("r+b") as handle:  # page 2: the root of the first table, `pages`
+        handle.seek(4096)
+        handle.write(b"\0" * 4096)
+    bench.pages.revision += 1
+    mails = len(bench.inbox.messages)
+    wrong += one_line(bench.run(), (1, 2), "damaged", ".recover")
+    if len(bench.inbox.messages) != mails:
+        wrong.append("a damaged database sent email")
+    bench.database.write_bytes(saved)
+    if (last := bench.run()).returncode:
+        wrong.append(f"the run with a good copy back: exit {last.returncode}")
+    return wrong
+
+
+def full_disk_case(bench: Bench) -> list[str]:
+    """The database on a 4 MB disk filled up while a run records: one line; space back, nothing lost."""
+    disk = bench.folder / "disk"
+    disk.mkdir()
+    text = bench.config.read_text().replace("database: monitor.db", f"database: {disk / 'monitor.db'}")
+    bench.config.write_text(text)
+    run = f"{sys.executable} -m monitor run --config {bench.config}"
+    out = bench.folder
+    script = f"""
+        mount -t tmpfs -o size=4m tmpfs {disk} || exit 9
+        cd {ROOT}
+        {run} > {out}/1.out 2>&1; echo $? > {out}/1.rc
+        kill -USR1 {os.getpid()}; sleep 1
+        dd if=/dev/zero of={disk}/filler bs=4k 2>/dev/null
+        {run} > {out}/2.out 2> {out}/2.err; echo $? > {out}/2.rc
+        rm {disk}/filler
+        {run} > {out}/3.out 2>&1; echo $? > {out}/3.rc
+        cp {disk}/monitor.db {bench.database}
+    """
+    # Between the first run and the full one the pages move to their next revision (SIGUSR1 to us).
+    signal.signal(signal.SIGUSR1, lambda *_: setattr(bench.pages, "revision", bench.pages.revision + 1))
+    done = subprocess.run(["unshare", "-rm", "sh", "-c", script], timeout=3 * RUN_TIMEOUT)
+    signal.signal(signal.SIGUSR1, signal.SIG_DFL)
+    if done.returncode == 9:
+        return ["no unprivileged mount namespace here (unshare -rm): not tried"]
+    err = (out / "2.err").read_text()
+    result = subprocess.CompletedProcess([], int((out / "2.rc").read_text()), "", err)
+    wrong = one_line(result, 1, "the disk is full")
+    if (out / "3.rc").read_text().strip() != "0":
+        wrong.append("the run with space again failed: " + (out / "3.out").read_text()[-200:])
+    return wrong
+
+
+def foreign_case(bench: Bench) -> list[str]:
+    """Another application's SQLite file named as the database: refused, the file unchanged."""
+    import sqlite3 as sqlite
+
+    with sqlite.connect(bench.database) as conn:
+        conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)")
+    conn.close()
+    before = bench.database.read_bytes()
+    wrong = one_line(bench.run(), 2, "another application")
+    if bench.database.read_bytes() != before:
+        wrong.append("the other application's file was changed")
+    bench.database.unlink()  # the tally reads a database of the pages: this case recorded none
+    bench.pages.revision = 1
+    bench.run()
+    return wrong
+
+
+def other_page_case(bench: Bench) -> list[str]:
+    """One page answered with another's: whole (canonical link, content id), then a bare ``<main>``, then
+    itself again. One change (new) for it; each wrong answer a failure, never a change."""
+    from monitor.store import Store
+
+    bench.paths.append(OTHER_A_PATH)
+    text = yaml.safe_load(bench.config.read_text())
+    text["pages"].append(OTHER_A_PATH)
+    bench.config.write_text(yaml.safe_dump(text))
+    good, other = OTHER_A.read_bytes(), LEGACY
+    bare = re.search(rb"<main\b.*?</main>", other, re.S).group(0)  # type: ignore[union-attr]
+    wrong = []
+    for answer in (good, other, bare, good):
+        bench.http.routes[OTHER_A_PATH] = Response(body=answer)
+        bench.run()
+    with Store(bench.database, readonly=True) as store:
+        url = bench.http.url(OTHER_A_PATH)
+        kinds = [c.kind for c in store.changes(page_url=url, include_backfilled=False)]
+        errors = [f["error"] for f in store.fetches(url) if f["error"]]
+    if kinds != ["new"]:
+        wrong.append(f"changes {kinds}")
+    if len(errors) != 2 or not errors[1].startswith("answered with another page"):
+        wrong.append(f"failures {errors}")
+    bench.paths.remove(OTHER_A_PATH)
+    return wrong
+
+
+def demo_case(bench: Bench) -> list[str]:
+    """``demo --out`` a folder holding a real database: refused, the folder unchanged."""
+    bench.run()
+    before = tree(bench.folder)
+    demo = subprocess.run(
+        [sys.executable, "-m", "monitor", "demo", "--out", str(bench.folder)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=RUN_TIMEOUT,
+    )
+    wrong = one_line(demo, 2, "give --out an empty or new folder")
+    if tree(bench.folder) != before:
+        wrong.append("the folder was changed")
+    return wrong
+
+
+def site_inside_case(bench: Bench) -> list[str]:
+    """The site's parent may not be written (a /var/www set-up): every run publishes, built inside."""
+    from run_support import UNPRIVILEGED
+
+    prefix = UNPRIVILEGED if os.geteuid() == 0 else ()
+    www = bench.folder / "www"
+    (www / "site").mkdir(parents=True)
+    bench.config.write_text(bench.config.read_text().replace("site_dir: site", f"site_dir: {www / 'site'}"))
+    www.chmod(0o555)
+    wrong = []
+    try:
+        for revision in (1, 2, 3):
+            bench.pages.revision = revision
+            result = bench.run(prefix=prefix)
+            if result.returncode or "not published" in result.stdout:
+                wrong.append(f"run {revision}: exit {result.returncode} {result.stdout[-200:]}")
+        checked = subprocess.run(
+            [*prefix, sys.executable, "-m", "monitor", "check", "--config", str(bench.config)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=RUN_TIMEOUT,
+        )
+        if "note: site folder's parent" not in checked.stdout:
+            wrong.append("check did not report the unwritable site parent")
+    finally:
+        www.chmod(0o755)
+    pages = len(list((www / "site" / "changes").glob("*.html")))
+    if pages != 3 * GUARD_PAGES:
+        wrong.append(f"{pages} change pages in the site, not {3 * GUARD_PAGES}")
+    return wrong
+
+
+def interrupt_case(bench: Bench, signum: int) -> list[str]:
+    """SIGINT or SIGTERM while a slow page is fetched: one line, 130 or 143; the next run ends the job."""
+    slow = bench.paths[GUARD_PAGES // 2]
+    bench.http.routes[slow] = lambda request: Response(body=bench.pages.body(), delay=20)
+    command = [sys.executable, "-m", "monitor", "run", "-v", "--config", str(bench.config)]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while not bench.http.hits(slow) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    process.send_signal(signum)
+    out, err = process.communicate(timeout=RUN_TIMEOUT)
+    result = subprocess.CompletedProcess(command, process.returncode, out, err.splitlines()[-1] + "\n")
+    wrong = one_line(result, 128 + signum, "recorded", "the digest and the site were skipped")
+    if "Traceback" in err:
+        wrong.append("a traceback")
+    bench.http.routes[slow] = lambda request: Response(body=bench.pages.body())
+    if (last := bench.run()).returncode:
+        wrong.append(f"the next run: exit {last.returncode}")
+    return wrong
+
+
+def serve_once_case(bench: Bench) -> list[str]:
+    """``serve --once`` runs once and exits (from cron, never piling up)."""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "monitor", "serve", "--once", "--config", str(bench.config)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=RUN_TIMEOUT,
+        )
+    except subprocess.TimeoutExpired:
+        return ["serve --once did not exit"]
+    return [] if done.returncode == 0 else [f"serve --once: exit {done.returncode}"]
+
+
+def permissions_case(bench: Bench) -> list[str]:
+    """Held to file permissions: each command that cannot write says so in one line naming the path;
+    reading commands read a database they may not write."""
+    from run_support import UNPRIVILEGED
+
+    prefix = UNPRIVILEGED if os.geteuid() == 0 else ()
+    bench.run("--no-deliver")  # a digest waiting, for digest --dry-run to write
+    locked = bench.folder / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    config = ["--config", str(bench.config)]
+    commands = [
+        ["site", "--out", f"{locked}/site", *config],
+        ["digest", "--dry-run", "--out", f"{locked}/out", *config],
+        ["demo", "--out", f"{locked}/demo"],
+        ["init", f"{locked}/new"],
+    ]
+    wrong = []
+    try:
+        for command in commands:
+            result = subprocess.run(
+                [*prefix, sys.executable, "-m", "monitor", *command],
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+                timeout=RUN_TIMEOUT,
+            )
+            wrong += [f"{command[0]}: {w}" for w in one_line(result, (1, 2), str(locked))]
+        bench.database.chmod(0o444)
+        bench.folder.chmod(0o555)
+        for command in (["pages"], ["history", bench.paths[0]], ["site", "--out", f"{locked}/../s2"]):
+            result = subprocess.run(
+                [*prefix, sys.executable, "-m", "monitor", *command, *config],
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+                timeout=RUN_TIMEOUT,
+            )
+            if command[0] != "site" and result.returncode:
+                wrong.append(f"{command[0]} on a read-only database: exit {result.returncode}")
+    finally:
+        bench.folder.chmod(0o755)
+        bench.database.chmod(0o644)
+        locked.chmod(0o755)
+    if (last := bench.run()).returncode:  # sends the digest the dry run only wrote
+        wrong.append(f"the run after: exit {last.returncode}")
+    return wrong
+
+
+GUARD_CASES: dict[str, Callable[[Bench], list[str]]] = {
+    "database emptied": lambda b: vanished_case(b, "emptied"),
+    "database deleted": lambda b: vanished_case(b, "deleted"),
+    "database replaced": lambda b: vanished_case(b, "replaced"),
+    "database damaged (a zeroed page)": damaged_case,
+    "disk full while recording": full_disk_case,
+    "another application's file": foreign_case,
+    "answered with another page": other_page_case,
+    "demo --out a real folder": demo_case,
+    "site parent not writable": site_inside_case,
+    "folders that may not be written": permissions_case,
+    "SIGINT mid-run": lambda b: interrupt_case(b, signal.SIGINT),
+    "SIGTERM mid-run": lambda b: interrupt_case(b, signal.SIGTERM),
+    "serve --once": serve_once_case,
+}
+
+
+def guards_trial(args: argparse.Namespace) -> int:
+    failures = 0
+    totals: Counter = Counter()
+    for name, case in GUARD_CASES.items():
+        begun = time.monotonic()
+        with tempfile.TemporaryDirectory() as folder:
+            bench = Bench(Path(folder))
+            try:
+                wrong = case(bench)
+                tally = bench.tally()
+            finally:
+                bench.close()
+        counts = {k: v for k, v in tally.items() if k != "integrity"}
+        totals.update(counts)
+        bad = bool(wrong) or tally["integrity"] != "ok" or any(counts.values())
+        failures += bad
+        shown = ", ".join(f"{k} {v}" for k, v in tally.items())
+        print(
+            f"  {name:34s} {shown}; {time.monotonic() - begun:.1f} s"
+            + (f"  <-- FAILED {wrong[:3]}" if bad else ""),
+            flush=True,
+        )
+    print(f"guards: {len(GUARD_CASES)} cases; " + ", ".join(f"{k} {totals[k]}" for k in totals), flush=True)
+    return failures
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", choices=["kills", "sweep", "smtp", "hold"], action="append")
+    parser.add_argument("--only", choices=["kills", "sweep", "smtp", "hold", "guards"], action="append")
     parser.add_argument("--kills", type=int, default=100)
     parser.add_argument("--pages", type=int, default=40)
     parser.add_argument("--delay", type=float, default=0.02, help="seconds each answer waits (kills)")
@@ -640,9 +1021,15 @@ def main() -> int:
     parser.add_argument("--hold-long", type=float, default=40, help="beyond the 30 s busy timeout (0: skip)")
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args()
-    trials = {"kills": kill_trial, "sweep": sweep_trial, "smtp": smtp_trial, "hold": hold_trial}
+    trials = {
+        "kills": kill_trial,
+        "sweep": sweep_trial,
+        "smtp": smtp_trial,
+        "hold": hold_trial,
+        "guards": guards_trial,
+    }
     failures = 0
-    for name in args.only or ["sweep", "smtp", "hold", "kills"]:
+    for name in args.only or ["sweep", "smtp", "hold", "guards", "kills"]:
         print(f"== {name}", flush=True)
         trial = trials[name]
         failures += trial(args, random.Random(args.seed)) if name == "kills" else trial(args)

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from .govuk import normalise
+from .govuk import ASSET_HOST, host_of, is_govuk_page, normalise
 from .settings import (
     WEBHOOK_FORMATS,
     ChannelSettings,
@@ -85,6 +85,11 @@ def from_mapping(raw: Any, base_dir: Path | None = None) -> Config:
     config.site_dir = _str(data, "site_dir", config.site_dir)
     config.govuk_base_url = _url(data, "govuk_base_url", config.govuk_base_url).rstrip("/")
     config.pages = [_page(item, f"pages[{i}]") for i, item in enumerate(_list(data, "pages"))]
+    for i, page in enumerate(config.pages):
+        if problem := selector_problem(
+            config, absolute_url(config, page.url), page.selector, f"pages[{i}].selector"
+        ):
+            raise ConfigError(problem)
     config.searches = [_search(item, f"searches[{i}]") for i, item in enumerate(_list(data, "searches"))]
     config.fetch = _fetch(data.get("fetch"), "fetch")
     config.digest = _digest(data.get("digest"), "digest")
@@ -416,6 +421,29 @@ def absolute_url(config: Config, url: str) -> str:
     """A page's one address: a path (``/guidance/x``) lives on ``govuk_base_url``, and two spellings of
     one page (case, trailing slash, fragment, tracking parameters, www.gov.uk or a path) are one page."""
     return normalise(url, config.govuk_base_url)
+
+
+def selector_problem(config: Config, url: str, selector: str | None, named: str) -> str | None:
+    """Why a page cannot be read as given, or None: a page outside GOV.UK is read from the element a CSS
+    selector names, so without one every run would fail on it; and a selector must be CSS. ``named``
+    is where the selector is given (``--selector``, ``pages[0].selector``), for the message."""
+    if selector is None:
+        readable = (
+            is_govuk_page(url)
+            or host_of(url) in (ASSET_HOST, host_of(config.govuk_base_url))
+            or urlsplit(url).path.lower().endswith(".pdf")
+        )
+        if readable:
+            return None
+        return f"{url}: not a GOV.UK page: give {named} CSS, the element that holds its text"
+    import soupsieve
+
+    try:
+        soupsieve.compile(selector)
+    except soupsieve.SelectorSyntaxError as exc:
+        reason = str(exc).strip().splitlines()[0]
+        return f"{named} {selector!r}: not a CSS selector ({reason})"
+    return None
 
 
 STARTER = """\

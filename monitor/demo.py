@@ -185,6 +185,40 @@ fetch:
 """
 
 
+DEMO_FILES = ("config.yaml", "monitor.db", "monitor.db-wal", "monitor.db-shm", "monitor.db.lock", "site")
+"""What a demo leaves in its folder, besides its digests (``*.eml``)."""
+
+
+class NotADemoFolder(ValueError):
+    """The folder holds something a demo did not leave there: the demo replaces what it finds, so it
+    refuses, in one line naming what is there."""
+
+
+def refuse_foreign(out: Path) -> None:
+    """A folder the demo may fill: missing, empty, or holding only an earlier demo (its own files, and a
+    ``config.yaml`` that is the demo's). Anything else (a real database, a site, a configuration) would
+    be replaced by the demo's, so it is refused."""
+    if not out.is_dir():
+        return
+    others = sorted(p.name for p in out.iterdir() if p.name not in DEMO_FILES and p.suffix != ".eml")
+    if others:
+        shown = ", ".join(others[:3]) + (", …" if len(others) > 3 else "")
+        raise NotADemoFolder(
+            f"{out} holds {shown}, which the demo did not write: give --out an empty or new folder"
+        )
+    config = out / "config.yaml"
+    if config.exists() and config.read_text(encoding="utf-8", errors="replace") != demo_config_text(out):
+        raise NotADemoFolder(
+            f"{config} is not the demo's configuration, and the demo would replace it and its database: "
+            "give --out an empty or new folder"
+        )
+    if not config.exists() and any(out.iterdir()):
+        raise NotADemoFolder(
+            f"{out} holds files but no demo configuration, so it is not an earlier demo: give --out an "
+            "empty or new folder"
+        )
+
+
 @dataclass
 class DemoDay:
     """What one simulated day found."""
@@ -203,6 +237,7 @@ def run_demo(out: Path, *, echo: Callable[[str], None] = print) -> list[DemoDay]
     from .settings import EmailSettings
     from .store import Store
 
+    refuse_foreign(out)
     out.mkdir(parents=True, exist_ok=True)
     for stale in ("monitor.db", "monitor.db-wal", "monitor.db-shm", *(p.name for p in out.glob("*.eml"))):
         (out / stale).unlink(missing_ok=True)

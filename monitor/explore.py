@@ -170,6 +170,14 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "after_change": "The last change recorded before they started: every later one counts too.",
         },
     ),
+    "monitor_database": (
+        "The database's identity, one row: the site and the run lock record it, so a run never takes "
+        "another database (or an empty one) for this one.",
+        {
+            "id": "A random id made with the database.",
+            "created_at": "When the database was made (UTC).",
+        },
+    ),
 }
 """What each table and column holds, in words: ``guidance-monitor explore`` shows it in Datasette."""
 

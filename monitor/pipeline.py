@@ -38,7 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from . import __version__, changes, discover, quality
+from . import __version__, answered, changes, discover, quality
 from . import parse as parse_stage
 from .clock import utc_timestamp
 from .config import absolute_url
@@ -495,6 +495,8 @@ def _page_update(
         last = store.last_snapshot(url)
         if last is not None and answer.document is not None:
             last = _as_read_now(store, target, answer, last)
+    if answer.document is not None:
+        answer = _the_page_asked_for(store, target, answer, page, last[1] if last else None)
     told = store.snapshot(page.returned_from) if page.returned_from is not None else None
     return changes.decide(
         page,
@@ -508,6 +510,23 @@ def _page_update(
         and bool(store.changes(page_url=url, include_backfilled=False, limit=1)),
         last_from_api=answer.fallback and bool(recent) and _read_from_api(store, url),
     )
+
+
+def _the_page_asked_for(
+    store: Store, target: Target, answer: Answer, page: PageState, last: Document | None
+) -> Answer:
+    """The answer, or a failed check when it is another page's or held as suspect (see
+    :mod:`monitor.answered`); a suspect answered again at the next check is taken for the page."""
+    assert answer.document is not None
+    stored = store.last_snapshot_body(target.url)
+    last_marks = answered.marks(stored[1], stored[2]) if stored else None
+    mine = answered.marks(answer.fetch.body, answer.fetch.content_type)
+    reason = answered.other_page([target.url, answer.fetch.final_url], mine, last_marks)
+    if reason is None and last is not None:
+        reason = answered.suspect(mine, answer.document, last)
+        if reason == page.last_error:
+            reason = None
+    return Answer(answer.fetch, reason=reason) if reason else answer
 
 
 def _add_to_summary(summary: RunSummary, url: str, update: PageUpdate, saved: list[Change]) -> None:

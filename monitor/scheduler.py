@@ -126,7 +126,7 @@ def run_job(config_path: str | None, should_stop: Callable[[], bool]) -> RunSumm
     Never raises: a broken configuration, a held lock or a failed run is logged, and the service goes on
     to the next scheduled time.
     """
-    from . import pipeline
+    from . import pipeline, same_database
 
     try:
         config = config_module.load(config_path)
@@ -134,9 +134,15 @@ def run_job(config_path: str | None, should_stop: Callable[[], bool]) -> RunSumm
         log.error("config: %s; run skipped", exc)
         return None
     try:
-        with Store(config.database) as store, store.lock():
-            log.info("run started")
-            summary = pipeline.run(config, store, should_stop=should_stop)
+        same_database.refuse_missing(config)
+        with Store(config.database) as store:
+            same_database.refuse_other(config, store)
+            with store.lock():
+                log.info("run started")
+                summary = pipeline.run(config, store, should_stop=should_stop)
+    except same_database.OtherDatabase as exc:
+        log.error("database: %s; run skipped", exc)
+        return None
     except LockHeld as exc:
         log.warning("%s; this run is skipped", exc)
         return None
@@ -241,8 +247,12 @@ def _log_time(when: datetime | None) -> str:
     return london_time(when, seconds=True, zone=True)
 
 
-def serve(config_path: str | None, *, once: bool = False, every: float | None = None) -> int:
-    """``guidance-monitor serve``: the schedule from the configuration (or every ``every`` seconds)."""
+def serve(
+    config_path: str | None, *, once: bool = False, run_now: bool = False, every: float | None = None
+) -> int:
+    """``guidance-monitor serve``: the schedule from the configuration (or every ``every`` seconds);
+    ``run_now``: a run at once, then the schedule; ``once``: one run, then exit (for cron, which must
+    never find the last one still there)."""
     setup_logging()
     config = config_module.load(config_path)
     schedule = config.schedule
@@ -252,4 +262,7 @@ def serve(config_path: str | None, *, once: bool = False, every: float | None = 
     )
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, service.stop)
-    return service.serve(run_now=once, last_run=None if once or every else last_run(config_path))
+    if once:
+        summary = run_job(config_path, service.stopping.is_set)
+        return 0 if summary is not None and not summary.failures else 1
+    return service.serve(run_now=run_now, last_run=None if run_now or every else last_run(config_path))

@@ -12,8 +12,7 @@ from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
 from .clock import london_time
-from .config import absolute_url
-from .govuk import ASSET_HOST, host_of, is_govuk_page
+from .config import absolute_url, selector_problem
 from .model import PageState
 from .settings import Config
 from .store import Store
@@ -34,26 +33,10 @@ def page_url(config: Config, url: str) -> str:
 
 
 def check_selector(config: Config, url: str, selector: str | None) -> None:
-    """A page outside GOV.UK is read from the element a CSS selector names: without one every run would
-    fail on it, so it is refused now. A selector that is not CSS is refused too."""
-    if selector is None:
-        readable = (
-            is_govuk_page(url)
-            or host_of(url) in (ASSET_HOST, host_of(config.govuk_base_url))
-            or urlsplit(url).path.lower().endswith(".pdf")
-        )
-        if not readable:
-            raise WatchListError(
-                f"{url}: not a GOV.UK page: give --selector CSS, the element that holds its text"
-            )
-        return
-    import soupsieve
-
-    try:
-        soupsieve.compile(selector)
-    except soupsieve.SelectorSyntaxError as exc:
-        reason = str(exc).strip().splitlines()[0]
-        raise WatchListError(f"--selector {selector!r}: not a CSS selector ({reason})") from None
+    """A page ``add`` cannot watch as given (see :func:`monitor.config.selector_problem`) is refused now,
+    rather than failing at every run."""
+    if problem := selector_problem(config, url, selector, "--selector"):
+        raise WatchListError(problem)
 
 
 @dataclass(frozen=True)

@@ -185,10 +185,13 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
     OUT already holds what an earlier run would have left there that the demo must not keep: a database
     and its write-ahead log (here not even SQLite files, so a run that kept them would fail), and a digest.
     """
+    from monitor.demo import demo_config_text
+
     out = tmp_path_factory.mktemp("demo")
     leftovers = ("monitor.db", "monitor.db-wal", "digest-20200101T0000Z.eml")
     for name in leftovers:
         (out / name).write_bytes(b"left by an earlier run\n")
+    (out / "config.yaml").write_text(demo_config_text(out), encoding="utf-8")  # an earlier demo's
     result = subprocess.run(
         [sys.executable, "-m", "monitor", "demo", "--out", str(out)],
         capture_output=True,

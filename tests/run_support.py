@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from monitor.changes import page_update, unchanged_update
@@ -87,3 +92,37 @@ def record_unchanged(store: Store, url: str, fetch: FetchResult, *, body_hash: s
     """Write a check that found the page as it was (``changes.unchanged_update``)."""
     answer = Answer(fetch, body_hash=body_hash, same=body_hash is not None)
     store.write(unchanged_update(url, answer, utc_now()))
+
+
+UNPRIVILEGED = (
+    "setpriv",
+    "--inh-caps=-dac_override,-dac_read_search,-fowner",
+    "--bounding-set=-dac_override,-dac_read_search,-fowner",
+    "--",
+)
+"""Run a command without the power to pass over file permissions: the suite may run as root (in CI),
+whose processes write a folder whatever its mode. Without those capabilities a root process is held to
+the owner's bits, as any user is (setpriv, util-linux)."""
+
+
+def unprivileged() -> tuple[str, ...]:
+    """The prefix that runs a command held to file permissions, or a skip where that cannot be done."""
+    if os.geteuid() != 0:
+        return ()
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: permissions cannot be tested")
+    return UNPRIVILEGED
+
+
+def run_cli(
+    config: Path, *args: str, timeout: float = 120, prefix: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
+    """``guidance-monitor ARGS --config CONFIG`` in a process of its own, as cron runs it."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+    return subprocess.run(
+        [*prefix, sys.executable, "-m", "monitor", *args, "--config", str(config)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+    )

@@ -76,7 +76,7 @@ def test_cli_reports_a_broken_config_in_one_line(tmp_path: Path, text: str, mess
 
 def test_config_path_comes_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     file = tmp_path / "elsewhere.yaml"
-    file.write_text("database: state/x.db\npages:\n  - https://example.org/guide\n")
+    file.write_text("database: state/x.db\npages:\n  - url: https://example.org/guide\n    selector: main\n")
     monkeypatch.setenv(config.ENV_VAR, str(file))
     cfg = config.load()
     assert cfg.database == str(tmp_path / "state" / "x.db")

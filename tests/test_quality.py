@@ -18,6 +18,8 @@ from monitor.model import FetchResult
 from monitor.quality import check, refusal
 
 LEGACY = (FIXTURES / "html_legacy" / "immigration-statistics-2018-10.html").read_bytes()
+LEGACY_PATH = "/government/statistics/immigration-statistics-october-to-december-2017-data-tables"
+"""Where LEGACY is served: its own address (its canonical link), or it would be another page's answer."""
 BUILT = (FIXTURES / "html_built" / "publication-2025-gem-published-dates.html").read_bytes()
 MAIN_ONLY = next(
     (FIXTURES / "html_timeline" / "guidance~senior-mental-health-lead-training").glob("*/*.html")
@@ -228,7 +230,7 @@ def test_an_answer_that_is_not_the_page_is_no_change_in_a_run(tmp_path, page_ser
     from conftest import Response
     from run_support import open_store
 
-    path = "/government/statistics/immigration-statistics-october-to-december-2018"
+    path = LEGACY_PATH
     url = page_server.url(path)
     page_server.routes[path] = Response(body=LEGACY)
     assert _run(tmp_path, page_server.base_url, path).changed == 1
@@ -250,7 +252,7 @@ def test_a_304_on_the_first_fetch_is_a_failure_and_the_page_is_read_next_time(tm
     from conftest import Response
     from run_support import open_store
 
-    path = "/government/statistics/immigration-statistics-october-to-december-2018"
+    path = LEGACY_PATH
     page_server.routes[path] = Response(304)
     first = _run(tmp_path, page_server.base_url, path)
     assert [why for _, why in first.failures][0].startswith("unexpected 304")

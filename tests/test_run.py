@@ -447,30 +447,27 @@ def test_documents_of_a_publication_are_followed_in_the_same_run(tmp_path, page_
 # --------------------------------------------------------------------------- sources
 
 
-API_BODY = (Path(__file__).parent / "fixtures" / "content_api" / "detailed_guide.json").read_bytes()
+SNOW = "/government/publications/temporary-snow-ploughs"
+BUILT = Path(__file__).parent / "fixtures" / "html_built" / "publication-2025-gem-published-dates"
 
 
 def test_auto_reads_the_content_api_and_falls_back_to_html(tmp_path, page_server):
-    api_path = "/api/content" + SMHL_PATH
+    api_path = "/api/content" + SNOW
     page_server.routes[api_path] = [
-        Response(body=API_BODY, headers={"Content-Type": "application/json"}),
+        Response(body=BUILT.with_suffix(".json").read_bytes(), headers={"Content-Type": "application/json"}),
         Response(500, b"down"),
     ]
-    page_server.routes[SMHL_PATH] = Response(body=SMHL_V1)
-    config = write_config(tmp_path, page_server.base_url, [SMHL_PATH], source="auto", retries=1)
-    url = page_server.url(SMHL_PATH)
+    page_server.routes[SNOW] = Response(body=BUILT.with_suffix(".html").read_bytes())
+    config = write_config(tmp_path, page_server.base_url, [SNOW], source="auto", retries=1)
+    url = page_server.url(SNOW)
     assert run(config).exit_code == 0
-    assert page_server.hits(SMHL_PATH) == []
+    assert page_server.hits(SNOW) == []
     with open_store(tmp_path) as store:
         assert store.fetches(url)[0]["url"] == page_server.url(api_path)
     assert run(config).exit_code == 0
-    assert len(page_server.hits(SMHL_PATH)) == 1
+    assert len(page_server.hits(SNOW)) == 1
     with open_store(tmp_path) as store:
         assert store.fetches(url)[0]["url"] == url
-
-
-SNOW = "/government/publications/temporary-snow-ploughs"
-BUILT = Path(__file__).parent / "fixtures" / "html_built" / "publication-2025-gem-published-dates"
 
 
 def test_switching_between_the_content_api_and_html_is_no_change(tmp_path, page_server):

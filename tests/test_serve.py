@@ -154,7 +154,7 @@ def test_sigterm_during_a_run_finishes_the_page_in_hand_only(tmp_path, page_serv
     page_server.routes[page_path(SMHL)] = Response(body=capture(SMHL, "2022-07-11"))
     pages = [page_path(SEND), page_path(ATTENDANCE), page_path(SMHL)]
     config = write_config(tmp_path, page_server.base_url, pages, concurrency=1, timeout=5)
-    process = start_serve(config, "--once", "--every", "600")
+    process = start_serve(config, "--now", "--every", "600")
     log = Log(process)
     try:
         log.wait_for(page_server.url(page_path(SEND)))  # SEND is stored; ATTENDANCE is in hand
@@ -171,7 +171,7 @@ def test_sigterm_during_a_run_finishes_the_page_in_hand_only(tmp_path, page_serv
 
 def test_a_run_finding_the_lock_held_is_skipped(tmp_path, page_server, two_pages):
     with open_store(tmp_path) as store, store.lock():
-        process = start_serve(two_pages, "--once", "--every", "60")
+        process = start_serve(two_pages, "--now", "--every", "60")
         log = Log(process)
         try:
             log.wait_for("this run is skipped")

@@ -11,10 +11,10 @@ import click
 
 from .. import __version__
 from . import exploring, publishing, reading, searching, watching
-from .options import Options, common
+from .options import Commands, Options, common
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="guidance-monitor")
 @common
 @click.pass_context

@@ -7,6 +7,7 @@ something changed), 2 a usage or configuration error, 3 another run holds the lo
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -99,12 +100,38 @@ def options() -> Options:
     return options
 
 
+DATABASE_IN_USE = "guidance-monitor.database"
+"""Where the command's context keeps the database's path, for the one line a SQLite fault becomes."""
+
+
 def load_config(path: str | None = None) -> Config:
     """The configuration: ``path``, else ``--config`` wherever it was given, else the default file."""
     try:
-        return config_module.load(path or options().config_path)
+        config = config_module.load(path or options().config_path)
     except config_module.ConfigError as exc:
         fail(f"config: {exc}")
+    click.get_current_context().meta[DATABASE_IN_USE] = config.database
+    return config
+
+
+class Commands(click.Group):
+    """The command group: a damaged database or a full disk met anywhere in a command is one line naming
+    the file and what to do (see :func:`monitor.store.errors.database_fault`), never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        import sqlite3
+
+        from ..store.errors import StoreError, database_fault
+
+        try:
+            return super().invoke(ctx)
+        except sqlite3.DatabaseError as exc:
+            path = ctx.meta.get(DATABASE_IN_USE, "the database")
+            if fault := database_fault(path, exc):
+                fail(f"database: {fault}", fault.status)
+            fail(f"database: {path}: {exc}", EXIT_FAILED)
+        except StoreError as exc:
+            fail(f"database: {exc}", exc.status)
 
 
 class Day(click.DateTime):
@@ -131,21 +158,38 @@ format_option = click.option(
 )
 
 
-def open_store(config: Config) -> Store:
-    """The database, created when it is missing; one that cannot be opened is one line."""
+def open_store(config: Config, *, reading: bool = False) -> Store:
+    """The database, created when it is missing; one that cannot be opened is one line. ``reading``: for
+    a command that only reads it, opened read-only when this user may not write it or its folder."""
     from ..store import Store, StoreError
 
+    readonly = reading and database_present(config) and not _writable(Path(config.database))
     try:
-        return Store(config.database)
+        return Store(config.database, readonly=readonly)
     except StoreError as exc:
-        fail(f"database: {exc}")
+        fail(f"database: {exc}", exc.status)
 
 
 def existing_store(config: Config) -> Store:
-    """The database, for commands that only read it: one line, not an empty new file, when it is missing."""
-    if not Path(config.database).exists():
+    """The database, for commands that only read it: one line, not an empty new file, when it is missing;
+    opened read-only when this user may not write it."""
+    if not database_present(config):
         fail(f"no database yet at {config.database}: `guidance-monitor run` creates it")
-    return open_store(config)
+    return open_store(config, reading=True)
+
+
+def database_present(config: Config) -> bool:
+    """Whether the database file exists; a folder on its way that cannot be entered is one line."""
+    try:
+        return Path(config.database).exists()
+    except OSError as exc:
+        fail(f"database: {config.database}: cannot be reached ({reason(exc)})")
+
+
+def _writable(database: Path) -> bool:
+    """Whether this user may write the database: the file and its folder (where SQLite keeps its
+    write-ahead log and shared-memory files)."""
+    return os.access(database, os.W_OK) and os.access(database.parent, os.W_OK)
 
 
 def watched_page(store: Store, url: str) -> PageState:

@@ -113,7 +113,7 @@ def site_command(out_dir: str | None) -> None:
     config = load_config()
     if out_dir:
         out_folder(out_dir)
-    with open_store(config) as store:
+    with open_store(config, reading=True) as store:
         try:
             path = rebuild_site(config, store, out_dir)
         except OSError as exc:
@@ -135,13 +135,16 @@ def demo_command(out_dir: str) -> None:
     """Replay real captures of a DfE publication and its documents, one a simulated day, offline.
 
     Each day runs the same cycle as `guidance-monitor run`; the digests are written as .eml files.
-    Days and times are UK time.
+    Days and times are UK time. DIR must be new, empty or an earlier demo's: any other folder is
+    refused (exit status 2), never overwritten.
     """
-    from ..demo import PAGE_PATH, run_demo
+    from ..demo import PAGE_PATH, NotADemoFolder, run_demo
 
     out = out_folder(out_dir).absolute()
     try:
         run_demo(out, echo=click.echo)
+    except NotADemoFolder as exc:
+        fail(f"demo: {exc}")
     except OSError as exc:
         fail(f"demo: {exc.filename or out}: cannot be written ({reason(exc)})", EXIT_FAILED)
     except RuntimeError as exc:

@@ -7,7 +7,6 @@ import contextlib
 import logging
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -20,6 +19,8 @@ from .options import (
     EXIT_LOCKED,
     EXIT_OK,
     common,
+    database_present,
+    existing_store,
     fail,
     format_option,
     load_config,
@@ -28,6 +29,7 @@ from .options import (
 )
 
 if TYPE_CHECKING:
+    from ..interrupt import Interrupted
     from ..store import Store
     from ..watchlist import Target
 
@@ -43,12 +45,14 @@ class RunProgress:
     def __init__(self, *, verbose: bool, terminal: bool) -> None:
         self.verbose, self.terminal = verbose, terminal
         self.shown = False
+        self.recorded, self.outstanding = 0, -1
 
     def start(self) -> None:
         if self.terminal:
             self._show("Checking the watched pages…")
 
     def __call__(self, target: Target, answer: Answer, summary: RunSummary, outstanding: int) -> None:
+        self.recorded, self.outstanding = summary.checked, outstanding
         if self.verbose:
             self.clear()
             click.echo(fetch_line(target.url, answer.fetch, answer.reason), err=True)
@@ -111,8 +115,14 @@ def _fetch_log(verbose: bool) -> Iterator[None]:
 @click.command("run")
 @click.option("--no-deliver", is_flag=True, help="Check and record, but send no email or webhook.")
 @click.option("--no-site", is_flag=True, help="Check and record, but do not publish the static site.")
+@click.option(
+    "--new-database",
+    is_flag=True,
+    help="Go on from this database although the site or the lock file was made from another (a database "
+    "lost or replaced): the site is rebuilt from it.",
+)
 @common
-def run_command(no_deliver: bool, no_site: bool) -> None:
+def run_command(no_deliver: bool, no_site: bool, new_database: bool) -> None:
     """Check every watched page once, record what changed, send the digest and publish the site.
 
     On a terminal it shows its progress; in cron it prints only the summary and the problems (what
@@ -120,23 +130,40 @@ def run_command(no_deliver: bool, no_site: bool) -> None:
     nothing failed and nothing was sent (-v prints the summary). Exit status 0 when every page was
     checked and every change sent, 1 when a page failed or a channel could not send to everyone (its
     changes stay queued for the next run, a refused recipient's until digest.give_up_after_days), 2 on
-    a configuration error, 3 when another run holds the lock.
+    a configuration error or when the site or the lock file was made from another database (a missing,
+    emptied or replaced one: nothing is done until --new-database), 3 when another run holds the lock.
+    Ctrl-C or SIGTERM stops it at once: it says how many pages were recorded and what was skipped, and
+    exits 130 or 143.
     """
-    from .. import pipeline
+    from .. import pipeline, same_database
+    from ..interrupt import Interrupted, interruptible
     from ..store import LockHeld
 
     opts = options()
     config = load_config()
     progress = RunProgress(verbose=opts.verbose, terminal=not opts.quiet and sys.stderr.isatty())
+    try:
+        if not new_database:
+            same_database.refuse_missing(config)
+    except same_database.OtherDatabase as exc:
+        fail(f"database: {exc}")
     with open_store(config) as store, _fetch_log(opts.verbose):
         try:
-            with store.lock():
+            if not new_database:
+                same_database.refuse_other(config, store)
+        except same_database.OtherDatabase as exc:
+            fail(f"database: {exc}")
+        try:
+            with store.lock(), interruptible():
                 progress.start()
                 summary = pipeline.run(
                     config, store, deliver=not no_deliver, site=not no_site, progress=progress
                 )
         except LockHeld as exc:
             fail(str(exc), EXIT_LOCKED)
+        except Interrupted as exc:
+            progress.clear()
+            fail(interrupted_line(exc, progress), exc.status)
         finally:
             progress.clear()
     locked = [reason for where, reason in summary.failures if where == pipeline.DATABASE]
@@ -162,22 +189,37 @@ def run_command(no_deliver: bool, no_site: bool) -> None:
     sys.exit(EXIT_FAILED if summary.failures else EXIT_OK)
 
 
+def interrupted_line(stop: Interrupted, progress: RunProgress) -> str:
+    """What an interrupted run kept and what it skipped, in one line."""
+    pages = "page was" if progress.recorded == 1 else "pages were"
+    if progress.outstanding == 0:
+        return (
+            f"stopped by {stop}: all {progress.recorded} {pages} recorded; sending and publishing were cut "
+            "short: what was not sent goes at the next run, which also completes the site"
+        )
+    return (
+        f"stopped by {stop}: {progress.recorded} {pages} recorded; the digest and the site were skipped "
+        "(the pages not recorded are checked at the next run, which sends and publishes)"
+    )
+
+
 @click.command("serve")
-@click.option("--once", is_flag=True, help="Run at once, then keep to the schedule.")
+@click.option("--once", is_flag=True, help="Run once now, then exit (as `run` does, with its exit status).")
+@click.option("--now", "run_now", is_flag=True, help="Run at once, then keep to the schedule.")
 @click.option("--every", type=click.FloatRange(min=0.1), default=None, hidden=True)
 @common
-def serve_command(once: bool, every: float | None) -> None:
+def serve_command(once: bool, run_now: bool, every: float | None) -> None:
     """Run on the schedule in config.yaml (schedule.cron in schedule.timezone) until stopped.
 
     A run missed while stopped or asleep is made up once. SIGTERM or Ctrl-C finishes the page in hand
-    and exits.
+    and exits. --once runs once and exits: 0 when all pages were checked, 1 otherwise.
     """
     from .. import scheduler
 
     # --every SECONDS (hidden) replaces the schedule: cron's finest step is a minute, and tests need less.
     with open_store(load_config()):
         pass  # a database that cannot be opened stops here, in one line, rather than at each run
-    sys.exit(scheduler.serve(options().config_path, once=once, every=every))
+    sys.exit(scheduler.serve(options().config_path, once=once, run_now=run_now, every=every))
 
 
 # --------------------------------------------------------------------------- check
@@ -190,13 +232,16 @@ def check_command(online: bool) -> None:
     """Check the configuration; with --online, fetch each watched page once and report what the monitor
     reads from it. Nothing is stored.
 
-    Exit status 0 when all is well, 1 when a page could not be fetched or read, 2 on a configuration error.
+    Exit status 0 when all is well, 1 when a page could not be fetched or read, 2 on a configuration error
+    or when this user cannot write the database or the site folder.
     """
-    from .. import pipeline, watchlist
+    from .. import pipeline, watchlist, writable
 
     config = load_config()
     store = _read_only_store(config)
     try:
+        if store is not None:
+            store.refuse_damaged()
         pages = watchlist.targets(config, store)
         searches = f", {plural(len(config.searches), 'search', 'searches')}" if config.searches else ""
         click.echo(f"{config.path or 'config.yaml'}: valid. {plural(len(pages), 'page')} to watch{searches}.")
@@ -206,6 +251,11 @@ def check_command(online: bool) -> None:
         sent_to = f"to {', '.join(email.to)} via {email.smtp_host}" if email.to else "none"
         click.echo(f"  email: {sent_to}")
         click.echo(f"  schedule for serve: {config.schedule.cron} ({config.schedule.timezone})")
+        stops, notes = writable.problems(config)
+        for note in notes:
+            click.echo(f"  note: {note}")
+        if stops:
+            fail("; ".join(stops))
         if not online:
             return
         answers = pipeline.read_once(config, pages, store)
@@ -236,12 +286,12 @@ def _read_only_store(config: Config) -> Store | None:
     """The database opened read-only when it exists: ``check`` stores nothing, nor creates a file."""
     from ..store import Store, StoreError
 
-    if not Path(config.database).exists():
+    if not database_present(config):
         return None
     try:
         return Store(config.database, readonly=True)
     except StoreError as exc:
-        fail(f"database: {exc}")
+        fail(f"database: {exc}", exc.status)
 
 
 # --------------------------------------------------------------------------- the watch list
@@ -254,7 +304,7 @@ def _watch_store(config: Config) -> Store:
     try:
         return Store(config.database)
     except StoreError as exc:
-        fail(str(exc))
+        fail(str(exc), exc.status)
 
 
 @click.command("pages")
@@ -268,7 +318,7 @@ def pages_command(output: str, include_inactive: bool) -> None:
     from ..deliver import refusal_lines
 
     config = load_config()
-    store = _watch_store(config) if Path(config.database).exists() else None
+    store = existing_store(config) if database_present(config) else None
     try:
         pages = watchlist.watched(config, store, include_inactive=include_inactive)
         refused = refusal_lines(config, store) if store is not None else []

@@ -40,6 +40,8 @@ from .folders import (
     TEMP_PREFIX,
     SiteError,
     build_beside,
+    build_inside,
+    can_build_beside,
     clear_leftovers,
     parent_lock,
     refuse_foreign,
@@ -79,15 +81,21 @@ def _build(config: Config, store: Store, out_dir: str | os.PathLike[str] | None,
         if (
             manifest is not None
             and manifest.identity == wanted
+            and manifest.database in ("", store.identity)
             and manifest.last_change <= reads.last_change_id()
         ):
+            manifest.database = store.identity
             Builder(store, target, manifest, site_url=site_url, in_place=True).run()
             return target
         refuse_foreign(target)
-        build_beside(
+        (build_beside if can_build_beside(target) else build_inside)(
             target,
             lambda fresh: Builder(
-                store, fresh, Manifest(identity=wanted), site_url=site_url, in_place=False
+                store,
+                fresh,
+                Manifest(identity=wanted, database=store.identity),
+                site_url=site_url,
+                in_place=False,
             ).run(),
         )
     return target

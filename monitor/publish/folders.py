@@ -180,6 +180,56 @@ def swap_in(fresh: Path, target: Path) -> None:
     shutil.rmtree(old)
 
 
+def can_build_beside(target: Path) -> bool:
+    """Whether a new folder can be made beside ``target`` (its parent writable by this user): else the
+    site is built inside it (a ``/var/www/site`` given to the monitor in a parent it may not write)."""
+    return os.access(target.parent, os.W_OK | os.X_OK)
+
+
+INSIDE_PREFIXES = (".gm-new-", ".gm-old-")
+"""The folders a build inside the site makes in it: the new site, and the old one while it is taken away."""
+
+
+def build_inside(target: Path, fill: Callable[[Path], object]) -> None:
+    """Fill a new folder inside ``target`` and move its files in, for a site whose parent this user may
+    not write (so no folder can be made beside it).
+
+    Each file is moved with one rename, so a reader never finds a half-written file; but the site is
+    changed a name at a time (each top-level file and folder), not swapped whole, so a request in that
+    moment may find a page of the old site beside one of the new. A kill in that moment leaves the old
+    site's names in a ``.gm-old-`` folder and the new one's in a ``.gm-new-`` folder, which the next
+    build clears, finding no manifest and building the site whole again.
+    """
+    if not target.exists():
+        try:
+            target.mkdir()
+        except OSError as exc:
+            raise SiteError(
+                f"{target}: cannot be made ({exc.strerror or exc}): make it yourself, writable by this "
+                f"user, or let it write {target.parent}"
+            ) from None
+    fresh = Path(tempfile.mkdtemp(prefix=INSIDE_PREFIXES[0], dir=target))
+    try:
+        fill(fresh)
+        for folder in [fresh, *(p for p in fresh.rglob("*") if p.is_dir())]:
+            folder.chmod(0o755)
+        old = Path(tempfile.mkdtemp(prefix=INSIDE_PREFIXES[1], dir=target))
+        try:
+            for path in list(target.iterdir()):
+                if not path.name.startswith(INSIDE_PREFIXES):
+                    os.rename(path, old / path.name)
+            for path in sorted(fresh.iterdir(), key=lambda p: p.name == SITE_MARKER):  # the manifest last
+                os.rename(path, target / path.name)
+        except BaseException:
+            for path in old.iterdir():  # the old site's names back where no new one took their place
+                if not (target / path.name).exists():
+                    os.rename(path, target / path.name)
+            raise
+        shutil.rmtree(old)
+    finally:
+        shutil.rmtree(fresh, ignore_errors=True)
+
+
 @contextlib.contextmanager
 def parent_lock(parent: Path) -> Iterator[None]:
     """Hold a lock on the site's parent folder while building: a second build waits, so the leftovers
@@ -193,8 +243,14 @@ def parent_lock(parent: Path) -> Iterator[None]:
 
 
 def clear_leftovers(parent: Path, name: str) -> None:
-    """Remove the folders a killed build left behind (called with the parent folder locked)."""
+    """Remove the folders a killed build left behind, beside the site or inside it (called with the
+    parent folder locked)."""
     pattern = re.compile(rf"^\.{re.escape(name)}\.(new|old)-")
     for path in parent.iterdir():
         if pattern.match(path.name):
             shutil.rmtree(path, ignore_errors=True)
+    site = parent / name
+    if site.is_dir() and os.access(site, os.W_OK | os.X_OK):
+        for path in site.iterdir():
+            if path.name.startswith(INSIDE_PREFIXES):
+                shutil.rmtree(path, ignore_errors=True)

@@ -19,6 +19,9 @@ class Manifest:
     identity: str
     """What the files depend on besides the records (templates, rendering code, version, site address,
     database): any difference means a rebuild."""
+    database: str = ""
+    """The identity of the database the site was built from (``Store.identity``): a run refuses a site
+    made from another one."""
     last_change: int = 0
     last_snapshot: int = 0
     """The last snapshot with a page of its own (``snapshots/<id>.html``)."""
@@ -44,6 +47,7 @@ class Manifest:
         """A copy to update while the old one still says what the folder shows."""
         return Manifest(
             identity=self.identity,
+            database=self.database,
             last_change=self.last_change,
             last_snapshot=self.last_snapshot,
             latest=list(self.latest),
@@ -58,6 +62,7 @@ class Manifest:
         bytes."""
         data = {
             "identity": self.identity,
+            "database": self.database,
             "last_change": self.last_change,
             "last_snapshot": self.last_snapshot,
             "latest": self.latest,

@@ -227,6 +227,18 @@ MIGRATIONS: tuple[Migration, ...] = (
             SELECT id, page_url, title, body FROM snapshot_words;
         """,
     ),
+    Migration(
+        "The database's identity: a random id made once with the file, which the site and the run lock "
+        "record. A run that finds a site or a lock file made from another database (or from one that "
+        "vanished) refuses, rather than taking an empty file for a fresh start; and the file says it is "
+        "guidance-monitor's (``PRAGMA application_id``), so no other application's file is taken for it.",
+        """
+        CREATE TABLE monitor_database (id TEXT NOT NULL, created_at TEXT NOT NULL);
+        INSERT INTO monitor_database (id, created_at)
+            VALUES (lower(hex(randomblob(16))), strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));
+        PRAGMA application_id = 1196248910;
+        """,
+    ),
 )
 
 
