@@ -1,4 +1,4 @@
 from .cli import main
 
-if __name__ == "__main__":  # a worker process imports this module as __mp_main__ (pipeline.Reading)
+if __name__ == "__main__":  # a worker process imports this module as __mp_main__ (answers.Reading)
     main()

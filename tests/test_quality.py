@@ -289,7 +289,7 @@ def test_each_body_is_gated_and_hashed_once_and_a_body_read_before_is_not_gated_
 
     monkeypatch.setattr(quality, "check", counting_check)
     monkeypatch.setattr(hashlib, "sha256", counting_sha256)
-    path = "/government/statistics/immigration-statistics-october-to-december-2018"
+    path = LEGACY_PATH
     page_server.routes[path] = Response(body=LEGACY)
     assert _run(tmp_path, page_server.base_url, path).changed == 1
     assert gated.count(LEGACY) == 1 and hashed.count(LEGACY) == 1

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from conftest import Response
 from run_support import SMHL, capture, open_store, page_path, record, record_unchanged, write_config
 
-from monitor import pipeline
+from monitor import answers
 from monitor.cli import main
 from monitor.model import FetchResult
 from monitor.parse import parse
@@ -41,7 +41,7 @@ def parses(monkeypatch) -> list[str]:
         calls.append(url)
         return parse(body, url, content_type, selector=selector)
 
-    monkeypatch.setattr(pipeline, "parse", counting)
+    monkeypatch.setattr(answers, "parse", counting)
     return calls
 
 
@@ -94,7 +94,7 @@ def test_a_body_read_another_way_is_read_again_and_is_no_change(tmp_path, page_s
     config = write_config(tmp_path, page_server.base_url, [PATH])
     url = page_server.url(PATH)
     run(config)
-    monkeypatch.setattr(pipeline, "reader_fingerprint", lambda: "a reader fixed in place")
+    monkeypatch.setattr(answers, "reader_fingerprint", lambda: "a reader fixed in place")
     assert run(config) == ""  # nothing changed: nothing said
     assert len(parses) == 2
     page_server.routes[PATH] = Response(body=V1, headers={"Content-Type": "text/html; charset=windows-1252"})
@@ -156,8 +156,8 @@ def test_a_reader_improved_since_the_last_snapshot_reports_only_what_changed_on_
         document = parse(body, url, content_type, selector=selector)
         return dataclasses.replace(document, title=document.title + " (read better)", content_hash="")
 
-    monkeypatch.setattr(pipeline, "parse", improved)
-    monkeypatch.setattr(pipeline, "reader_fingerprint", lambda: "an improved reader")
+    monkeypatch.setattr(answers, "parse", improved)
+    monkeypatch.setattr(answers, "reader_fingerprint", lambda: "an improved reader")
     page_server.routes[PATH] = Response(body=one_byte_more(V1))
     assert run(config).startswith("Checked 1 page: 1 changed, 0 failed.")
     with open_store(tmp_path) as store:

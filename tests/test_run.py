@@ -52,9 +52,9 @@ def test_a_worker_process_reads_a_body_as_this_process_does_and_says_why_it_cann
     body no reader knows is the same ParseError."""
     import asyncio
 
+    from monitor.answers import Reading
     from monitor.model import ParseError
     from monitor.parse import parse
-    from monitor.pipeline import Reading
 
     body, url = capture(SMHL, "2022-07-11"), "https://www.gov.uk/guidance/x"
 
@@ -76,7 +76,7 @@ def test_a_worker_process_reads_a_body_as_this_process_does_and_says_why_it_cann
 def test_a_first_run_that_reads_in_a_worker_records_what_one_that_reads_here_does(
     tmp_path, page_server, monkeypatch
 ):
-    from monitor import pipeline
+    from monitor import answers
 
     versions = {SMHL: "2022-07-11", ATTENDANCE: "2022-05-06", SEND: "2022-02-24"}
     for folder, stamp in versions.items():
@@ -84,16 +84,16 @@ def test_a_first_run_that_reads_in_a_worker_records_what_one_that_reads_here_doe
     paths = [page_path(f) for f in versions]
     pools = []
 
-    class Counted(pipeline.ProcessPoolExecutor):
+    class Counted(answers.ProcessPoolExecutor):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             pools.append(self)
 
-    monkeypatch.setattr(pipeline, "ProcessPoolExecutor", Counted)
-    monkeypatch.setattr(pipeline, "_spare_cores", lambda: 1)
+    monkeypatch.setattr(answers, "ProcessPoolExecutor", Counted)
+    monkeypatch.setattr(answers, "_spare_cores", lambda: 1)
     stored = {}
     for name, here in (("here", 100), ("worker", 0)):
-        monkeypatch.setattr(pipeline, "PARSE_HERE", here)
+        monkeypatch.setattr(answers, "PARSE_HERE", here)
         work = tmp_path / name
         work.mkdir()
         result = run(write_config(work, page_server.base_url, paths))

@@ -235,7 +235,8 @@ def check_command(online: bool) -> None:
     Exit status 0 when all is well, 1 when a page could not be fetched or read, 2 on a configuration error
     or when this user cannot write the database or the site folder.
     """
-    from .. import pipeline, watchlist, writable
+    from .. import watchlist, writable
+    from ..answers import read_once
 
     config = load_config()
     store = _read_only_store(config)
@@ -258,7 +259,7 @@ def check_command(online: bool) -> None:
             fail("; ".join(stops))
         if not online:
             return
-        answers = pipeline.read_once(config, pages, store)
+        answers = read_once(config, pages, store)
     finally:
         if store is not None:
             store.close()
