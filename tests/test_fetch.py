@@ -587,7 +587,7 @@ def test_an_answer_that_is_not_the_page_is_a_failed_fetch(
     page_server: PageServer, response: Response, reason: str
 ) -> None:
     """Served over a real socket, fetched and put through the pipeline's gate: never a page to read."""
-    from monitor.pipeline import quality_gate
+    from monitor.answers import quality_gate
 
     page_server.routes["/guidance/x"] = response
     result = fetch(page_server.url("/guidance/x"), settings(max_bytes=1_000_000))
@@ -596,7 +596,7 @@ def test_an_answer_that_is_not_the_page_is_a_failed_fetch(
 
 
 def test_a_whole_page_passes_the_gate(page_server: PageServer) -> None:
-    from monitor.pipeline import quality_gate
+    from monitor.answers import quality_gate
 
     page_server.routes["/guidance/x"] = Response(
         body=gzip.compress(PAGE), headers={"Content-Encoding": "gzip"}
