@@ -41,6 +41,7 @@ from ..render.changelog import (
 from ..render.labels import KIND_ORDER, SIGNAL_LABELS, signal_kinds
 from ..render.stories import StoryIndex
 from ..store import SiteReads, Store
+from .dates import counted_from, write_dates
 from .folders import SITE_MARKER, SiteFolder
 from .manifest import Facts, Manifest, facts_digest, listed_state
 
@@ -92,6 +93,11 @@ class Builder:
         if not self.in_place:
             self.files.write("style.css", stylesheet())
         if not touched and new.last_change == old.last_change and new.last_snapshot == old.last_snapshot:
+            if self.in_place and old.dates_from != counted_from(self.store):  # a new day: what is to come
+                self.files.begin()
+                new.dates_from = write_dates(self.store, self.files, site_url=self.site_url)
+                self.files.write(SITE_MARKER, new.dump())
+                self.files.finish()
             return
         if self.in_place:
             self.files.begin()
@@ -116,6 +122,7 @@ class Builder:
         for month in sorted(months):
             self._month(month, views)
         self._lists(new, views, states)
+        new.dates_from = write_dates(self.store, self.files, site_url=self.site_url)
         self.files.write(SITE_MARKER, new.dump())
         if self.in_place:
             self.files.finish()

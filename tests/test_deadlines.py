@@ -1,0 +1,125 @@
+"""Dates to act on (monitor.deadlines): held to the labelled table of real sentences, to the SENCO page's
+seed text, and followed through three real captures of a DfE page whose date GOV.UK moved twice."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from deadline_table import held, load, score
+
+from monitor.deadlines import Tracked, Update, follow, history, page_dates, uid_of
+from monitor.parse import parse
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SEED = FIXTURES / "seed-govwire-mandatory-qualification-for-sencos.txt"
+SENCO = "https://www.gov.uk/government/publications/mandatory-qualification-for-sencos"
+TIMELINE = FIXTURES / "deadline_timeline"
+GRANT = "https://www.gov.uk/government/publications/coronavirus-covid-19-testing-in-schools-and-colleges-grant-funding"
+CAPTURES = ("4425542ca8-before", "2021-04-07T1725_797bd754b2", "2021-06-02T1605_b1897518ff")
+CASES = load()
+
+
+def test_the_table_is_real_and_balanced():
+    """At least 100 sentences from at least 10 pages, half of them without a date to act on."""
+    pages = {case["page"].rsplit("/", 1)[0] for case in CASES}
+    without = [case for case in CASES if not case["dates"]]
+    assert len(CASES) >= 100 and len(pages) >= 10
+    assert len(without) * 2 >= len(CASES)
+
+
+def test_precision_and_recall_meet_their_targets():
+    """The figures benchmarks/deadline_accuracy.py prints: precision >= 95%, recall >= 85%."""
+    figures = score(CASES)
+    assert figures.precision >= 0.95, figures
+    assert figures.recall >= 0.85, figures
+
+
+@pytest.mark.parametrize(
+    "case", [c for c in CASES if c["page"].startswith("seed/")], ids=lambda c: c["sentence"][:40]
+)
+def test_every_seed_sentence_reads_as_labelled(case):
+    outcome = held(case)
+    assert not outcome.missed and not outcome.wrong, outcome
+
+
+def seed_dates():
+    return page_dates(parse(SEED.read_bytes(), SENCO))
+
+
+def test_the_npq_starts_in_autumn_2024_with_its_sentence():
+    [autumn] = [d for d in seed_dates() if d.phrase == "autumn 2024"]
+    assert autumn.sentence == "Teaching of the NPQ will begin in autumn 2024."
+    assert (autumn.start, autumn.kind, autumn.role, autumn.section) == (
+        "2024-09-01",
+        "term",
+        "start",
+        "Details",
+    )
+    assert autumn.page_url == SENCO
+
+
+def test_within_3_years_of_taking_up_post_is_a_duty_without_a_calendar_day():
+    [span] = [d for d in seed_dates() if d.kind == "span"]
+    assert span.phrase == "within 3 years of taking up their post"
+    assert span.duty and span.start is None
+
+
+def test_nothing_comes_from_the_change_history_or_the_published_and_updated_dates():
+    """The history names the 2023 to 2024 and 2024 to 2025 academic years and the page was last
+    updated on 2 February 2024: none of it is a date to act on."""
+    document = parse(SEED.read_bytes(), SENCO)
+    assert any("2024 to 2025 academic year" in entry.note for entry in document.change_history)
+    assert document.last_updated == "2024-02-02"
+    assert {d.phrase for d in seed_dates()} == {"autumn 2024", "within 3 years of taking up their post"}
+
+
+def grant_versions():
+    for name in CAPTURES:
+        document = parse((TIMELINE / f"{name}.html").read_bytes(), GRANT)
+        yield document, Update(document.last_updated or "2021-03-01")
+
+
+def test_a_date_gov_uk_moves_keeps_its_identity_and_says_where_it_was():
+    """ "until February half term 2021" became "until 5 March 2021", then "until 23 July 2021" (with
+    "initial" dropped from the sentence): one event, moved twice, never cancelled."""
+    tracked = history(grant_versions())
+    [end] = [t for t in tracked if t.current.role == "end"]
+    assert end.current.start == "2021-07-23" and end.cancelled is None
+    assert [(m.old_start, m.update.day) for m in end.moves] == [
+        ("2021-02-01", "2021-04-07"),
+        ("2021-03-05", "2021-06-02"),
+    ]
+    assert end.sequence == 2
+    first = page_dates(next(grant_versions())[0])
+    assert end.uid == uid_of(GRANT, [d for d in first if d.role == "end"][0].key)
+
+
+def test_each_step_says_what_it_did_to_the_dates():
+    versions = list(grant_versions())
+    tracked: list[Tracked] = []
+    said = []
+    for document, update in versions:
+        tracked, changes = follow(tracked, page_dates(document), update)
+        said.append(sorted((c.what, c.date.phrase) for c in changes))
+    assert said == [
+        [("added", "4 January"), ("added", "February")],
+        [("moved", "5 March 2021")],
+        [("moved", "23 July 2021")],
+    ]
+
+
+def test_a_removed_sentence_cancels_its_date_and_its_return_revives_the_same_event():
+    versions = list(grant_versions())
+    tracked = history(versions[:1])
+    removed, changes = follow(tracked, [], Update("2021-03-02", 7))
+    assert {c.what for c in changes} == {"removed"}
+    assert all(t.cancelled == Update("2021-03-02", 7) and t.sequence == 1 for t in removed)
+    back, changes = follow(removed, page_dates(versions[0][0]), Update("2021-03-03"))
+    assert {c.what for c in changes} == {"added"}
+    assert [(t.uid, t.cancelled, t.sequence) for t in back] == [(t.uid, None, 2) for t in removed]
+
+
+def test_followed_dates_survive_the_store_as_json():
+    tracked = history(grant_versions())
+    assert [Tracked.from_dict(t.to_dict()) for t in tracked] == tracked
