@@ -33,7 +33,8 @@ from .model import (
 from .subscriptions import SubscriberError, parse_subscribers
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-"""libyaml's safe loader reads a long watch list ten times faster than the pure-Python one."""
+"""libyaml's safe loader where it is installed, since it reads a long watch list much sooner; else the
+pure-Python one."""
 
 ENV_VAR = "GUIDANCE_MONITOR_CONFIG"
 DEFAULT_PATH = "config.yaml"
@@ -191,7 +192,7 @@ def _digest(raw: Any, where: str) -> DigestSettings:
     )
 
 
-# ------------------------------------------------------------------ delivery channels (the deliver helper's)
+# ------------------------------------------------------------------ delivery channels
 
 
 def _secret_url(data: dict[str, Any], where: str) -> tuple[str, str]:
@@ -271,7 +272,7 @@ def _schedule(raw: Any, where: str) -> ScheduleSettings:
         zone = ZoneInfo(timezone)
     except (ValueError, ZoneInfoNotFoundError):
         raise ConfigError(f"{where}.timezone: unknown time zone {timezone!r}") from None
-    if cron != d.cron:  # the default is known good; APScheduler costs 20 ms to import on every run
+    if cron != d.cron:  # the default is known good: APScheduler is imported only to check another
         from apscheduler.triggers.cron import CronTrigger
 
         try:

@@ -33,6 +33,8 @@ SITE = "http://www.gov.uk"
 """The address the demo watches: GOV.UK's own (see the module's docstring for why not ``https``)."""
 PAGE_PATH = "/government/publications/guidance-for-full-opening-special-schools-and-other-specialist-settings"
 PROXY_VARIABLES = ("http_proxy", "HTTP_PROXY", "no_proxy", "NO_PROXY")
+HOST = "127.0.0.1"
+"""Where the demo's server listens: this machine only."""
 
 
 @dataclass(frozen=True)
@@ -137,13 +139,12 @@ class TimelineServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = ThreadingHTTPServer((HOST, 0), Handler)
         self._httpd.daemon_threads = True
 
     @property
     def proxy_url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{HOST}:{self._httpd.server_port}"
 
     @contextmanager
     def running(self) -> Iterator[TimelineServer]:

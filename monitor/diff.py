@@ -1,8 +1,14 @@
 """Say exactly what changed between two captures of one page, and nothing else.
 
 Pure: two :class:`~monitor.model.Document` in, one :class:`~monitor.model.ChangeSet` out. Everything is
-compared as word tokens with whitespace collapsed, so markup, attribute order, entity encoding and the
-way text was split into paragraphs never make a change; only what a reader sees does.
+compared as word tokens by their folded keys (:mod:`monitor.tokens`), so markup, attribute order, entity
+encoding, the way text was split into lines and typography (curly or straight quotes, dashes, spaces,
+ellipses) never make a change; only what a reader reads does.
+
+A section's text is compared item by item (paragraphs, list items, table rows): items are aligned first,
+then each changed item gets its own word diff. What a diff may weigh is bounded by a size, never a clock
+(:class:`Effort`), so a diff ends whatever the two pages are; what it cannot afford word by word it shows
+item by item, whole, and says so (``SectionChange.by_paragraph``).
 
 ``kind`` follows GOV.UK's own distinction: ``major`` when a change-history entry was added or "Last
 updated" moved (what GOV.UK's email alerts report), ``minor`` when the visible content changed without
@@ -15,16 +21,17 @@ import bisect
 import heapq
 import re
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from difflib import SequenceMatcher
-from typing import TypeVar
+from typing import Any, NamedTuple, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from . import govuk
 from .model import (
     Attachment,
     AttachmentChange,
+    ChangeKind,
     ChangeSet,
     DiffOp,
     Document,
@@ -33,9 +40,10 @@ from .model import (
     MetadataChange,
     Section,
     SectionChange,
+    SectionStatus,
 )
 from .signals import with_signals
-from .tokens import WORD, Token, count_words, tokens
+from .tokens import WORD, Token, count_words, fold, folded_lines, tokens
 
 RENAME_SIMILARITY = 0.6
 """Below this share of common words, a section under a new heading is a different section."""
@@ -44,6 +52,28 @@ HEADING_SIMILARITY = 0.9
 BRIDGE_WORDS = 2
 """Unchanged runs this short between two replacements are folded into them, so a rewritten sentence
 reads as one deletion and one insertion rather than alternating fragments."""
+ITEM_SIMILARITY = 0.4
+"""Where several items were replaced, two items (paragraphs, list items, table rows) sharing at least this
+share of their words, in order, can be one item changed; below it, one item went and another came."""
+
+COMPARISON_CELLS = 1_000_000
+"""The most pairs (of tokens, or of items) one comparison may weigh. Past it a word diff could keep a
+reader waiting, so the items are shown whole instead; no real paragraph comes near it."""
+DIFF_CELLS = 40_000_000
+"""The most pairs all the comparisons of one diff may weigh together: what bounds a diff whatever the
+input. Real pages use a small part of it; what is left over when it runs out is shown item by item."""
+ALIGN_DIRECT = 10_000
+"""Items of a stretch are aligned exactly (difflib) up to this many pairs; a longer stretch first on
+the items the two sides share that repeat least (anchors), then stretch by stretch between them."""
+ANCHOR_PAIRS = 200_000
+"""The most candidate anchor pairs one stretch weighs: an item repeated too often to anchor on (a
+"- schools" bullet in every list) is left to the stretches between the anchors."""
+PAIRED_ITEMS = 10_000
+"""The most (old item, new item) pairs one replaced stretch is weighed in for its changed items; a longer
+rewrite is shown whole, its old items deleted and its new ones inserted."""
+SECTION_PAIRS = 40_000
+"""The most pairs of leftover sections weighed for a renamed section; beyond it they are reported removed
+and added."""
 
 HTML_PUBLICATION = "html_publication"
 
@@ -65,8 +95,9 @@ def _norm(text: str | None) -> str:
 
 
 def _heading_key(heading: str) -> str:
-    """Headings compare without case or their "3." numbering, which shifts when a section above goes."""
-    return _NUMBERING.sub("", _norm(heading)).casefold()
+    """Headings compare without case, typography or their "3." numbering, which shifts when a section
+    above goes."""
+    return _NUMBERING.sub("", fold(heading)).casefold()
 
 
 def attachment_url_key(url: str) -> str:
@@ -136,86 +167,203 @@ def _longest_increasing(values: Sequence[int]) -> set[int]:
     return keep
 
 
-# --------------------------------------------------------------------------- word diff
+# --------------------------------------------------------------------------- how much comparing a diff may do
+
+
+class Effort:
+    """What one diff may still spend on comparing, counted in pairs of tokens or items weighed: a size,
+    never a clock, so the same two pages always give the same diff.
+
+    A comparison that would cost more than :data:`COMPARISON_CELLS` at once, or than is left of
+    :data:`DIFF_CELLS`, is refused: its items are then shown whole, deleted and inserted, and ``refused``
+    says so until the caller clears it (:func:`diff_sections` asks it section by section).
+    """
+
+    def __init__(self) -> None:
+        self.left = DIFF_CELLS
+        self.refused = False
+
+    def pay(self, cells: int) -> bool:
+        """Whether a comparison weighing ``cells`` pairs may go ahead; it is then paid for."""
+        if cells > COMPARISON_CELLS or cells > self.left:
+            return False
+        self.left -= cells
+        return True
+
+    def spend(self, cells: int) -> bool:
+        """:meth:`pay`, where a refusal means items are shown whole: ``refused`` then says so."""
+        if self.pay(cells):
+            return True
+        self.refused = True
+        return False
+
+
+# --------------------------------------------------------------------------- aligning sequences
 
 Opcodes = list[tuple[str, int, int, int, int]]
 
 
-def _opcodes(a: Sequence[Hashable], b: Sequence[Hashable]) -> Opcodes:
-    """SequenceMatcher's opcodes, with the unchanged head and tail set aside first (it is quadratic)."""
+def _ends(
+    a: Sequence[Hashable], b: Sequence[Hashable], alo: int, ahi: int, blo: int, bhi: int
+) -> tuple[int, int]:
+    """How many items a[alo:ahi] and b[blo:bhi] share at their head and, after it, at their tail."""
     head = 0
-    while head < min(len(a), len(b)) and a[head] == b[head]:
+    while alo + head < ahi and blo + head < bhi and a[alo + head] == b[blo + head]:
         head += 1
     tail = 0
-    while tail < min(len(a), len(b)) - head and a[-1 - tail] == b[-1 - tail]:
+    while alo + head < ahi - tail and blo + head < bhi - tail and a[ahi - 1 - tail] == b[bhi - 1 - tail]:
         tail += 1
-    matcher = SequenceMatcher(None, a[head : len(a) - tail], b[head : len(b) - tail], autojunk=False)
-    codes: Opcodes = [("equal", 0, head, 0, head)] if head else []
-    codes += [
-        (tag, i1 + head, i2 + head, j1 + head, j2 + head) for tag, i1, i2, j1, j2 in matcher.get_opcodes()
-    ]
-    if tail:
-        codes.append(("equal", len(a) - tail, len(a), len(b) - tail, len(b)))
+    return head, tail
+
+
+def _anchors(
+    a: Sequence[Hashable], b: Sequence[Hashable], alo: int, ahi: int, blo: int, bhi: int, effort: Effort
+) -> list[tuple[int, int]] | None:
+    """The longest in-order run of equal items in a[alo:ahi] and b[blo:bhi], counting only the items that
+    repeat least (their pairs within :data:`ANCHOR_PAIRS`): what a long list certainly kept, found without
+    weighing every item against every other. Empty when the two share nothing, None when what they share
+    cannot be afforded."""
+    if not effort.pay((ahi - alo) + (bhi - blo)):
+        return None
+    where: dict[Hashable, list[int]] = defaultdict(list)
+    for i in range(alo, ahi):
+        where[a[i]].append(i)
+    in_b = Counter(b[blo:bhi])
+    weights = sorted(
+        (len(where[key]) * count, n) for n, (key, count) in enumerate(in_b.items()) if key in where
+    )
+    keys = list(in_b)
+    chosen: set[Hashable] = set()
+    total = 0
+    for weight, n in weights:
+        if total + weight > ANCHOR_PAIRS:
+            break
+        chosen.add(keys[n])
+        total += weight
+    if not chosen or not effort.pay(total):
+        return None if weights else []
+    # By new position, and by old position backwards within one: an increasing run of old positions then
+    # takes at most one old item for each new one.
+    pairs = [(i, j) for j in range(blo, bhi) if b[j] in chosen for i in reversed(where[b[j]])]
+    keep = _longest_increasing([i for i, _ in pairs])
+    return [pairs[k] for k in sorted(keep)]
+
+
+def _stretch(
+    a: Sequence[Hashable], b: Sequence[Hashable], alo: int, ahi: int, blo: int, bhi: int, effort: Effort
+) -> Opcodes:
+    """Opcodes for one stretch whose ends differ: exact (difflib) when it is short, else its anchors with
+    each stretch between them left to align in turn ("align" entries); one replacement when neither can
+    be afforded."""
+    if alo == ahi or blo == bhi:
+        tag = "insert" if alo == ahi else "delete"
+        return [(tag, alo, ahi, blo, bhi)] if (alo, blo) != (ahi, bhi) else []
+    cells = (ahi - alo) * (bhi - blo)
+    if cells <= ALIGN_DIRECT and effort.pay(cells):
+        matcher = SequenceMatcher(None, a[alo:ahi], b[blo:bhi], autojunk=False)
+        return [
+            (tag, i1 + alo, i2 + alo, j1 + blo, j2 + blo) for tag, i1, i2, j1, j2 in matcher.get_opcodes()
+        ]
+    anchors = _anchors(a, b, alo, ahi, blo, bhi, effort)
+    if not anchors:
+        effort.refused = effort.refused or anchors is None
+        return [("replace", alo, ahi, blo, bhi)]
+    codes: Opcodes = []
+    i, j = alo, blo
+    for ai, bj in anchors:
+        if (i, j) != (ai, bj):
+            codes.append(("align", i, ai, j, bj))
+        codes.append(("equal", ai, ai + 1, bj, bj + 1))
+        i, j = ai + 1, bj + 1
+    if (i, j) != (ahi, bhi):
+        codes.append(("align", i, ahi, j, bhi))
     return codes
 
 
-def word_diff(old_text: str, new_text: str) -> list[DiffOp]:
-    """A readable word-level diff: runs of equal, deleted and inserted words, deletions before insertions.
+def _align(a: Sequence[Hashable], b: Sequence[Hashable], effort: Effort) -> Opcodes:
+    """difflib-style opcodes turning ``a`` into ``b``, within what ``effort`` allows.
 
-    Tokens are compared by their text alone, so re-flowed paragraphs change nothing; the runs keep the
-    line breaks of the page (the new page's for unchanged and inserted text, the old page's for deleted
-    text), so a list item stays a line of its own.
+    The unchanged head and tail are set aside first (difflib is quadratic), then the middle is aligned
+    exactly when short, on anchors when long (:func:`_stretch`); adjacent runs of one kind are merged.
     """
-    a, b = tokens(old_text), tokens(new_text)
-    keys_a, keys_b = [t.text for t in a], [t.text for t in b]
-    return _readable(a, b, _at_line_starts(a, b, _opcodes(keys_a, keys_b)))
+    out: Opcodes = []
+    todo: Opcodes = [("align", 0, len(a), 0, len(b))]
+    while todo:
+        tag, alo, ahi, blo, bhi = todo.pop()
+        if tag != "align":
+            out.append((tag, alo, ahi, blo, bhi))
+            continue
+        head, tail = _ends(a, b, alo, ahi, blo, bhi)
+        pieces: Opcodes = [("equal", alo, alo + head, blo, blo + head)] if head else []
+        pieces += _stretch(a, b, alo + head, ahi - tail, blo + head, bhi - tail, effort)
+        if tail:
+            pieces.append(("equal", ahi - tail, ahi, bhi - tail, bhi))
+        todo.extend(reversed(pieces))
+    merged: Opcodes = []
+    for code in out:
+        if merged and code[0] == merged[-1][0] == "equal":
+            merged[-1] = ("equal", merged[-1][1], code[2], merged[-1][3], code[4])
+        else:
+            merged.append(code)
+    return merged
 
 
-def _at_line_starts(a: list[Token], b: list[Token], opcodes: Opcodes) -> Opcodes:
-    """Slide each pure insertion or deletion along the repeated tokens around it to start a line where
-    it can: a new list item then reads as one new line ("- item"), never as "item" plus the next "-"."""
-    codes = [list(code) for code in opcodes]
-    for k, code in enumerate(codes):
-        tag = code[0]
-        if tag not in ("insert", "delete") or k == 0 or k == len(codes) - 1:
-            continue
-        before, after = codes[k - 1], codes[k + 1]
-        if before[0] != "equal" or after[0] != "equal":
-            continue
-        seq, lo, hi = (b, 3, 4) if tag == "insert" else (a, 1, 2)
-        start, end = code[lo], code[hi]
-        # How far the run can slide left (into the equal run before) and right (into the one after).
-        left = 0
-        while start - left > before[lo] and seq[start - left - 1].text == seq[end - left - 1].text:
-            left += 1
-        right = 0
-        while end + right < after[hi] and seq[start + right].text == seq[end + right].text:
-            right += 1
-        shift = next(
-            (s for s in range(-left, right + 1) if seq[start + s].before == "\n"),
-            0,
-        )
-        if shift:
-            before[2] += shift
-            before[4] += shift
-            code[1:5] = [n + shift for n in code[1:5]]
-            after[1] += shift
-            after[3] += shift
-    return [tuple(code) for code in codes if code[1] != code[2] or code[3] != code[4]]  # type: ignore[misc]
+# --------------------------------------------------------------------------- items and words
+
+
+class Item(NamedTuple):
+    """One block of a section's text: a paragraph, a list item ("- ..." or "3. ...") or a table row, as
+    the page shows it and as it is compared (folded, a numbered item's number made "#", since a number
+    moves whenever an item above it comes or goes: the insertion says that already)."""
+
+    text: str
+    key: str
+
+
+_LIST_NUMBER = re.compile(r"\d{1,3}\. ")
+_NUMBERED = "#. "
+
+
+def _items(text: str) -> list[Item]:
+    """The lines the readers give each block, without empty ones: cut and folded line by line, so the
+    items of a long section are aligned without cutting its text into tokens."""
+    items = []
+    for line, key in zip(text.split("\n"), folded_lines(text), strict=True):
+        shown = " ".join(line.split())
+        if shown:
+            number = _LIST_NUMBER.match(key)
+            items.append(Item(shown, _NUMBERED + key[number.end() :] if number else key))
+    return items
+
+
+def _joined(items: Sequence[Item]) -> str:
+    """A stretch of items run together, as if it were one paragraph."""
+    return " ".join(item.key for item in items)
+
+
+def _words_of(item: Item) -> list[str]:
+    """An item's words (no punctuation, no list marker): what two items must share to be one item."""
+    return WORD.findall(item.key)
+
+
+def _item_tokens(item: Item) -> tuple[list[Token], list[str]]:
+    """An item's tokens and the keys they compare by, its number (if numbered) made "#" as in its key."""
+    found = tokens(item.text)
+    keys = [t.key for t in found]
+    if keys and item.key.startswith(_NUMBERED):
+        keys[0] = "#"
+    return found, keys
 
 
 def _text(run: Sequence[Token]) -> str:
-    """A run of tokens as text: inner spacing as on the page, a line break before it kept, a space not."""
-    if not run:
-        return ""
-    head = "\n" if run[0].before == "\n" else ""
-    return head + run[0].text + "".join(t.before + t.text for t in run[1:])
+    """A run of tokens as text, spaced as on the page."""
+    return "".join(t.before + t.text for t in run).lstrip(" ") if run else ""
 
 
 def _readable(a: list[Token], b: list[Token], opcodes: Opcodes) -> list[DiffOp]:
-    # Each chunk is [tag, i1, i2, j1, j2]; an "equal" run of at most BRIDGE_WORDS words between two
-    # replacements is folded into them.
-    merged: list[list] = []
+    """One item's word diff as runs; an unchanged run of at most BRIDGE_WORDS words between two
+    replacements is folded into them, so a rewritten sentence reads as one deletion and one insertion."""
+    merged: list[list[Any]] = []
     for tag, i1, i2, j1, j2 in opcodes:
         merged.append([tag, i1, i2, j1, j2])
         while (
@@ -237,9 +385,114 @@ def _readable(a: list[Token], b: list[Token], opcodes: Opcodes) -> list[DiffOp]:
             ops.append(DiffOp("delete", _text(a[i1:i2])))
         if j2 > j1:
             ops.append(DiffOp("insert", _text(b[j1:j2])))
-    if ops and ops[0].text.startswith("\n"):
-        ops[0] = DiffOp(ops[0].op, ops[0].text[1:])
     return ops
+
+
+def _changed_item(old: Item, new: Item, effort: Effort) -> list[DiffOp]:
+    """One item's own word diff: its words aligned as a section's items are (:func:`_align`)."""
+    (a, keys_a), (b, keys_b) = _item_tokens(old), _item_tokens(new)
+    return _readable(a, b, _align(keys_a, keys_b, effort))
+
+
+def _similarity(a: list[str], b: list[str], effort: Effort) -> float:
+    """The share of words two items have in common, in order, when it can reach ITEM_SIMILARITY, else 0;
+    past what ``effort`` affords, the share of words they have in common in any order."""
+    if not a or not b:
+        return 0.0
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    if not effort.pay(len(a) * len(b)):
+        return matcher.quick_ratio()
+    return _ratio_at_least(matcher, ITEM_SIMILARITY)
+
+
+def _paired(old: list[Item], new: list[Item], effort: Effort) -> list[tuple[int | None, int | None]]:
+    """The items of one replaced stretch in reading order, each old item paired with the new item it
+    became (one changed item) or alone (deleted or inserted).
+
+    One item in place of one is that item changed when they share a word. Among more, pairs keep their
+    order and are chosen for the most words in common over the stretch; deletions come before insertions
+    between them. A stretch with too many items to weigh pairs nothing.
+    """
+    p, q = len(old), len(new)
+    if p == q == 1:
+        a, b = _words_of(old[0]), _words_of(new[0])
+        return [(0, 0)] if set(a) & set(b) or not (a or b) else [(0, None), (None, 0)]
+    similar: dict[tuple[int, int], float] = {}
+    words_old, words_new = [_words_of(item) for item in old], [_words_of(item) for item in new]
+    # Each pair is weighed at least once, word by word (difflib's quick ratio).
+    cells = p * q + q * sum(map(len, words_old)) + p * sum(map(len, words_new))
+    if p * q > PAIRED_ITEMS:
+        effort.refused = True
+    elif effort.spend(cells):
+        for i in range(p):
+            for j in range(q):
+                score = _similarity(words_old[i], words_new[j], effort)
+                if score >= ITEM_SIMILARITY:
+                    similar[(i, j)] = score
+    best = [[0.0] * (q + 1) for _ in range(p + 1)] if similar else []
+    for i in range(1, p + 1 if similar else 0):
+        for j in range(1, q + 1):
+            score = similar.get((i - 1, j - 1), 0.0)
+            taken = best[i - 1][j - 1] + score if score else 0.0
+            best[i][j] = max(best[i - 1][j], best[i][j - 1], taken)
+    pairs: list[tuple[int, int]] = []
+    i, j = (p, q) if similar else (0, 0)
+    while i and j:
+        score = similar.get((i - 1, j - 1), 0.0)
+        if score and best[i][j] == best[i - 1][j - 1] + score:
+            pairs.append((i - 1, j - 1))
+            i, j = i - 1, j - 1
+        elif best[i][j] == best[i - 1][j]:
+            i -= 1
+        else:
+            j -= 1
+    order: list[tuple[int | None, int | None]] = []
+    i = j = 0
+    for pi, pj in [*reversed(pairs), (p, q)]:
+        order += [(k, None) for k in range(i, pi)] + [(None, k) for k in range(j, pj)]
+        if (pi, pj) != (p, q):
+            order.append((pi, pj))
+        i, j = pi + 1, pj + 1
+    return order
+
+
+def word_diff(old_text: str, new_text: str, effort: Effort | None = None) -> list[DiffOp]:
+    """A readable diff of two texts, item by item: runs of equal, deleted and inserted words.
+
+    Items (paragraphs, list items, table rows: the lines the readers give) are aligned first; an item that
+    changed shows its own word diff, an inserted or deleted item is a run of its own, whole, so a rewritten
+    list never reads as one run of text. Each item starts a line: the first run of every item but the
+    first begins with a line break, and no other run holds one (:func:`monitor.tokens.diff_items` cuts
+    the runs back into items). Tokens compare by their folded keys, so typography changes nothing; the
+    runs show the new page's text where it is unchanged.
+    """
+    effort = effort or Effort()
+    old, new = _items(old_text), _items(new_text)
+    shown: list[list[DiffOp]] = []
+    for tag, i1, i2, j1, j2 in _align([item.key for item in old], [item.key for item in new], effort):
+        if tag == "equal" or _joined(old[i1:i2]) == _joined(new[j1:j2]):
+            # (Or the same words cut into other paragraphs: nothing a reader reads has changed.)
+            shown += [[DiffOp("equal", item.text)] for item in new[j1:j2]]
+            continue
+        for i, j in _paired(old[i1:i2], new[j1:j2], effort):
+            if i is not None and j is not None:
+                shown.append(_changed_item(old[i1 + i], new[j1 + j], effort))
+            elif j is not None:
+                shown.append([DiffOp("insert", new[j1 + j].text)])
+            elif i is not None:
+                shown.append([DiffOp("delete", old[i1 + i].text)])
+    ops: list[DiffOp] = []
+    for n, item in enumerate(shown):
+        for k, op in enumerate(item):
+            text = "\n" + op.text if n and not k else op.text
+            if ops and ops[-1].op == op.op:
+                ops[-1] = DiffOp(op.op, ops[-1].text + (text if text.startswith("\n") else " " + text))
+            else:
+                ops.append(DiffOp(op.op, text))
+    return ops
+
+
+# --------------------------------------------------------------------------- sections
 
 
 def _counts(ops: Iterable[DiffOp]) -> tuple[int, int]:
@@ -248,10 +501,7 @@ def _counts(ops: Iterable[DiffOp]) -> tuple[int, int]:
     return added, removed
 
 
-# --------------------------------------------------------------------------- sections
-
-
-def _ratio_at_least(matcher: SequenceMatcher, floor: float) -> float:
+def _ratio_at_least(matcher: SequenceMatcher[str], floor: float) -> float:
     """``matcher.ratio()`` when it can reach ``floor``, else 0; the cheap upper bounds are tried first."""
     if matcher.real_quick_ratio() < floor or matcher.quick_ratio() < floor:
         return 0.0
@@ -275,14 +525,17 @@ def _similar_pairs(
     new_words: list[list[str]],
     old_left: list[int],
     new_left: list[int],
-    opcodes: dict[tuple[int, int], Opcodes],
+    effort: Effort,
 ) -> list[tuple[int, int]]:
     """Pair the sections left over by their most similar text, else a near-identical heading, best first.
 
     Exact ratios are dear, so pairs are visited in order of a cheap upper bound (shared vocabulary) and a
-    ratio is computed only for a pair whose two sections are both still free when its turn comes; the
-    opcodes of a pair taken on its text are kept in ``opcodes`` for its word diff.
+    ratio is computed only for a pair whose two sections are both still free when its turn comes, and only
+    while ``effort`` affords it (else the bound stands for it). More than SECTION_PAIRS pairs of leftover
+    sections are not weighed at all: they are reported removed and added.
     """
+    if len(old_left) * len(new_left) > SECTION_PAIRS:
+        return []
     queue: list[tuple[float, int, int, int, bool]] = []
     for j in new_left:
         matcher = SequenceMatcher(None, autojunk=False)
@@ -291,7 +544,7 @@ def _similar_pairs(
             bound = 0.0
             if old_words[i] and new_words[j]:
                 matcher.set_seq1(old_words[i])
-                if matcher.real_quick_ratio() >= RENAME_SIMILARITY:
+                if matcher.real_quick_ratio() >= RENAME_SIMILARITY and effort.pay(len(old_words[i])):
                     bound = matcher.quick_ratio()
             if bound >= RENAME_SIMILARITY:
                 queue.append((-bound, i, j, 0, False))
@@ -309,32 +562,30 @@ def _similar_pairs(
             new_left.remove(j)
             continue
         matcher = SequenceMatcher(None, old_words[i], new_words[j], autojunk=False)
-        ratio = _ratio_at_least(matcher, RENAME_SIMILARITY)
-        if ratio:
-            opcodes[(i, j)] = matcher.get_opcodes()
+        if effort.pay(len(old_words[i]) * len(new_words[j])):
+            ratio = _ratio_at_least(matcher, RENAME_SIMILARITY)
+        else:
+            ratio = -score
         ratio = ratio or _heading_similarity(old[i].heading, new[j].heading)
         if ratio:
             heapq.heappush(queue, (-ratio, i, j, 1, True))
     return pairs
 
 
-def diff_sections(old: Sequence[Section], new: Sequence[Section]) -> list[SectionChange]:
+def diff_sections(old: Sequence[Section], new: Sequence[Section], effort: Effort) -> list[SectionChange]:
     """Match sections by heading, then by identical or similar text or a near-identical heading (a
     renamed section), and report what differs.
 
     ``moved`` is a section out of its old order or at a new heading level. Sections are listed in the
-    new page's order; a removed section is listed where it used to be.
+    new page's order; a removed section is listed where it used to be. A section whose comparison
+    ``effort`` could not afford word by word is shown item by item, whole, with ``by_paragraph`` set.
     """
-    old_words = [words(s.text) for s in old]
-    new_words = [words(s.text) for s in new]
+    old_text, new_text = [fold(s.text) for s in old], [fold(s.text) for s in new]
+    old_words, new_words = [t.split() for t in old_text], [t.split() for t in new_text]
     old_left, new_left = list(range(len(old))), list(range(len(new)))
     pairs = _pair_by_key(old, new, lambda s: _heading_key(s.heading), old_left, new_left)
-    pairs += _pair_by_key(
-        old, new, lambda s: tuple(words(s.text)) if s.text.strip() else None, old_left, new_left
-    )
-
-    known: dict[tuple[int, int], Opcodes] = {}
-    pairs += _similar_pairs(old, new, old_words, new_words, old_left, new_left, known)
+    pairs += _pair_by_key(old_text, new_text, lambda text: text or None, old_left, new_left)
+    pairs += _similar_pairs(old, new, old_words, new_words, old_left, new_left, effort)
 
     pairs.sort(key=lambda p: p[1])
     in_order = _longest_increasing([i for i, _ in pairs])
@@ -343,16 +594,19 @@ def diff_sections(old: Sequence[Section], new: Sequence[Section]) -> list[Sectio
     for pos, (i, j) in enumerate(pairs):
         new_pos_of_old[i] = j
         o, n = old[i], new[j]
-        heading_changed = _norm(o.heading) != _norm(n.heading)
+        heading_changed = fold(o.heading) != fold(n.heading)
         renamed = heading_changed and _heading_key(o.heading) != _heading_key(n.heading)
-        text_changed = old_words[i] != new_words[j]
+        effort.refused = False
+        ops = word_diff(o.text, n.text, effort) if old_words[i] != new_words[j] else []
+        text_changed = any(op.op != "equal" for op in ops)
         # A changed level moved the section in the outline (a chapter became a sub-section).
         moved = pos not in in_order or o.level != n.level
         if not (renamed or text_changed or moved):
             continue
-        ops = word_diff(o.text, n.text) if text_changed else [DiffOp("equal", _text(tokens(n.text)))]
+        if not text_changed:
+            ops = [DiffOp("equal", "\n".join(item.text for item in _items(n.text)))]
         added, removed = _counts(ops)
-        status = "renamed" if renamed else "moved" if moved else "modified"
+        status: SectionStatus = "renamed" if renamed else "moved" if moved else "modified"
         change = SectionChange(
             heading=_norm(n.heading),
             status=status,
@@ -360,19 +614,17 @@ def diff_sections(old: Sequence[Section], new: Sequence[Section]) -> list[Sectio
             added_words=added,
             removed_words=removed,
             diff=ops,
+            by_paragraph=text_changed and effort.refused,
         )
         placed.append(((j, 0), change))
     for j in new_left:
-        text = _text(tokens(new[j].text))
-        ops = [DiffOp("insert", text)] if text else []
-        placed.append(
-            ((j, 0), SectionChange(_norm(new[j].heading), "added", None, count_words(text), 0, ops))
-        )
+        ops = word_diff("", new[j].text, effort)
+        added = count_words(new[j].text)
+        placed.append(((j, 0), SectionChange(_norm(new[j].heading), "added", None, added, 0, ops)))
     for i in old_left:
         anchor = max((new_pos_of_old[k] for k in new_pos_of_old if k < i), default=-1)
-        text = _text(tokens(old[i].text))
-        ops = [DiffOp("delete", text)] if text else []
-        change = SectionChange(_norm(old[i].heading), "removed", None, 0, count_words(text), ops)
+        ops = word_diff(old[i].text, "", effort)
+        change = SectionChange(_norm(old[i].heading), "removed", None, 0, count_words(old[i].text), ops)
         placed.append(((anchor + 0.5, i), change))
     placed.sort(key=lambda p: p[0])
     return [change for _, change in placed]
@@ -398,16 +650,14 @@ def attachment_change(old: Attachment, new: Attachment) -> AttachmentChange | No
     """What changed between two listings of one attachment, said exactly: a new title, a new address,
     a new file (its format and size on each side). None when the listing is the same."""
     title, old_title = _norm(new.title), _norm(old.title)
+    renamed = fold(title) != fold(old_title)
     moved = attachment_url_key(old.url) != attachment_url_key(new.url)
     new_kind = bool(_kind(old) and _kind(new) and _kind(old) != _kind(new))
     new_file = new_kind or not _same_file(old, new)
-    if title == old_title and not moved and not new_file:
+    if not renamed and not moved and not new_file:
         return None
     change = AttachmentChange(
-        title,
-        new.url,
-        "renamed" if title != old_title else "modified",
-        old_title if title != old_title else None,
+        title, new.url, "renamed" if renamed else "modified", old_title if renamed else None
     )
     if moved:
         change.old_url = old.url
@@ -425,7 +675,7 @@ def diff_attachments(old: Sequence[Attachment], new: Sequence[Attachment]) -> li
         old, new, lambda a: attachment_url_key(a.url) if a.url else None, old_left, new_left
     )
     by_hash = _pair_by_key(old, new, lambda a: a.content_hash or None, old_left, new_left)
-    by_title = _pair_by_key(old, new, lambda a: _norm(a.title).casefold() or None, old_left, new_left)
+    by_title = _pair_by_key(old, new, lambda a: fold(a.title).casefold() or None, old_left, new_left)
 
     changes: list[tuple[tuple[int, int], AttachmentChange]] = []
     for i, j in by_url + by_hash + by_title:
@@ -459,9 +709,9 @@ def diff_history(
     edited, not a new update.
     """
     old_left, new_left = list(range(len(old))), list(range(len(new)))
-    _pair_by_key(old, new, lambda h: (h.date, _norm(h.note)), old_left, new_left)
+    _pair_by_key(old, new, lambda h: (h.date, fold(h.note)), old_left, new_left)
     edits: list[MetadataChange] = []
-    for key in (lambda h: h.date, lambda h: _norm(h.note) or None):
+    for key in (lambda h: h.date, lambda h: fold(h.note) or None):
         for i, j in _pair_by_key(old, new, key, old_left, new_left):
             edits.append(MetadataChange("change_history", _entry_text(old[i]), _entry_text(new[j])))
     edits += [MetadataChange("change_history", _entry_text(old[i]), "") for i in old_left]
@@ -482,13 +732,13 @@ def diff_metadata(old: Document, new: Document) -> list[MetadataChange]:
     }
     for name in dict.fromkeys([*old.metadata, *new.metadata]):
         fields[name] = (_norm(old.metadata.get(name)), _norm(new.metadata.get(name)))
-    return [MetadataChange(name, a, b) for name, (a, b) in fields.items() if a != b]
+    return [MetadataChange(name, a, b) for name, (a, b) in fields.items() if fold(a) != fold(b)]
 
 
 def published_facts_moved(old: Document, new: Document) -> bool:
     """A fact GOV.UK announces on the page itself moved (a release date, a consultation's status): a change
     the page says it made, like a new change note, never a silent edit."""
-    return old.metadata != new.metadata and bool(old.metadata or new.metadata)
+    return {k: fold(v) for k, v in old.metadata.items()} != {k: fold(v) for k, v in new.metadata.items()}
 
 
 # --------------------------------------------------------------------------- the diff
@@ -497,7 +747,7 @@ def published_facts_moved(old: Document, new: Document) -> bool:
 def diff(old: Document, new: Document) -> ChangeSet:
     """What differs between two captures of one page, and whether GOV.UK said so (``major``) or not."""
     history_added, history_edits = diff_history(old.change_history, new.change_history)
-    sections = with_signals(diff_sections(old.sections, new.sections))
+    sections = with_signals(diff_sections(old.sections, new.sections, Effort()))
     attachments = diff_attachments(old.attachments, new.attachments)
     metadata = diff_metadata(old, new) + history_edits
     # An HTML publication's "Updated" is its parent's date: a move alone says nothing about this page.
@@ -509,6 +759,7 @@ def diff(old: Document, new: Document) -> ChangeSet:
         and old.last_updated != new.last_updated
         and HTML_PUBLICATION not in (old.page_type, new.page_type)
     )
+    kind: ChangeKind
     if new.withdrawn and not old.withdrawn:
         kind = "withdrawn"
     elif history_added or date_moved or published_facts_moved(old, new):
@@ -526,3 +777,23 @@ def diff(old: Document, new: Document) -> ChangeSet:
         attachments=attachments,
         metadata=metadata,
     )
+
+
+def unrelated(old: Document, new: Document) -> list[str]:
+    """Why two captures look like two different pages rather than two versions of one; empty when alike.
+
+    ``diff`` compares whatever it is given, but a comparison of two different pages reads as a huge
+    change, so it says so.
+    """
+    reasons = []
+    stated = [d.url for d in (old, new) if d.url and urlsplit(d.url).path not in ("", "/")]
+    if len(stated) == 2 and govuk.normalise(stated[0]) != govuk.normalise(stated[1]):
+        reasons.append(f"they give different addresses ({old.url}, {new.url})")
+    if old.published and new.published and old.published != new.published:
+        reasons.append(f"first published on different days ({old.published}, {new.published})")
+    if old.last_updated and new.last_updated and new.last_updated < old.last_updated:
+        reasons.append(f'"Last updated" goes back from {old.last_updated} to {new.last_updated}')
+    title_words = [{w for w in title.casefold().split() if len(w) > 3} for title in (old.title, new.title)]
+    if all(title_words) and not title_words[0] & title_words[1]:
+        reasons.append("their titles have no word in common")
+    return reasons

@@ -310,6 +310,9 @@ class SectionChange:
     removed_words: int = 0
     diff: list[DiffOp] = field(default_factory=list)
     signals: list[Signal] = field(default_factory=list)
+    by_paragraph: bool = False
+    """Some of ``diff`` is shown item by item (paragraphs, list items, table rows), whole, deleted and
+    inserted: the text was too large to compare word by word."""
 
 
 @dataclass
@@ -396,6 +399,7 @@ class ChangeSet:
                     "added_words": s.added_words,
                     "removed_words": s.removed_words,
                     "diff": [asdict(d) for d in s.diff],
+                    "by_paragraph": s.by_paragraph,
                     "signals": [asdict(g) for g in s.signals],
                 }
                 for s in self.sections

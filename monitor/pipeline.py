@@ -30,14 +30,12 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from . import __version__, changes, discover, quality
 from . import parse as parse_stage
-from .changes import backfill, changes_for, removed  # noqa: F401 (their home until the rules had a module)
 from .clock import utc_timestamp
 from .config import absolute_url
 from .fetch import Fetcher, allowed_hosts
@@ -55,6 +53,7 @@ from .model import (
 )
 from .parse import parse
 from .store import Store, StoreBusy, body_hash
+from .watchlist import Target, targets
 
 log = logging.getLogger(__name__)
 API_ACCEPT = "application/json"
@@ -63,8 +62,8 @@ BUSY_POLL = 0.05
 BATCH = 50
 """At most this many answers are written in one transaction (each holds its page's body and Document)."""
 HOLD = 0.1
-"""Seconds an answer may wait for others to be written with it: a commit a page was a large share of a
-first run's writes, and a kill loses at most this much work, which the next run does again."""
+"""Seconds an answer may wait for others to be written with it: answers written together share one
+commit, and a kill loses at most this much work, which the next run does again."""
 PARSE_HERE = 50
 """Bodies a run parses in this process before it starts workers to parse the rest (see :class:`Reading`)."""
 IN_FLIGHT_PER_REQUEST = 8
@@ -72,30 +71,17 @@ IN_FLIGHT_PER_REQUEST = 8
 DATABASE = "database"
 """Where a run's failure is reported when the database stayed locked by another process."""
 
-
-@dataclass(frozen=True)
-class Target:
-    """A page to check in this run and how to read it."""
-
-    url: str
-    selector: str | None = None
-    follow_documents: bool = False
-
-
-@dataclass
-class Outcome(Answer):
-    """A page's answer (what the change rules judge) together with the page it answers for."""
-
-    target: Target = field(kw_only=True)
-
-
-Progress = Callable[[Outcome, RunSummary, int], None]
-"""Told of each page once it is recorded: its outcome, the run so far, and how many pages are still out."""
+Progress = Callable[[Target, Answer, RunSummary, int], None]
+"""Told of each page once it is recorded: the page, its answer, the run so far, and how many pages are
+still out."""
 
 CheckState = tuple[str | None, str | None, str | None]
 """A page's ETag, Last-Modified and last ``read_key``: what its check starts from."""
 
-Answers = asyncio.Queue[Outcome | Exception]
+FRESH: CheckState = (None, None, None)
+"""A check that starts from nothing: no conditional request, and the body is always read."""
+
+Answers = asyncio.Queue[tuple[Target, Answer] | Exception]
 """Each page's answer, or the exception that ended its check, in the order they come."""
 
 # --------------------------------------------------------------------------- the run
@@ -161,25 +147,6 @@ def check_pages(
     return summary
 
 
-def watched(config: Config, store: Store) -> list[Target]:
-    """The active pages: those in the configuration (registered in the store) and those added since.
-
-    A page that came from the configuration and is no longer listed there is not watched (its history is
-    kept); one the user removed with ``remove`` stays inactive.
-    """
-    configured = {}
-    for page in config.pages:
-        url = absolute_url(config, page.url)
-        configured[url] = Target(url, page.selector, page.follow_documents)
-    store.register_pages([(absolute_url(config, page.url), page.name) for page in config.pages])
-    return [
-        configured.get(p.url)
-        or Target(p.url, store.page_selector(p.url), follow_documents=store.follow_documents(p.url))
-        for p in store.pages(active_only=True)
-        if p.url in configured or p.source != "config"
-    ]
-
-
 async def _run(
     config: Config,
     store: Store,
@@ -193,8 +160,9 @@ async def _run(
     run_time = now or datetime.now(UTC)
     async with Fetcher(config.fetch, allowed_hosts=allowed_hosts(config, store)) as fetcher:
         skip = await discover.refresh(fetcher, config, store, summary, now=now)
-        targets = [t for t in watched(config, store) if t.url not in skip]
-        scheduled = {t.url for t in targets} | skip
+        store.register_pages([(absolute_url(config, page.url), page.name) for page in config.pages])
+        due = [t for t in targets(config, store) if t.url not in skip]
+        scheduled = {t.url for t in due} | skip
         states = store.check_states()
         reading = Reading()
         # Answers are taken from a queue as they come: waiting on the set of pending tasks after each
@@ -203,7 +171,7 @@ async def _run(
         pending: set[asyncio.Task[None]] = set()
         # Checks are started a window at a time, not all at once: the Fetcher lets only `concurrency`
         # requests out anyway, and a task a page held memory for every page of a large watch list.
-        waiting = deque(targets)
+        waiting = deque(due)
         window = IN_FLIGHT_PER_REQUEST * max(1, config.fetch.concurrency)
         in_flight = 0
 
@@ -213,30 +181,30 @@ async def _run(
                 waiting.append(target)
             while waiting and in_flight < window:
                 task = asyncio.create_task(
-                    _answer(fetcher, config, store, waiting.popleft(), states, answers, reading)
+                    _read_and_queue(fetcher, config, store, waiting.popleft(), states, answers, reading)
                 )
                 in_flight += 1
                 pending.add(task)
                 task.add_done_callback(pending.discard)
 
         start()
-        outstanding = len(targets)
+        outstanding = len(due)
 
-        async def record(batch: list[Outcome | Exception]) -> None:
+        async def record(batch: list[tuple[Target, Answer] | Exception]) -> None:
             nonlocal outstanding
-            for outcome, update, saved in await _settle(store, batch, run_time, now):
-                _count(summary, outcome, update, saved)
-                for document in _documents_to_follow(config, store, outcome, scheduled):
+            for target, answer, update, saved in await _record_answers(store, batch, run_time, now):
+                _add_to_summary(summary, target.url, update, saved)
+                for document in _documents_to_follow(config, store, target, answer, scheduled):
                     scheduled.add(document.url)
                     start(document)
                     outstanding += 1
                 if progress is not None:
-                    progress(outcome, summary, outstanding)
+                    progress(target, answer, summary, outstanding)
 
         # Answers taken but not yet written wait in `held`: they are written together once BATCH of them
         # wait, the first has waited HOLD seconds, or no page is still out.
         loop = asyncio.get_running_loop()
-        held: list[Outcome | Exception] = []
+        held: list[tuple[Target, Answer] | Exception] = []
         held_since = 0.0
         try:
             while outstanding and not should_stop():
@@ -268,7 +236,7 @@ async def _run(
     return summary
 
 
-async def _answer(
+async def _read_and_queue(
     fetcher: Fetcher,
     config: Config,
     store: Store,
@@ -277,12 +245,15 @@ async def _answer(
     answers: Answers,
     reading: Reading,
 ) -> None:
+    """Read one page and queue its answer; a page registered since the run began (a followed document)
+    has its state read from the store here."""
     try:
         state = states.get(target.url)
-        outcome: Outcome | Exception = await _obtain(fetcher, config, store, target, state, reading)
+        if state is None:
+            state = (*store.validators(target.url), store.last_read(target.url))
+        answers.put_nowait((target, await read_page(fetcher, config, target, state, reading)))
     except Exception as exc:  # raised in the run, as an awaited task's exception would be
-        outcome = exc
-    answers.put_nowait(outcome)
+        answers.put_nowait(exc)
 
 
 # --------------------------------------------------------------------------- fetch, gate, parse
@@ -298,18 +269,15 @@ def uses_api(config: Config, target: Target) -> bool:
     )
 
 
-async def _obtain(
+async def read_page(
     fetcher: Fetcher,
     config: Config,
-    store: Store,
     target: Target,
-    state: CheckState | None = None,
+    state: CheckState = FRESH,
     reading: Reading | None = None,
-) -> Outcome:
-    """Fetch a page and read it; ``state`` is its validators and last ``read_key`` as the run began (read
-    from the store here for a page registered since)."""
-    if state is None:
-        state = (*store.validators(target.url), store.last_read(target.url))
+) -> Answer:
+    """Fetch a page and read it, from the Content API first where it serves the page and from the HTML
+    page when that fails (``fetch.source: auto``); ``state`` is its validators and last ``read_key``."""
     etag, last_modified, last_read = state
     # A page that follows its documents is always read: its attachments are registered from the Document.
     if target.follow_documents:
@@ -317,13 +285,24 @@ async def _obtain(
     if uses_api(config, target):
         address = api_url(config.govuk_base_url, urlsplit(target.url).path)
         fetch = await fetcher.fetch(address, etag=etag, last_modified=last_modified, accept=API_ACCEPT)
-        outcome = await _read(target, fetch, last_read, reading)
-        if config.fetch.source == "api" or outcome.reason is None:
-            return outcome
+        answer = await _gate_and_parse(target, fetch, last_read, reading)
+        if config.fetch.source == "api" or answer.reason is None:
+            return answer
         fetch = await fetcher.fetch(target.url, etag=etag, last_modified=last_modified)
-        return dataclasses.replace(await _read(target, fetch, last_read, reading), fallback=True)
+        return dataclasses.replace(await _gate_and_parse(target, fetch, last_read, reading), fallback=True)
     fetch = await fetcher.fetch(target.url, etag=etag, last_modified=last_modified)
-    return await _read(target, fetch, last_read, reading)
+    return await _gate_and_parse(target, fetch, last_read, reading)
+
+
+def read_once(config: Config, pages: list[Target], store: Store | None = None) -> list[Answer]:
+    """Each page read once as a run reads it, but from nothing (no validators, no earlier reading), for
+    ``check --online``. Nothing is stored."""
+
+    async def read_all() -> list[Answer]:
+        async with Fetcher(config.fetch, allowed_hosts=allowed_hosts(config, store)) as fetcher:
+            return list(await asyncio.gather(*(read_page(fetcher, config, page) for page in pages)))
+
+    return asyncio.run(read_all())
 
 
 def quality_gate(fetch: FetchResult) -> str | None:
@@ -331,35 +310,36 @@ def quality_gate(fetch: FetchResult) -> str | None:
     return quality.check(fetch)
 
 
-async def _read(
+async def _gate_and_parse(
     target: Target, fetch: FetchResult, last_read: str | None = None, reading: Reading | None = None
-) -> Outcome:
+) -> Answer:
+    """The quality gate, then the parser, unless the body is the one last read the same way."""
     reason = quality_gate(fetch)
     if reason is not None or fetch.not_modified:
-        return Outcome(fetch, reason=reason, target=target)
+        return Answer(fetch, reason=reason)
     hashed = body_hash(fetch.body)
     key = read_key(hashed, target.selector, fetch.content_type)
     if key == last_read and not fetch.redirects:
-        return Outcome(fetch, read_key=key, body_hash=hashed, same=True, target=target)
+        return Answer(fetch, read_key=key, body_hash=hashed, same=True)
     try:
         if reading is None:
             document = parse(fetch.body, target.url, fetch.content_type, selector=target.selector)
         else:
             document = await reading.parse(fetch.body, target.url, fetch.content_type, target.selector)
     except ParseError as exc:
-        return Outcome(fetch, reason=f"not readable as a page: {exc}", target=target)
-    return Outcome(fetch, document=document, read_key=key, body_hash=hashed, target=target)
+        return Answer(fetch, reason=f"not readable as a page: {exc}")
+    return Answer(fetch, document=document, read_key=key, body_hash=hashed)
 
 
 class Reading:
     """Reads a run's bodies into Documents: in this process, or, once a run has read ``in_process``
     bodies and the machine has a core to spare, in worker processes beside it.
 
-    Parsing is pure and about 2.4 ms of CPU a page, against 0.1 ms to send a body to a worker and bring
-    its Document back (pickled): a first run of many pages then parses on a second core while this one
-    fetches, judges and stores. A daily run reads a handful of changed pages and never starts a worker.
-    Workers are fresh interpreters ("spawn"), never forks of a process with threads; if one dies, the
-    rest of the run parses here.
+    Parsing is pure and costs far more CPU than sending a body to a worker and bringing its Document back
+    (pickled): a first run of many pages then parses on a second core while this one fetches, judges and
+    stores. A daily run reads a handful of changed pages and never starts a worker. Workers are fresh
+    interpreters ("spawn"), never forks of a process with threads; if one dies, the rest of the run
+    parses here.
     """
 
     def __init__(self, in_process: int | None = None, workers: int | None = None) -> None:
@@ -421,36 +401,38 @@ def reader_fingerprint() -> str:
 # --------------------------------------------------------------------------- rules and store
 
 
-async def _settle(
-    store: Store, batch: list[Outcome | Exception], run_time: datetime, now: datetime | None
-) -> list[tuple[Outcome, PageUpdate, list[Change]]]:
-    """Judge each answer of a batch by the change rules, then write them all in one transaction.
+async def _record_answers(
+    store: Store, batch: list[tuple[Target, Answer] | Exception], run_time: datetime, now: datetime | None
+) -> list[tuple[Target, Answer, PageUpdate, list[Change]]]:
+    """Decide what each answer of a batch means by the change rules, then write them all in one
+    transaction.
 
-    A batch is the answers that were waiting together; each is a different page, so judging one never
+    A batch is the answers that were waiting together; each is a different page, so deciding one never
     depends on another's write. Writing them together saves a commit a page (most of what an unchanged
     check costs the store); a run killed before the commit loses that batch's checks, which the next run
     makes again: a change is still only ever written with the snapshot it leads to. An answer that is an
     exception (a page's check that broke) is raised once the answers before it are written.
     """
-    judged: list[tuple[Outcome, PageUpdate]] = []
+    decided: list[tuple[Target, Answer, PageUpdate]] = []
     try:
-        for outcome in batch:
-            if isinstance(outcome, Exception):
-                raise outcome
+        for item in batch:
+            if isinstance(item, Exception):
+                raise item
+            target, answer = item
             if now is not None:
                 # A run on a given clock (the demo's simulated days) records its fetches on it too.
-                outcome.fetch = dataclasses.replace(outcome.fetch, fetched_at=utc_timestamp(now))
-            judged.append((outcome, _judge(store, outcome, utc_timestamp(run_time))))
+                answer.fetch = dataclasses.replace(answer.fetch, fetched_at=utc_timestamp(now))
+            decided.append((target, answer, _page_update(store, target, answer, utc_timestamp(run_time))))
     finally:
-        saved = await _write_many(store, [update for _, update in judged])
-    return [(outcome, update, changes_) for (outcome, update), changes_ in zip(judged, saved, strict=True)]
+        saved = await _write_many(store, [update for _, _, update in decided])
+    return [(*item, changes_) for item, changes_ in zip(decided, saved, strict=True)]
 
 
-def _judge(store: Store, outcome: Outcome, when: str) -> PageUpdate:
+def _page_update(store: Store, target: Target, answer: Answer, when: str) -> PageUpdate:
     """What a page's answer means, by ``monitor.changes``. The store is read only for what the rules
     need: nothing for an unchanged page; the page's state and its latest snapshots' hashes otherwise; its
     last Document only when there is one to compare with."""
-    url, answer = outcome.target.url, outcome
+    url = target.url
     if changes.unchanged(answer):
         return changes.unchanged_update(url, answer, when)
     page = store.page(url) or PageState(url)
@@ -459,7 +441,7 @@ def _judge(store: Store, outcome: Outcome, when: str) -> PageUpdate:
     if recent and (answer.document is not None or answer.fetch.status in changes.GONE_STATUSES):
         last = store.last_snapshot(url)
         if last is not None and answer.document is not None:
-            last = _as_read_now(store, outcome, last)
+            last = _as_read_now(store, target, answer, last)
     return changes.decide(
         page,
         answer,
@@ -473,8 +455,7 @@ def _judge(store: Store, outcome: Outcome, when: str) -> PageUpdate:
     )
 
 
-def _count(summary: RunSummary, outcome: Outcome, update: PageUpdate, saved: list[Change]) -> None:
-    url = outcome.target.url
+def _add_to_summary(summary: RunSummary, url: str, update: PageUpdate, saved: list[Change]) -> None:
     summary.checked += 1
     if update.fetch.error:
         summary.failed += 1
@@ -506,25 +487,26 @@ def _read_from_api(store: Store, url: str) -> bool:
     return stored is not None and "json" in stored[2]
 
 
-def _as_read_now(store: Store, outcome: Outcome, previous: tuple[int, Document]) -> tuple[int, Document]:
+def _as_read_now(
+    store: Store, target: Target, answer: Answer, previous: tuple[int, Document]
+) -> tuple[int, Document]:
     """The last snapshot as this release reads it.
 
     A reader fixed or improved since the snapshot was taken would otherwise show its own improvement as a
     change on every page. The snapshot's body is kept, so it is read again with the current code,
     unless the page's ``read_key`` says the current code read it already.
     """
-    target = outcome.target
     stored = store.last_snapshot_body(target.url)
     if stored is None:
         return previous
     hashed, body, content_type = stored
     if store.last_read(target.url) == read_key(hashed, target.selector, content_type):
         return previous
-    if outcome.document is not None and (hashed, content_type) == (
-        outcome.body_hash,
-        outcome.fetch.content_type,
+    if answer.document is not None and (hashed, content_type) == (
+        answer.body_hash,
+        answer.fetch.content_type,
     ):
-        return previous[0], outcome.document  # the same bytes, just read by the current code
+        return previous[0], answer.document  # the same bytes, just read by the current code
     try:
         return previous[0], parse(body, target.url, content_type, selector=target.selector)
     except ParseError:
@@ -546,13 +528,15 @@ def is_followed_document(parent_url: str, url: str, kind: str) -> bool:
     )
 
 
-def _documents_to_follow(config: Config, store: Store, outcome: Outcome, scheduled: set[str]) -> list[Target]:
+def _documents_to_follow(
+    config: Config, store: Store, target: Target, answer: Answer, scheduled: set[str]
+) -> list[Target]:
     """Register the documents of a page that follows them; those not yet due this run are checked now."""
-    if not outcome.target.follow_documents or outcome.document is None:
+    if not target.follow_documents or answer.document is None:
         return []
-    parent = outcome.target.url
+    parent = target.url
     found = []
-    for attachment in outcome.document.attachments:
+    for attachment in answer.document.attachments:
         url = absolute_url(config, attachment.url)
         if not is_followed_document(parent, url, attachment.kind):
             continue

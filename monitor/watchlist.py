@@ -1,4 +1,4 @@
-"""The watch list as ``guidance-monitor pages``, ``add`` and ``remove`` show and edit it.
+"""The watch list: which pages a run and ``check`` read, and ``pages``, ``add`` and ``remove``.
 
 Pages added or removed here live in the database, never in ``config.yaml``: the user's file, with its
 comments, stays exactly as they wrote it. A page listed in ``config.yaml`` is watched while it is listed
@@ -8,7 +8,7 @@ there (each run reads the file again) unless ``remove`` stopped it; ``add`` watc
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
 from .clock import london_time
@@ -55,12 +55,26 @@ def check_selector(config: Config, url: str, selector: str | None) -> None:
         raise WatchListError(f"--selector {selector!r}: not a CSS selector ({reason})") from None
 
 
+@dataclass(frozen=True)
+class Target:
+    """A page to read and how to read it: the element a selector names, and whether its documents are
+    followed."""
+
+    url: str
+    selector: str | None = None
+    follow_documents: bool = False
+
+
 def config_urls(config: Config) -> set[str]:
     return {absolute_url(config, p.url) for p in config.pages}
 
 
-def listing(config: Config, store: Store | None, *, include_inactive: bool = False) -> list[PageState]:
-    """Watched pages with their state; pages in ``config.yaml`` not yet checked are listed too."""
+def watched(config: Config, store: Store | None, *, include_inactive: bool = False) -> list[PageState]:
+    """The watched pages with their state: those in the database that are active, unless they came from
+    ``config.yaml`` and are no longer listed there, then those listed in ``config.yaml`` that the database
+    does not hold yet (no run has seen them, or there is no database). ``include_inactive`` adds every
+    other page the database holds.
+    """
     configured = config_urls(config)
     pages = store.pages(active_only=not include_inactive) if store is not None else []
     if not include_inactive:
@@ -72,6 +86,24 @@ def listing(config: Config, store: Store | None, *, include_inactive: bool = Fal
             pages.append(PageState(url=url, title=page.name or "", source="config"))
             known.add(url)
     return pages
+
+
+def targets(config: Config, store: Store | None) -> list[Target]:
+    """The pages a run or ``check`` reads (see :func:`watched`), each read as ``config.yaml`` says when it
+    is listed there, else as ``add`` said."""
+    configured = {}
+    for page in config.pages:
+        url = absolute_url(config, page.url)
+        configured[url] = Target(url, page.selector, page.follow_documents)
+    return [
+        configured.get(page.url)
+        or Target(
+            page.url,
+            store.page_selector(page.url) if store is not None else None,
+            follow_documents=store is not None and store.follow_documents(page.url),
+        )
+        for page in watched(config, store)
+    ]
 
 
 def add(
@@ -123,6 +155,8 @@ def as_json(pages: list[PageState]) -> str:
 
 
 def as_text(pages: list[PageState]) -> str:
+    from .render import plural
+
     if not pages:
         return (
             "No pages are watched yet: list them under pages: in config.yaml, or use guidance-monitor add.\n"
@@ -138,7 +172,7 @@ def as_text(pages: list[PageState]) -> str:
         if page.current_url:
             state.append(f"moved to {page.current_url}")
         lines.append(f"  {page.title or '(title not yet known)'} [{', '.join(state)}]")
-        failures = _count(page.consecutive_failures, "failure") + " in a row"
+        failures = plural(page.consecutive_failures, "failure") + " in a row"
         checked, changed = (
             london_time(page.last_checked, zone=True),
             london_time(page.last_changed, zone=True),
@@ -146,9 +180,5 @@ def as_text(pages: list[PageState]) -> str:
         lines.append(f"  last check {checked}; last change {changed}; {failures}")
         if page.last_error:
             lines.append(f"  last error: {page.last_error}")
-    lines.append(_count(len(pages), "page"))
+    lines.append(plural(len(pages), "page"))
     return "\n".join(lines) + "\n"
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -1,4 +1,5 @@
-"""Shared test fixtures: a real HTTP server on 127.0.0.1 whose answers each test sets.
+"""Shared test fixtures: a real HTTP server on 127.0.0.1 whose answers each test sets, and the offline
+demo's output, made once for the whole session.
 
 Tests never mock the transport: they talk to this server over a real socket.
 """
@@ -7,6 +8,8 @@ from __future__ import annotations
 
 import socket
 import struct
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -161,3 +164,36 @@ def page_server() -> PageServer:
 @pytest.fixture
 def fixtures_dir() -> Path:
     return FIXTURES
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """What ``guidance-monitor demo --out OUT`` left and printed."""
+
+    out: Path
+    stdout: str
+    leftovers: tuple[str, ...]
+    """Files of an earlier run that were in OUT before this one (it must start afresh without them)."""
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    """The demo run once, as a newcomer runs it (``python -m monitor demo --out OUT``), for every test that
+    reads what it leaves: its database, digests, site and what it printed. Tests read OUT and never change
+    it (a test that needs to change it works on a copy).
+
+    OUT already holds what an earlier run would have left there that the demo must not keep: a database
+    and its write-ahead log (here not even SQLite files, so a run that kept them would fail), and a digest.
+    """
+    out = tmp_path_factory.mktemp("demo")
+    leftovers = ("monitor.db", "monitor.db-wal", "digest-20200101T0000Z.eml")
+    for name in leftovers:
+        (out / name).write_bytes(b"left by an earlier run\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "monitor", "demo", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    return DemoRun(out, result.stdout, leftovers)

@@ -264,13 +264,10 @@ def test_parse_and_diff_read_standard_input():
 # --------------------------------------------------------------------------- any day's text
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
+@pytest.fixture
+def demo(demo_run) -> Path:
     """A database built by replaying the demo's real captures of a publication, one a simulated day."""
-    out = tmp_path_factory.mktemp("demo")
-    result = CliRunner().invoke(main, ["demo", "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    return out
+    return demo_run.out
 
 
 def stored_url(demo: Path) -> str:
@@ -336,13 +333,12 @@ def test_history_and_show_speak_the_sites_words_and_uk_time(demo):
     )  # the page may say either
 
 
-def test_the_demo_prints_uk_time_labelled(tmp_path):
-    result = cli("demo", "--out", str(tmp_path / "d"))
-    assert result.exit_code == 0
-    days = [line for line in result.output.splitlines() if re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d", line)]
+def test_the_demo_prints_uk_time_labelled(demo_run):
+    days = [line for line in demo_run.stdout.splitlines() if re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d", line)]
     assert len(days) == len(captures()) and all(re.match(r"\S+ \S+ (GMT|BST) ", d) for d in days), days
     assert [d[:20] for d in days] == [c.label[:20] for c in captures()]
     assert any(" BST " in d for d in days) and any(" GMT " in d for d in days)
+    assert f"--config {demo_run.out / 'config.yaml'} history {PAGE_PATH}" in demo_run.stdout
 
 
 # --------------------------------------------------------------------------- Datasette

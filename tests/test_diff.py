@@ -5,23 +5,30 @@ Real pairs are rows of ``tests/diff_cases.yaml``: a new page pair is one row, no
 
 from __future__ import annotations
 
+import html
 import json
+import random
 from dataclasses import replace
 from pathlib import Path
 
+import lxml.html
 import pytest
 import yaml
 from click.testing import CliRunner
 
+from monitor import changes, model
 from monitor.cli import main
-from monitor.diff import attachment_url_key, diff, word_diff
+from monitor.diff import Effort, attachment_url_key, diff, diff_sections, word_diff
 from monitor.model import Attachment, ChangeSet, DiffOp, Document, HistoryEntry, Section
 from monitor.parse import parse
-from monitor.render import html_report, text_report
+from monitor.render import diff_text, html_report, text_report
+from monitor.tokens import diff_items
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TIMELINE = FIXTURES / "html_timeline"
-CASES = yaml.safe_load((Path(__file__).parent / "diff_cases.yaml").read_text(encoding="utf-8"))
+ROWS = yaml.safe_load((Path(__file__).parent / "diff_cases.yaml").read_text(encoding="utf-8"))
+CASES = [row for row in ROWS if "page" in row]
+TEXTS = [row for row in ROWS if "old_text" in row]
 SEND = "government~publications~guidance-for-full-opening-special-schools-and-other-specialist-settings"
 SEND_HTML = f"{SEND}~send-and-specialist-settings-additional-operational-guidance-coronavirus-covid-19"
 
@@ -355,6 +362,7 @@ def test_json_keys_are_the_issues_in_its_order_and_round_trip():
         "added_words",
         "removed_words",
         "diff",
+        "by_paragraph",
         "signals",
     ]
     assert list(data["sections"][0]["diff"][0]) == ["op", "text"]
@@ -606,3 +614,161 @@ def test_markup_noise_on_a_real_page_is_no_change():
 def test_a_date_that_vanishes_is_not_a_move():
     a = doc()
     assert diff(a, edit(a, last_updated=None)).kind == "none"
+
+
+@pytest.mark.parametrize("case", TEXTS, ids=[case["id"] for case in TEXTS])
+def test_text_pair(case):
+    """Items (paragraphs, list items, table rows) are aligned before words: each changed item is shown on
+    its own, a new or removed one whole; typography and re-cut paragraphs are no change."""
+    a = doc(sections=[Section("Section", 2, case["old_text"])])
+    changes = diff(a, edit(a, sections=[Section("Section", 2, case["new_text"])]))
+    if not case["items"]:
+        assert changes.kind == "none" and changes.sections == []
+        return
+    (section,) = changes.sections
+    assert not section.by_paragraph
+    shown = [[item.status, diff_text(item.ops)] for item in diff_items(section.diff)]
+    assert [item for item in shown if item[0] != "unchanged"] == case["items"]
+
+
+def test_a_list_with_one_bullet_reworded_and_one_inserted_reads_as_two_bullets(tmp_path):
+    """The acceptance of issue 21: `diff --format text` shows one changed bullet and one new bullet, each on
+    its own line, never the list run together."""
+    (case,) = [case for case in TEXTS if case["id"] == "text/one-bullet-reworded-one-inserted"]
+    page = "<html><body><div id='doc'><h1>Guidance</h1><h2>Summary</h2><ul>{}</ul></div></body></html>"
+    files = []
+    for name in ("old_text", "new_text"):
+        bullets = "".join(f"<li>{html.escape(line[2:])}</li>" for line in case[name].splitlines())
+        files.append(tmp_path / f"{name}.html")
+        files[-1].write_text(page.format(bullets), encoding="utf-8")
+    result = CliRunner().invoke(main, ["diff", *map(str, files), "--selector", "#doc", "--format", "text"])
+    assert result.exit_code == 1, result.output
+    lines = result.output.split("Text changed: Summary (+11 -0 words)\n", 1)[1].splitlines()
+    assert lines == [
+        "      … deployment, supply staff, other support, recruitment,"
+        " [+initial teacher training (+] ITT [+)+] , performance management, staff leave)",
+        "      [+- attendance (pupils who are abroad, travel and quarantine)+]",
+    ]
+
+
+# --------------------------------------------------------------------------- typography
+
+_STRAIGHT_AND_CURLY = {
+    "'": "’",
+    "‘": "'",
+    "’": "'",
+    "“": '"',
+    "”": '"',
+    "-": "–",
+    "–": "-",
+    "—": "-",
+    " ": "\u00a0",
+}
+
+
+def typeset(text: str) -> str:
+    """``text`` as another publishing tool would set it: straight quotes curled and curly ones
+    straightened, hyphens made en dashes and dashes hyphens, full stops run together made an ellipsis and
+    one space in two made a non-breaking one."""
+    out, opened, spaces = [], False, 0
+    for char in text.replace("...", "…"):
+        if char == '"':
+            out.append("”" if opened else "“")
+            opened = not opened
+        elif char == " ":
+            spaces += 1
+            out.append(" " if spaces % 2 else "\u00a0")
+        else:
+            out.append(_STRAIGHT_AND_CURLY.get(char, char))
+    return "".join(out)
+
+
+def typeset_page(body: bytes) -> bytes:
+    """A captured page with the text of every element (not its markup) typeset anew."""
+    root = lxml.html.fromstring(body.decode("utf-8"))
+    for element in root.iter():
+        if isinstance(element.tag, str) and element.tag not in ("script", "style"):
+            element.text = element.text and typeset(element.text)
+            element.tail = element.tail and typeset(element.tail)
+    return lxml.html.tostring(root, encoding="utf-8")
+
+
+def test_a_real_page_typeset_anew_is_no_change_and_records_nothing(tmp_path):
+    """The acceptance of issue 21: quotes curled, hyphens turned to dashes (and the other way round),
+    spaces made non-breaking; `diff` exits 0 and the change rules record nothing."""
+    old = capture(SEND_HTML, "2021-05-25T0759_f99114bcb7")
+    new = tmp_path / "typeset.html"
+    new.write_bytes(typeset_page(old.read_bytes()))
+    url = "https://www.gov.uk/" + SEND_HTML.replace("~", "/")
+    before, after = parse(old.read_bytes(), url), parse(new.read_bytes(), url)
+    # The copy reads differently, character by character, in its title, headings and text.
+    assert before.content_hash != after.content_hash and before.title != after.title
+    pairs = zip(before.sections, after.sections, strict=True)
+    changed = sum(a != b for x, y in pairs for a, b in zip(x.text, y.text, strict=False))
+    assert changed > 300
+    changeset = diff(before, after)
+    assert changeset.kind == "none" and changeset.sections == changeset.metadata == []
+    assert changeset.attachments == changeset.history_added == []
+    for output in ("text", "json", "html"):
+        result = CliRunner().invoke(main, ["diff", str(old), str(new), "--url", url, "--format", output])
+        assert result.exit_code == 0, result.output
+    answer = model.Answer(model.FetchResult(url, url, status=200), after)
+    recent = [model.SnapshotRef(1, before.content_hash)]
+    assert (
+        changes.decide(
+            model.PageState(url), answer, "2024-03-01T07:00:00+00:00", last=before, recent=recent
+        ).changes
+        == []
+    )
+
+
+def test_a_real_edit_in_a_page_typeset_anew_marks_only_the_edit():
+    """Within a real change, typography is not marked: one word edited in a typeset copy is one word."""
+    body = capture(SEND_HTML, "2021-05-25T0759_f99114bcb7").read_bytes()
+    sentence = b"Social care services for disabled children which provide respite care can"
+    edited = typeset_page(body.replace(sentence, sentence[: -len(b"can")] + b"may"))
+    url = "https://www.gov.uk/" + SEND_HTML.replace("~", "/")
+    changeset = diff(parse(body, url), parse(edited, url))
+    assert [(c.heading, c.status, c.removed_words, c.added_words) for c in changeset.sections] == [
+        ("Respite care", "modified", 1, 1)
+    ]
+    assert [op.text for op in changeset.sections[0].diff if op.op != "equal"] == ["can", "may"]
+
+
+def test_ellipses_and_compatibility_forms_are_typography():
+    a = doc(sections=[Section("Overview", 2, "Schools must ... ﬁnd the 2021-22 funding")])
+    b = edit(a, sections=[Section("Overview", 2, "Schools must … find the 2021–22 funding")])
+    assert diff(a, b).kind == "none"
+    c = edit(a, sections=[Section("Overview", 2, "Schools must … find the 2022–23 funding")])
+    assert [op.text for op in diff(a, c).sections[0].diff if op.op != "equal"] == ["2021-22", "2022–23"]
+
+
+# --------------------------------------------------------------------------- bounded
+
+
+def test_a_diff_too_large_to_weigh_word_by_word_is_shown_item_by_item_and_says_so():
+    """Items that repeat too often to anchor on, in a stretch too long to pair, are shown whole: deleted
+    and inserted, flagged, and the report says why. Real bullets (the "Separate guidance is available for"
+    list of the SEND and specialist settings page), repeated and shuffled."""
+    bullets = ["- early years", "- schools", "- out-of-school settings"] * 1000
+    shuffled = list(bullets)
+    random.Random(0).shuffle(shuffled)
+    old, new = (Section("Who this guidance is for", 2, "\n".join(items)) for items in (bullets, shuffled))
+    (section,) = diff_sections([old], [new], Effort())
+    changes = ChangeSet("minor", sections=[section])
+    assert section.by_paragraph and changes.to_dict()["sections"][0]["by_paragraph"] is True
+    statuses = {item.status for item in diff_items(section.diff)}
+    assert "changed" not in statuses and {"inserted", "deleted"} <= statuses
+    assert section.added_words == section.removed_words
+    assert "(shown paragraph by paragraph: too large to compare word by word)" in text_report(changes)
+    assert ChangeSet.from_dict(changes.to_dict()).sections[0].by_paragraph
+
+
+def test_an_ordinary_change_is_weighed_word_by_word():
+    old, new = (
+        capture(SEND_HTML, "2021-03-19T0915_7202b0efa4"),
+        capture(SEND_HTML, "2021-05-25T0759_f99114bcb7"),
+    )
+    url = "https://www.gov.uk/" + SEND_HTML.replace("~", "/")
+    changes = diff(parse(old.read_bytes(), url), parse(new.read_bytes(), url))
+    assert changes.sections and not any(section.by_paragraph for section in changes.sections)

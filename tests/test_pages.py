@@ -111,3 +111,32 @@ def test_pages_shows_the_state_of_each_page(config_file):
     assert "last check 2026-07-01 07:00 BST; last change never; 2 failures in a row" in text
     assert "last error: HTTP 503 after 3 tries" in text
     assert text.endswith("2 pages\n")
+
+
+def test_run_check_and_pages_read_the_same_pages(tmp_path, page_server):
+    """One rule decides which pages are read: a configured page stopped with ``remove`` is neither run
+    nor checked nor listed, and a page added since is all three."""
+    from conftest import Response
+    from run_support import SMHL, capture, write_config
+
+    body = capture(SMHL, "2022-07-11")
+    for path in ("/guidance/a", "/guidance/b", "/guidance/c"):
+        page_server.routes[path] = Response(body=body)
+    config = write_config(tmp_path, page_server.base_url, ["/guidance/a", "/guidance/b"])
+    assert cli(config, "run", "--no-deliver", "--no-site").exit_code == 0
+    assert cli(config, "remove", "/guidance/a").exit_code == 0
+    assert cli(config, "add", "/guidance/c").exit_code == 0
+    watched = [page_server.url("/guidance/b"), page_server.url("/guidance/c")]
+
+    assert list(listed(config)) == watched
+    check = cli(config, "check")
+    assert check.exit_code == 0 and "valid. 2 pages to watch." in check.output
+    page_server.requests.clear()
+    online = cli(config, "check", "--online")
+    assert online.exit_code == 0, online.output
+    assert sorted(r.path for r in page_server.requests) == ["/guidance/b", "/guidance/c"]
+    assert [line for line in online.output.splitlines() if line.startswith("http")] == watched
+    page_server.requests.clear()
+    run = cli(config, "run", "--no-deliver", "--no-site")
+    assert run.output.startswith("Checked 2 pages: "), run.output
+    assert sorted(r.path for r in page_server.requests) == ["/guidance/b", "/guidance/c"]

@@ -715,9 +715,9 @@ def test_fetches_in_flight_carry_on_while_a_write_waits_for_the_database(tmp_pat
 def test_a_withdrawal_notice_newly_present_is_a_withdrawn_change_with_the_notice():
     from dataclasses import replace
 
+    from monitor.changes import changes_for
     from monitor.model import PageState
     from monitor.parse import parse
-    from monitor.pipeline import changes_for
 
     url = "https://www.gov.uk" + SMHL_PATH
     old = parse(SMHL_V1, url, "text/html")
@@ -730,9 +730,9 @@ def test_a_withdrawal_notice_newly_present_is_a_withdrawn_change_with_the_notice
 
 
 def test_first_sight_backfills_history_oldest_first_and_dates_in_london():
+    from monitor.changes import changes_for
     from monitor.model import PageState
     from monitor.parse import parse
-    from monitor.pipeline import changes_for
 
     url = "https://www.gov.uk" + SMHL_PATH
     document = parse(SMHL_V1, url, "text/html")

@@ -7,10 +7,13 @@ from collections.abc import Sequence
 
 from ..clock import london_date
 from ..model import ChangeSet, DiffOp
+from ..tokens import diff_items
 from .changesets import attachment_facts, section_label
 from .labels import ATTACHMENT_LABELS, KIND_LABELS, NO_DATE
 from .templates import render_template
 
+BY_PARAGRAPH = "shown paragraph by paragraph: too large to compare word by word"
+"""What the text report says under a section the diff showed item by item, whole."""
 TEXT_CONTEXT_WORDS = 6
 TEXT_CHANGE_WORDS = 40
 """The text report quotes at most this many words of one deletion or insertion; JSON and HTML keep all."""
@@ -79,7 +82,10 @@ def text_report(changes: ChangeSet, *, context: int = TEXT_CONTEXT_WORDS) -> str
                 line += f" (+{section.added_words} -{section.removed_words} words)"
             out.append(line)
             if section.status not in ("added", "removed"):
-                out += [f"      {excerpt}" for excerpt in _excerpt(section.diff, context)]
+                for block in diff_items(section.diff):
+                    out += [f"      {excerpt}" for excerpt in _excerpt(block.ops, context)]
+            if section.by_paragraph:
+                out.append(f"      ({BY_PARAGRAPH})")
     if changes.attachments:
         out += ["", "Attachments:"]
         for attachment in changes.attachments:
