@@ -140,6 +140,7 @@ def decide(
             previous=previous,
             document=answer.document,
             body=fetch.body,
+            body_hash=answer.body_hash,
             read_key=answer.read_key,
         )
     if fetch.status in GONE_STATUSES and previous is not None:
@@ -148,7 +149,8 @@ def decide(
         return page_update(page, answered, when, changes=found, previous=previous)
     if answer.reason is not None:
         failed = fetch if fetch.error == answer.reason else dataclasses.replace(fetch, error=answer.reason)
-        return page_update(page, failed, when, previous=previous, body=fetch.body or None)
+        body = fetch.body or None
+        return page_update(page, failed, when, previous=previous, body=body, body_hash=answer.body_hash)
     return page_update(page, fetch, when, previous=previous)
 
 
@@ -164,6 +166,7 @@ def page_update(
     previous: SnapshotRef | None = None,
     document: Document | None = None,
     body: bytes | None = None,
+    body_hash: str | None = None,
     read_key: str | None = None,
 ) -> PageUpdate:
     """The write for one check: a snapshot when ``document`` differs from the last, the changes tied to
@@ -219,6 +222,7 @@ def page_update(
         fetch,
         checked,
         body=body,
+        body_hash=body_hash,
         snapshot=document if new_version else None,
         changes=changes,
         page=state,

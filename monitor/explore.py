@@ -249,7 +249,7 @@ def serve(
             f"--host {host} --port {port}: cannot listen there ({exc.strerror or exc})"
         ) from None
     import uvicorn
-    from datasette.app import Datasette  # type: ignore[import-untyped]  # Datasette ships no types
+    from datasette.app import Datasette
 
     datasette = Datasette(
         immutables=[str(path)],

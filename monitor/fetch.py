@@ -1,21 +1,21 @@
 """Fetch pages politely and report every fault as a plain reason, never as an exception.
 
-This is the only module that touches the network, through one ``httpx.AsyncClient`` a run: httpx keeps the
-connections alive, follows redirects (``response.history`` records them), keeps cookies for the run, takes
-proxies from the environment (``HTTPS_PROXY``, ``NO_PROXY``) and decodes gzip. What is added here uses only
-its public API:
+This is the only module that touches the network, through one ``httpx.AsyncClient`` a run, on httpx's own
+transport: httpx keeps the connections alive, follows redirects (``response.history`` records them), keeps
+cookies for the run, takes proxies from the environment (``HTTPS_PROXY``, ``NO_PROXY``) and decodes gzip.
+What is added here uses only its public API:
 
-- A request event hook sees every request before it is sent, redirect hops included. It refuses a host
-  that is not on the run's allow-list (a page on GOV.UK that redirects elsewhere is "moved off GOV.UK",
-  and nothing is requested there), a redirect loop and a redirect to a sign-in page; then it waits for the
-  host's rate slot. So every hop and every retry takes its own slot.
+- A request event hook sees every request before it is sent, redirect hops included. It refuses an origin
+  (scheme, host and port) that is not on the run's allow-list (a page on GOV.UK that redirects elsewhere
+  is "moved off GOV.UK", and nothing is requested there), a redirect loop and a redirect to a sign-in page;
+  then it waits for the host's rate slot (both in :mod:`monitor.limits`). So every hop and every retry
+  takes its own slot.
 - Politeness: at most ``concurrency`` requests in flight, and per host at most ``rate_per_host`` request
   starts in any one-second window (GOV.UK asks for no more than 10 a second; the default is 2). A request
   takes its concurrency slot before its rate slot, so once its rate slot comes it starts at once: the
   server never sees a burst of requests that queued behind the concurrency limit.
-- Connections: the client's transport is httpcore's connection pool (httpx's own) on asyncio's sockets
-  through httpcore's documented network-backend interface, instead of anyio's, which cost a third of the
-  client's time per request; with a proxy in the environment httpx's own transport is used.
+- Size: a body is read as a stream and the reading stops once it passes ``max_bytes`` (counted after
+  decoding, so a small gzipped body that unpacks to gigabytes stops there too).
 - Robustness: connect errors, timeouts, truncated bodies, 429 and 5xx answers are retried by stamina
   (exponential backoff with jitter), honouring ``Retry-After`` as seconds or as a date, up to ``retries``
   tries. The tries share a budget of ``timeout * retries`` seconds: a ``Retry-After`` beyond that, or
@@ -27,15 +27,10 @@ its public API:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import errno
 import logging
-import math
-import ssl
 import time
-import urllib.request
-from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -43,14 +38,14 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import httpcore
 import httpx
 import stamina
 from stamina.instrumentation import RetryDetails, set_on_retry_hooks
 
 from .clock import utc_timestamp
 from .config import absolute_url
-from .govuk import FetchHosts, fetch_hosts, host_of
+from .govuk import host_of
+from .limits import AllowList, HostRate, origin
 from .model import Config, FetchRequest, FetchResult, FetchSettings
 
 if TYPE_CHECKING:
@@ -64,10 +59,6 @@ MAX_RETRY_AFTER = 60.0
 BACKOFF_INITIAL = 0.25
 BACKOFF_JITTER = 0.25
 BACKOFF_CAP = 30.0
-RATE_MARGIN = 0.1
-"""Seconds added to the one-second window. A request reaches the server a little after it starts here,
-and by a varying delay (a new connection, a busy server thread): 20 ms proved too little on a loaded
-machine, where the server once saw six starts within a second at ``rate_per_host: 5``."""
 
 HTML_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504}) | frozenset(range(520, 530))
@@ -93,63 +84,14 @@ def fetch_many(settings: FetchSettings, requests: Sequence[FetchRequest]) -> lis
     return asyncio.run(run())
 
 
-def allowed_hosts(config: Config, store: Store | None = None) -> FetchHosts:
-    """The hosts a run may fetch from: GOV.UK's (``govuk_base_url`` and its asset host) and those of the
+def allowed_hosts(config: Config, store: Store | None = None) -> AllowList:
+    """The origins a run may fetch from: GOV.UK's (``govuk_base_url`` and its asset host) and those of the
     pages the user listed, in the configuration or with ``guidance-monitor add``. Pages found by search and
-    documents followed from a page live on GOV.UK's hosts, so they need no entry of their own."""
+    documents followed from a page live on GOV.UK's origins, so they need no entry of their own."""
     listed = [absolute_url(config, page.url) for page in config.pages]
     if store is not None:
         listed += [page.url for page in store.pages() if page.source in ("config", "cli")]
-    return fetch_hosts(config.govuk_base_url, listed)
-
-
-class HostRate:
-    """A slot scheduler for one host: no more than ``rate`` request starts in any one-second window.
-
-    Starts are spaced ``1 / rate`` apart, and a start also waits until the ``n``-th previous one is more
-    than a second old, so the limit holds strictly even for a window that begins on a start. ``clock`` and
-    ``sleep`` are the monotonic clock and the wait, given so that a test can run the window on a fake clock.
-    """
-
-    def __init__(
-        self,
-        rate: float,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
-    ) -> None:
-        self.interval = 1.0 / rate
-        self.per_window = max(1, math.floor(rate))
-        self.starts: deque[float] = deque(maxlen=self.per_window)
-        self.lock = asyncio.Lock()
-        self.clock = clock
-        self.sleep = sleep
-
-    async def wait(self) -> None:
-        if not self.lock.locked() and self._free(self.clock()):
-            return
-        async with self.lock:
-            now = self.clock()
-            slot = now
-            if self.starts:
-                slot = max(slot, self.starts[-1] + self.interval)
-                if len(self.starts) == self.per_window:
-                    slot = max(slot, self.starts[0] + 1.0 + RATE_MARGIN)
-            if slot > now:
-                await self.sleep(slot - now)
-            self.starts.append(self.clock())
-
-    def _free(self, now: float) -> bool:
-        """Take the slot at once when nobody is queued and the window allows it: no lock, no await, so
-        a limit that is not binding costs next to nothing per request."""
-        starts = self.starts
-        if starts and (
-            now < starts[-1] + self.interval
-            or (len(starts) == self.per_window and now < starts[0] + 1.0 + RATE_MARGIN)
-        ):
-            return False
-        starts.append(now)
-        return True
+    return AllowList.of(config.govuk_base_url, listed)
 
 
 @dataclass
@@ -225,8 +167,8 @@ set_on_retry_hooks([_log_retry])
 class Fetcher:
     """Fetches pages for one run. Use as ``async with Fetcher(settings) as f: await f.fetch(url)``.
 
-    ``allowed_hosts`` (see :func:`allowed_hosts`) limits every request, redirects included, to those hosts;
-    None fetches from anywhere (``guidance-monitor parse URL``).
+    ``allowed_hosts`` (see :func:`allowed_hosts`) limits every request, redirects included, to those
+    origins; None fetches from anywhere (``guidance-monitor parse URL``).
 
     Outcomes, all in the returned :class:`FetchResult`, none raised:
 
@@ -247,7 +189,7 @@ class Fetcher:
       a vendor challenge script, a ``cf-mitigated: challenge`` header, or a redirect to a sign-in path).
     """
 
-    def __init__(self, settings: FetchSettings, *, allowed_hosts: FetchHosts | None = None) -> None:
+    def __init__(self, settings: FetchSettings, *, allowed_hosts: AllowList | None = None) -> None:
         self.settings = settings
         self.allowed_hosts = allowed_hosts
         self._client: httpx.AsyncClient | None = None
@@ -257,11 +199,13 @@ class Fetcher:
     async def __aenter__(self) -> Fetcher:
         concurrency = self.settings.concurrency
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        # No transport= here: httpx makes its own (an AsyncHTTPTransport with these limits, which never
+        # retries by itself; stamina does that above it), and mounts the proxies the environment names on
+        # transports of the same kind. Given a transport, httpx would ignore the environment's proxies.
         client = httpx.AsyncClient(
             headers={"User-Agent": self.settings.user_agent, "Accept": "*/*"},
             timeout=httpx.Timeout(self.settings.timeout),
             limits=limits,
-            transport=_transport(limits),
             follow_redirects=True,
             max_redirects=MAX_REDIRECTS,
             event_hooks={"request": [self._before_request]},
@@ -362,7 +306,7 @@ class Fetcher:
         budget = self.settings.timeout * retries
         begun = time.monotonic()
 
-        def backoff(exc: Exception) -> bool | float:
+        def backoff(exc: BaseException) -> bool | float:
             """Retry a retryable try: after the server's ``Retry-After`` if it sent one, else stamina's
             exponential backoff; give up at once when the server asks for more than we can wait."""
             if not isinstance(exc, _Retryable):
@@ -455,7 +399,7 @@ class Fetcher:
                 raise _Refused("blocked by a challenge page", url)
             if url in attempt.requested:
                 raise _Refused(f"redirect loop at {url}", url)
-        if self.allowed_hosts is not None and not self.allowed_hosts.allows(request.url.host):
+        if self.allowed_hosts is not None and not self.allowed_hosts.allows(request.url):
             raise _Refused(self._off_the_list(attempt, url), url)
         attempt.requested.append(url)
         await self._rate(request.url).wait()
@@ -470,54 +414,60 @@ class Fetcher:
     def _off_the_list(self, attempt: _Try, url: str) -> str:
         assert self.allowed_hosts is not None
         if not attempt.requested:
+            if self.allowed_hosts.knows_host(url):
+                scheme, host, port = origin(url) or ("", url, 0)
+                return f"not fetched: {scheme}://{host}:{port} is not a watched origin"
             return f"not fetched: {host_of(url)} is not a watched host"
-        if self.allowed_hosts.is_govuk(host_of(attempt.url)):
+        if self.allowed_hosts.is_govuk(attempt.url):
             return f"moved off GOV.UK to {url}"
         return f"redirected to a host that is not watched: {url}"
 
     async def _request(self, attempt: _Try, headers: dict[str, str]) -> None:
         assert self._client is not None
-        limit = self.settings.max_bytes
-        request = self._client.build_request("GET", attempt.url, headers=headers)
-        response = await self._client.send(request, stream=True)
-        attempt.response = response
-        if response.history:
-            attempt.redirects = _hops(attempt.url, (str(hop.url) for hop in response.history))
-            attempt.final_url = str(response.url)
-        else:
-            attempt.final_url = attempt.url
-        try:
-            declared = _content_length(response)
-            if declared is not None and declared > limit:
-                attempt.fault = f"body over {limit} bytes"
-                return
-            chunks: list[bytes] = []
-            size = 0
-            try:
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > limit:
-                        attempt.fault = f"body over {limit} bytes"
-                        return
-                    chunks.append(chunk)
-            except httpx.RemoteProtocolError:
-                got = response.num_bytes_downloaded
-                expected = f" of {declared}" if declared is not None else ""
-                attempt.fault, attempt.retry = f"truncated body: got {got}{expected} bytes", True
-                return
-            if declared is not None and response.num_bytes_downloaded < declared:
-                got = response.num_bytes_downloaded
-                attempt.fault, attempt.retry = f"truncated body: got {got} of {declared} bytes", True
-                return
-        finally:
-            await response.aclose()
-        body = b"".join(chunks)
+        async with self._client.stream("GET", attempt.url, headers=headers) as response:
+            attempt.response = response
+            if response.history:
+                attempt.redirects = _hops(attempt.url, (str(hop.url) for hop in response.history))
+                attempt.final_url = str(response.url)
+            else:
+                attempt.final_url = attempt.url
+            body = await self._read_body(attempt, response)
+        if body is None:
+            return
         if _is_challenge(response, body):
             attempt.fault = "blocked by a challenge page"
         elif response.status_code in RETRY_STATUSES:
             attempt.retry, attempt.retry_after = True, _retry_after(response)
         else:
             attempt.body = body
+
+    async def _read_body(self, attempt: _Try, response: httpx.Response) -> bytes | None:
+        """The whole decoded body, or None with the try's fault set: a body over the size limit is
+        refused before it is read when it says so, and as soon as it passes the limit when it does not."""
+        limit = self.settings.max_bytes
+        declared = _content_length(response)
+        if declared is not None and declared > limit:
+            attempt.fault = f"body over {limit} bytes"
+            return None
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    attempt.fault = f"body over {limit} bytes"
+                    return None
+                chunks.append(chunk)
+        except httpx.RemoteProtocolError:
+            got = response.num_bytes_downloaded
+            expected = f" of {declared}" if declared is not None else ""
+            attempt.fault, attempt.retry = f"truncated body: got {got}{expected} bytes", True
+            return None
+        if declared is not None and response.num_bytes_downloaded < declared:
+            got = response.num_bytes_downloaded
+            attempt.fault, attempt.retry = f"truncated body: got {got} of {declared} bytes", True
+            return None
+        return b"".join(chunks)
 
     def _rate(self, url: httpx.URL) -> HostRate:
         key = (url.host, url.port)
@@ -601,281 +551,3 @@ def _is_challenge(response: httpx.Response, body: bytes) -> bool:
 
 def _is_sign_in(url: str) -> bool:
     return any(segment in SIGN_IN_SEGMENTS for segment in urlsplit(url).path.lower().split("/"))
-
-
-# --------------------------------------------------------------------------- connections
-
-
-class _Connection(asyncio.Protocol):
-    """One connection's received bytes and wake-ups, kept by asyncio's protocol callbacks.
-
-    Reading pauses while more than ``HIGH_WATER`` bytes wait unread, so a huge body cannot fill memory
-    faster than the fetch reads (and refuses) it.
-    """
-
-    HIGH_WATER = 1 << 20
-
-    def __init__(self) -> None:
-        self.transport: asyncio.Transport | None = None
-        self.buffer = bytearray()
-        self.ended = False
-        self.error: BaseException | None = None
-        self.data_waiter: asyncio.Future[None] | None = None
-        self.drain_waiter: asyncio.Future[None] | None = None
-        self.reading_paused = False
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-
-    def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        if len(self.buffer) > self.HIGH_WATER and self.transport is not None and not self.reading_paused:
-            self.transport.pause_reading()
-            self.reading_paused = True
-        _wake(self.data_waiter)
-
-    def eof_received(self) -> bool:
-        self.ended = True
-        _wake(self.data_waiter)
-        return False
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.ended, self.error = True, exc
-        _wake(self.data_waiter)
-        _wake(self.drain_waiter)
-
-    def pause_writing(self) -> None:
-        self.drain_waiter = asyncio.get_running_loop().create_future()
-
-    def resume_writing(self) -> None:
-        _wake(self.drain_waiter)
-        self.drain_waiter = None
-
-
-def _wake(waiter: asyncio.Future[None] | None) -> None:
-    if waiter is not None and not waiter.done():
-        waiter.set_result(None)
-
-
-class _AsyncioStream(httpcore.AsyncNetworkStream):
-    """httpcore's network stream (its documented backend interface) on asyncio's own transports.
-
-    httpcore's default backend goes through anyio, which wraps every read and write in a cancel scope
-    and answers each "is this idle connection still open?" through typed attributes: about a third of
-    the client's time on an unchanged run. Timeouts, TLS and errors are httpcore's own types.
-    """
-
-    def __init__(self, connection: _Connection) -> None:
-        self.connection = connection
-
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        connection = self.connection
-        if not connection.buffer and not connection.ended:
-            connection.data_waiter = asyncio.get_running_loop().create_future()
-            try:
-                async with asyncio.timeout(timeout):
-                    await connection.data_waiter
-            except TimeoutError:
-                raise httpcore.ReadTimeout(f"no data within {timeout} s") from None
-            finally:
-                connection.data_waiter = None
-        if connection.buffer:
-            data = bytes(connection.buffer[:max_bytes])
-            del connection.buffer[:max_bytes]
-            if connection.reading_paused and connection.transport is not None:
-                connection.transport.resume_reading()
-                connection.reading_paused = False
-            return data
-        if connection.error is not None:
-            raise httpcore.ReadError(str(connection.error) or type(connection.error).__name__) from (
-                connection.error
-            )
-        return b""
-
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        connection = self.connection
-        if not buffer:
-            return
-        if connection.transport is None or connection.transport.is_closing():
-            raise httpcore.WriteError("the connection is closed")
-        connection.transport.write(buffer)
-        if connection.drain_waiter is not None:
-            try:
-                async with asyncio.timeout(timeout):
-                    await connection.drain_waiter
-            except TimeoutError:
-                raise httpcore.WriteTimeout(f"could not send within {timeout} s") from None
-            if connection.error is not None:
-                raise httpcore.WriteError(str(connection.error)) from connection.error
-
-    async def aclose(self) -> None:
-        if self.connection.transport is not None:
-            self.connection.transport.close()
-
-    async def start_tls(
-        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
-    ) -> httpcore.AsyncNetworkStream:
-        connection = self.connection
-        assert connection.transport is not None
-        try:
-            async with asyncio.timeout(timeout):
-                secured = await asyncio.get_running_loop().start_tls(
-                    connection.transport, connection, ssl_context, server_hostname=server_hostname
-                )
-        except TimeoutError:
-            raise httpcore.ConnectTimeout(f"TLS handshake not done within {timeout} s") from None
-        except (OSError, ssl.SSLError) as exc:
-            raise httpcore.ConnectError(str(exc)) from exc
-        if secured is None:
-            raise httpcore.ConnectError("the connection closed during the TLS handshake")
-        connection.transport = secured  # type: ignore[assignment]
-        return self
-
-    def get_extra_info(self, info: str) -> object:
-        connection = self.connection
-        if info == "is_readable":  # an idle connection the server closed, or one with stray bytes
-            return connection.ended or bool(connection.buffer)
-        if connection.transport is None:
-            return None
-        names = {"ssl_object": "ssl_object", "client_addr": "sockname", "server_addr": "peername"}
-        return connection.transport.get_extra_info(names.get(info, info))
-
-
-class _AsyncioBackend(httpcore.AsyncNetworkBackend):
-    """Opens :class:`_AsyncioStream` connections (httpcore's ``network_backend`` setting)."""
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        loop = asyncio.get_running_loop()
-        local = (local_address, 0) if local_address else None
-        return await _connected(loop.create_connection(_Connection, host, port, local_addr=local), timeout)
-
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        return await _connected(asyncio.get_running_loop().create_unix_connection(_Connection, path), timeout)
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
-
-
-async def _connected(
-    opening: Awaitable[tuple[asyncio.BaseTransport, _Connection]], timeout: float | None
-) -> _AsyncioStream:
-    try:
-        async with asyncio.timeout(timeout):
-            _, connection = await opening
-    except TimeoutError:
-        raise httpcore.ConnectTimeout(f"no connection within {timeout} s") from None
-    except OSError as exc:
-        raise httpcore.ConnectError(str(exc)) from exc
-    return _AsyncioStream(connection)
-
-
-_ERRORS: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
-    (httpcore.PoolTimeout, httpx.PoolTimeout),
-    (httpcore.ConnectTimeout, httpx.ConnectTimeout),
-    (httpcore.ReadTimeout, httpx.ReadTimeout),
-    (httpcore.WriteTimeout, httpx.WriteTimeout),
-    (httpcore.TimeoutException, httpx.TimeoutException),
-    (httpcore.ConnectError, httpx.ConnectError),
-    (httpcore.ReadError, httpx.ReadError),
-    (httpcore.WriteError, httpx.WriteError),
-    (httpcore.NetworkError, httpx.NetworkError),
-    (httpcore.ProxyError, httpx.ProxyError),
-    (httpcore.UnsupportedProtocol, httpx.UnsupportedProtocol),
-    (httpcore.RemoteProtocolError, httpx.RemoteProtocolError),
-    (httpcore.LocalProtocolError, httpx.LocalProtocolError),
-    (httpcore.ProtocolError, httpx.ProtocolError),
-)
-"""httpcore's exceptions and the httpx ones the Fetcher knows them by, most specific first."""
-
-
-@contextlib.contextmanager
-def _as_httpx_errors(request: httpx.Request) -> Iterator[None]:
-    try:
-        yield
-    except Exception as exc:
-        for core, outer in _ERRORS:
-            if isinstance(exc, core):
-                raise outer(str(exc), request=request) from exc
-        raise
-
-
-class _DirectTransport(httpx.AsyncBaseTransport):
-    """httpx's transport interface on httpcore's connection pool with :class:`_AsyncioBackend`: the
-    client, redirects, cookies, hooks and decoding stay httpx's; only the sockets are asyncio's.
-
-    One pool per scheme, made on first use, so a run of ``http://`` pages never loads the CA bundle;
-    the ``https`` pool verifies certificates with httpx's own context (``SSL_CERT_FILE`` honoured).
-    """
-
-    def __init__(self, limits: httpx.Limits) -> None:
-        self.limits = limits
-        self.pools: dict[str, httpcore.AsyncConnectionPool] = {}
-
-    def _pool(self, scheme: str) -> httpcore.AsyncConnectionPool:
-        pool = self.pools.get(scheme)
-        if pool is None:
-            pool = self.pools[scheme] = httpcore.AsyncConnectionPool(
-                ssl_context=httpx.create_ssl_context() if scheme == "https" else None,
-                max_connections=self.limits.max_connections,
-                max_keepalive_connections=self.limits.max_keepalive_connections,
-                keepalive_expiry=self.limits.keepalive_expiry,
-                network_backend=_AsyncioBackend(),
-            )
-        return pool
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        url = request.url
-        core_request = httpcore.Request(
-            method=request.method,
-            url=httpcore.URL(scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path),
-            headers=request.headers.raw,
-            content=request.stream,  # type: ignore[arg-type]
-            extensions=request.extensions,
-        )
-        with _as_httpx_errors(request):
-            answer = await self._pool(url.scheme).handle_async_request(core_request)
-        return httpx.Response(
-            status_code=answer.status,
-            headers=answer.headers,
-            stream=_Body(answer, request),
-            extensions=answer.extensions,
-        )
-
-    async def aclose(self) -> None:
-        for pool in self.pools.values():
-            await pool.aclose()
-
-
-class _Body(httpx.AsyncByteStream):
-    def __init__(self, answer: httpcore.Response, request: httpx.Request) -> None:
-        self.answer = answer
-        self.request = request
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        with _as_httpx_errors(self.request):
-            async for part in self.answer.aiter_stream():
-                yield part
-
-    async def aclose(self) -> None:
-        await self.answer.aclose()
-
-
-def _transport(limits: httpx.Limits) -> httpx.AsyncBaseTransport | None:
-    """The client's transport: the direct one, unless the environment names a proxy, which httpx's own
-    transport honours (``HTTP(S)_PROXY``, ``ALL_PROXY``, ``NO_PROXY``) as documented."""
-    if any(value for key, value in urllib.request.getproxies().items() if key != "no"):
-        return None
-    return _DirectTransport(limits)

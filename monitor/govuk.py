@@ -10,8 +10,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 WWW = "https://www.gov.uk"
@@ -162,34 +160,3 @@ def page_slug(url: str) -> str:
     if len(slug) > 120 or slug != stem.lower().replace("/", "-"):
         slug = f"{slug[:120].rstrip('-')}-{hashlib.sha1(url.encode()).hexdigest()[:8]}"
     return slug
-
-
-@dataclass(frozen=True)
-class FetchHosts:
-    """The hosts a run may fetch from: GOV.UK's own (its page host as configured, its asset host) and
-    those of pages the user listed. A request to any other host, a redirect included, is not sent."""
-
-    govuk: frozenset[str]
-    listed: frozenset[str] = frozenset()
-
-    def allows(self, host: str) -> bool:
-        host = host.lower().rstrip(".")
-        return host in self.govuk or host in self.listed
-
-    def is_govuk(self, host: str) -> bool:
-        """Whether a page on ``host`` is a GOV.UK page (which can only move "off GOV.UK")."""
-        host = host.lower().rstrip(".")
-        return host in self.govuk or is_govuk_host(host)
-
-
-def fetch_hosts(base_url: str, listed: Iterable[str] = ()) -> FetchHosts:
-    """The allow-list for fetching: ``base_url``'s host, the asset host and the hosts of ``listed`` pages.
-
-    >>> hosts = fetch_hosts("https://www.gov.uk", ["https://www.example.org/a"])
-    >>> hosts.allows("assets.publishing.service.gov.uk"), hosts.allows("www.example.org")
-    (True, True)
-    >>> hosts.allows("evilgov.uk"), hosts.allows("education.gov.uk")
-    (False, False)
-    """
-    govuk = frozenset(h for h in (host_of(base_url), ASSET_HOST) if h)
-    return FetchHosts(govuk, frozenset(h for h in map(host_of, listed) if h) - govuk)

@@ -721,7 +721,7 @@ class PageUpdate:
     body: bytes | None = None
     """A body to keep (once per content hash)."""
     body_hash: str | None = None
-    """The body the fetch row names when it is not given again (kept by an earlier check)."""
+    """The hash of ``body`` when the caller has it; without a body, the body an earlier check kept."""
     snapshot: Document | None = None
     """A new version of the page."""
     changes: list[Change] = field(default_factory=list)

@@ -314,13 +314,16 @@ async def _gate_and_parse(
     target: Target, fetch: FetchResult, last_read: str | None = None, reading: Reading | None = None
 ) -> Answer:
     """The quality gate, then the parser, unless the body is the one last read the same way."""
+    hashed = key = None
+    if fetch.ok and fetch.body:
+        hashed = body_hash(fetch.body)
+        key = read_key(hashed, target.selector, fetch.content_type)
+        if key == last_read and not fetch.redirects:
+            # The very bytes the page was last read from, which passed the gate then.
+            return Answer(fetch, read_key=key, body_hash=hashed, same=True)
     reason = quality_gate(fetch)
-    if reason is not None or fetch.not_modified:
-        return Answer(fetch, reason=reason)
-    hashed = body_hash(fetch.body)
-    key = read_key(hashed, target.selector, fetch.content_type)
-    if key == last_read and not fetch.redirects:
-        return Answer(fetch, read_key=key, body_hash=hashed, same=True)
+    if reason is not None or key is None:
+        return Answer(fetch, reason=reason, body_hash=hashed)
     try:
         if reading is None:
             document = parse(fetch.body, target.url, fetch.content_type, selector=target.selector)

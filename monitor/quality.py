@@ -11,7 +11,8 @@ with its footer; content sits in ``<main>``; GOV.UK's error pages use the same l
 ``mainstream error`` body class, a ``Status code: NNN`` line, a ``window.httpStatusCode`` script and titles
 like "Page not found - GOV.UK". Pages saved as only their ``<main>`` (as the tests' captures are) are
 read as what they are. Pure: bytes and headers in, a reason or None out; it works on bytes with plain
-searches (no parse), so a gate on every answer costs little next to the fetch.
+searches (no parse), so judging a new body costs little next to fetching it. A body the page was last
+read from is not judged again: the run knows it by its hash.
 """
 
 from __future__ import annotations

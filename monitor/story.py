@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 from .clock import london_day
 from .model import Change, HistoryEntry, PageState
@@ -106,7 +107,7 @@ class Story:
         if headline is not None and headline.date:
             return headline.date
         dated = [c.effective_date for c in self.changes if c.effective_date]
-        return max(dated) if dated else london_day(self.detected_at)
+        return max(dated) if dated else cast(str, london_day(self.detected_at))  # a detection time has a day
 
     @property
     def ids(self) -> list[int]:
@@ -159,7 +160,7 @@ def explanation(
     # An entry seen appear after the snapshot is newer whatever its date; backfilled history was
     # published before monitoring began, so only its own date counts.
     seen_after = not recorded.backfilled and recorded.detected_at > before
-    newer = bool(entry.date and entry.date > london_day(before)) or seen_after
+    newer = bool(entry.date and entry.date > cast(str, london_day(before))) or seen_after
     return (True, entry) if newer else (False, None)
 
 

@@ -155,7 +155,7 @@ def as_json(pages: list[PageState]) -> str:
 
 
 def as_text(pages: list[PageState]) -> str:
-    from .render import plural
+    from .render.labels import plural
 
     if not pages:
         return (

@@ -11,8 +11,9 @@ from email.utils import formatdate
 import pytest
 from conftest import FIXTURES, PageServer, Request, Response
 
-from monitor.fetch import Fetcher, HostRate, fetch_many
-from monitor.govuk import api_url, fetch_hosts
+from monitor.fetch import Fetcher, fetch_many
+from monitor.govuk import api_url
+from monitor.limits import AllowList, HostRate
 from monitor.model import FetchRequest, FetchResult, FetchSettings
 
 PAGE = (FIXTURES / "html_legacy" / "eu-exit-secondary-legislation-2019-04.html").read_bytes()
@@ -426,16 +427,23 @@ def test_a_304_again_without_validators_is_a_failed_fetch(page_server: PageServe
 
 @pytest.fixture
 def elsewhere() -> PageServer:
-    """A second server, reached as ``localhost``: a host that is not on the allow-list."""
+    """A second server on 127.0.0.1, on a port of its own: not on the allow-list, whether it is reached
+    as ``localhost`` (another host) or as ``127.0.0.1`` (the allowed host, on another port)."""
     server = PageServer().start()
     server.routes["/secret"] = Response(body=b"<html><body><main>secret</main></body></html>")
     yield server
     server.stop()
 
 
+ELSEWHERE = pytest.mark.parametrize("host", ["localhost", "127.0.0.1"], ids=["other-host", "other-port"])
+
+
+def at(server: PageServer, host: str, path: str) -> str:
+    return f"http://{host}:{server.base_url.rsplit(':', 1)[1]}{path}"
+
+
 def allow_listed(page_server: PageServer, listed: list[str] | None = None) -> Fetcher:
-    hosts = fetch_hosts(page_server.base_url, listed or [])
-    return Fetcher(settings(), allowed_hosts=hosts)
+    return Fetcher(settings(), allowed_hosts=AllowList.of(page_server.base_url, listed or []))
 
 
 def fetch_with(fetcher: Fetcher, url: str) -> FetchResult:
@@ -446,8 +454,11 @@ def fetch_with(fetcher: Fetcher, url: str) -> FetchResult:
     return asyncio.run(run())
 
 
-def test_a_redirect_off_govuk_is_not_followed(page_server: PageServer, elsewhere: PageServer) -> None:
-    secret = f"http://localhost:{elsewhere.base_url.rsplit(':', 1)[1]}/secret"
+@ELSEWHERE
+def test_a_redirect_off_govuk_is_not_followed(
+    page_server: PageServer, elsewhere: PageServer, host: str
+) -> None:
+    secret = at(elsewhere, host, "/secret")
     page_server.routes["/government/publications/x/doc.pdf"] = Response(302, headers={"Location": secret})
     url = page_server.url("/government/publications/x/doc.pdf")
     result = fetch_with(allow_listed(page_server), url)
@@ -460,11 +471,10 @@ def test_a_redirect_from_a_listed_page_elsewhere_names_the_host(
     page_server: PageServer, elsewhere: PageServer
 ) -> None:
     """A page the user listed on another site may not lead further than the hosts listed either."""
-    port = elsewhere.base_url.rsplit(":", 1)[1]
     elsewhere.routes["/page"] = Response(
         301, headers={"Location": page_server.url("/x").replace("127.0.0.1", "127.0.0.2")}
     )
-    listed = f"http://localhost:{port}/page"
+    listed = at(elsewhere, "localhost", "/page")
     result = fetch_with(allow_listed(page_server, [listed]), listed)
     assert result.error == "redirected to a host that is not watched: " + page_server.url("/x").replace(
         "127.0.0.1", "127.0.0.2"
@@ -472,11 +482,32 @@ def test_a_redirect_from_a_listed_page_elsewhere_names_the_host(
     assert len(elsewhere.hits("/page")) == 1 and page_server.requests == []
 
 
-def test_an_address_off_the_list_is_not_fetched(page_server: PageServer, elsewhere: PageServer) -> None:
-    port = elsewhere.base_url.rsplit(":", 1)[1]
-    result = fetch_with(allow_listed(page_server), f"http://localhost:{port}/secret")
-    assert result.error == "not fetched: localhost is not a watched host" and result.attempts == 1
-    assert elsewhere.requests == []
+def test_a_listed_page_may_not_lead_to_another_port_of_its_host(page_server: PageServer) -> None:
+    """The page server is GOV.UK here; a listed page on a third server (``localhost``) redirects to
+    itself on the page server's port: the same host, another origin, never asked."""
+    listed_server = PageServer().start()
+    try:
+        listed = at(listed_server, "localhost", "/page")
+        moved = at(page_server, "localhost", "/x")
+        listed_server.routes["/page"] = Response(301, headers={"Location": moved})
+        result = fetch_with(allow_listed(page_server, [listed]), listed)
+    finally:
+        listed_server.stop()
+    assert result.error == f"redirected to a host that is not watched: {moved}"
+    assert page_server.requests == []
+
+
+@pytest.mark.parametrize(
+    ("host", "reason"),
+    [("localhost", "localhost is not a watched host"), ("127.0.0.1", "{origin} is not a watched origin")],
+    ids=["other-host", "other-port"],
+)
+def test_an_address_off_the_list_is_not_fetched(
+    page_server: PageServer, elsewhere: PageServer, host: str, reason: str
+) -> None:
+    result = fetch_with(allow_listed(page_server), at(elsewhere, host, "/secret"))
+    assert result.error == "not fetched: " + reason.format(origin=elsewhere.base_url)
+    assert result.attempts == 1 and elsewhere.requests == []
 
 
 def test_redirects_within_the_list_are_followed(page_server: PageServer) -> None:
@@ -486,17 +517,18 @@ def test_redirects_within_the_list_are_followed(page_server: PageServer) -> None
     assert result.ok and result.redirects == [page_server.url("/old")]
 
 
+@ELSEWHERE
 def test_a_followed_document_that_redirects_off_govuk_is_recorded_not_fetched(
-    tmp_path, page_server: PageServer, elsewhere: PageServer
+    tmp_path, page_server: PageServer, elsewhere: PageServer, host: str
 ) -> None:
-    """The whole run: a publication's document redirecting to another host is a failed fetch whose
+    """The whole run: a publication's document redirecting to another origin is a failed fetch whose
     reason says where it went; nothing is requested there, stored or published."""
     from run_support import SEND, SEND_ADDITIONAL, SEND_TESTING, capture, open_store, page_path, write_config
 
     from monitor.config import load
     from monitor.pipeline import check_pages
 
-    secret = f"http://localhost:{elsewhere.base_url.rsplit(':', 1)[1]}/secret"
+    secret = at(elsewhere, host, "/secret")
     page_server.routes[page_path(SEND)] = Response(body=capture(SEND, "2021-05-25"))
     page_server.routes[page_path(SEND_ADDITIONAL)] = Response(body=capture(SEND_ADDITIONAL, "2021-05-25"))
     page_server.routes[page_path(SEND_TESTING)] = Response(302, headers={"Location": secret})

@@ -8,10 +8,12 @@ each case is recognised by the layout's structure in two eras, not by one page's
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from conftest import FIXTURES
 
+from monitor import quality
 from monitor.model import FetchResult
 from monitor.quality import check, refusal
 
@@ -257,3 +259,45 @@ def test_a_304_on_the_first_fetch_is_a_failure_and_the_page_is_read_next_time(tm
     assert _run(tmp_path, page_server.base_url, path).changed == 1
     with open_store(tmp_path) as store:
         assert len(store.snapshots(page_server.url(path))) == 1
+
+
+def test_each_body_is_gated_and_hashed_once_and_a_body_read_before_is_not_gated_again(
+    tmp_path, page_server, monkeypatch
+) -> None:
+    """Served without validators, a page comes back whole on every run. The first run gates its body once
+    and hashes it once (the store keeps it under the hash the run worked out); a later run that gets the
+    very bytes the page was read from knows them by their hash and does not judge them again. A refused
+    body is hashed once too."""
+    import hashlib
+
+    from conftest import Response
+    from run_support import open_store
+
+    gated: list[bytes] = []
+    hashed: list[bytes] = []
+    real_check, real_sha256 = quality.check, hashlib.sha256
+
+    def counting_check(fetch: FetchResult) -> str | None:
+        gated.append(fetch.body)
+        return real_check(fetch)
+
+    def counting_sha256(data: bytes = b"", **kwargs: bool) -> Any:
+        hashed.append(bytes(data))
+        return real_sha256(data, **kwargs)
+
+    monkeypatch.setattr(quality, "check", counting_check)
+    monkeypatch.setattr(hashlib, "sha256", counting_sha256)
+    path = "/government/statistics/immigration-statistics-october-to-december-2018"
+    page_server.routes[path] = Response(body=LEGACY)
+    assert _run(tmp_path, page_server.base_url, path).changed == 1
+    assert gated.count(LEGACY) == 1 and hashed.count(LEGACY) == 1
+    assert _run(tmp_path, page_server.base_url, path).failures == []
+    assert gated.count(LEGACY) == 1 and hashed.count(LEGACY) == 2
+    refused = not_found(LEGACY)
+    page_server.routes[path] = Response(body=refused)
+    failures = _run(tmp_path, page_server.base_url, path).failures
+    assert [why[:17] for _, why in failures] == ["GOV.UK error page"]
+    assert gated.count(refused) == 1 and hashed.count(refused) == 1
+    with open_store(tmp_path) as store:
+        kept = [row["body_hash"] for row in store.fetches(page_server.url(path))]  # newest first
+    assert kept == [real_sha256(refused).hexdigest()] + [real_sha256(LEGACY).hexdigest()] * 2

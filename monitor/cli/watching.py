@@ -183,7 +183,7 @@ def check_command(online: bool) -> None:
     Exit status 0 when all is well, 1 when a page could not be fetched or read, 2 on a configuration error.
     """
     from .. import pipeline, watchlist
-    from ..render import plural
+    from ..render.labels import plural
 
     config = load_config()
     store = _read_only_store(config)

@@ -8,6 +8,7 @@ import re
 from ..model import Config, NotifySettings
 from ..render import chat
 from ..render.chat import Digest
+from ..render.plain_text import plain
 from .channel import Channel, DeliveryError, from_environment, outbox_names, scrub, shown_host
 
 
@@ -85,12 +86,12 @@ class NotifyChannel(Channel):
             raise DeliveryError(f"{self.where}: not a URL Apprise knows")
         sender = apprise.Apprise()
         sender.add(service)
-        with apprise.LogCapture(level=logging.WARNING) as logs:
+        with apprise.LogCapture(level=logging.WARNING) as logs:  # type: ignore[no-untyped-call]
             ok = sender.notify(body=body, title=title, body_format=apprise.NotifyFormat.TEXT)
         if not ok:
             said = [line.split(" - ", 2)[-1] for line in logs.getvalue().splitlines() if line.strip()]
             reason = scrub(said[-1] if said else "the service did not accept it", url)
-            raise DeliveryError(chat.plain(reason)[:200])
+            raise DeliveryError(plain(reason)[:200])
         return "accepted"
 
     def send(self, digest: Digest, key: str = "") -> str:

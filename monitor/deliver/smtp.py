@@ -16,6 +16,7 @@ from pathlib import Path
 from ..model import Change, Config, EmailSettings, Subscriber
 from ..render import chat
 from ..render.chat import Digest
+from ..render.plain_text import plain
 from ..subscriptions import subscribers
 from .channel import Channel, Delivery, DeliveryError, Outbox, message_key, reason, unused
 
@@ -336,7 +337,7 @@ def _status(code: int) -> str:
 def _text(reply: bytes | str) -> str:
     """A server's reply as one short plain line, safe to store and show (it is the server's text)."""
     text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
-    return chat.plain(text)[:200]
+    return plain(text)[:200]
 
 
 def _answers_text(answers: dict[str, tuple[str, int | None, str]]) -> str:

@@ -11,7 +11,7 @@ from .common import display_date, fold, timestamp_date
 from .markup import drop, fragment, parse_html, sections, text_of
 
 if TYPE_CHECKING:
-    from lxml import etree  # type: ignore[import-untyped]  # lxml ships no type hints
+    from lxml import etree
 
 _PUBLISHED = re.compile(r"\b(?:first )?published(?: on)?:?\s+(.{0,40})", re.IGNORECASE)
 _UPDATED = re.compile(r"\b(?:last )?(?:updated|modified|reviewed)(?: on)?:?\s+(.{0,40})", re.IGNORECASE)

@@ -57,7 +57,7 @@ class History(Database):
         )
         stored_hash = None
         if update.body:
-            stored_hash = body_hash(update.body)
+            stored_hash = update.body_hash or body_hash(update.body)
             self.db.execute(
                 "INSERT OR IGNORE INTO bodies (hash, content_type, size, body) VALUES (?, ?, ?, ?)",
                 [stored_hash, fetch.content_type, len(update.body), compressed(update.body)],
