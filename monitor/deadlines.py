@@ -39,7 +39,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from difflib import SequenceMatcher
 from typing import Any, Literal
 
@@ -674,9 +674,21 @@ def history(versions: Iterable[tuple[Document, Update]]) -> list[Tracked]:
     return tracked
 
 
-def upcoming(dates: Iterable[PageDate], since: str) -> list[PageDate]:
-    """The dates on or after ``since`` (ISO), soonest first; a date without a calendar day is not one."""
-    return sorted((d for d in dates if d.start is not None and d.start >= since), key=lambda d: d.start or "")
+def listing(dates: Sequence[PageDate], since: str, *, every: bool = False) -> list[PageDate]:
+    """The dates on or after ``since`` (ISO), soonest first; with ``every``, then the dates before it,
+    latest first, then those with no calendar day, in reading order."""
+    dated = [d for d in dates if d.start is not None]
+    coming = sorted((d for d in dated if (d.start or "") >= since), key=lambda d: d.start or "")
+    if not every:
+        return coming
+    past = sorted((d for d in dated if (d.start or "") < since), key=lambda d: d.start or "", reverse=True)
+    return coming + past + [d for d in dates if d.start is None]
+
+
+def within(dates: Sequence[PageDate], since: str, days: int) -> list[PageDate]:
+    """The dates from ``since`` (ISO) for ``days`` days, soonest first: what is coming up."""
+    until = (date.fromisoformat(since) + timedelta(days=days)).isoformat()
+    return [d for d in listing(dates, since) if (d.start or "") < until]
 
 
 def describe_kind(item: PageDate) -> str:

@@ -1,8 +1,8 @@
 """The ``guidance-monitor`` command. It only wires the stages together; the work is done in them.
 
 The commands live by family: ``reading`` (parse, diff, history, show), ``watching`` (run, serve, check
-and the watch list), ``publishing`` (digest, site, notify, demo, init) and ``exploring`` (explore); what
-they share, with the exit statuses, is in ``options``.
+and the watch list), ``publishing`` (digest, site, notify, demo, init), ``exploring`` (explore) and
+``dates``; what they share, with the exit statuses, is in ``options``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
-from . import exploring, publishing, reading, watching
+from . import dates, exploring, publishing, reading, watching
 from .options import Options, common
 
 
@@ -27,5 +27,11 @@ def main(ctx: click.Context) -> None:
     ctx.ensure_object(Options)
 
 
-for command in (*reading.COMMANDS, *watching.COMMANDS, *publishing.COMMANDS, exploring.explore_command):
+for command in (
+    *reading.COMMANDS,
+    *watching.COMMANDS,
+    *publishing.COMMANDS,
+    exploring.explore_command,
+    dates.dates_command,
+):
     main.add_command(command)

@@ -16,6 +16,7 @@ from functools import cached_property
 from typing import Any
 
 from ..clock import london_date, parse_timestamp
+from ..deadlines import PageDate
 from ..model import WEBHOOK_FORMATS, Change, DiffOp, PageState
 from .changesets import summary_counts
 from .digests import Failing, digest, failing_pages, group_by_page
@@ -47,6 +48,8 @@ class Digest:
     """A subject of its own (the test message) instead of the one worded from the changes."""
     newest_first: bool = False
     """Each page's latest change first (a subscriber's weekly summary)."""
+    coming_up: list[PageDate] = field(default_factory=list)
+    """The dates to act on coming up, which a weekly summary ends with."""
 
     @cached_property
     def rendered(self) -> tuple[str, str, str]:
@@ -59,6 +62,7 @@ class Digest:
             alert_after_failures=self.alert_after_failures,
             organisations=self.organisations,
             newest_first=self.newest_first,
+            coming_up=self.coming_up,
         )
         return header(self.title or subject), text, html
 

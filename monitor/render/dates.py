@@ -25,6 +25,8 @@ from .templates import render_template
 ROLE_WORDS = {"deadline": "Deadline", "start": "Starts", "end": "Ends", "on": "Date"}
 """What a date is to the reader, as a word before it."""
 CALENDAR_NAME = "GOV.UK guidance: dates to act on"
+COMING_UP_DAYS = 30
+"""A weekly digest ends with the dates to act on in this many days from when it is sent."""
 
 
 def when(start: str | None, kind: str, phrase: str) -> str:
@@ -73,6 +75,25 @@ def dates_text(dates: Sequence[PageDate], titles: Mapping[str, str], *, since: s
         lines.append(f"    “{item.sentence}”")
         lines.append(f"    {item.section}: {section_link(item) or item.page_url}")
     return "\n".join(lines) + "\n"
+
+
+def coming_up_context(coming_up: Sequence[PageDate], titles: Mapping[str, str]) -> dict[str, Any]:
+    """What the digest's "Coming up in the next 30 days" section shows of each date."""
+    return {
+        "coming_up_days": COMING_UP_DAYS,
+        "coming_up": [
+            {
+                "when": when(item.start, item.kind, item.phrase),
+                "role": ROLE_WORDS[item.role],
+                "duty": item.duty,
+                "title": titles.get(item.page_url) or item.page_url,
+                "sentence": item.sentence,
+                "section": item.section,
+                "link": section_link(item),
+            }
+            for item in coming_up
+        ],
+    }
 
 
 # --------------------------------------------------------------------------- the calendar
@@ -137,7 +158,8 @@ def calendar_ics(events: Iterable[Tracked], titles: Mapping[str, str], *, site_u
         if link := section_link(item):
             event.add("url", link)
         calendar.add_component(event)
-    return calendar.to_ical().decode("utf-8")
+    written: bytes = calendar.to_ical()
+    return written.decode("utf-8")
 
 
 # --------------------------------------------------------------------------- the site's page

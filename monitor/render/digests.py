@@ -9,8 +9,10 @@ from datetime import date, datetime
 
 from .. import story as story_rules
 from ..clock import LONDON, london_date, london_day
+from ..deadlines import PageDate
 from ..model import Change, PageState
 from .changesets import has_word_diff
+from .dates import coming_up_context
 from .labels import KIND_LABELS
 from .plain_text import header
 from .records import change_link, page_link
@@ -182,6 +184,7 @@ def digest(
     organisations: dict[str, list[str]] | None = None,
     context: Sequence[Change] = (),
     newest_first: bool = False,
+    coming_up: Sequence[PageDate] = (),
 ) -> tuple[str, str, str]:
     """The email digest: ``(subject, plain text, HTML with inline styles)``.
 
@@ -190,7 +193,7 @@ def digest(
     ``organisations`` maps page URLs to GOV.UK's organisation names for the subject line; ``context``
     adds recorded changes not sent now (earlier runs) that may explain a document's change;
     ``newest_first`` groups each page's stories together, the page's latest state first, as a weekly
-    summary reads.
+    summary reads; ``coming_up`` are the dates to act on it ends with.
     """
     wanted = [c for c in changes if c.kind != "none" and not c.backfilled]
     stories = story_rules.stories(wanted, pages, context=context)
@@ -217,6 +220,7 @@ def digest(
         "change_link": lambda c: change_link(c, site_url),
         "story_link": lambda st: f"{site_url.rstrip('/')}/changes/{story_key(st)}.html" if site_url else "",
         "page_link": lambda url: page_link(url, site_url),
+        **coming_up_context(coming_up, {p.url: p.title for p in pages}),
     }
     return (
         subject,

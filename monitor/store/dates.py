@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from ..deadlines import PageDate, page_dates, within
 from ..model import Document
 from .database import Database
 
@@ -108,13 +109,19 @@ class DateReads:
         row = self.db.execute("SELECT max(last_checked) FROM pages").fetchone()
         return row[0] if row else None
 
+    def coming_up(self, urls: list[str], since: str, days: int) -> list[PageDate]:
+        """The dates to act on in these pages' current text from ``since`` for ``days`` days."""
+        wanted = set(urls)
+        found = [d for url, doc in self.latest_documents() if url in wanted for d in page_dates(doc)]
+        return within(found, since, days)
+
     def latest_documents(self, url: str | None = None) -> Iterator[tuple[str, Document]]:
         """``(url, Document)`` of each watched page's last snapshot (one page's with ``url``): the current
-        text of every watched page and followed document."""
+        text of every watched page and followed document, where it still is (not removed, not moved)."""
         sql = (
             "SELECT p.url, s.document FROM pages p JOIN snapshots s ON s.id ="
             " (SELECT max(id) FROM snapshots WHERE page_url = p.url)"
-            " WHERE p.active = 1 AND p.gone = 0"
+            " WHERE p.active = 1 AND p.gone = 0 AND p.current_url IS NULL"
         )
         params: list[str] = []
         if url is not None:
