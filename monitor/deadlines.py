@@ -508,6 +508,7 @@ class Move:
     old_phrase: str
     old_start: str | None
     update: Update
+    old_kind: Kind = "day"
 
 
 @dataclass
@@ -533,7 +534,12 @@ class Tracked:
             "introduced": _update_dict(self.introduced),
             "sequence": self.sequence,
             "moves": [
-                {"old_phrase": m.old_phrase, "old_start": m.old_start, "update": _update_dict(m.update)}
+                {
+                    "old_phrase": m.old_phrase,
+                    "old_start": m.old_start,
+                    "old_kind": m.old_kind,
+                    "update": _update_dict(m.update),
+                }
                 for m in self.moves
             ],
             "cancelled": _update_dict(self.cancelled),
@@ -548,7 +554,7 @@ class Tracked:
             introduced=_update(data["introduced"]) or Update(""),
             sequence=data["sequence"],
             moves=[
-                Move(m["old_phrase"], m["old_start"], _update(m["update"]) or Update(""))
+                Move(m["old_phrase"], m["old_start"], _update(m["update"]) or Update(""), m["old_kind"])
                 for m in data["moves"]
             ],
             cancelled=_update(data["cancelled"]),
@@ -610,7 +616,7 @@ def follow(
         moves = list(item.moves)
         changed = item.changed
         if now.start != was.start:
-            moves.append(Move(was.phrase, was.start, update))
+            moves.append(Move(was.phrase, was.start, update, was.kind))
             changes.append(DateChange("moved", now, was.phrase, was.start))
             changed = update
         result.append(replace(item, current=now, sequence=item.sequence + 1, moves=moves, changed=changed))

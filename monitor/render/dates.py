@@ -41,9 +41,9 @@ def when(start: str | None, kind: str, phrase: str) -> str:
     return phrase
 
 
-def moved_words(move: Move, kind: str) -> str:
+def moved_words(move: Move) -> str:
     """ "moved from 31 March 2022 (GOV.UK update of 2 December 2021)"."""
-    old = when(move.old_start, kind, move.old_phrase)
+    old = when(move.old_start, move.old_kind, move.old_phrase)
     return f"moved from {old} (GOV.UK update of {london_date(move.update.day)})"
 
 
@@ -114,7 +114,7 @@ def _description(event: Tracked, titles: Mapping[str, str], site_url: str) -> st
     if kind := describe_kind(item):
         parts.append(kind[0].upper() + kind[1:] + ".")
     for move in event.moves:
-        parts.append(moved_words(move, item.kind)[0].upper() + moved_words(move, item.kind)[1:] + ".")
+        parts.append(moved_words(move)[0].upper() + moved_words(move)[1:] + ".")
     if event.cancelled is not None:
         parts.append(f"Removed from the guidance (GOV.UK update of {london_date(event.cancelled.day)}).")
     change = event.changed or event.introduced
