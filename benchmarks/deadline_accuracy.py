@@ -24,7 +24,7 @@ def main() -> None:
     parser.add_argument("--cases", action="store_true", help="list the rows with a miss or a wrong date")
     args = parser.parse_args()
     cases = load()
-    pages = {c["page"].rsplit("/", 1)[0] for c in cases}
+    pages = {"/".join(c["page"].split("/")[:2]) for c in cases}
     with_dates = sum(1 for c in cases if c["dates"])
     figures = score(cases)
     print(

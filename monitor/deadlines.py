@@ -21,8 +21,10 @@ What is read, and what is not:
   a duty stands before them in their sentence ("must gain within 3 years"): a span in a description
   ("2 cases within 14 days") asks nothing.
 - A sentence that reports what was done, in the simple past ("was published in 2014", "we updated the
-  guidance on 10 May 2021", "since 1 April 2021"), names no date to act on; nor does a date that fixes
-  an age ("aged 11 on 31 August 2021"), nor a year range that is only part of a document's title.
+  guidance on 10 May 2021", "since 1 April 2021"), names no date to act on; nor does a dated entry of a
+  log ("17 October 2024: ..."), an attachment's line ("Derogation 23 January 2025 (PDF, 132KB)"), a
+  date that dates a document ("a request dated 14 February 2014") or fixes an age ("aged 11 on 31 August
+  2021"), nor a year range that is only part of a document's title.
 
 Each date says what it is to the reader (``role``: a deadline, a start, an end, or a day something
 happens) from the words just before it, and whether its sentence carries a duty (must, required to,
@@ -149,11 +151,18 @@ _REPORT = re.compile(
     r"\s+(?:\w+ly\s+)?(?:updated|asked|sent|provided|added|changed|removed|wrote|published|confirmed|paused)\b"
     r"|\b(?:should|must|would|could)\s+have\s+\w+ed\b"
     r"|^\W*On\s+[^,]{3,30}?,?\s+we\b"
-    r"|\b(?:originally\s+)?published\s+(?:in|on)\b|\bannouncement\s+on\b|\btime\s+of\s+writing\b"
+    r"|\b(?:originally\s+)?published\s+(?:in|on)\b|\bannouncement\s+(?:made\s+)?on\b|\btime\s+of\s+writing\b"
     r"|\bin\s+the\s+past\b",
     re.I,
 )
 """A sentence that reports what was done, in the simple past: its dates date the report, not an act."""
+_ENTRY = re.compile(rf"^\W*{_DAY}\s+{_MONTH}\s+{_YEAR}\s*:")
+"""A dated entry of a log ("17 October 2024: the CMA directed ..."), as a case's timeline or a page's
+latest updates list them: its date is when it was written."""
+_NAMES_A_FILE = re.compile(
+    r"\((?:PDF|CSV|ODS|ODT|XLSX?|DOCX?|MS Word|MS Excel|HTML)\b[^)]*\b\d+(?:\.\d+)?\s?[KMG]B\b"
+)
+"""An attachment's line ("Derogation 23 January 2025 (PDF, 132KB)"): the date is part of its name."""
 _NOT_PAST = re.compile(r"\b(?:will|would|must|should|to|be|been|being|can|may|not|has|have)\s+$", re.I)
 """Words before a reporting verb that make it no report ("will be announced", "to be issued", "have
 had a test")."""
@@ -267,7 +276,7 @@ def dates_in(sentence: str, heading: str = "") -> list[Found]:
     >>> [(f.phrase, f.start) for f in dates_in("Rhaid cyflwyno'r ffurflen erbyn 31 Mawrth 2025.")]
     [('31 Mawrth 2025', '2025-03-31')]
     """
-    if _reported(sentence):
+    if _reported(sentence) or _ENTRY.match(sentence) or _NAMES_A_FILE.search(sentence):
         return []
     placed: list[tuple[int, Found, tuple[int, int] | None]] = []
     """(where it stands, the date, (month, day) when its year is not written)."""
@@ -300,7 +309,7 @@ def _mention(match: re.Match[str], sentence: str) -> tuple[Found, tuple[int, int
     """The date one match of :data:`_MENTION` names, with (month, day) when its year is not written; None
     when it is no date to act on."""
     before, after = sentence[: match.start()], sentence[match.end() :]
-    if _SINCE.search(before):
+    if _SINCE.search(before) or re.search(r"\bdated\s+$", before):
         return None
     role = _role(before)
     phrase = match.group().strip()
@@ -335,10 +344,10 @@ def _mention(match: re.Match[str], sentence: str) -> tuple[Found, tuple[int, int
 
 def _bare_month(name: str, before: str) -> bool:
     """A month named without a year is a date only after a word that dates something ("from
-    September", "by the end of March"): "the June announcement" names an event, and "May" alone is as
-    often the verb."""
-    if name in ("May", "Mai", "Fai"):
-        return False
+    September", "by the end of March"): "the June announcement" names an event, and "May" is the month
+    only after "in", "by", "from", "until", "before" or "during", being as often the verb."""
+    if name in ("May", "Mai", "Fai"):  # the month only where a date word stands just before it
+        return bool(re.search(r"\b(?:in|by|from|until|before|during|erbyn|ym\s+mis)\s+$", before))
     return bool(
         re.search(
             r"\b(?:from|by|in|until|till|before|after|for|during|of|ym\s+mis|o|erbyn|tan|cyn)\s+$",
