@@ -215,3 +215,52 @@ def test_dates_html_in_chromium_fits_320px_and_runs_no_script(grant_site, tmp_pa
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def test_a_weekly_digest_ends_with_the_dates_coming_up_in_the_next_30_days(tmp_path, page_server):
+    """The grant page's updates sent through a real SMTP server on Wednesday 30 June 2021: the weekly
+    subscriber's digest ends with the end of testing on 23 July; the daily one's has no such section."""
+    import yaml
+    from test_deliver import MailServer, free_port, parts, shown
+
+    from monitor.deliver import deliver
+
+    mail = MailServer(free_port())
+    mail.start()
+    path = write_config(tmp_path, page_server.base_url, [GRANT])
+    raw = yaml.safe_load(path.read_text())
+    raw["digest"] = {
+        "email": {
+            "from": "m@school.example",
+            "smtp_host": "127.0.0.1",
+            "smtp_port": mail.port,
+            "starttls": False,
+        },
+        "subscribers": [
+            {"email": "head@school.example", "frequency": "weekly", "day": "wednesday"},
+            {"email": "senco@school.example", "frequency": "daily"},
+        ],
+    }
+    path.write_text(yaml.safe_dump(raw))
+    config = config_module.load(path)
+    try:
+        with Store(config.database) as store:
+            for name, day in CAPTURES:
+                page_server.routes[GRANT] = Response(body=(TIMELINE / f"{name}.html").read_bytes())
+                assert not pipeline.run(config, store, now=day, deliver=False, site=False).failures
+                if day == CAPTURES[0][1]:  # the subscribers count changes from their first run
+                    deliver(config, store, now=day)
+            mail.inbox.messages.clear()
+            assert all(d.sent for d in deliver(config, store, now=datetime(2021, 6, 30, 7, tzinfo=UTC)))
+    finally:
+        mail.stop()
+    received = {m["To"]: parts(m) for m in mail.inbox.messages}
+    assert set(received) == {"head@school.example", "senco@school.example"}
+    weekly_text, weekly_html = received["head@school.example"]
+    heading = "Coming up in the next 30 days"
+    assert weekly_text.index(heading) > weekly_text.index("23 July 2021")  # it ends the digest
+    coming = weekly_text[weekly_text.index(heading) :]
+    assert "23 July 2021  Ends: " in coming and "“These conditions of grant funding" in coming
+    assert "4 January" not in coming.split("“")[0]  # a date already past is not coming up
+    assert f"{heading} 23 July 2021 Ends" in shown(weekly_html)
+    assert heading not in received["senco@school.example"][0]
