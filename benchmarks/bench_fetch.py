@@ -18,7 +18,8 @@ import time
 from bench_run import Site, serve
 
 from monitor.fetch import Fetcher
-from monitor.model import FetchRequest, FetchSettings
+from monitor.model import FetchRequest
+from monitor.settings import FetchSettings
 
 SETTINGS = FetchSettings(rate_per_host=100_000, timeout=30)
 

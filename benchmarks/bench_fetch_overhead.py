@@ -28,7 +28,8 @@ import httpx
 
 import monitor.fetch
 from monitor.fetch import Fetcher
-from monitor.model import FetchRequest, FetchSettings
+from monitor.model import FetchRequest
+from monitor.settings import FetchSettings
 
 PAGE = (Path(__file__).parent.parent / "tests/fixtures/html_legacy/ilr-publication-2014-08.html").read_bytes()
 ETAG = '"' + hashlib.sha1(PAGE).hexdigest() + '"'

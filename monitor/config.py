@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from .govuk import normalise
-from .model import (
+from .settings import (
     WEBHOOK_FORMATS,
     ChannelSettings,
     Config,

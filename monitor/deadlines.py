@@ -45,8 +45,9 @@ from datetime import date, timedelta
 from difflib import SequenceMatcher
 from typing import Any, Literal
 
+from .mentions import duties, sentences
 from .model import Document
-from .signals import duties, sentences
+from .textdiff import ratio_at_least
 
 Kind = Literal["day", "month", "term", "academic-year", "financial-year", "tax-year", "span"]
 Role = Literal["deadline", "start", "end", "on"]
@@ -669,10 +670,8 @@ def _pairs(old: Sequence[PageDate], new: Sequence[PageDate]) -> dict[int, int]:
             if other_place != place:
                 continue
             matcher.set_seq1(other.split())
-            if matcher.quick_ratio() < best_ratio:
-                continue
-            ratio = matcher.ratio()
-            if ratio >= best_ratio:
+            ratio = ratio_at_least(matcher, best_ratio)
+            if ratio:
                 best, best_ratio = j, ratio
         if best >= 0:
             pairs[i] = best

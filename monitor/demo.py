@@ -200,7 +200,7 @@ def run_demo(out: Path, *, echo: Callable[[str], None] = print) -> list[DemoDay]
     from . import config as config_module
     from . import pipeline
     from .deliver import FolderChannel, deliver
-    from .model import EmailSettings
+    from .settings import EmailSettings
     from .store import Store
 
     out.mkdir(parents=True, exist_ok=True)

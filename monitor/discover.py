@@ -22,7 +22,8 @@ from urllib.parse import urlencode, urljoin
 
 from .clock import london_day, parse_timestamp, utc_timestamp
 from .govuk import normalise
-from .model import Change, Config, RunSummary, SearchConfig
+from .model import Change, RunSummary
+from .settings import Config, SearchConfig
 
 if TYPE_CHECKING:
     from .fetch import Fetcher

@@ -46,7 +46,8 @@ from .clock import utc_timestamp
 from .config import absolute_url
 from .govuk import host_of
 from .limits import AllowList, HostRate, origin
-from .model import Config, FetchRequest, FetchResult, FetchSettings
+from .model import FetchRequest, FetchResult
+from .settings import Config, FetchSettings
 
 if TYPE_CHECKING:
     from .store import Store

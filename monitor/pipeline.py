@@ -40,18 +40,9 @@ from .clock import utc_timestamp
 from .config import absolute_url
 from .fetch import Fetcher, allowed_hosts
 from .govuk import api_url, same_origin, same_site
-from .model import (
-    Answer,
-    Change,
-    Config,
-    Document,
-    FetchResult,
-    PageState,
-    PageUpdate,
-    ParseError,
-    RunSummary,
-)
+from .model import Answer, Change, Document, FetchResult, PageState, PageUpdate, ParseError, RunSummary
 from .parse import parse
+from .settings import Config
 from .store import Store, StoreBusy, body_hash
 from .watchlist import Target, targets
 

@@ -31,7 +31,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from . import config as config_module
 from .clock import LONDON, london_time, parse_timestamp
-from .model import RunSummary, ScheduleSettings
+from .model import RunSummary
+from .settings import ScheduleSettings
 from .store import LockHeld, Store, StoreError
 
 log = logging.getLogger("monitor.serve")

@@ -33,7 +33,8 @@ from urllib.parse import urlsplit
 
 from . import govuk
 from .clock import london_moment
-from .model import Change, Frequency, PageState, SignalKind, Subscriber
+from .model import Change, PageState, SignalKind
+from .settings import Frequency, Subscriber
 
 FREQUENCIES: tuple[str, ...] = get_args(Frequency)
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 from .clock import london_time
 from .config import absolute_url
 from .govuk import ASSET_HOST, host_of, is_govuk_page
-from .model import Config, PageState
+from .model import PageState
+from .settings import Config
 from .store import Store
 
 

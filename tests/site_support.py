@@ -11,8 +11,9 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from monitor.model import Change, Config, DigestSettings, Document, FetchResult, PageState, PageUpdate
+from monitor.model import Change, Document, FetchResult, PageState, PageUpdate
 from monitor.publish import rebuild_site
+from monitor.settings import Config, DigestSettings
 from monitor.store import Store
 
 WRITTEN_AT = "2026-01-01T00:00:00+00:00"

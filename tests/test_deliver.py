@@ -468,7 +468,8 @@ def test_folder_channel_writes_each_change_once_into_its_own_outbox(tmp_path: Pa
 
 
 def test_webhook_text_dates_each_change_note_and_counts_in_the_singular_for_one() -> None:
-    from monitor.model import ChangeSet, DiffOp, HistoryEntry, PageState, SectionChange, WebhookSettings
+    from monitor.model import ChangeSet, DiffOp, HistoryEntry, PageState, SectionChange
+    from monitor.settings import WebhookSettings
 
     url = "https://www.gov.uk/guidance/x"
     changeset = ChangeSet(

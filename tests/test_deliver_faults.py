@@ -29,8 +29,9 @@ from monitor import deliver
 from monitor.cli import main
 from monitor.clock import utc_now
 from monitor.config import ConfigError, load
-from monitor.model import Change, ChangeSet, DiffOp, SectionChange, WebhookSettings
+from monitor.model import Change, ChangeSet, DiffOp, SectionChange
 from monitor.render import chat
+from monitor.settings import WebhookSettings
 from monitor.store import Store
 
 TO = ["senco@school.example", "head@school.example"]
@@ -232,7 +233,7 @@ def test_message_ids_are_stable_for_the_same_changes_and_recipients() -> None:
 
 
 def load_settings():
-    from monitor.model import EmailSettings
+    from monitor.settings import EmailSettings
 
     return EmailSettings(to=list(TO), from_="monitor@school.example", smtp_host="127.0.0.1")
 
@@ -431,7 +432,7 @@ def test_broken_channel_config_names_the_key_and_never_echoes_an_address(
 
 
 def test_chat_payload_bodies_are_listed_once() -> None:
-    from monitor.model import WEBHOOK_FORMATS
+    from monitor.settings import WEBHOOK_FORMATS
 
     assert tuple(chat.WEBHOOK_BODIES) == WEBHOOK_FORMATS
     assert {"email", "folder", "webhook", "notify"} <= set(deliver.Channel.registry)

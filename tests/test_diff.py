@@ -18,10 +18,11 @@ from click.testing import CliRunner
 
 from monitor import changes, model
 from monitor.cli import main
-from monitor.diff import Effort, attachment_url_key, diff, diff_sections, word_diff
+from monitor.diff import attachment_url_key, diff, diff_sections
 from monitor.model import Attachment, ChangeSet, DiffOp, Document, HistoryEntry, Section
 from monitor.parse import parse
 from monitor.render import diff_text, html_report, text_report
+from monitor.textdiff import Effort, word_diff
 from monitor.tokens import diff_items
 
 FIXTURES = Path(__file__).parent / "fixtures"

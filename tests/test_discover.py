@@ -15,8 +15,9 @@ from monitor import discover
 from monitor.config import load
 from monitor.discover import SearchResult
 from monitor.fetch import Fetcher
-from monitor.model import Config, FetchSettings, RunSummary, SearchConfig
+from monitor.model import RunSummary
 from monitor.pipeline import check_pages
+from monitor.settings import Config, FetchSettings, SearchConfig
 
 SEARCH_API = FIXTURES / "search_api"
 SEND = SearchConfig(

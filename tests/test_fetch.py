@@ -14,7 +14,8 @@ from conftest import FIXTURES, PageServer, Request, Response
 from monitor.fetch import Fetcher, fetch_many
 from monitor.govuk import api_url
 from monitor.limits import AllowList, HostRate
-from monitor.model import FetchRequest, FetchResult, FetchSettings
+from monitor.model import FetchRequest, FetchResult
+from monitor.settings import FetchSettings
 
 PAGE = (FIXTURES / "html_legacy" / "eu-exit-secondary-legislation-2019-04.html").read_bytes()
 

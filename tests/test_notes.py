@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from monitor.diff import word_diff
 from monitor.model import SectionChange, Signal
 from monitor.notes import HELD, NoteCheck, held_against, names
 from monitor.signals import with_signals
+from monitor.textdiff import word_diff
 
 CASES = yaml.safe_load((Path(__file__).parent / "note_cases.yaml").read_text(encoding="utf-8"))
 CLAIMS_RIGHT = 0.9

@@ -16,8 +16,8 @@ import pytest
 from conftest import Response
 from run_support import ATTENDANCE, SEND, SMHL, capture, open_store, page_path, write_config
 
-from monitor.model import ScheduleSettings
 from monitor.scheduler import cron_trigger, missed_run, next_runs
+from monitor.settings import ScheduleSettings
 
 LONDON = ZoneInfo("Europe/London")
 DAILY_7AM = cron_trigger(ScheduleSettings(cron="0 7 * * *", timezone="Europe/London"))

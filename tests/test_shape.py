@@ -12,9 +12,10 @@ import pytest
 from site_support import built
 
 from monitor import demo, render
-from monitor.diff import count_words, diff, word_diff
+from monitor.diff import count_words, diff
 from monitor.model import Change, Document, PageState, Section
 from monitor.parse import parse
+from monitor.textdiff import word_diff
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TESTING = "rapid-asymptomatic-testing-in-specialist-settings"

@@ -13,9 +13,10 @@ from signal_table import KINDS, found_in, held, load, score
 
 from monitor.demo import TimelineState, captures, redirects
 from monitor.diff import diff, word_diff
+from monitor.mentions import duties, sentences
 from monitor.model import ChangeSet, Document, Section, SectionChange, Signal
 from monitor.parse import parse
-from monitor.signals import MOST_SIGNALS, duties, section_signals, sentences
+from monitor.signals import MOST_SIGNALS, section_signals
 
 HERE = Path(__file__).parent
 CASES = load()

@@ -14,7 +14,8 @@ from site_support import files_of, rebuild_from
 
 from monitor import config as config_module
 from monitor import demo, pipeline, render
-from monitor.model import Change, Config, PageState
+from monitor.model import Change, PageState
+from monitor.settings import Config
 from monitor.store import Store
 
 TIMELINE = demo.captures()

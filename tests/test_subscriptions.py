@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from monitor.config import ConfigError, from_mapping
-from monitor.model import Change, ChangeSet, PageState, SectionChange, Signal, Subscriber
+from monitor.model import Change, ChangeSet, PageState, SectionChange, Signal
+from monitor.settings import Subscriber
 from monitor.subscriptions import SubscriberError, due, matches, parse_subscribers, subscribers
 
 SENCO = "https://www.gov.uk/government/publications/mandatory-qualification-for-sencos"

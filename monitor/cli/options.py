@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from .. import config as config_module
-from ..model import Config, PageState
+from ..model import PageState
+from ..settings import Config
 
 if TYPE_CHECKING:
     from ..store import Store

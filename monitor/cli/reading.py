@@ -130,7 +130,8 @@ def parse_command(
         fail("parse: give a FILE or URL (or --list-readers)")
     if source.lower().startswith(("http://", "https://")):
         from .. import fetch
-        from ..model import FetchRequest, FetchSettings
+        from ..model import FetchRequest
+        from ..settings import FetchSettings
 
         result = fetch.fetch_many(FetchSettings(), [FetchRequest(source)])[0]
         if not result.ok:

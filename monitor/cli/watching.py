@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..model import Answer, Config, FetchResult, RunSummary
+from ..model import Answer, FetchResult, RunSummary
+from ..settings import Config
 from .options import (
     EXIT_FAILED,
     EXIT_LOCKED,

@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol
 from urllib.parse import urlsplit
 
-from ..model import Change, ChannelSettings, Config, Subscriber
+from ..model import Change
 from ..render import chat
 from ..render.chat import Digest
+from ..settings import ChannelSettings, Config, Subscriber
 
 
 class DeliveryError(RuntimeError):

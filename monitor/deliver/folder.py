@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..model import Config, EmailSettings
 from ..render.chat import Digest
+from ..settings import Config, EmailSettings
 from .channel import Channel, DeliveryError, reason
 from .smtp import EmailChannel
 

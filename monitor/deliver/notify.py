@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 import re
 
-from ..model import Config, NotifySettings
 from ..render import chat
 from ..render.chat import Digest
 from ..render.plain_text import plain
+from ..settings import Config, NotifySettings
 from .channel import Channel, DeliveryError, from_environment, outbox_names, scrub, shown_host
 
 

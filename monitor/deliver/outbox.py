@@ -23,9 +23,10 @@ from typing import Any, Protocol
 
 from ..clock import LONDON, london_day, utc_timestamp
 from ..deadlines import PageDate
-from ..model import Change, Config, PageState, Subscriber
+from ..model import Change, PageState
 from ..render.chat import Digest
 from ..render.dates import COMING_UP_DAYS
+from ..settings import Config, Subscriber
 from ..subscriptions import DEFAULT_CHANNEL, due, matches
 from .channel import Channel, Delivery, DeliveryError, Outbox, channels, reason, unexpected
 from .smtp import EmailChannel

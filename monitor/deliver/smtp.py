@@ -13,10 +13,11 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
-from ..model import Change, Config, EmailSettings, Subscriber
+from ..model import Change
 from ..render import chat
 from ..render.chat import Digest
 from ..render.plain_text import plain
+from ..settings import Config, EmailSettings, Subscriber
 from ..subscriptions import subscribers
 from .channel import Channel, Delivery, DeliveryError, Outbox, message_key, reason, unused
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import httpx
 
-from ..model import Config, WebhookSettings
 from ..render import chat
 from ..render.chat import Digest
+from ..settings import Config, WebhookSettings
 from .channel import Channel, DeliveryError, from_environment, outbox_names, reason, scrub, shown_host, unused
 
 log = logging.getLogger(__name__)

@@ -30,7 +30,7 @@ import os
 from pathlib import Path
 
 from .. import TEMPLATES_DIR, __version__
-from ..model import Config
+from ..settings import Config
 from ..store import SiteReads, Store
 from .builder import Builder
 from .folders import (

@@ -8,8 +8,10 @@ from typing import Any
 from ..model import Attachment, Document, HistoryEntry, ParseError, Section
 from . import Reader
 from .common import absolute_url, attachment_kind, displayed_size, fold, page_type_for, timestamp_date
+from .govuk_attachments import ATTACHMENT_BLOCKS, html_attachments, in_body
 from .govuk_formats import FORMATS, NAVIGATION, UNKNOWN, Format, collection_groups
-from .govuk_html import ATTACHMENT_BLOCKS, CHROME, html_attachments, in_body, newest_first
+from .govuk_history import newest_first
+from .govuk_html import CHROME
 from .markup import drop, find_all, fragment, hold, sections, text_of
 
 

@@ -6,31 +6,33 @@ import copy
 import re
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from lxml import etree
 
-from ..govuk import is_govuk_host
 from ..model import Attachment, Document, HistoryEntry, ParseError
 from . import Reader
 from .common import (
     absolute_url,
-    attachment_kind,
     display_date,
     fold,
-    page_count,
     page_type_for,
-    size_bytes,
     timestamp_date,
 )
-from .govuk_formats import FORMATS, LAYOUT, latest_update_note, phase
+from .govuk_attachments import (
+    ATTACHMENT_BLOCKS,
+    html_attachments,
+    in_body,
+    parent_url,
+    withdrawn,
+)
+from .govuk_formats import FORMATS, latest_update_note, phase
+from .govuk_history import element_date, history
 from .markup import (
     HELD,
     ClassIndex,
     block_text,
     drop,
     find,
-    find_all,
     first,
     hold,
     parse_html,
@@ -109,9 +111,6 @@ CHROME = (
     "document-share-links",  # "Share this page" on Facebook and Twitter
 )
 
-ATTACHMENT_BLOCKS = ("attachment", "gem-c-attachment")
-"""The classes of an attachment block, in the older Whitehall markup and as the current component."""
-ATTACHMENT_SET = frozenset(ATTACHMENT_BLOCKS)
 
 CONTEXT_LABELS = {
     "national statistics": "national_statistics",
@@ -216,10 +215,10 @@ class GovukHtml(Reader):
             organisations=organisations,
             published=published,
             last_updated=last_updated,
-            change_history=_history(page) or _latest_update(terms, last_updated),
-            withdrawn=_withdrawn(page),
+            change_history=history(page) or _latest_update(terms, last_updated),
+            withdrawn=withdrawn(page),
             attachments=_listed_documents(page, url) + html_attachments(main, url, page),
-            parent_url=_parent_url(url) if kind == "html_publication" else None,
+            parent_url=parent_url(url) if kind == "html_publication" else None,
             people=people,
             metadata=HTML_METADATA.get(schema, _no_metadata)(page, document_type),
         )
@@ -362,16 +361,6 @@ def _organisations(page: ClassIndex) -> list[str]:
     return _contributors(page, _terms(page.root))[0]
 
 
-def _element_date(el: etree._Element) -> str | None:
-    """The date an element shows, else the one in its ``time[datetime]`` or ``abbr[title]``."""
-    shown = display_date(text_of(el))
-    if shown:
-        return shown
-    for node in el.iter("time", "abbr"):
-        found = timestamp_date(node.get("datetime") or node.get("title"))
-        if found:
-            return found
-    return None
 
 
 _PUBLISHED = re.compile(r"\b(?:published|cyhoeddwyd(?: ar)?):?\s+(.{0,40})", re.IGNORECASE)
@@ -385,9 +374,9 @@ def _dates(page: ClassIndex, terms: list[tuple[str, etree._Element]]) -> tuple[s
     published = updated = None
     for term, dd in terms:
         if term in ("published", "first published") and not published:
-            published = _element_date(dd)
+            published = element_date(dd)
         elif term in ("last updated", "updated") and not updated:
-            updated = _element_date(dd)
+            updated = element_date(dd)
         elif term == "history" and (match := _HISTORY.match(text_of(dd))):
             # 2014-16: "History: Updated 13 June 2014" (or "Published ..." before any update).
             if match[1].lower() in ("updated", "diweddarwyd") and not updated:
@@ -409,237 +398,6 @@ def _dates(page: ClassIndex, terms: list[tuple[str, etree._Element]]) -> tuple[s
         if not updated and (match := _UPDATED.search(text)):
             updated = display_date(match[1])
     return published, updated
-
-
-# --------------------------------------------------------------------------- change history, by era
-
-
-def _items_history(item_class: str) -> Callable[[ClassIndex], list[HistoryEntry] | None]:
-    """An era whose history is a list of ``li.<item_class>``, each with a ``time`` and a note."""
-
-    def read(page: ClassIndex) -> list[HistoryEntry] | None:
-        items = page.all(item_class, tag="li")
-        if not items:
-            return None
-        first_list = items[0].getparent()
-        return [_item_entry(li) for li in items if li.getparent() is first_list]
-
-    read.__name__ = f"history_{item_class}"
-    return read
-
-
-def _item_entry(li: etree._Element) -> HistoryEntry:
-    """One history item: its date from the ``time`` (or the element whose class names a date), the rest
-    is the note."""
-    dated = next(li.iter("time"), None)
-    if dated is None:
-        dated = next((child for child in li if "date" in (child.get("class") or "")), None)
-    date = _element_date(dated) if dated is not None else display_date(text_of(li))
-    parts = [li.text or ""]
-    for child in li:
-        if child is not dated:
-            parts.append(" " + text_of(child) + " ")
-        parts.append(child.tail or "")
-    return HistoryEntry(date, fold("".join(parts)))
-
-
-def _definition_list_history(container_class: str) -> Callable[[ClassIndex], list[HistoryEntry] | None]:
-    """An era whose history is a ``dl`` of date/note pairs (either way round), inside ``container_class``."""
-
-    def read(page: ClassIndex) -> list[HistoryEntry] | None:
-        container = page.first(container_class)
-        dl = next(container.iter("dl"), None) if container is not None else None
-        if dl is None:
-            return None
-        entries = []
-        for dt in dl.iterchildren("dt"):
-            dd = dt.getnext()
-            if dd is None or dd.tag != "dd":
-                continue
-            dated, note = (dt, dd) if next(dt.iter("time", "abbr"), None) is not None else (dd, dt)
-            entries.append(HistoryEntry(_element_date(dated), text_of(note)))
-        return entries or None
-
-    read.__name__ = f"history_{container_class}"
-    return read
-
-
-HISTORY_ERAS = (
-    _items_history("gem-c-metadata__change-history-item"),  # from July 2026, inside gem-c-metadata
-    _items_history("gem-c-published-dates__change-item"),  # from March 2025
-    _items_history("app-c-published-dates__change-item"),  # 2017 to March 2025
-    _definition_list_history("footer-change-notes"),  # 2014 to 2016, page footer
-    _definition_list_history("change-notes"),  # 2014 to 2016, header overlay
-)
-
-
-def _history(page: ClassIndex) -> list[HistoryEntry]:
-    for era in HISTORY_ERAS:
-        entries = era(page)
-        if entries is not None:
-            return newest_first(entries)
-    return []
-
-
-def newest_first(entries: list[HistoryEntry]) -> list[HistoryEntry]:
-    """Entries newest first; left as shown when some have no date (their order is all we know).
-
-    A list shown oldest first is turned round before sorting, so entries of one day keep their true order
-    (the newest of the day first), which a sort by date alone cannot know.
-    """
-    if all(entry.date for entry in entries):
-        dates = [entry.date or "" for entry in entries]
-        if dates != sorted(dates, reverse=True) and dates == sorted(dates):
-            entries = entries[::-1]
-        return sorted(entries, key=lambda entry: entry.date or "", reverse=True)
-    return entries
-
-
-# --------------------------------------------------------------------------- notices and attachments
-
-
-def _withdrawn(page: ClassIndex) -> str | None:
-    notices = page.containing("withdraw") or [
-        notice for notice in page.all("gem-c-notice", "app-c-notice") if "withdrawn" in text_of(notice)
-    ]
-    if not notices:
-        return None
-    notice = notices[0]
-    title = first(
-        find(notice, "gem-c-notice__title", "app-c-notice__title"), next(notice.iter("h2", "h3"), None)
-    )
-    text = block_text(notice)
-    if title is not None:
-        heading = block_text(title)
-        text = text.replace(heading, "", 1).strip() or heading
-    return fold(text) or None
-
-
-def in_body(blocks: list[etree._Element], body: etree._Element | None = None) -> list[etree._Element]:
-    """Attachment blocks set in a body's text under one of its headings (a statistical data set's
-    tables), not those a page lists on their own under "Documents": the heading above keeps its place.
-    The body is the nearest ``.govspeak``, else ``body``; a heading marked as the page's layout, or an
-    attachment's own title, does not count."""
-    found = []
-    under_heading: dict[etree._Element, set[etree._Element]] = {}
-    tags = {block.tag for block in blocks}
-    for block in blocks:
-        above = list(block.iterancestors())
-        if any(_is_attachment_block(el) for el in above):
-            continue
-        container = next((el for el in above if _has_class(el, "govspeak")), body)
-        if container is None:
-            continue
-        if container not in under_heading:
-            under_heading[container] = _under_heading(container, set(blocks), tags)
-        if block in under_heading[container]:
-            found.append(block)
-    return found
-
-
-def _under_heading(
-    container: etree._Element, blocks: set[etree._Element], tags: set[str]
-) -> set[etree._Element]:
-    """The ``blocks`` whose nearest h1-h3 above them in ``container`` counts (is not layout, nor inside an
-    attachment): one walk over the headings and the elements of the blocks' tags, in document order."""
-    found = set()
-    counts = False
-    for el in container.iter("h1", "h2", "h3", *tags):
-        if el.tag in ("h1", "h2", "h3") and not any(map(_is_attachment_block, el.iterancestors())):
-            counts = el.get(LAYOUT) is None
-        if el in blocks and counts:
-            found.add(el)
-    return found
-
-
-def _has_class(el: etree._Element, name: str) -> bool:
-    value = el.get("class")
-    return bool(value) and name in value and name in value.split()
-
-
-def _is_attachment_block(el: etree._Element) -> bool:
-    value = el.get("class")
-    return bool(value) and "attachment" in value and not ATTACHMENT_SET.isdisjoint(value.split())
-
-
-def html_attachments(main: etree._Element, url: str, page: ClassIndex | None = None) -> list[Attachment]:
-    """Attachment blocks under ``main``: ``section.attachment`` (older) and ``section.gem-c-attachment``."""
-    found: list[etree._Element] = []
-    blocks = (
-        page.all("attachment", "gem-c-attachment")
-        if page
-        else find_all(main, "attachment", "gem-c-attachment")
-    )
-    outer: set[etree._Element] = set()
-    for section in blocks:
-        if outer.isdisjoint(section.iterancestors()):
-            found.append(section)
-            outer.add(section)
-    return [attachment for attachment in map(lambda s: _attachment(s, url), found) if attachment]
-
-
-_ATTACHMENT_PARTS = {
-    "metadata": "metadata",
-    "gem-c-attachment__metadata": "metadata",
-    "type": "type",
-    "gem-c-attachment__attribute": "attribute",
-}
-"""The classes of the parts of an attachment block that say what the file is, by the part they are."""
-_HTML_WORD = re.compile(r"\bHTML\b")
-_WEB_ADDRESS = re.compile(r"https?://")
-
-
-def _attachment(section: etree._Element, base: str) -> Attachment | None:
-    """One attachment block. Its title is the heading's link; where the heading is plain text (a CSV
-    offered as "View online" and "Download CSV"), the title is the heading and the address the download,
-    so both readers name the file itself, never its preview page."""
-    heading = None
-    parts: dict[str, list[etree._Element]] = {"metadata": [], "type": [], "attribute": []}
-    for el in section.iterdescendants(etree.Element):  # one walk finds the heading and every part
-        if heading is None and el.tag in ("h2", "h3", "h4"):
-            heading = el
-        if value := el.get("class"):
-            for part in {_ATTACHMENT_PARTS[name] for name in value.split() if name in _ATTACHMENT_PARTS}:
-                parts[part].append(el)
-    links = list((heading if heading is not None else section).iter("a"))
-    link = next((a for a in links if text_of(a)), None)
-    title = text_of(link)
-    if link is None and heading is not None and (title := text_of(heading)):
-        offered = [a for a in section.iter("a") if a.get("href") and text_of(a)]
-        link = next((a for a in offered if text_of(a).lower().startswith("download")), None)
-        link = first(link, next((a for a in offered if not _is_preview(a.get("href"))), None))
-        link = first(link, offered[0] if offered else None)
-    if link is None or not title:
-        return None
-    url = absolute_url(link.get("href"), base)
-    if _is_preview(url):
-        url = url[: -len("/preview")]
-    metadata = parts["metadata"]
-    details = " ".join(text_of(el) for el in metadata) if metadata else text_of(section)
-    shown = text_of(next(iter(parts["type"]), None)) or ("HTML" if _HTML_WORD.search(details) else "")
-    attributes = [text_of(el) for el in parts["attribute"]]
-    if len(attributes) == 1 and _WEB_ADDRESS.match(attributes[0]):
-        # The attachment component describes an external attachment by its address alone.
-        return Attachment(title=title, url=url, kind="external")
-    kind = attachment_kind(url, shown)
-    if not kind:
-        kind = "html" if is_govuk_host(urlsplit(url).hostname or "") else "external"
-    # The page count only from the block's metadata: a title may well say "2 pages" of itself.
-    pages = page_count(details) if metadata else None
-    return Attachment(title=title, url=url, kind=kind, size=size_bytes(details), page_count=pages)
-
-
-def _is_preview(url: str | None) -> bool:
-    """A CSV's preview page (``<file>.csv/preview``), which stands for the file."""
-    return url is not None and urlsplit(url).path.endswith("/preview")
-
-
-def _parent_url(url: str) -> str | None:
-    parts = urlsplit(url)
-    path = parts.path.rstrip("/")
-    if path.count("/") < 2:
-        return None
-    return urlunsplit((parts.scheme, parts.netloc, path.rsplit("/", 1)[0], "", ""))
 
 
 # --------------------------------------------------------------------------- what some formats add

@@ -17,7 +17,8 @@ from typing import Any
 
 from ..clock import london_date, parse_timestamp
 from ..deadlines import PageDate
-from ..model import WEBHOOK_FORMATS, Change, DiffOp, PageState
+from ..model import Change, DiffOp, PageState
+from ..settings import WEBHOOK_FORMATS
 from .changesets import summary_counts
 from .digests import Failing, digest, failing_pages, group_by_page
 from .labels import NO_DATE, SILENT_WARNING, change_label, description, plural
