@@ -45,8 +45,8 @@ from datetime import date, timedelta
 from difflib import SequenceMatcher
 from typing import Any, Literal
 
-from .mentions import duties, sentences
-from .model import Document
+from .mentions import duties, sentences, sides
+from .model import ChangeSet, Document
 from .textdiff import ratio_at_least
 
 Kind = Literal["day", "month", "term", "academic-year", "financial-year", "tax-year", "span"]
@@ -464,27 +464,36 @@ def page_dates(document: Document) -> list[PageDate]:
     found: list[PageDate] = []
     for section in document.sections:
         for line in section.text.split("\n"):
-            for sentence in sentences(line.split()):
-                mentions = dates_in(sentence, section.heading)
-                if not mentions:
-                    continue
-                duty = carries_duty(sentence)
-                shape = masked(sentence)
-                for n, mention in enumerate(mentions):
-                    found.append(
-                        PageDate(
-                            document.url,
-                            section.heading,
-                            sentence,
-                            mention.phrase,
-                            mention.start,
-                            mention.kind,
-                            mention.role,
-                            duty,
-                            f"{shape}#{n}",
-                        )
-                    )
+            found += _dated(document.url, section.heading, sentences(line.split()))
     return _unique_keys(found)
+
+
+def _dated(page_url: str, heading: str, said: Iterable[str]) -> list[PageDate]:
+    """The dates to act on in these sentences of one section."""
+    found: list[PageDate] = []
+    for sentence in said:
+        mentions = dates_in(sentence, heading)
+        duty = carries_duty(sentence) if mentions else False
+        shape = masked(sentence)
+        for n, m in enumerate(mentions):
+            found.append(
+                PageDate(page_url, heading, sentence, m.phrase, m.start, m.kind, m.role, duty, f"{shape}#{n}")
+            )
+    return found
+
+
+def date_changes(changeset: ChangeSet, page_url: str) -> list[DateChange]:
+    """What a change did to the dates to act on: each added, moved or removed, read from the text of
+    the sections it changed (as its word diff keeps them), so a stored change says it without its
+    snapshots. A sentence that only moved, or was reworded around the same date, did nothing."""
+    old: list[PageDate] = []
+    new: list[PageDate] = []
+    for section in changeset.sections:
+        before, after = sides(section.diff)
+        old += _dated(page_url, section.old_heading or section.heading, sentences(before))
+        new += _dated(page_url, section.heading, sentences(after))
+    tracked, _ = follow([], _unique_keys(old), Update(""))
+    return follow(tracked, _unique_keys(new), Update(""))[1]
 
 
 def _unique_keys(found: list[PageDate]) -> list[PageDate]:

@@ -9,6 +9,7 @@ import pytest
 from deadline_table import held, load, score
 
 from monitor.deadlines import Tracked, Update, follow, history, page_dates, uid_of
+from monitor.model import ChangeSet
 from monitor.parse import parse
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -123,3 +124,43 @@ def test_a_removed_sentence_cancels_its_date_and_its_return_revives_the_same_eve
 def test_followed_dates_survive_the_store_as_json():
     tracked = history(grant_versions())
     assert [Tracked.from_dict(t.to_dict()) for t in tracked] == tracked
+
+
+def test_a_stored_change_says_what_it_did_to_the_dates_from_its_word_diff_alone():
+    """The grant page's two updates, diffed as the run diffs them: each moved the end of testing, and
+    the sentence's other date (4 January) did nothing."""
+    from monitor.deadlines import date_changes
+    from monitor.diff import diff
+
+    documents = [document for document, _ in grant_versions()]
+    said = [
+        [(c.what, c.old_phrase, c.date.phrase, c.date.start) for c in date_changes(diff(old, new), GRANT)]
+        for old, new in zip(documents, documents[1:], strict=False)
+    ]
+    assert said == [
+        [("moved", "February", "5 March 2021", "2021-03-05")],
+        [("moved", "5 March 2021", "23 July 2021", "2021-07-23")],
+    ]
+    assert date_changes(diff(documents[0], documents[0]), GRANT) == []
+
+
+def test_a_sentence_removed_or_added_with_its_date_is_said_so():
+    from monitor.deadlines import date_changes
+    from monitor.model import DiffOp, SectionChange
+
+    sentence = "Settings should aim for pupils to take 3 tests, starting from 8 March 2021."
+    kept = "Further information can be found in the home testing section."
+    removed = ChangeSet(
+        "minor",
+        sections=[
+            SectionChange(
+                "Wider reopening", "modified", diff=[DiffOp("delete", sentence + " "), DiffOp("equal", kept)]
+            )
+        ],
+    )
+    [gone] = date_changes(removed, GRANT)
+    assert (gone.what, gone.date.start, gone.date.sentence) == ("removed", "2021-03-08", sentence)
+    added = ChangeSet(
+        "minor", sections=[SectionChange("Wider reopening", "added", diff=[DiffOp("insert", sentence)])]
+    )
+    assert [(c.what, c.date.phrase) for c in date_changes(added, GRANT)] == [("added", "8 March 2021")]
