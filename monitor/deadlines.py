@@ -46,7 +46,7 @@ from difflib import SequenceMatcher
 from typing import Any, Literal
 
 from .mentions import duties, sentences, sides
-from .model import ChangeSet, Document
+from .model import Document, SectionChange
 from .textdiff import ratio_at_least
 
 Kind = Literal["day", "month", "term", "academic-year", "financial-year", "tax-year", "span"]
@@ -482,13 +482,13 @@ def _dated(page_url: str, heading: str, said: Iterable[str]) -> list[PageDate]:
     return found
 
 
-def date_changes(changeset: ChangeSet, page_url: str) -> list[DateChange]:
+def date_changes(sections: Iterable[SectionChange], page_url: str = "") -> list[DateChange]:
     """What a change did to the dates to act on: each added, moved or removed, read from the text of
-    the sections it changed (as its word diff keeps them), so a stored change says it without its
+    the sections it changed (as their word diff keeps it), so a stored change says it without its
     snapshots. A sentence that only moved, or was reworded around the same date, did nothing."""
     old: list[PageDate] = []
     new: list[PageDate] = []
-    for section in changeset.sections:
+    for section in sections:
         before, after = sides(section.diff)
         old += _dated(page_url, section.old_heading or section.heading, sentences(before))
         new += _dated(page_url, section.heading, sentences(after))

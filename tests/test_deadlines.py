@@ -134,14 +134,17 @@ def test_a_stored_change_says_what_it_did_to_the_dates_from_its_word_diff_alone(
 
     documents = [document for document, _ in grant_versions()]
     said = [
-        [(c.what, c.old_phrase, c.date.phrase, c.date.start) for c in date_changes(diff(old, new), GRANT)]
+        [
+            (c.what, c.old_phrase, c.date.phrase, c.date.start)
+            for c in date_changes(diff(old, new).sections, GRANT)
+        ]
         for old, new in zip(documents, documents[1:], strict=False)
     ]
     assert said == [
         [("moved", "February", "5 March 2021", "2021-03-05")],
         [("moved", "5 March 2021", "23 July 2021", "2021-07-23")],
     ]
-    assert date_changes(diff(documents[0], documents[0]), GRANT) == []
+    assert date_changes(diff(documents[0], documents[0]).sections, GRANT) == []
 
 
 def test_a_sentence_removed_or_added_with_its_date_is_said_so():
@@ -158,9 +161,11 @@ def test_a_sentence_removed_or_added_with_its_date_is_said_so():
             )
         ],
     )
-    [gone] = date_changes(removed, GRANT)
+    [gone] = date_changes(removed.sections, GRANT)
     assert (gone.what, gone.date.start, gone.date.sentence) == ("removed", "2021-03-08", sentence)
     added = ChangeSet(
         "minor", sections=[SectionChange("Wider reopening", "added", diff=[DiffOp("insert", sentence)])]
     )
-    assert [(c.what, c.date.phrase) for c in date_changes(added, GRANT)] == [("added", "8 March 2021")]
+    assert [(c.what, c.date.phrase) for c in date_changes(added.sections, GRANT)] == [
+        ("added", "8 March 2021")
+    ]
