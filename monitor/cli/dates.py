@@ -35,7 +35,7 @@ def dates_command(from_day: date | None, page_url: str | None, output: str, ever
     import json
 
     from ..clock import london_day, utc_now
-    from ..deadlines import listing, page_dates
+    from ..deadlines import listing
     from ..publish.dates import followed_dates
     from ..render.dates import calendar_ics, dates_json, dates_text
     from ..store.dates import DateReads
@@ -49,12 +49,10 @@ def dates_command(from_day: date | None, page_url: str | None, output: str, ever
         reads = DateReads(store)
         titles = reads.titles()
         if output == "ics":
-            events = [t for t in followed_dates(store) if url is None or t.current.page_url == url]
+            events = followed_dates(store, url)
             click.echo(calendar_ics(events, titles, site_url=config.digest.site_url), nl=False)
             return
-        found = listing(
-            [d for _, doc in reads.latest_documents(url) for d in page_dates(doc)], since, every=every
-        )
+        found = listing(reads.current(url), since, every=every)
     if output == "json":
         click.echo(json.dumps(dates_json(found, titles), ensure_ascii=False, indent=2))
     else:

@@ -16,11 +16,11 @@ from ..store.dates import DateReads
 from .folders import SiteFolder
 
 
-def followed_dates(store: Store) -> list[Tracked]:
+def followed_dates(store: Store, page_url: str | None = None) -> list[Tracked]:
     """Every page's dates, followed up to its last snapshot (the pages with new snapshots first brought
     up to date and kept). A page GOV.UK moved hands its dates to its new address, where they keep their
     events (what its old address shows after the move is the new page's); a page removed no longer
-    holds its dates, which are cancelled."""
+    holds its dates, which are cancelled. With ``page_url``, that page's only."""
     reads = DateReads(store)
     ended = reads.pages_ended()
     for url, after in reads.pages_behind():
@@ -43,7 +43,8 @@ def followed_dates(store: Store) -> list[Tracked]:
         tracked = [Tracked.from_dict(t) for t in reads.tracked(url)]
         tracked, _ = follow(tracked, [], Update(london_day(day) or day, change_id))
         reads.keep(url, [t.to_dict() for t in tracked], ended=change_id)
-    return [Tracked.from_dict(t) for _, found in reads.all_tracked() for t in found]
+    every = [Tracked.from_dict(t) for _, found in reads.all_tracked() for t in found]
+    return [t for t in every if page_url is None or t.current.page_url == page_url]
 
 
 def counted_from(store: Store) -> str:

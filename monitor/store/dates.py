@@ -109,11 +109,14 @@ class DateReads:
         row = self.db.execute("SELECT max(last_checked) FROM pages").fetchone()
         return row[0] if row else None
 
+    def current(self, url: str | None = None) -> list[PageDate]:
+        """The dates to act on in the current text of every watched page (of one with ``url``)."""
+        return [d for _, document in self.latest_documents(url) for d in page_dates(document)]
+
     def coming_up(self, urls: list[str], since: str, days: int) -> list[PageDate]:
         """The dates to act on in these pages' current text from ``since`` for ``days`` days."""
         wanted = set(urls)
-        found = [d for url, doc in self.latest_documents() if url in wanted for d in page_dates(doc)]
-        return within(found, since, days)
+        return within([d for d in self.current() if d.page_url in wanted], since, days)
 
     def latest_documents(self, url: str | None = None) -> Iterator[tuple[str, Document]]:
         """``(url, Document)`` of each watched page's last snapshot (one page's with ``url``): the current
