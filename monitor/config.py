@@ -89,7 +89,7 @@ def from_mapping(raw: Any, base_dir: Path | None = None) -> Config:
     config.fetch = _fetch(data.get("fetch"), "fetch")
     config.digest = _digest(data.get("digest"), "digest")
     config.digest.subscribers = _subscribers(data.get("digest"), config)
-    if config.digest.subscribers and not config.digest.email.smtp_host:
+    if any(s.to for s in config.digest.subscribers) and not config.digest.email.smtp_host:
         raise ConfigError("digest.email.smtp_host: missing (needed to send to digest.subscribers)")
     config.schedule = _schedule(data.get("schedule"), "schedule")
     if base_dir is not None:
@@ -166,7 +166,27 @@ def _fetch(raw: Any, where: str) -> FetchSettings:
 
 def _digest(raw: Any, where: str) -> DigestSettings:
     data = _mapping(raw or {}, where)
-    _only(data, where, {"email", "webhooks", "site_url", "subscribers", "notify", "channels"})
+    _only(
+        data,
+        where,
+        {
+            "email",
+            "webhooks",
+            "site_url",
+            "subscribers",
+            "notify",
+            "channels",
+            "give_up_after_days",
+            "unsubscribe_url",
+        },
+    )
+    unsubscribe_url = _str(data, "unsubscribe_url", "", where).strip()
+    if unsubscribe_url and (
+        urlsplit(unsubscribe_url).scheme != "https" or not urlsplit(unsubscribe_url).netloc
+    ):
+        raise ConfigError(
+            f"{where}.unsubscribe_url: must be an https address (one-click unsubscribe needs one)"
+        )
     hooks = []
     for i, item in enumerate(_list(data, "webhooks", where)):
         w = f"{where}.webhooks[{i}]"
@@ -189,6 +209,10 @@ def _digest(raw: Any, where: str) -> DigestSettings:
         channels=[
             _channel(item, f"{where}.channels[{i}]") for i, item in enumerate(_list(data, "channels", where))
         ],
+        give_up_after_days=_int(
+            data, "give_up_after_days", DigestSettings.give_up_after_days, where, minimum=0
+        ),
+        unsubscribe_url=unsubscribe_url,
     )
 
 
@@ -237,7 +261,17 @@ def _email(raw: Any, where: str) -> EmailSettings:
     _only(
         data,
         where,
-        {"to", "from", "smtp_host", "smtp_port", "starttls", "ssl", "username_env", "password_env"},
+        {
+            "to",
+            "from",
+            "smtp_host",
+            "smtp_port",
+            "starttls",
+            "ssl",
+            "username_env",
+            "password_env",
+            "unsubscribe",
+        },
     )
     d = EmailSettings()
     to = data.get("to", [])
@@ -257,7 +291,16 @@ def _email(raw: Any, where: str) -> EmailSettings:
         ssl=_bool(data, "ssl", d.ssl, where),
         username_env=_str(data, "username_env", d.username_env, where),
         password_env=_str(data, "password_env", d.password_env, where),
+        unsubscribe=_address(data, "unsubscribe", where),
     )
+
+
+def _address(data: dict[str, Any], key: str, where: str) -> str:
+    """An optional email address: one line, with an @ (it goes into a header)."""
+    value = _str(data, key, "", where).strip()
+    if value and ("@" not in value or any(c.isspace() or ord(c) < 32 for c in value)):
+        raise ConfigError(f"{where}.{key}: must be an email address")
+    return value
 
 
 def _schedule(raw: Any, where: str) -> ScheduleSettings:

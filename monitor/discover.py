@@ -23,6 +23,7 @@ from urllib.parse import urlencode, urljoin
 from .clock import london_day, parse_timestamp, utc_timestamp
 from .govuk import normalise
 from .model import Change, RunSummary
+from .plurals import plural
 from .settings import Config, SearchConfig
 
 if TYPE_CHECKING:
@@ -200,7 +201,7 @@ async def search_all(fetcher: Fetcher, config: Config, *, page_size: int | None 
             log.warning("search '%s': %s", item.name, exc)
             found.errors.append((f"search '{item.name}'", str(exc)))
             continue
-        log.info("search '%s': %d results", item.name, len(results))
+        log.info("search '%s': %s", item.name, plural(len(results), "result"))
         for result in results:
             if item.follow_documents:
                 found.follow.add(result.url)

@@ -129,10 +129,12 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "change_id": "The change.",
             "channel": "The channel's name.",
             "recipient": "The email address.",
-            "status": "sent, deferred (retried next run) or refused (reported, not retried).",
+            "status": "sent, deferred (retried next run), refused (reported, retried each run) or given_up "
+            "(refused for digest.give_up_after_days).",
             "code": "The SMTP reply code.",
             "detail": "The server's reply.",
             "at": "When (UTC).",
+            "refused_since": "When its refusals in a row began (UTC); empty unless refused.",
         },
     ),
     "subscribers": (
@@ -142,6 +144,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "channel": "The subscriber's outbox name (email:<first address>).",
             "since": "Changes found from this time on are theirs (UTC).",
             "last_sent": "When their last message went (UTC); their rhythm counts from it.",
+            "after_change": "The last change recorded before they started: every later one counts too.",
         },
     ),
     "page_dates": (

@@ -47,6 +47,7 @@ from .config import absolute_url
 from .govuk import host_of
 from .limits import AllowList, HostRate, origin
 from .model import FetchRequest, FetchResult
+from .plurals import plural
 from .settings import Config, FetchSettings
 
 if TYPE_CHECKING:
@@ -287,7 +288,7 @@ class Fetcher:
         elif status in REDIRECT_STATUSES:
             result.error = f"HTTP {status} without a Location header"
         elif status >= 400 or status < 200:
-            result.error = f"HTTP {status} after {tries} tries" if tries > 1 else f"HTTP {status}"
+            result.error = f"HTTP {status}" + (f" after {plural(tries, 'try', 'tries')}" if tries > 1 else "")
             if status == 422:
                 result.body = attempt.body
             if attempt.gave_up:
@@ -448,7 +449,7 @@ class Fetcher:
         limit = self.settings.max_bytes
         declared = _content_length(response)
         if declared is not None and declared > limit:
-            attempt.fault = f"body over {limit} bytes"
+            attempt.fault = f"body over {plural(limit, 'byte')}"
             return None
         chunks: list[bytes] = []
         size = 0
@@ -456,17 +457,17 @@ class Fetcher:
             async for chunk in response.aiter_bytes():
                 size += len(chunk)
                 if size > limit:
-                    attempt.fault = f"body over {limit} bytes"
+                    attempt.fault = f"body over {plural(limit, 'byte')}"
                     return None
                 chunks.append(chunk)
         except httpx.RemoteProtocolError:
             got = response.num_bytes_downloaded
-            expected = f" of {declared}" if declared is not None else ""
-            attempt.fault, attempt.retry = f"truncated body: got {got}{expected} bytes", True
+            told = f"{got} of {plural(declared, 'byte')}" if declared is not None else plural(got, "byte")
+            attempt.fault, attempt.retry = f"truncated body: got {told}", True
             return None
         if declared is not None and response.num_bytes_downloaded < declared:
             got = response.num_bytes_downloaded
-            attempt.fault, attempt.retry = f"truncated body: got {got} of {declared} bytes", True
+            attempt.fault, attempt.retry = f"truncated body: got {got} of {plural(declared, 'byte')}", True
             return None
         return b"".join(chunks)
 
@@ -488,7 +489,7 @@ def _hops(first: str, requested: Iterable[str]) -> list[str]:
 
 
 def _with_tries(fault: str, tries: int) -> str:
-    return f"{fault} ({tries} tries)" if tries > 1 else fault
+    return f"{fault} ({plural(tries, 'try', 'tries')})" if tries > 1 else fault
 
 
 def _first_line(exc: Exception) -> str:

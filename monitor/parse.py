@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from .model import Document, ParseError
+from .plurals import plural
 
 __all__ = ["GOVUK", "ParseError", "describe", "parse", "reader_for", "stated_url", "to_json", "to_text"]
 
@@ -122,7 +123,7 @@ def to_text(doc: Document) -> str:
 
 
 def _pages(count: int | None) -> str:
-    return "" if count is None else f"{count} page" if count == 1 else f"{count} pages"
+    return "" if count is None else plural(count, "page")
 
 
 def _size(size: int | None) -> str:

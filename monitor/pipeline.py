@@ -91,7 +91,8 @@ def run(
     """The whole job of ``guidance-monitor run`` and of each scheduled run: check, send, publish.
 
     The changes are stored before anything is sent, so a failed send leaves them in the outbox for the
-    next run; a send or publish failure is reported in ``failures`` under "digest" or "site".
+    next run; a send or publish failure, or a recipient's refusal, is reported in ``failures`` under
+    "digest" or "site".
     """
     summary = check_pages(config, store, now=now, should_stop=should_stop, progress=progress)
     if any(where == DATABASE for where, _ in summary.failures):
@@ -100,8 +101,10 @@ def run(
         try:
             from .deliver import deliver_pending
 
-            summary.deliveries = deliver_pending(config, store, now=now)
-            summary.digest_sent = bool(summary.deliveries)
+            results = deliver_pending(config, store, now=now)
+            summary.deliveries = [str(d) for d in results if not d.problem]
+            summary.failures += [("digest", str(d)) for d in results if d.problem]
+            summary.digest_sent = any(d.sent for d in results)
         except Exception as exc:  # a send failure must not lose the run's report
             summary.failures.append(("digest", f"not sent: {exc}"))
     if site:

@@ -33,6 +33,8 @@ class EmailSettings:
     ssl: bool = False
     username_env: str = "SMTP_USER"
     password_env: str = "SMTP_PASSWORD"
+    unsubscribe: str = ""
+    """The address that takes unsubscribe requests (``List-Unsubscribe``'s mailto); ``from`` when unset."""
 
     @property
     def configured(self) -> bool:
@@ -83,6 +85,8 @@ class Subscriber:
     frequency: Frequency = "daily"
     day: str = "monday"
     channel: str = "email"
+    notify: tuple[str, ...] = ()
+    """Apprise URLs that get their messages too (or instead, when ``to`` is empty)."""
 
 
 @dataclass
@@ -104,6 +108,10 @@ class DigestSettings:
     """``digest.subscribers``; empty means ``email.to`` is one subscriber of everything, daily."""
     notify: list[NotifySettings] = field(default_factory=list)
     channels: list[ChannelSettings] = field(default_factory=list)
+    give_up_after_days: int = 7
+    """How long a recipient's permanent refusal is tried again at each run before it is given up."""
+    unsubscribe_url: str = ""
+    """An https address taking one-click unsubscribe POSTs (RFC 8058), ``{email}`` the subscriber's."""
 
 
 @dataclass

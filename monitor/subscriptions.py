@@ -18,13 +18,18 @@ everything, a journalist an immediate message for one page:
           pages: [https://www.gov.uk/government/publications/mandatory-qualification-for-sencos]
           signals: [duty, date]
           frequency: immediate
+        - notify: ntfy://ntfy.sh/send-team
+          searches: [DfE SEND guidance]
 
-With no subscribers, ``digest.email.to`` is one subscriber of everything, daily, on the outbox channel
-``email`` it always used (so nothing already sent is sent again).
+A subscriber has an ``email`` address (or a list of them, for one message), Apprise URLs under
+``notify``, or both. ``digest.email.to``, with subscribers or without, is one more subscriber, of
+everything at every run, on the outbox channel ``email`` it always used (so nothing already sent is sent
+again).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection, Iterable
 from datetime import date, datetime, timedelta
 from fnmatch import fnmatchcase
@@ -39,7 +44,7 @@ from .settings import Frequency, Subscriber
 FREQUENCIES: tuple[str, ...] = get_args(Frequency)
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 SIGNAL_KINDS: tuple[str, ...] = get_args(SignalKind)
-KEYS = ("email", "pages", "searches", "signals", "frequency", "day")
+KEYS = ("email", "notify", "pages", "searches", "signals", "frequency", "day")
 DEFAULT_CHANNEL = Subscriber.channel
 """The outbox channel of ``digest.email.to``: the one the digest used before subscribers existed."""
 
@@ -68,9 +73,8 @@ def parse_subscribers(
         at = f"{where}[{i}]"
         subscriber = _subscriber(item, at, searches)
         if subscriber.channel in seen:
-            raise SubscriberError(
-                f"{at}.email: {subscriber.to[0]} is already a subscriber ({seen[subscriber.channel]})"
-            )
+            which = f"email: {subscriber.to[0]}" if subscriber.to else f"notify: {subscriber.notify[0]}"
+            raise SubscriberError(f"{at}.{which} is already a subscriber ({seen[subscriber.channel]})")
         seen[subscriber.channel] = at
         found.append(subscriber)
     return found
@@ -82,11 +86,15 @@ def _subscriber(raw: Any, at: str, searches: Collection[str] | None) -> Subscrib
     unknown = sorted(set(map(str, raw)) - set(KEYS))
     if unknown:
         raise SubscriberError(f"{at}.{unknown[0]}: unknown key (known: {', '.join(KEYS)})")
-    if "email" not in raw:
-        raise SubscriberError(f"{at}.email: missing")
-    to = _strings(raw["email"], f"{at}.email")
-    if not to or not all("@" in a and " " not in a.strip() for a in to):
+    if "email" not in raw and "notify" not in raw:
+        raise SubscriberError(f"{at}.email: missing (an email address, or Apprise URLs under notify)")
+    to = _strings(raw.get("email"), f"{at}.email")
+    if "email" in raw and (not to or not all("@" in a and _one_line(a) for a in to)):
         raise SubscriberError(f"{at}.email: must be an email address or a list of them")
+    notify = _strings(raw.get("notify"), f"{at}.notify")
+    for k, url in enumerate(notify):
+        if "://" not in url or not _one_line(url):
+            raise SubscriberError(f"{at}.notify[{k}]: must be an Apprise URL such as ntfy://ntfy.sh/TOPIC")
     pages = _strings(raw.get("pages"), f"{at}.pages")
     for k, page in enumerate(pages):
         if "://" in page and urlsplit(page).scheme not in ("http", "https"):
@@ -113,8 +121,27 @@ def _subscriber(raw: Any, at: str, searches: Collection[str] | None) -> Subscrib
         signals=tuple(kinds),
         frequency=frequency,
         day=day.strip().lower(),
-        channel=f"email:{to[0].strip().lower()}",
+        channel=f"email:{to[0].strip().lower()}" if to else f"notify:{notify_name(notify[0])}",
+        notify=tuple(notify),
     )
+
+
+def _one_line(text: str) -> bool:
+    """Whether an address is one word: it goes into a header or a URL whole."""
+    return not any(c.isspace() or ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in text.strip())
+
+
+def notify_name(url: str) -> str:
+    """A subscriber's Apprise URL as their name when they have no email address: its scheme and host
+    when the host is a written name, else the scheme and a short digest, never the URL (it may hold
+    a token)."""
+    scheme, _, rest = url.partition("://")
+    try:
+        host = (urlsplit(url).hostname or "") if "$" not in rest.split("/", 1)[0] else ""
+    except ValueError:
+        host = ""
+    digest = hashlib.sha256(url.encode()).hexdigest()[:8]
+    return f"{scheme.lower()}@{host}/{digest}" if host and "." in host else f"{scheme.lower()}/{digest}"
 
 
 def _strings(value: Any, at: str) -> list[str]:
@@ -128,13 +155,10 @@ def _strings(value: Any, at: str) -> list[str]:
 
 
 def subscribers(configured: Iterable[Subscriber], email_to: Iterable[str]) -> list[Subscriber]:
-    """Who receives the digest: the configured subscribers, else ``digest.email.to`` as one subscriber
-    of everything, daily (none when that is empty too)."""
-    chosen = list(configured)
-    if chosen:
-        return chosen
+    """Who receives the digest: the configured subscribers, and ``digest.email.to`` as one more
+    subscriber, of everything (when it lists anyone)."""
     to = tuple(email_to)
-    return [Subscriber(to=to)] if to else []
+    return [*configured, *([Subscriber(to=to, frequency="immediate")] if to else [])]
 
 
 # --------------------------------------------------------------------------- which changes

@@ -323,7 +323,7 @@ def test_history_and_show_speak_the_sites_words_and_uk_time(demo):
     assert f"Updated with a change note: {note}" in history
     assert announced.label in history
     assert not re.search(r"announced|modified|\bmajor\b|\bminor\b", history)
-    newest = re.search(r"#(\d+)  \S+  Updated with a change note: ", history)
+    newest = re.search(r"#(\d+)  [^(]+  \([^)]+\)  Updated with a change note: ", history)
     assert newest, history
     shown = cli("show", newest.group(1), "--config", config).output
     assert shown.startswith(f"Change #{newest.group(1)}: Updated with a change note\n")
@@ -544,6 +544,9 @@ def test_parse_of_a_file_stating_no_address_does_not_claim_govuk(tmp_path):
     text = cli("parse", str(file), "--format", "text").output
     assert "URL: https://www.gov.uk/\n" not in text
     assert "URL: not stated in the page (give --url)\n" in text
+    assert json.loads(cli("parse", str(file), "--format", "json").output)["url"] is None
+    given = cli("parse", str(file), "--format", "json", "--url", "https://www.gov.uk/guidance/x").output
+    assert json.loads(given)["url"] == "https://www.gov.uk/guidance/x"
 
 
 def test_diff_of_two_different_pages_warns_on_stderr(tmp_path):

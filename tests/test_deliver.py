@@ -205,7 +205,8 @@ def test_each_change_is_emailed_once_and_a_digest_held_while_smtp_is_down_goes_o
     mail.stop()
     monitor.show(2)
     status, output = monitor.run()
-    assert status == 0, output  # the run succeeds with the mail server down
+    assert status == 1, output  # a cron wrapper can tell: the change waits for the next run
+    assert "failed: digest: email:127.0.0.1: 1 change not sent (" in output
     with monitor.store() as store:
         held = store.undelivered("email")
     assert [c.kind for c in held] == ["major"]
@@ -391,7 +392,7 @@ def test_webhooks_post_once_per_run_each_with_its_own_outbox(tmp_path: Path, pag
     monitor.show(1)
     receiver.status = 500
     status, output = monitor.run()
-    assert status == 0, output
+    assert status == 1, output
     assert len(receiver.posts) == 3  # each tried once, none accepted
     receiver.posts.clear()
     receiver.status = 200
@@ -409,8 +410,14 @@ def test_webhooks_post_once_per_run_each_with_its_own_outbox(tmp_path: Path, pag
     assert slack["text"].startswith(f"“{TITLE.split(':')[0]}") and "” updated: " in slack["text"]
     assert any(TITLE in b["text"]["text"] for b in slack["blocks"] if b["type"] == "section")
     teams = bodies["/teams"]
-    assert teams["@type"] == "MessageCard" and teams["text"]
-    assert TITLE.split(":")[0] in teams["sections"][0]["activityTitle"]
+    [card] = teams["attachments"]
+    assert teams["type"] == "message" and card["contentType"] == "application/vnd.microsoft.card.adaptive"
+    assert card["content"]["type"] == "AdaptiveCard" and card["content"]["version"] == "1.4"
+    texts = [block["text"] for block in card["content"]["body"]]
+    assert "” updated: " in texts[0] and any(TITLE.split(":")[0] in text for text in texts[1:])
+    assert card["content"]["actions"] == [
+        {"type": "Action.OpenUrl", "title": "See every change", "url": SITE_URL + "/"}
+    ]
 
     receiver.posts.clear()
     assert monitor.run()[0] == 0
@@ -420,7 +427,7 @@ def test_webhooks_post_once_per_run_each_with_its_own_outbox(tmp_path: Path, pag
 def test_a_webhook_down_does_not_hold_back_email(tmp_path: Path, page_server, mail: MailServer) -> None:
     down = f"http://127.0.0.1:{free_port()}/hook"
     monitor = Monitor(tmp_path, page_server, {**email_settings(mail.port), "webhooks": [{"url": down}]})
-    assert monitor.run()[0] == 0
+    assert monitor.run()[0] == 1  # the webhook's change waits for the next run
     assert len(mail.inbox.messages) == 1
     [hook] = [c for c in deliver.channels(load(monitor.config_file)) if c.__kind__ == "webhook"]
     with monitor.store() as store:
@@ -511,20 +518,19 @@ def test_notify_test_sends_once_on_every_channel_and_shows_only_kind_and_host(
     result = CliRunner().invoke(main, ["notify", "--test", "--config", str(config)])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
-        "json:127.0.0.1: sent (accepted)",
-        "form:127.0.0.1: sent (accepted)",
+        "notify:json@127.0.0.1: sent (accepted)",
+        "notify:FORM_URL: sent (accepted)",
     ]
     assert sorted(path for path, _ in receiver.posts) == [f"/form/{token}", f"/json/{token}"]
-    for _, body in receiver.posts:
-        assert (
-            body["title"] == "guidance-monitor: test message"
-            and "test from guidance-monitor" in body["message"]
-        )
+    for path, body in receiver.posts:
+        channel = "notify:FORM_URL" if path.startswith("/form") else "notify:json@127.0.0.1"
+        assert body["title"] == f"Test message from guidance-monitor on {channel}"
+        assert body["message"] == f"Test message from guidance-monitor on {channel}."
 
     receiver.stop()
     result = CliRunner().invoke(main, ["notify", "--test", "--config", str(config)])
     assert result.exit_code == 1
-    assert "json:127.0.0.1: FAILED (" in result.output and token not in result.output
+    assert "notify:json@127.0.0.1: FAILED (" in result.output and token not in result.output
     monkeypatch.delenv("HOOK_TOKEN")
     result = CliRunner().invoke(main, ["notify", "--test", "--config", str(config)])
     assert "digest.notify[0].url: the environment variable HOOK_TOKEN is not set" in result.output
@@ -545,12 +551,12 @@ def test_each_change_goes_once_per_notify_channel_across_runs_and_an_outage(
         assert status == 0, output
         assert [len(ntfy.posts), len(team.posts)] == [1, 1]
         assert ntfy.posts[0][1]["title"] == "Now watching 1 DfE guidance page"
-        assert "json:127.0.0.1: sent 1 change" in output and "form:127.0.0.1: sent 1 change" in output
+        assert "notify:json@127.0.0.1: sent 1 change" in output and "notify:team: sent 1 change" in output
 
         team.stop()
         monitor.show(1)
         status, output = monitor.run()
-        assert status == 0, output  # one channel down does not fail the run or hold the other back
+        assert status == 1, output  # one channel down is reported and does not hold the other back
         assert len(ntfy.posts) == 2
         change = ntfy.posts[1][1]
         assert change["title"].startswith("“Special schools and other specialist settings” updated: ")

@@ -22,8 +22,9 @@ from pathlib import Path
 import pytest
 import yaml
 from aiosmtpd.controller import Controller
-from click.testing import CliRunner
-from test_deliver import Receiver, free_port, parts
+from click.testing import CliRunner, Result
+from conftest import Response
+from test_deliver import CAPTURES, PAGE, Receiver, free_port, parts
 
 from monitor import deliver
 from monitor.cli import main
@@ -49,6 +50,8 @@ class Handler:
     """Answer DATA with 552 when the message is larger than this (0: never)."""
     kill_on_data: int | None = None
     """A process id to SIGKILL when a message arrives, before answering 250."""
+    data: str = ""
+    """An answer to DATA other than 250 (``554 …``), for every message."""
 
     async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
         if address in self.rcpt:
@@ -59,6 +62,8 @@ class Handler:
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
         if self.refuse_over and len(envelope.original_content) > self.refuse_over:
             return "552 5.3.4 Message size exceeds fixed limit"
+        if self.data:
+            return self.data
         message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
         self.messages.append((list(envelope.rcpt_tos), message))
         if self.kill_on_data is not None:
@@ -141,7 +146,7 @@ def test_a_421_on_quit_after_the_250_is_a_sent_message_not_resent(tmp_path: Path
         assert [d["channel"] for d in store.deliveries(change.id)] == ["email"]
 
 
-def test_a_refused_recipient_is_reported_and_a_deferred_one_retried_alone(tmp_path: Path, smtp) -> None:
+def test_a_refused_and_a_deferred_recipient_each_get_the_changes_later_alone(tmp_path: Path, smtp) -> None:
     handler, controller = smtp
     third = "governor@school.example"
     config_file = configure(tmp_path, controller.port)
@@ -153,29 +158,36 @@ def test_a_refused_recipient_is_reported_and_a_deferred_one_retried_alone(tmp_pa
         first = queue(store, "Rules")
 
     status, output = digest(config_file)
-    assert status == 1, output  # the deferred recipient keeps the change in the outbox
+    assert status == 1, output
     assert [to for to, _, _ in received(handler)] == [TO[0]]
-    # Said as it is: the first recipient has it, the deferred one will get it next run.
-    assert f"sent to {TO[0]}; deferred by {third}, for whom they stay in the outbox" in output, output
+    # Said as it is: the first recipient has it, the other two will be tried again.
+    assert (
+        f"1 change sent to {TO[0]}; deferred by {third}; refused by {TO[1]} (550 5.1.1 No such user);"
+        " kept in the outbox for them and tried again at the next run"
+    ) in output, output
     with Store(tmp_path / "monitor.db") as store:
         assert [c.id for c in store.undelivered("email")] == [first.id]
         second = queue(store, "Funding")
 
     handler.rcpt = {TO[1]: "550 5.1.1 No such user"}
     status, output = digest(config_file)
-    assert status == 1, output  # a recipient refused for good is a problem to report
-    assert f"refused, not retried: {TO[1]} (550" in output
+    assert status == 1, output  # still refused: still a problem to report
+    assert f"refused by {TO[1]} (550 5.1.1 No such user)" in output
     got = received(handler)[1:]
     # the deferred recipient gets both changes in one message; the first recipient only the new one
     assert sorted((to, ids) for to, _, ids in got) == sorted(
         [(TO[0], str(second.id)), (third, f"{first.id},{second.id}")]
     )
+
+    handler.rcpt = {}  # the operator mended the address
+    status, output = digest(config_file)
+    assert status == 0, output
+    assert [(to, ids) for to, _, ids in received(handler)[3:]] == [(TO[1], f"{first.id},{second.id}")]
     assert digest(config_file) == (0, "Nothing to send.\n")
     everyone = [to for to, _, _ in received(handler)]
-    assert everyone.count(TO[0]) == 2 and everyone.count(third) == 1 and TO[1] not in everyone
+    assert sorted(everyone) == sorted([TO[0], TO[0], third, TO[1]])  # each has each change once
     with Store(tmp_path / "monitor.db") as store:
         assert store.undelivered("email") == []
-        assert "refused by head@school.example (550" in store.deliveries(first.id)[0]["detail"]
 
 
 def test_the_sent_line_names_only_the_recipients_that_accepted(tmp_path: Path, smtp) -> None:
@@ -186,9 +198,71 @@ def test_the_sent_line_names_only_the_recipients_that_accepted(tmp_path: Path, s
     config_file = configure(tmp_path, controller.port)
     with Store(tmp_path / "monitor.db") as store:
         queue(store, "Rules")
+    result = CliRunner().invoke(main, ["digest", "-q", "--config", str(config_file)])
+    assert result.exit_code == 1, result.output
+    assert f"email:127.0.0.1: 1 change sent to {TO[0]}; refused by {TO[1]} (550" in result.stderr
+
+
+def test_a_554_at_data_keeps_the_changes_and_they_go_once_on_a_later_run_of_run_q(
+    tmp_path: Path, smtp, page_server
+) -> None:
+    handler, controller = smtp
+    handler.data = "554 5.7.1 Message rejected as spam"
+    config_file = configure(tmp_path, controller.port)
+    config = yaml.safe_load(config_file.read_text())
+    page_server.routes[PAGE] = Response(body=CAPTURES[0])
+    config.update(govuk_base_url=page_server.base_url, pages=[PAGE])
+    config["fetch"].update(source="html", retries=1, rate_per_host=100)
+    config_file.write_text(yaml.safe_dump(config))
+
+    def run() -> Result:
+        return CliRunner().invoke(main, ["run", "-q", "--no-site", "--config", str(config_file)])
+
+    result = run()
+    assert result.exit_code == 1, result.output
+    for address in TO:  # each refusal, with the server's reply, on standard error whatever -q says
+        assert f"{address} (554 5.7.1 Message rejected as spam)" in result.stderr
+    assert handler.messages == []
+
+    handler.data = ""
+    result = run()
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    assert sorted(to for to, _, _ in received(handler)) == sorted(TO)
+    result = run()
+    assert result.exit_code == 0, result.output
+    assert len(handler.messages) == 1  # once
+    assert handler.messages[0][1]["Subject"].startswith("Now watching 1 ")
+
+
+def test_a_refusal_is_shown_tried_again_then_given_up_after_give_up_after_days(tmp_path: Path, smtp) -> None:
+    handler, controller = smtp
+    handler.rcpt = {TO[1]: "550 5.1.1 No such user"}
+    config_file = configure(tmp_path, controller.port, give_up_after_days=2)
+    with Store(tmp_path / "monitor.db") as store:
+        change = queue(store, "Rules")
     status, output = digest(config_file)
-    assert status == 1, output  # a refusal for good is reported
-    assert f"email:127.0.0.1: sent 1 change (to {TO[0]}); refused, not retried: {TO[1]} (550" in output
+    assert status == 1 and f"refused by {TO[1]} (550 5.1.1 No such user)" in output, output
+
+    waiting = f"email: {TO[1]} refused 1 change since "
+    for command in (["pages"], ["notify", "--test"]):
+        result = CliRunner().invoke(main, [*command, "--config", str(config_file)])
+        assert waiting in result.output, result.output
+        assert "(550 5.1.1 No such user); tried again at each run until " in result.output
+
+    with Store(tmp_path / "monitor.db") as store:  # two days on
+        store.db.execute("UPDATE recipient_deliveries SET refused_since = '2026-01-01T00:00:00+00:00'")
+        store.db.commit()
+    status, output = digest(config_file)
+    assert status == 1, output
+    assert f"given up on {TO[1]} (550 5.1.1 No such user), refused for 2 days" in output
+    assert digest(config_file) == (0, "Nothing to send.\n")
+    assert [to for to, _, _ in received(handler)] == [TO[0], TO[0]]  # the digest, the test message
+    with Store(tmp_path / "monitor.db") as store:
+        assert store.undelivered("email") == []
+        assert f"given up on {TO[1]} (550" in store.deliveries(change.id)[0]["detail"]
+    result = CliRunner().invoke(main, ["pages", "--config", str(config_file)])
+    assert waiting not in result.output
 
 
 def test_killed_between_the_250_and_the_mark_resends_one_message_with_the_same_message_id(
@@ -274,15 +348,24 @@ def test_a_permanent_552_is_reported_and_never_blocks_later_changes(tmp_path: Pa
         huge = queue(store, "Huge", words=300, sections=400)  # still too large when each section is cut
     status, output = digest(config_file)
     assert status == 1, output
-    assert f"refused, not retried: {TO[0]} (552" in output and TO[1] in output
+    assert f"refused by {TO[0]} (552" in output and TO[1] in output
     assert handler.messages == []
+    with Store(tmp_path / "monitor.db") as store:
+        assert [c.id for c in store.undelivered("email")] == [huge.id]  # tried again, until given up
+        later = queue(store, "Later")
+    status, output = digest(config_file)
+    assert status == 1, output
+    assert [m["X-Guidance-Monitor-Changes"] for _, m in handler.messages] == [str(later.id)]
+
+    config = yaml.safe_load(config_file.read_text())
+    config["digest"]["give_up_after_days"] = 0
+    config_file.write_text(yaml.safe_dump(config))
+    status, output = digest(config_file)
+    assert status == 1 and f"given up on {TO[0]} (552" in output, output
+    assert digest(config_file) == (0, "Nothing to send.\n")
     with Store(tmp_path / "monitor.db") as store:
         assert store.undelivered("email") == []  # reported, not held forever
         assert "552" in store.deliveries(huge.id)[0]["detail"]
-        later = queue(store, "Later")
-    status, output = digest(config_file)
-    assert status == 0, output
-    assert [m["X-Guidance-Monitor-Changes"] for _, m in handler.messages] == [str(later.id)]
 
 
 # --------------------------------------------------------------------------- hostile text
@@ -307,7 +390,8 @@ def test_page_text_cannot_act_in_chat_payloads(case: str, title: str) -> None:
     for text in slack_texts:
         for raw in ("<!channel>", "<@U024BE7LH>", "<https://evil.example/|", "\u202e"):
             assert raw not in text, (case, text)
-    for text in (teams["title"], teams["summary"], teams["text"], teams["sections"][0]["text"]):
+    card = teams["attachments"][0]["content"]
+    for text in [teams["summary"], *(block["text"] for block in card["body"])]:
         for raw in ("<at>", "<!channel>", "[Read the guidance]", "\u202e"):
             assert raw not in text, (case, text)
     title_, body = chat.notification(digest_)
@@ -350,7 +434,7 @@ def test_a_webhooks_identity_is_its_name_and_its_token_is_never_printed(
             queue(store, "Rules")
         status, output = digest(config_file)
         assert status == 0, output
-        assert "webhook:127.0.0.1: sent 1 change" in output
+        assert "webhook:TEAM_HOOK: sent 1 change" in output  # shown by its name
         assert token not in output and len(first.posts) == 1
 
         monkeypatch.setenv("TEAM_HOOK", second.url(f"/services/T0/B0/{token}2"))  # a rotated address
@@ -361,7 +445,7 @@ def test_a_webhooks_identity_is_its_name_and_its_token_is_never_printed(
         second.status = 500
         status, output = digest(config_file)
         assert status == 1, output
-        assert "webhook:127.0.0.1: 1 change not sent (answered HTTP 500)" in caplog.text
+        assert "webhook:TEAM_HOOK: 1 change not sent (answered HTTP 500)" in output
         assert token not in output + caplog.text
         with Store(tmp_path / "monitor.db") as store:
             channels = {r[0] for r in store.db.execute("SELECT channel FROM deliveries")}
@@ -438,7 +522,7 @@ def test_chat_payload_bodies_are_listed_once() -> None:
     assert {"email", "folder", "webhook", "notify"} <= set(deliver.Channel.registry)
     for kind in deliver.Channel.registry.values():
         assert kind.__doc__ and len(kind.__doc__) > 80, kind  # the user documentation of each channel
-    assert json.dumps(chat.test_notification())
+    assert json.dumps(chat.notification(chat.test_message("webhook:alerts")))
 
 
 SHOWN = [

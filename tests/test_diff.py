@@ -377,7 +377,7 @@ def test_text_report_shows_changed_words_with_a_little_context():
     a = doc(sections=[Section("Long", 2, long_text)])
     b = edit(a, sections=[Section("Long", 2, long_text.replace("w100", "CHANGED"))])
     report = text_report(diff(a, b))
-    assert "Text changed: Long (+1 -1 words)" in report
+    assert "Text changed: Long (1 word added, 1 removed)" in report
     assert "… w94 w95 w96 w97 w98 w99 [-w100-] [+CHANGED+] w101 w102 w103 w104 w105 w106 …" in report
     assert "w50" not in report and "w150" not in report
     assert text_report(diff(a, a)) == "No change.\n"
@@ -579,7 +579,10 @@ def test_diff_partial_alone_shows_the_sections_and_all_parts_on_request():
     a = doc()
     sections = [*a.sections[:2], Section("Funding", 2, "Schools get funding.")]
     b = edit(a, sections=sections, title="Renamed guidance")
+    from monitor.plurals import plural
+
     env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=True)
+    env.filters["plural"] = plural
     partial = env.get_template("_diff.html")
     alone = partial.render(changeset=diff(a, b), heading_level=3)
     assert "<h3>" in alone and "Funding" in alone and "Renamed guidance" not in alone
@@ -644,7 +647,7 @@ def test_a_list_with_one_bullet_reworded_and_one_inserted_reads_as_two_bullets(t
         files[-1].write_text(page.format(bullets), encoding="utf-8")
     result = CliRunner().invoke(main, ["diff", *map(str, files), "--selector", "#doc", "--format", "text"])
     assert result.exit_code == 1, result.output
-    lines = result.output.split("Text changed: Summary (+11 -0 words)\n", 1)[1].splitlines()
+    lines = result.output.split("Text changed: Summary (11 words added, 0 removed)\n", 1)[1].splitlines()
     assert lines == [
         "      … deployment, supply staff, other support, recruitment,"
         " [+initial teacher training (+] ITT [+)+] , performance management, staff leave)",

@@ -253,7 +253,7 @@ def test_a_subscriber_added_later_gets_the_changes_from_that_day_and_a_dry_run_s
             [changed] = [c for c in store.changes(include_backfilled=False) if c.kind not in ("new", "none")]
             out = tmp_path / "preview"
             previews = deliver_pending(load(path), store, dry_run_dir=out, now=tuesday)
-            assert len(previews) == 2 and all("1 change written to" in line for line in previews)
+            assert len(previews) == 2 and all("1 change written to" in str(d) for d in previews)
             written = [p.read_bytes() for p in sorted(out.iterdir())]
             assert len(written) == 2 and all(
                 f"X-Guidance-Monitor-Changes: {changed.id}\n".encode() in w for w in written

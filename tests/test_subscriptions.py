@@ -24,7 +24,18 @@ ATTENDANCE = "https://www.gov.uk/government/publications/school-attendance"
 ERRORS = [
     ("{}", "digest.subscribers: must be a list of subscribers"),
     ("[senco@school.example]", "digest.subscribers[0]: must be a mapping with an email"),
-    ("[{pages: [/x]}]", "digest.subscribers[0].email: missing"),
+    (
+        "[{pages: [/x]}]",
+        "digest.subscribers[0].email: missing (an email address, or Apprise URLs under notify)",
+    ),
+    (
+        "[{notify: [not a url]}]",
+        "digest.subscribers[0].notify[0]: must be an Apprise URL such as ntfy://ntfy.sh/TOPIC",
+    ),
+    (
+        "[{notify: json://127.0.0.1/a}, {notify: [json://127.0.0.1/a]}]",
+        "digest.subscribers[1].notify: json://127.0.0.1/a is already a subscriber (digest.subscribers[0])",
+    ),
     ("[{email: not-an-address}]", "digest.subscribers[0].email: must be an email address or a list of them"),
     (
         "[{email: a@school.example}, {email: b@school.example, frequency: hourly}]",
@@ -49,7 +60,8 @@ ERRORS = [
     ("[{email: a@school.example, pages: [1]}]", "digest.subscribers[0].pages: must be a list of text values"),
     (
         "[{email: a@school.example, when: daily}]",
-        "digest.subscribers[0].when: unknown key (known: email, pages, searches, signals, frequency, day)",
+        "digest.subscribers[0].when: unknown key"
+        " (known: email, notify, pages, searches, signals, frequency, day)",
     ),
     (
         "[{email: a@school.example}, {email: A@school.example}]",
@@ -109,18 +121,22 @@ def test_config_reads_subscribers_and_reports_their_mistakes_as_config_errors():
         from_mapping(raw)
 
 
-def test_without_subscribers_email_to_is_one_subscriber_of_everything_daily():
+def test_email_to_is_one_subscriber_of_everything_at_every_run_with_subscribers_or_without():
     [everyone] = subscribers([], ["senco@school.example", "head@school.example"])
-    assert everyone == Subscriber(("senco@school.example", "head@school.example"))
+    assert everyone.to == ("senco@school.example", "head@school.example")
     assert (everyone.frequency, everyone.channel, everyone.pages, everyone.signals) == (
-        "daily",
+        "immediate",
         "email",
         (),
         (),
     )
     assert subscribers([], []) == []
     mine = Subscriber(("a@school.example",), channel="email:a@school.example")
-    assert subscribers([mine], ["office@school.example"]) == [mine]
+    assert subscribers([mine], ["office@school.example"]) == [
+        mine,
+        Subscriber(("office@school.example",), frequency="immediate"),
+    ]
+    assert subscribers([mine], []) == [mine]
 
 
 # --------------------------------------------------------------------------- which changes

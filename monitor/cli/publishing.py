@@ -34,15 +34,17 @@ from .options import (
     default=None,
     help="Rebuild the digest of changes since DATE.",
 )
-@click.option("--send", is_flag=True, help="With --since: email the rebuilt digest and mark it delivered.")
+@click.option("--send", is_flag=True, help="With --since: email each subscriber their own and mark it sent.")
 @common
 def digest_command(dry_run: bool, out_dir: str | None, since_day: date | None, send: bool) -> None:
     """Send the changes waiting in the outbox (email and webhooks), each change once per channel.
 
     --dry-run --out DIR writes what would be sent and marks nothing. --since DATE rebuilds the digest of
     every change detected since DATE, delivered or not, and writes it as .eml to --out (or to stdout); it
-    is sent only with --send. A digest with no change in it is not written. Exit status 1 when a channel
-    could not send (its changes stay queued) or a file could not be written.
+    is sent only with --send, to each subscriber their own and to digest.email.to all of it. A digest
+    with no change in it is not written. What could not be sent, or was refused, is said on standard
+    error. Exit status 1 when a channel could not send to everyone (its changes stay queued) or a file
+    could not be written.
     """
     from .. import deliver
     from ..store import LockHeld
@@ -61,13 +63,14 @@ def digest_command(dry_run: bool, out_dir: str | None, since_day: date | None, s
                 click.echo(f"No change found since {since}: no digest {'sent' if send else 'written'}.")
                 return
             if send and not dry_run:
-                if not config.digest.email.configured:
-                    fail("--send: email is not configured (digest.email.to and smtp_host)")
-                try:
-                    detail = deliver.send_rebuilt(config, store, digest)
-                    click.echo(f"email: sent {len(digest.changes)} changes ({detail})")
-                except deliver.DeliveryError as exc:
-                    fail(f"email: not sent: {exc}", EXIT_FAILED)
+                if not config.digest.email.smtp_host or not deliver.EmailChannel.configured(config):
+                    fail("--send: email is not configured (digest.email.smtp_host, and to or subscribers)")
+                sent = deliver.send_rebuilt(config, store, digest)
+                for result in sent:
+                    click.echo(str(result), err=result.problem)
+                if not sent:
+                    click.echo(f"No subscriber's pages changed since {since}: no digest sent.")
+                sys.exit(EXIT_FAILED if any(r.problem for r in sent) else EXIT_OK)
             elif out is not None:
                 try:
                     path = deliver.EmailChannel(config.digest.email).preview(digest, out)
@@ -85,8 +88,8 @@ def digest_command(dry_run: bool, out_dir: str | None, since_day: date | None, s
         except OSError as exc:
             fail(f"--out {out_dir}: cannot be written ({reason(exc)})", EXIT_FAILED)
     for result in results:
-        if result.sent or result.refused or dry_run:
-            click.echo(str(result))
+        if result.sent or result.problem or dry_run:
+            click.echo(str(result), err=result.problem)
     if not results:
         configured = deliver.channels(config) or dry_run
         click.echo(
@@ -94,8 +97,7 @@ def digest_command(dry_run: bool, out_dir: str | None, since_day: date | None, s
             if configured
             else "No email or webhook is configured."
         )
-    failed = any(not r.sent or r.refused for r in results)
-    sys.exit(EXIT_FAILED if failed and not dry_run else EXIT_OK)
+    sys.exit(EXIT_FAILED if any(r.problem for r in results) else EXIT_OK)
 
 
 @click.command("site")
@@ -181,10 +183,14 @@ def notify_command(test: bool, list_channels: bool) -> None:
     """Send a test message on every channel (email, webhooks, digest.notify, digest.channels) and say
     whether it went; --list-channels lists every kind of channel, those from other packages too.
 
-    Each channel is shown by its kind and host only. Exit status 1 when any channel failed. Nothing
-    is marked in the outbox.
+    Each channel is shown by its name, never its address. The test message says it is a test from
+    guidance-monitor and names the channel, nothing else. Then the recipients whose server refuses
+    changes still waiting for them are listed, with its reply. Exit status 1 when any channel failed.
+    Nothing is marked in the outbox.
     """
-    from ..deliver import kinds, notify_test
+    from pathlib import Path
+
+    from ..deliver import kinds, notify_test, refusal_lines
 
     if list_channels:
         for kind, text in kinds():
@@ -198,6 +204,10 @@ def notify_command(test: bool, list_channels: bool) -> None:
         fail("notify: no channel is configured (digest.email, digest.webhooks or digest.notify)")
     for result in results:
         click.echo(f"{result.channel}: {'sent' if result.sent else 'FAILED'} ({result.detail})")
+    if Path(config.database).exists():
+        with open_store(config) as store:
+            for line in refusal_lines(config, store):
+                click.echo(f"waiting: {line}")
     sys.exit(EXIT_FAILED if any(not r.sent for r in results) else EXIT_OK)
 
 

@@ -11,6 +11,7 @@ import click
 from .. import config as config_module
 from ..clock import london_time
 from ..model import Change, ChangeSet, Document
+from ..plurals import plural
 from .options import (
     EXIT_FAILED,
     EXIT_OK,
@@ -78,17 +79,23 @@ def _parse_body(
         fail(f"{source}: cannot be parsed ({first})", status)
 
 
-def print_document(document: Document, output: str, *, address: str | None = None) -> None:
+def print_document(document: Document, output: str, *, url_stated: bool = True) -> None:
+    """Print a Document as ``parse`` does. ``url_stated=False``: a saved page that gave no address of its
+    own reads its links on www.gov.uk, but is not www.gov.uk's home page, so no address is claimed for it
+    (``null`` in JSON)."""
     import json
 
     from .. import parse as parse_module
 
     if output == "json":
-        click.echo(json.dumps(parse_module.to_json(document), ensure_ascii=False, indent=2))
+        data = parse_module.to_json(document)
+        if not url_stated:
+            data["url"] = None
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     text = parse_module.to_text(document)
-    if address is not None:
-        text = text.replace(f"\nURL: {document.url}\n", f"\nURL: {address}\n", 1)
+    if not url_stated:
+        text = text.replace(f"\nURL: {document.url}\n", "\nURL: not stated in the page (give --url)\n", 1)
     click.echo(text, nl=False)
 
 
@@ -140,10 +147,8 @@ def parse_command(
         document = _parse_body(source, result.body, url, result.content_type, selector, EXIT_FAILED)
     else:
         document, known = _read_saved(source, url=page_url, selector=selector, status=EXIT_FAILED)
-        if not known:
-            # Its links resolve on www.gov.uk, but it is not www.gov.uk's home page: say the truth.
-            print_document(document, output, address="not stated in the page (give --url)")
-            return
+        print_document(document, output, url_stated=known)
+        return
     print_document(document, output)
 
 
@@ -240,6 +245,7 @@ def _change_json(change: Change) -> dict[str, Any]:
 
     data = dataclasses.asdict(change)
     data["changeset"] = change.changeset.to_dict() if change.changeset else None
+    data["govuk_date"] = _govuk_date(change)
     return data
 
 
@@ -248,6 +254,15 @@ def _kind(change: Change) -> str:
     from ..render import BACKFILLED_LABEL, change_label
 
     return change_label(change) + (f" ({BACKFILLED_LABEL.lower()})" if change.backfilled else "")
+
+
+def _govuk_date(change: Change) -> str | None:
+    """The date GOV.UK gave the change, from its newest dated change note; None when GOV.UK dated none
+    (a page first seen, moved or edited silently). The listing is ordered by when each was found, so
+    this date is shown beside it, never in its place."""
+    from ..render.records import note_entries
+
+    return next((entry.date for entry in note_entries(change) if entry.date), None)
 
 
 def _stored_on(store: Store, url: str, day: date, option: str) -> tuple[dict[str, Any], Document]:
@@ -272,7 +287,8 @@ def _stored_on(store: Store, url: str, day: date, option: str) -> tuple[dict[str
 @format_option
 @common
 def history_command(url: str, output: str) -> None:
-    """List a watched page's snapshots and changes (URL: an address or a GOV.UK path)."""
+    """List a watched page's snapshots, and its changes newest found first with GOV.UK's own date beside
+    each (URL: an address or a GOV.UK path)."""
     import dataclasses
     import json
 
@@ -298,11 +314,16 @@ def history_command(url: str, output: str) -> None:
     for snap in snapshots:
         updated = f"last updated {snap['last_updated']}" if snap["last_updated"] else "no last-updated date"
         taken = london_time(snap["taken_at"], zone=True, missing="-")
-        click.echo(f"  #{snap['id']}  {taken}  {updated}, {snap['history_count']} updates")
-    click.echo(f"\nChanges ({len(changes)}), newest first (`guidance-monitor show ID` for one):")
+        click.echo(f"  #{snap['id']}  {taken}  {updated}, {plural(snap['history_count'], 'update')}")
+    click.echo(
+        f"\nChanges ({len(changes)}), newest found first, each with GOV.UK's own date"
+        " (`guidance-monitor show ID` for one):"
+    )
     for change in changes:
-        when = change.effective_date or london_time(change.detected_at, missing="-")[:10]
-        click.echo(f"  #{change.id}  {when}  {_kind(change)}: {change.note}")
+        found = london_time(change.detected_at, zone=True, missing="-")
+        govuk = _govuk_date(change)
+        dated = f"GOV.UK {govuk}" if govuk else "no GOV.UK date"
+        click.echo(f"  #{change.id}  {found}  ({dated})  {_kind(change)}: {change.note}")
 
 
 @click.command("show")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ..model import Answer, FetchResult, RunSummary
+from ..plurals import plural
 from ..settings import Config
 from .options import (
     EXIT_FAILED,
@@ -53,7 +54,9 @@ class RunProgress:
             click.echo(fetch_line(target.url, answer.fetch, answer.reason), err=True)
         if self.terminal:
             failed = f", {summary.failed} failed" if summary.failed else ""
-            self._show(f"Checked {summary.checked} of {summary.checked + outstanding} pages{failed}")
+            self._show(
+                f"Checked {summary.checked} of {plural(summary.checked + outstanding, 'page')}{failed}"
+            )
 
     def _show(self, text: str) -> None:
         click.echo(f"\r\x1b[K{text}", err=True, nl=False)
@@ -66,13 +69,13 @@ class RunProgress:
 
 
 def fetch_line(url: str, fetch: FetchResult, reason: str | None) -> str:
-    """One fetch as ``--verbose`` logs it: ``URL: HTTP 200, 12,345 bytes, 0.31 s``."""
+    """One fetch as ``--verbose`` logs it: ``URL: HTTP 200, 12345 bytes, 0.31 s``."""
     status = f"HTTP {fetch.status}" if fetch.status else "no answer"
     if fetch.not_modified:
         status += " (not modified)"
-    line = f"{url}: {status}, {len(fetch.body):,} bytes, {fetch.duration_ms / 1000:.2f} s"
+    line = f"{url}: {status}, {plural(len(fetch.body), 'byte')}, {fetch.duration_ms / 1000:.2f} s"
     if fetch.attempts > 1:
-        line += f", {fetch.attempts} tries"
+        line += f", {plural(fetch.attempts, 'try', 'tries')}"
     if fetch.url != url:
         line += f" (from {fetch.url})"
     return line + (f"; failed: {reason}" if reason else "")
@@ -112,9 +115,11 @@ def _fetch_log(verbose: bool) -> Iterator[None]:
 def run_command(no_deliver: bool, no_site: bool) -> None:
     """Check every watched page once, record what changed, send the digest and publish the site.
 
-    On a terminal it shows its progress; in cron it prints only the summary and the problems.
-    Exit status 0 when every page was checked, 1 when any failed, 2 on a configuration error, 3 when
-    another run holds the lock.
+    On a terminal it shows its progress; in cron it prints only the summary and the problems (what
+    could not be sent on standard error, even with --quiet). Exit status 0 when every page was checked
+    and every change sent, 1 when a page failed or a channel could not send to everyone (its changes
+    stay queued for the next run, a refused recipient's until digest.give_up_after_days), 2 on a
+    configuration error, 3 when another run holds the lock.
     """
     from .. import pipeline
     from ..store import LockHeld
@@ -136,11 +141,11 @@ def run_command(no_deliver: bool, no_site: bool) -> None:
     locked = [reason for where, reason in summary.failures if where == pipeline.DATABASE]
     if locked:
         fail(f"database: {locked[0]}", EXIT_FAILED)  # one line: nothing else of the run could be recorded
-    pages = "page" if summary.checked == 1 else "pages"
     if summary.failures or not opts.quiet:
-        click.echo(f"Checked {summary.checked} {pages}: {summary.changed} changed, {summary.failed} failed.")
-    for url, reason in summary.failures:
-        click.echo(f"  failed: {url}: {reason}")
+        checked = plural(summary.checked, "page")
+        click.echo(f"Checked {checked}: {summary.changed} changed, {summary.failed} failed.")
+    for url, reason in summary.failures:  # what could not be sent is said on stderr, even with --quiet
+        click.echo(f"  failed: {url}: {reason}", err=url == "digest")
     if not opts.quiet:
         for line in summary.deliveries:
             click.echo(f"  {line}")
@@ -184,14 +189,13 @@ def check_command(online: bool) -> None:
     Exit status 0 when all is well, 1 when a page could not be fetched or read, 2 on a configuration error.
     """
     from .. import pipeline, watchlist
-    from ..render.labels import plural
 
     config = load_config()
     store = _read_only_store(config)
     try:
         pages = watchlist.targets(config, store)
-        searches = f", {len(config.searches)} searches" if config.searches else ""
-        click.echo(f"{config.path or 'config.yaml'}: valid. {len(pages)} pages to watch{searches}.")
+        searches = f", {plural(len(config.searches), 'search', 'searches')}" if config.searches else ""
+        click.echo(f"{config.path or 'config.yaml'}: valid. {plural(len(pages), 'page')} to watch{searches}.")
         database = "exists" if store is not None else "created by the first run"
         click.echo(f"  database {config.database} ({database}); site in {config.site_dir}")
         email = config.digest.email
@@ -221,7 +225,7 @@ def check_command(online: bool) -> None:
         source = "Content API" if "json" in answer.fetch.content_type else "the page"
         click.echo(f"  {', '.join(facts)} (HTTP {answer.fetch.status}, from {source})")
     if failed:
-        fail(f"{failed} of {len(pages)} pages could not be read", EXIT_FAILED)
+        fail(f"{failed} of {plural(len(pages), 'page')} could not be read", EXIT_FAILED)
 
 
 def _read_only_store(config: Config) -> Store | None:
@@ -254,18 +258,23 @@ def _watch_store(config: Config) -> Store:
 @click.option("--all", "include_inactive", is_flag=True, help="Include pages no longer watched.")
 @common
 def pages_command(output: str, include_inactive: bool) -> None:
-    """List watched pages: last check, last change, failures in a row, last error."""
+    """List watched pages: last check, last change, failures in a row, last error; then the recipients
+    whose server refuses changes still waiting for them."""
     from .. import watchlist
+    from ..deliver import refusal_lines
 
     config = load_config()
     store = _watch_store(config) if Path(config.database).exists() else None
     try:
         pages = watchlist.watched(config, store, include_inactive=include_inactive)
+        refused = refusal_lines(config, store) if store is not None else []
     finally:
         if store is not None:
             store.close()
     text = watchlist.as_json(pages) + "\n" if output == "json" else watchlist.as_text(pages)
     click.echo(text, nl=False)
+    if refused and output == "text":
+        click.echo("Refused, waiting for the address to be mended:\n" + "\n".join(f"  {r}" for r in refused))
 
 
 @click.command("add")

@@ -23,7 +23,15 @@ from .channel import (
 )
 from .folder import FolderChannel
 from .notify import NotifyChannel
-from .outbox import deliver, deliver_pending, london_day_start, notify_test, rebuild_digest, send_rebuilt
+from .outbox import (
+    deliver,
+    deliver_pending,
+    london_day_start,
+    notify_test,
+    rebuild_digest,
+    refusal_lines,
+    send_rebuilt,
+)
 from .smtp import EmailChannel
 from .webhook import WebhookChannel
 
@@ -45,6 +53,7 @@ __all__ = [
     "notify_test",
     "plugin_channel",
     "rebuild_digest",
+    "refusal_lines",
     "send_rebuilt",
     "shown_host",
 ]

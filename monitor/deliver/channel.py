@@ -20,6 +20,7 @@ from typing import Any, ClassVar, Protocol
 from urllib.parse import urlsplit
 
 from ..model import Change
+from ..plurals import plural
 from ..render import chat
 from ..render.chat import Digest
 from ..settings import ChannelSettings, Config, Subscriber
@@ -46,11 +47,13 @@ class Outbox(Protocol):
         change_ids: list[int],
         answers: dict[str, tuple[str, int | None, str]],
         attempt_id: int | None = None,
-    ) -> None: ...
+        *,
+        give_up_before: str | None = None,
+    ) -> list[str]: ...
     def recipient_answers(self, channel: str, change_ids: list[int]) -> dict[tuple[int, str], str]: ...
     def refusals(self, channel: str, change_ids: list[int]) -> list[tuple[str, int | None, str]]: ...
-    def subscriber(self, channel: str) -> tuple[str, str | None] | None: ...
-    def subscribe(self, channel: str, since: str) -> str: ...
+    def subscriber(self, channel: str) -> tuple[str, str | None, int] | None: ...
+    def subscribe(self, channel: str, since: str) -> tuple[str, int]: ...
     def set_last_sent(self, channel: str, when: str) -> None: ...
 
 
@@ -65,31 +68,45 @@ class Delivery:
     """What one channel did in one run."""
 
     channel: str
-    """The channel as people see it: kind and host (``webhook:hooks.slack.com``)."""
+    """The channel as people see it: its name (``webhook:alerts``, ``email:smtp.example.org``)."""
     changes: int
     sent: bool
     detail: str
     written: Path | None = None
     """In a dry run: the file written instead of sending."""
     refused: list[str] = field(default_factory=list)
-    """Recipients that refused for good (reported once, never retried)."""
+    """Recipients whose server refused the changes for good this run, with its answer: they stay in
+    the outbox for them, tried again at each run until ``digest.give_up_after_days``."""
     deferred: list[str] = field(default_factory=list)
     """Recipients whose server said "try later": the changes wait in the outbox for them alone."""
+    given_up: list[str] = field(default_factory=list)
+    """Recipients given up on this run, after ``digest.give_up_after_days`` of refusals."""
+
+    @property
+    def problem(self) -> bool:
+        """Whether this is a problem to report (standard error, exit status 1): something not sent."""
+        return self.written is None and (not self.sent or bool(self.refused or self.given_up))
 
     def __str__(self) -> str:
-        what = f"{self.changes} change{'s' if self.changes != 1 else ''}"
+        what = plural(self.changes, "change")
         if self.written is not None:
             return f"{self.channel}: {what} written to {self.written} (dry run: nothing sent or marked)"
-        refused = f"; refused, not retried: {'; '.join(self.refused)}" if self.refused else ""
+        given_up = f"; given up on {'; '.join(self.given_up)}" if self.given_up else ""
+        waiting = []
+        if self.deferred:
+            waiting.append(f"deferred by {', '.join(self.deferred)}")
+        if self.refused:
+            waiting.append(f"refused by {'; '.join(self.refused)}")
         if self.sent:
-            return f"{self.channel}: sent {what} ({self.detail}){refused}"
-        if self.deferred and self.detail.startswith("sent to"):
+            return f"{self.channel}: sent {what} ({self.detail}){given_up}"
+        if waiting:
+            sent = f"{self.detail}; " if self.detail else ""
             return (
-                f"{self.channel}: {what} {self.detail}; deferred by {', '.join(self.deferred)}, "
-                f"for whom they stay in the outbox for the next run{refused}"
+                f"{self.channel}: {what} {sent}{'; '.join(waiting)}{given_up}; "
+                "kept in the outbox for them and tried again at the next run"
             )
         return (
-            f"{self.channel}: {what} not sent ({self.detail}){refused}; "
+            f"{self.channel}: {what} not sent ({self.detail}){given_up}; "
             "they stay in the outbox for the next run"
         )
 
@@ -175,8 +192,9 @@ class Channel:
         return path
 
     def test(self) -> str:
-        """Send a test message (``notify --test``); return a detail or raise DeliveryError."""
-        return self.send(chat.test_digest(), "test")
+        """Send the test message (``notify --test``), which says it is a test and names this channel;
+        return a detail or raise DeliveryError."""
+        return self.send(chat.test_message(self.label), "test")
 
     def deliver(self, digest: Digest, outbox: Outbox) -> Delivery:
         """Send one digest and keep the outbox: the attempt is recorded before the message goes, the

@@ -8,7 +8,7 @@ import re
 from ..render import chat
 from ..render.chat import Digest
 from ..render.plain_text import plain
-from ..settings import Config, NotifySettings
+from ..settings import Config, NotifySettings, Subscriber
 from .channel import Channel, DeliveryError, from_environment, outbox_names, scrub, shown_host
 
 
@@ -21,17 +21,27 @@ class NotifyChannel(Channel):
     ``NAME`` when the message is sent, so a token never sits in the file. ``{url_env: NAME}`` reads the
     whole URL from the environment; ``{url: URL, name: NAME}`` names the channel. The message is plain
     text: the subject as its title, then each page with its changes, GOV.UK's notes, the counts of what
-    changed and the link to the changelog, cut at 3,500 characters (with a link to the changelog) so
-    every service takes it. Each item has its own outbox under its name (default: ``url_env``, or the
-    URL's scheme and host, a second one alike numbered): each change is sent once on each, and one that
-    is down gets the changes later, once. Run output shows a channel as its scheme and host only.
+    changed and the link to the changelog, the newest change first, cut at 3,500 characters so every
+    service takes it (a message cut short ends with "and N more changes" and the changelog's address).
+    Each item has its own outbox under its name (default: ``url_env``, or the URL's scheme and host, a
+    second one alike numbered): each change is sent once on each, and one that is down gets the changes
+    later, once. Run output shows a channel by that name, never its URL.
+    A subscriber's ``notify`` URLs get their changes at their rhythm, as their email does.
     """
 
     __kind__ = "notify"
 
-    def __init__(self, settings: NotifySettings, *, name: str = "", where: str = "digest.notify") -> None:
+    def __init__(
+        self,
+        settings: NotifySettings,
+        *,
+        name: str = "",
+        where: str = "digest.notify",
+        subscriber: Subscriber | None = None,
+    ) -> None:
         self.settings = settings
         self.where = where
+        self.subscriber = subscriber
         self._name = name or outbox_names("notify", [self.default_name(settings)])[0]
 
     @staticmethod
@@ -47,13 +57,22 @@ class NotifyChannel(Channel):
 
     @classmethod
     def configured(cls, config: Config, *, preview: bool = False) -> list[Channel]:
-        """One channel per ``digest.notify`` item, each with an outbox of its own."""
+        """One channel per ``digest.notify`` item, and one per Apprise URL of each subscriber (named by
+        the subscriber: ``notify:senco@school.example``), each with an outbox of its own."""
         items = config.digest.notify
         names = outbox_names("notify", [cls.default_name(s) for s in items])
-        return [
+        found: list[Channel] = [
             cls(s, name=n, where=f"digest.notify[{i}]")
             for i, (s, n) in enumerate(zip(items, names, strict=True))
         ]
+        for i, subscriber in enumerate(config.digest.subscribers):
+            own = subscriber.channel.split(":", 1)[1] if not subscriber.to else subscriber.to[0].lower()
+            for k, (url, name) in enumerate(
+                zip(subscriber.notify, outbox_names("notify", [own] * len(subscriber.notify)), strict=True)
+            ):
+                where = f"digest.subscribers[{i}].notify[{k}]"
+                found.append(cls(NotifySettings(url=url), name=name, where=where, subscriber=subscriber))
+        return found
 
     @property
     def url(self) -> str:
@@ -68,13 +87,8 @@ class NotifyChannel(Channel):
 
     @property
     def label(self) -> str:
-        try:
-            url = self.url
-        except DeliveryError:
-            url = self.settings.url  # ``${NAME}`` unread: the scheme and a written host are no secret
-        scheme = url.split("://", 1)[0].lower() if "://" in url else self.__kind__
-        host = shown_host(url)
-        return f"{scheme}:{host}" if host else scheme
+        """Its name: unlike a host, unique among the channels, and never a token."""
+        return self.name
 
     def _post(self, title: str, body: str) -> str:
         """Hand the message to Apprise; its own log says why a service refused, scrubbed of the URL."""
@@ -96,6 +110,3 @@ class NotifyChannel(Channel):
 
     def send(self, digest: Digest, key: str = "") -> str:
         return self._post(*chat.notification(digest))
-
-    def test(self) -> str:
-        return self._post(*chat.test_notification())

@@ -10,28 +10,26 @@ one message, recognisably the same.
 
 from __future__ import annotations
 
-import logging
 import os
 import smtplib
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..clock import LONDON, london_day, utc_timestamp
+from ..clock import LONDON, london_date, london_day, parse_timestamp, utc_timestamp
 from ..deadlines import PageDate
 from ..model import Change, PageState
 from ..render.chat import Digest
 from ..render.dates import COMING_UP_DAYS
+from ..render.labels import plural
 from ..settings import Config, Subscriber
 from ..subscriptions import DEFAULT_CHANNEL, due, matches
 from .channel import Channel, Delivery, DeliveryError, Outbox, channels, reason, unexpected
 from .smtp import EmailChannel
-
-log = logging.getLogger(__name__)
 
 
 class OutboxStore(Protocol):
@@ -108,8 +106,8 @@ class Subscription:
         self.config = config
         self.subscriber = subscriber
         self.by_url = _with_inherited_search(pages)
-        self.rhythm = subscriber if config.digest.subscribers else replace(subscriber, frequency="immediate")
-        """``digest.email.to`` without subscribers sends at every run, as it always did."""
+        self.rhythm = subscriber
+        """``digest.email.to`` is an ``immediate`` subscriber: every run's changes, as it always had."""
 
     @property
     def counts_from_start(self) -> bool:
@@ -138,6 +136,15 @@ def _with_inherited_search(pages: list[PageState]) -> dict[str, PageState]:
         if page.search is None and parent is not None and parent.search:
             by_url[page.url] = replace(page, search=parent.search)
     return by_url
+
+
+def starts_after(change: Change, since: str, after_change: int | None) -> bool:
+    """Whether a change counts for a subscriber who started at ``since``: found from that day on, or
+    recorded after ``after_change``, the last change recorded before they started, whatever the clock
+    read when it was (a clock set back must not lose it). A subscriber not yet recorded (a dry run
+    before their first run) has no such change."""
+    recorded_after = after_change is not None and change.id is not None and change.id > after_change
+    return change.detected_at >= since or recorded_after
 
 
 def london_day_start(now: datetime) -> str:
@@ -186,10 +193,10 @@ def deliver(
         if subscription is not None:
             if not subscription.counts_from_start:
                 known = outbox.subscriber(channel.name)
-                since = known[0] if known else london_day_start(now)
+                since, after = (known[0], known[2]) if known else (london_day_start(now), None)
                 if dry_run_dir is None:
-                    since = outbox.subscribe(channel.name, since)
-                pending = [c for c in pending if c.detected_at >= since]
+                    since, after = outbox.subscribe(channel.name, since)
+                pending = [c for c in pending if starts_after(c, since, after)]
             pending = [c for c in pending if subscription.theirs(c)]
             pages = subscription.pages()
         if not pending and not _newly_failing(pages, threshold):
@@ -213,9 +220,7 @@ def deliver(
                 result = Delivery(channel.label, len(batch), False, str(exc))
             except Exception as exc:  # one channel's fault must not stop the others
                 result = Delivery(channel.label, len(batch), False, unexpected(exc))
-            if not result.sent:
-                every_one_sent = False
-                log.warning("guidance-monitor: %s", result)
+            every_one_sent = every_one_sent and result.sent
             results.append(result)
         if subscription is not None and every_one_sent:
             outbox.subscribe(channel.name, london_day_start(now))
@@ -229,14 +234,14 @@ def deliver_pending(
     *,
     dry_run_dir: str | os.PathLike[str] | None = None,
     now: datetime | None = None,
-) -> list[str]:
-    """What :func:`deliver` sent (or wrote, in a dry run), one line per channel; failures are logged
-    and kept in the outbox, never raised, so a run with the mail server down still succeeds. A
-    recipient refused for good is reported in the line of the channel."""
+) -> list[Delivery]:
+    """What :func:`deliver` did on each channel that had something to send (or wrote, in a dry run).
+    Nothing is raised: a channel that could not send keeps its changes in the outbox, and says so in
+    its :class:`Delivery`, whose ``problem`` the run reports on standard error with exit status 1."""
     return [
-        str(d)
+        d
         for d in deliver(config, store, dry_run_dir=dry_run_dir, now=now)
-        if d.sent or d.refused or dry_run_dir
+        if d.sent or d.problem or dry_run_dir
     ]
 
 
@@ -257,17 +262,47 @@ def notify_test(config: Config) -> list[Delivery]:
     return results
 
 
+def refusal_lines(config: Config, store: OutboxStore) -> list[str]:
+    """The recipients whose server refuses changes still waiting for them, one line each, with its
+    reply and the day they are given up (``pages`` and ``notify`` show them: mend the address before)."""
+    from ..store import Outbox as StoreOutbox
+
+    lines = []
+    for r in StoreOutbox(store).waiting_refusals():  # type: ignore[arg-type]
+        until = parse_timestamp(r.since) + timedelta(days=config.digest.give_up_after_days)
+        lines.append(
+            f"{r.channel}: {r.recipient} refused {plural(r.changes, 'change')} since {london_date(r.since)}"
+            f" ({r.reply}); tried again at each run until {london_date(until)}"
+        )
+    return lines
+
+
 def rebuild_digest(config: Config, store: OutboxStore, since: str) -> tuple[Digest, EmailMessage]:
     """The digest of every change detected since ``since`` (YYYY-MM-DD), outbox or not: for reading
     again, or for sending by hand (``digest --since DATE --send``)."""
     changes = list(reversed(store.changes(since=since, include_backfilled=False)))
     changes = [c for c in changes if c.kind != "none"]
     digest = digest_of(config, changes, store.pages(active_only=False), store, since=since)
-    return digest, EmailChannel(config.digest.email, timeout=config.fetch.timeout).message(digest)
+    return digest, EmailChannel.from_config(config).message(digest)
 
 
-def send_rebuilt(config: Config, store: OutboxStore, digest: Digest) -> str:
-    """Send a rebuilt digest by email and mark its changes delivered, so the next run does not repeat them."""
-    detail = EmailChannel(config.digest.email, timeout=config.fetch.timeout).send(digest)
-    store.mark_delivered("email", digest.change_ids, detail)
-    return detail
+def send_rebuilt(config: Config, store: OutboxStore, digest: Digest) -> list[Delivery]:
+    """Send a rebuilt digest by email: to each subscriber their own (the changes of their pages, with
+    their footer and unsubscribe headers) and to ``digest.email.to`` all of it, each marked delivered on
+    its own outbox so the next run does not repeat it. A channel the changes are not for sends nothing."""
+    pages = store.pages(active_only=False)
+    results = []
+    for channel in EmailChannel.configured(config):
+        assert isinstance(channel, EmailChannel) and channel.subscriber is not None
+        subscription = Subscription(config, channel.subscriber, pages)
+        theirs = digest.only([c for c in digest.changes if subscription.theirs(c)])
+        if not theirs.changes:
+            continue
+        try:
+            detail = channel.send(theirs)
+        except DeliveryError as exc:
+            results.append(Delivery(channel.label, len(theirs.changes), False, str(exc)))
+            continue
+        store.mark_delivered(channel.name, theirs.change_ids, detail)
+        results.append(Delivery(channel.label, len(theirs.changes), True, detail))
+    return results

@@ -7,19 +7,30 @@ import os
 import smtplib
 import ssl
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
+from ..clock import utc_timestamp
 from ..model import Change
+from ..plurals import plural
 from ..render import chat
 from ..render.chat import Digest
-from ..render.plain_text import plain
+from ..render.list_mail import ListMail, footer, list_headers
+from ..render.plain_text import header, plain
 from ..settings import Config, EmailSettings, Subscriber
 from ..subscriptions import subscribers
 from .channel import Channel, Delivery, DeliveryError, Outbox, message_key, reason, unused
+
+
+@dataclass
+class Said:
+    """What the servers answered in one delivery that people must be told: refusals and give-ups."""
+
+    refused: list[str] = field(default_factory=list)
+    given_up: list[str] = field(default_factory=list)
 
 
 class EmailChannel(Channel):
@@ -35,8 +46,11 @@ class EmailChannel(Channel):
     are listed at the end.
 
     Each recipient's answer is kept: a recipient the server defers (4xx) gets the changes on a later run,
-    alone; one it refuses (5xx) is reported once and not retried; the others are not held back. A
-    message the server accepted (250) is sent, whatever it answers to the closing QUIT. Every digest
+    alone; one it refuses (5xx, at RCPT or at DATA) is reported with the server's reply on standard
+    error, makes the run exit 1, and is tried again at each run (an address the operator mends then
+    gets its changes, once) until ``digest.give_up_after_days`` (7) after the first refusal, when it is
+    reported as given up; the others are not held back. A message the server accepted (250) is sent,
+    whatever it answers to the closing QUIT. Every digest
     carries a ``Message-ID`` derived from its changes and recipients, the same when it is resent, so
     mail systems recognise a copy. A digest larger than the server's advertised ``SIZE`` is split into
     several messages, and a single change too large for one has its long section texts cut short (the
@@ -49,38 +63,63 @@ class EmailChannel(Channel):
     (default ``SMTP_USER`` / ``SMTP_PASSWORD``); without them set, no login is attempted. The server's
     certificate is checked against the system's trusted authorities (``SSL_CERT_FILE`` overrides them).
 
-    Subscribers (``digest.subscribers``, each with ``email``, ``pages``, ``searches``, ``signals``,
-    ``frequency`` and ``day``) share the server settings of ``digest.email``. Each gets the changes of
-    their pages (addresses or path globs), of the pages their searches found, with a signal of their
-    kinds when ``signals`` is set, once, in one message per period: ``immediate`` at every run with
+    Every digest is list mail: ``List-Id``, ``Auto-Submitted: auto-generated`` and ``List-Unsubscribe``
+    (a mailto to ``digest.email.unsubscribe``, default ``from``; for a subscriber also the https address
+    of ``digest.unsubscribe_url``, ``{email}`` in it standing for their address, with
+    ``List-Unsubscribe-Post: List-Unsubscribe=One-Click``), and a footer saying why the reader gets it
+    and how to stop it.
+
+    Subscribers (``digest.subscribers``, each with ``email`` and/or ``notify``, ``pages``, ``searches``,
+    ``signals``, ``frequency`` and ``day``) share the server settings of ``digest.email``. Each gets the
+    changes of their pages (addresses or path globs), of the pages their searches found, with a signal of
+    their kinds when ``signals`` is set, once, in one message per period: ``immediate`` at every run with
     something new, ``daily`` once per London day, ``weekly`` on their ``day`` (or at the first run after
-    it), that one grouped by page with each page's latest change first. A subscriber with nothing new
-    gets nothing; a message that could not be sent goes at the next run, with what came meanwhile. A
-    subscriber gets the changes found from the day they were added to the configuration, not before.
-    Without subscribers, ``digest.email.to`` gets every change at every run (daily with the default
-    schedule), as it always did.
+    it), that one grouped by page with each page's latest change first. A subscriber with nothing new gets
+    nothing; a message that could not be sent goes at the next run, with what came meanwhile. A subscriber
+    gets the changes found from the day they were added to the configuration, and every change recorded
+    after that, whatever the clock read then. ``digest.email.to`` gets every change at every run (daily
+    with the default schedule), with subscribers or without, as it always did.
     """
 
     __kind__ = "email"
-    FINAL = ("sent", "refused")
+    FINAL = ("sent", "given_up")
     """A recipient's answers that end a change's delivery to them: never asked again."""
 
     def __init__(
-        self, settings: EmailSettings, *, timeout: float = 30.0, subscriber: Subscriber | None = None
+        self,
+        settings: EmailSettings,
+        *,
+        timeout: float = 30.0,
+        subscriber: Subscriber | None = None,
+        give_up_after_days: int = 7,
+        unsubscribe_url: str = "",
     ) -> None:
         self.settings = replace(settings, to=list(subscriber.to)) if subscriber else settings
         self.timeout = timeout
         self.subscriber = subscriber
+        self.give_up_after_days = give_up_after_days
+        self.list_mail = ListMail(self.sender, settings.unsubscribe, unsubscribe_url)
+
+    @classmethod
+    def from_config(cls, config: Config, subscriber: Subscriber | None = None) -> EmailChannel:
+        """The email channel of ``config``, to one subscriber or to ``digest.email.to``."""
+        return cls(
+            config.digest.email,
+            timeout=config.fetch.timeout,
+            subscriber=subscriber,
+            give_up_after_days=config.digest.give_up_after_days,
+            unsubscribe_url=config.digest.unsubscribe_url,
+        )
 
     @classmethod
     def configured(cls, config: Config, *, preview: bool = False) -> list[Channel]:
-        """One channel per subscriber (``digest.email.to`` being one when there are none), each with an
+        """One channel per subscriber with an address, and one for ``digest.email.to``, each with an
         outbox of its own; a preview shows the digest even with no server set."""
         email = config.digest.email
-        chosen = subscribers(config.digest.subscribers, email.to)
+        chosen = [s for s in subscribers(config.digest.subscribers, email.to) if s.to]
         if chosen and (email.smtp_host or preview):
-            return [cls(email, timeout=config.fetch.timeout, subscriber=s) for s in chosen]
-        return [cls(email, timeout=config.fetch.timeout)] if preview else []
+            return [cls.from_config(config, s) for s in chosen]
+        return [cls.from_config(config)] if preview else []
 
     @property
     def name(self) -> str:
@@ -89,6 +128,10 @@ class EmailChannel(Channel):
 
     @property
     def label(self) -> str:
+        """A subscriber's channel by their address (not secret: it is in every line that says who got
+        what); ``digest.email.to`` by the mail server."""
+        if self.subscriber is not None and self.subscriber.channel != Subscriber.channel:
+            return self.subscriber.channel
         return f"email:{self.settings.smtp_host or 'not configured'}"
 
     @property
@@ -101,12 +144,17 @@ class EmailChannel(Channel):
     ) -> EmailMessage:
         """The digest as one email. Its Message-ID is derived from the changes and ``recipients``, so a
         message sent again after an interrupted run is recognisably the same one."""
+        if not digest.message and not digest.footer:
+            digest = replace(digest, footer=footer(self.list_mail, self.subscriber))
         subject, text, html = digest.rendered
         msg = EmailMessage()
-        msg["Subject"] = subject
-        msg["From"] = self.sender
-        msg["To"] = ", ".join(self.settings.to) or "undisclosed-recipients:;"
+        msg["Subject"] = header(subject)
+        msg["From"] = header(self.sender, 998)
+        msg["To"] = header(", ".join(self.settings.to), 998) or "undisclosed-recipients:;"
         msg["Date"] = format_datetime(now or datetime.now(UTC))
+        if not digest.message:
+            for name, value in list_headers(self.list_mail, self.subscriber).items():
+                msg[name] = value
         if digest.change_ids:
             key = message_key(self.name, digest.change_ids, recipients or self.settings.to)
             msg["Message-ID"] = f"<{key}.digest@guidance-monitor.invalid>"
@@ -162,6 +210,9 @@ class EmailChannel(Channel):
         return _answers_text(answers)
 
     def deliver(self, digest: Digest, outbox: Outbox) -> Delivery:
+        """Send each recipient the changes they have not had. A recipient refused for good keeps the
+        changes in the outbox for them alone and is tried again at each run until
+        ``digest.give_up_after_days``; the others are not held back."""
         ids = digest.change_ids
         to = list(self.settings.to)
         answers = outbox.recipient_answers(self.name, ids)
@@ -171,48 +222,43 @@ class EmailChannel(Channel):
             if need or not ids:
                 groups.setdefault(need, []).append(recipient)
         by_id = {c.id: c for c in digest.changes}
-        refused: list[str] = []
+        said = Said()
         error = ""
         if groups:
             try:
                 with self.connection() as smtp:
                     for need, recipients in groups.items():
                         part = digest.only([by_id[i] for i in need]) if ids else digest
-                        self._fit(smtp, part, recipients, outbox, refused)
+                        self._fit(smtp, part, recipients, outbox, said)
             except (OSError, smtplib.SMTPException, DeliveryError) as exc:
                 error = str(exc) if isinstance(exc, DeliveryError) else str(self._failure(exc))
         answers = outbox.recipient_answers(self.name, ids)
         done = [i for i in ids if all(answers.get((i, r)) in self.FINAL for r in to)]
-        deferred = sorted({r for (i, r), status in answers.items() if status == "deferred" and i not in done})
+        waiting = {r for (i, r), status in answers.items() if i not in done and status not in self.FINAL}
         if done:
             accepted = sorted({r for (i, r), status in answers.items() if status == "sent" and i in done})
             given_up = "; ".join(f"{r} ({code} {text})" for r, code, text in outbox.refusals(self.name, done))
             detail = f"sent to {', '.join(accepted) or 'nobody'}" + (
-                f"; refused by {given_up}" if given_up else ""
+                f"; given up on {given_up}" if given_up else ""
             )
             outbox.sent(self.name, done, detail)
-        if error or deferred or len(done) < len(ids):
-            got = sorted({r for (_, r), status in answers.items() if status == "sent"} - set(deferred))
-            if error:
-                reason = error
-            elif got:
-                reason = f"sent to {', '.join(got)}"
-            else:
-                reason = f"deferred by {', '.join(deferred)}: tried again on the next run"
+        if error or len(done) < len(ids):
+            got = sorted({r for (_, r), status in answers.items() if status == "sent"} - waiting)
             return Delivery(
                 self.label,
                 len(digest.changes),
                 False,
-                reason,
-                refused=refused,
-                deferred=deferred if got else [],
+                error or (f"sent to {', '.join(got)}" if got else ""),
+                refused=said.refused,
+                deferred=sorted(r for (i, r), s in answers.items() if s == "deferred" and i not in done),
+                given_up=said.given_up,
             )
         accepted = [r for r in to if any(answers.get((i, r)) == "sent" for i in ids)] if ids else to
         detail = "to " + (", ".join(accepted) or "nobody")
-        return Delivery(self.label, len(digest.changes), True, detail, refused=refused)
+        return Delivery(self.label, len(digest.changes), True, detail, given_up=said.given_up)
 
     def _fit(
-        self, smtp: smtplib.SMTP, digest: Digest, recipients: list[str], outbox: Outbox, refused: list[str]
+        self, smtp: smtplib.SMTP, digest: Digest, recipients: list[str], outbox: Outbox, said: Said
     ) -> None:
         """Send ``digest`` in as many messages as the server's size limit needs."""
         limit = int(smtp.esmtp_features.get("size", "0") or 0) if smtp.has_extn("size") else 0
@@ -227,9 +273,10 @@ class EmailChannel(Channel):
                 size = len(data)
                 too_big = bool(limit) and size > limit
             if not too_big:
-                answers, code = self._transmit(smtp, part, recipients, outbox, final=short, built=(msg, data))
+                answers, code = self._transmit(
+                    smtp, part, recipients, outbox, final=short, built=(msg, data), said=said
+                )
                 too_big = code == 552 and not answers
-                refused += [f"{r} ({c} {t})" for r, (s, c, t) in answers.items() if s == "refused"]
             if not too_big:
                 continue
             if len(part.changes) > 1:
@@ -238,11 +285,27 @@ class EmailChannel(Channel):
             elif not short:
                 queue.insert(0, (part.only([chat.shortened(c) for c in part.changes]), True))
             else:
-                text = f"too large for the server ({size} bytes, its limit {limit or 'unstated'})"
-                refused += [f"{r} (552 {text})" for r in recipients]
-                outbox.record_recipients(
-                    self.name, part.change_ids, {r: ("refused", 552, text) for r in recipients}
-                )
+                text = f"too large for the server ({plural(size, 'byte')}, its limit {limit or 'unstated'})"
+                self._record(outbox, part.change_ids, {r: ("refused", 552, text) for r in recipients}, said)
+
+    def _record(
+        self,
+        outbox: Outbox,
+        ids: list[int],
+        answers: dict[str, tuple[str, int | None, str]],
+        said: Said,
+        attempt: int | None = None,
+    ) -> None:
+        """Keep each recipient's answer; a refusal is said, and given up once it has lasted
+        ``digest.give_up_after_days``."""
+        cutoff = utc_timestamp(datetime.now(UTC) - timedelta(days=self.give_up_after_days))
+        given_up = outbox.record_recipients(self.name, ids, answers, attempt, give_up_before=cutoff)
+        for recipient, (status, code, text) in answers.items():
+            if recipient in given_up:
+                days = plural(self.give_up_after_days, "day")
+                said.given_up.append(f"{recipient} ({code} {text}), refused for {days}")
+            elif status == "refused":
+                said.refused.append(f"{recipient} ({code} {text})")
 
     def _transmit(
         self,
@@ -253,6 +316,7 @@ class EmailChannel(Channel):
         *,
         final: bool,
         built: tuple[EmailMessage, bytes] | None = None,
+        said: Said | None = None,
     ) -> tuple[dict[str, tuple[str, int | None, str]], int | None]:
         """One message through an open connection: MAIL, RCPT per recipient, the attempt recorded, DATA.
 
@@ -301,10 +365,10 @@ class EmailChannel(Channel):
                 text = msg["Message-ID"] if code == 250 else _text(reply)
                 answers.update({r: (status, code, text) for r in accepted})
                 if outbox is not None and ids:
-                    outbox.record_recipients(self.name, ids, answers, attempt)
+                    self._record(outbox, ids, answers, said or Said(), attempt)
                 return answers, code
         if outbox is not None and ids:
-            outbox.record_recipients(self.name, ids, answers)
+            self._record(outbox, ids, answers, said or Said())
         return answers, None
 
     def preview(self, digest: Digest, out_dir: Path) -> Path:

@@ -30,16 +30,20 @@ class WebhookChannel(Channel):
     would post it twice. Each POST carries ``X-Guidance-Monitor-Delivery``, the same for the same changes,
     so a receiver can recognise a repeat. The address comes from ``url``, or from the environment
     variable named by ``url_env`` (keep a Slack or Teams token out of the file). Run output shows a
-    webhook as ``webhook:<host>`` only.
+    webhook by its name (``webhook:alerts``, or ``webhook:slack@hooks.slack.com`` when it has none).
 
     ``format`` chooses the JSON body:
 
     - ``slack`` (Slack incoming webhook): ``{"text": subject, "blocks": [...]}``: a header block, then
       one section per change in Slack's mrkdwn (page linked to GOV.UK, date, kind, change note, the
-      site link) and a closing line when there are more than 40.
-    - ``teams`` (Microsoft Teams connector): a MessageCard ``{"@type": "MessageCard", "summary",
-      "title", "text", "sections": [{"activityTitle", "text"}]}``, one section per page.
-    - ``json`` (anything else): ``{"subject", "since", "site_url", "changes": [...], "failing": [...]}``.
+      site link), the newest first, and, past 40, "and N more changes" with the changelog's address.
+    - ``teams`` (a Microsoft Teams Workflows webhook, "Post to a channel when a webhook request is
+      received"): ``{"type": "message", "attachments": [{"contentType":
+      "application/vnd.microsoft.card.adaptive", "content": {...}}]}``, an Adaptive Card (1.4) with the
+      subject, then each page and its changes, the newest first, cut to what Teams accepts with "and N
+      more changes", and a "See every change" button to the changelog.
+    - ``json`` (anything else): ``{"subject", "since", "site_url", "changes": [...], "failing": [...]}``
+      (the test message adds ``message``, with no change).
       Each change has ``id``, ``page_url``, ``title``, ``kind`` (major, minor, new, moved, removed,
       withdrawn), ``note``, ``effective_date`` (YYYY-MM-DD), ``detected_at`` (UTC), ``site_link``,
       ``new_url`` and ``changeset``: counts of ``sections``, ``words_added``, ``words_removed``,
@@ -107,11 +111,8 @@ class WebhookChannel(Channel):
 
     @property
     def label(self) -> str:
-        try:
-            host = shown_host(self.url)
-        except DeliveryError:
-            host = ""
-        return f"webhook:{host or self.settings.url_env or 'webhook'}"
+        """Its name: three webhooks on one host are told apart, and a token is never shown."""
+        return self.name
 
     def payload(self, digest: Digest) -> dict[str, Any]:
         """The JSON body in the shape the receiver's ``format`` expects (render words it)."""

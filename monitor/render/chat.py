@@ -9,10 +9,11 @@ characters and are bounded, so one page cannot make a subject line 50,000 charac
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cached_property
+from html import escape
 from typing import Any
 
 from ..clock import london_date, parse_timestamp
@@ -20,7 +21,7 @@ from ..deadlines import PageDate
 from ..model import Change, DiffOp, PageState
 from ..settings import WEBHOOK_FORMATS
 from .changesets import summary_counts
-from .digests import Failing, digest, failing_pages, group_by_page
+from .digests import Failing, PageGroup, digest, failing_pages, group_by_page
 from .labels import NO_DATE, SILENT_WARNING, change_label, description, plural
 from .plain_text import HEADER_LIMIT, bounded, header, plain
 from .records import change_date, change_link, http_url, note_lines
@@ -33,6 +34,20 @@ SLACK_SECTION_LIMIT = 2900
 """Slack refuses a section block over 3,000 characters."""
 TEXT_LIMIT = 3500
 """The body of a notification: the shortest common limit among Apprise's chat services (Telegram 4,096)."""
+CARD_LIMIT = 14000
+"""Characters of text in a Teams card: Teams refuses a card over about 28 KB, escapes included."""
+LINE_LIMIT = 400
+"""Characters of one line of a chat message (a long change note): one change never fills a message."""
+FAILING_MAX = 5
+"""Pages that could not be checked named in a chat message; the email names every one."""
+TEST_SUBJECT = "Test message from guidance-monitor"
+LONE_MESSAGE = """<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>{title}</title></head>
+<body><p>{text}</p></body>
+</html>
+"""
+"""The HTML part of a message that carries no change (the test message)."""
 
 
 @dataclass
@@ -49,12 +64,19 @@ class Digest:
     """A subject of its own (the test message) instead of the one worded from the changes."""
     newest_first: bool = False
     """Each page's latest change first (a subscriber's weekly summary)."""
+    footer: str = ""
+    """Why the reader gets the email and how to stop it (list mail's footer)."""
+    message: str = ""
+    """A message of its own instead of changes (the test message): every channel sends it alone."""
     coming_up: list[PageDate] = field(default_factory=list)
     """The dates to act on coming up, which a weekly summary ends with."""
 
     @cached_property
     def rendered(self) -> tuple[str, str, str]:
         """``(subject, plain text, HTML)`` of the email digest."""
+        if self.message:
+            subject, text = header(self.title), plain(self.message)
+            return subject, text + "\n", LONE_MESSAGE.format(title=escape(subject), text=escape(text))
         subject, text, html = digest(
             self.changes,
             self.pages,
@@ -63,6 +85,7 @@ class Digest:
             alert_after_failures=self.alert_after_failures,
             organisations=self.organisations,
             newest_first=self.newest_first,
+            footer=self.footer,
             coming_up=self.coming_up,
         )
         return header(self.title or subject), text, html
@@ -141,66 +164,123 @@ def failing_line(failing: Failing) -> str:
     return f"We could not check {failing.title} for {plural(failing.runs, 'run')}: {failing.reason}"
 
 
+def newest_pages(digest: Digest) -> list[PageGroup]:
+    """The digest's pages, the one changed last first, each with its newest change first: a message
+    cut to fit a chat service keeps what is newest."""
+    groups = group_by_page(digest.changes, digest.pages)
+    for group in groups:
+        group.changes.reverse()
+    return groups
+
+
+def newest_changes(digest: Digest) -> Iterator[tuple[PageGroup, Change]]:
+    """Each change with its page, in the order of :func:`newest_pages`."""
+    for group in newest_pages(digest):
+        for change in group.changes:
+            yield group, change
+
+
+def more_line(left: int, site_url: str) -> str:
+    """What a message cut short says last: how many changes it left out, and where to read them."""
+    where = f": {site_url.rstrip('/')}/" if site_url else ""
+    return f"and {plural(left, 'more change')}{where}"
+
+
 def slack(digest: Digest) -> dict[str, Any]:
-    """A Slack incoming-webhook body: ``text`` (the subject) and blocks, one section per change."""
+    """A Slack incoming-webhook body: ``text`` (the subject) and blocks, one section per change, the
+    newest first, at most :data:`SLACK_MAX_CHANGES` of them."""
     subject = digest.subject
+    if digest.message:
+        return {"text": slack_text(digest.message)}
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": bounded(subject, 150)}}
     ]
-    for change in digest.changes[:SLACK_MAX_CHANGES]:
+    for _, change in list(newest_changes(digest))[:SLACK_MAX_CHANGES]:
         href = http_url(change.page_url)
         title = change.title or change.page_url
         heading = f"*{slack_link(href, title)}*" if href else f"*{slack_text(title)}*"
-        lines = [heading, *(slack_text(line) for line in change_lines(change))]
+        lines = [heading, *(slack_text(bounded(line, LINE_LIMIT)) for line in change_lines(change))]
         link = change_link(change, digest.site_url)
         if link:
             lines.append(slack_link(link, "See this change"))
         text = bounded("\n".join(lines), SLACK_SECTION_LIMIT)
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})
-    extra = len(digest.changes) - SLACK_MAX_CHANGES
-    if extra > 0:
-        more = {"type": "mrkdwn", "text": f"and {plural(extra, 'more change')}"}
-        blocks.append({"type": "context", "elements": [more]})
-    for failing in digest.failing:
+    for failing in digest.failing[:FAILING_MAX]:
         text = bounded(slack_text(failing_line(failing)), SLACK_SECTION_LIMIT)
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})
+    extra = len(digest.changes) - SLACK_MAX_CHANGES
+    if extra > 0:
+        site = digest.site_url.rstrip("/")
+        more = f"and {plural(extra, 'more change')}" + (f": {slack_link(site + '/', site)}" if site else "")
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": more}]})
     return {"text": slack_text(subject), "blocks": blocks}
 
 
 def teams(digest: Digest) -> dict[str, Any]:
-    """A Microsoft Teams connector MessageCard, one section per page."""
-    sections = []
-    for group in group_by_page(digest.changes, digest.pages):
-        lines = []
+    """A Microsoft Teams message for a Workflows webhook: one Adaptive Card, the subject, then each change
+    (newest first) under its page, cut to what Teams accepts with "and N more changes" and a link."""
+    subject = teams_text(digest.subject)
+    body: list[dict[str, Any]] = [
+        {"type": "TextBlock", "text": subject, "size": "Large", "weight": "Bolder", "wrap": True}
+    ]
+    if digest.message:
+        body.append({"type": "TextBlock", "text": teams_text(digest.message), "wrap": True})
+    room = CARD_LIMIT - len(subject)
+    sent = 0
+    for group in newest_pages(digest):
+        href = http_url(group.url)
+        title = bounded(plain(group.title), 300)
+        heading = teams_link(href, title) if href else teams_text(title)
+        blocks: list[dict[str, Any]] = []
         for change in group.changes:
-            lines += [teams_text(line) for line in change_lines(change)]
+            lines = [teams_text(bounded(line, LINE_LIMIT)) for line in change_lines(change)]
             link = change_link(change, digest.site_url)
             if link:
                 lines.append(teams_link(link, "See this change"))
-        href = http_url(group.url)
-        title = bounded(plain(group.title), 300)
-        sections.append(
-            {
-                "activityTitle": teams_link(href, title) if href else teams_text(title),
-                "text": bounded("\n\n".join(lines), TEXT_LIMIT * 4),
-            }
+            text = "\n\n".join(lines)
+            if len(text) + len(heading) > room:
+                break
+            room -= len(text) + (len(heading) if not blocks else 0)
+            blocks.append({"type": "TextBlock", "text": text, "wrap": True, "spacing": "Small"})
+            sent += 1
+        if not blocks:
+            break
+        body.append(
+            {"type": "TextBlock", "text": heading, "weight": "Bolder", "wrap": True, "spacing": "Medium"}
         )
-    subject = teams_text(digest.subject)
-    failing = [teams_text(failing_line(f)) for f in digest.failing]
+        body += blocks
+        if len(blocks) < len(group.changes):
+            break
+    for failing in digest.failing[:FAILING_MAX]:
+        body.append({"type": "TextBlock", "text": teams_text(failing_line(failing)), "wrap": True})
+    if sent < len(digest.changes):
+        body.append(
+            {"type": "TextBlock", "text": teams_text(more_line(len(digest.changes) - sent, "")), "wrap": True}
+        )
+    card: dict[str, Any] = {
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "type": "AdaptiveCard",
+        "version": "1.4",
+        "msteams": {"width": "Full"},
+        "body": body,
+    }
+    if digest.site_url:
+        card["actions"] = [
+            {"type": "Action.OpenUrl", "title": "See every change", "url": digest.site_url + "/"}
+        ]
     return {
-        "@type": "MessageCard",
-        "@context": "https://schema.org/extensions",
+        "type": "message",
         "summary": subject,
-        "themeColor": "1D70B8",
-        "title": subject,
-        "text": "\n\n".join([subject, *failing]),
-        "sections": sections,
+        "attachments": [
+            {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card}
+        ],
     }
 
 
 def json_body(digest: Digest) -> dict[str, Any]:
-    """The plain JSON body: the subject and each change as data (its documented fields)."""
-    return {
+    """The plain JSON body: the subject and each change as data (its documented fields), and the test
+    message's text under ``message``."""
+    body = {
         "subject": digest.subject,
         "since": digest.since,
         "site_url": digest.site_url or None,
@@ -209,6 +289,9 @@ def json_body(digest: Digest) -> dict[str, Any]:
             {"url": f.url, "title": f.title, "runs": f.runs, "reason": f.reason} for f in digest.failing
         ],
     }
+    if digest.message:
+        body["message"] = plain(digest.message)
+    return body
 
 
 WEBHOOK_BODIES: dict[str, Callable[[Digest], dict[str, Any]]] = {
@@ -221,44 +304,42 @@ assert tuple(WEBHOOK_BODIES) == WEBHOOK_FORMATS
 
 def notification(digest: Digest) -> tuple[str, str]:
     """``(title, body)`` of a notification sent through Apprise: plain text, every page's text cleaned,
-    bounded to what the smallest chat services accept, with a link to the changelog when there is one."""
+    the newest change first, bounded to what the smallest chat services accept. A message cut short
+    ends with "and N more changes" and the changelog's address."""
+    if digest.message:
+        return digest.subject, plain(digest.message)
+    failing = [bounded(plain(failing_line(f)), LINE_LIMIT) for f in digest.failing[:FAILING_MAX]]
+    tail = len(more_line(len(digest.changes), digest.site_url)) + 2
+    room = TEXT_LIMIT - sum(len(line) + 1 for line in failing) - tail
     lines: list[str] = []
-    for group in group_by_page(digest.changes, digest.pages):
-        lines.append(plain(group.title))
-        if http_url(group.url):
-            lines.append(group.url)
-        for change in group.changes:
-            lines += [f"  {plain(line)}" for line in change_lines(change)]
-            link = change_link(change, digest.site_url)
-            if link:
-                lines.append(f"  See this change: {link}")
-        lines.append("")
-    lines += [plain(failing_line(f)) for f in digest.failing]
+    sent = 0
+    shown: str | None = None
+    for group, change in newest_changes(digest):
+        more = [f"  {bounded(plain(line), LINE_LIMIT)}" for line in change_lines(change)]
+        link = change_link(change, digest.site_url)
+        if link:
+            more.append(f"  See this change: {link}")
+        if group.url != shown:
+            head = [plain(group.title), *([group.url] if http_url(group.url) else [])]
+            more = (["", *head] if lines else head) + more
+        if sum(len(line) + 1 for line in lines + more) > room:
+            break
+        lines += more
+        shown = group.url
+        sent += 1
+    if failing:
+        lines += ["", *failing]
+    if sent < len(digest.changes):
+        lines += ["", more_line(len(digest.changes) - sent, digest.site_url)]
     body = "\n".join(lines).strip()
-    if len(body) > TEXT_LIMIT:
-        more = f"\n… (more at {digest.site_url})" if digest.site_url else "\n…"
-        body = bounded(body, TEXT_LIMIT - len(more)) + more
     return digest.subject, body or digest.subject
 
 
-def test_notification() -> tuple[str, str]:
-    """The message ``guidance-monitor notify --test`` sends on every channel."""
-    return (
-        "guidance-monitor: test message",
-        "This is a test from guidance-monitor. Changes to the GOV.UK pages you watch will arrive here.",
-    )
-
-
-def test_digest() -> Digest:
-    """A digest with one made-up change, for ``notify --test`` on the email and webhook channels."""
-    change = Change(
-        "https://www.gov.uk/",
-        "new",
-        datetime.now(UTC).isoformat(timespec="seconds"),
-        "guidance-monitor: test message",
-        note=test_notification()[1],
-    )
-    return Digest([change], title=test_notification()[0])
+def test_message(channel: str) -> Digest:
+    """The message ``guidance-monitor notify --test`` sends on a channel: that it is a test, from
+    guidance-monitor, on which channel, and nothing else."""
+    text = f"{TEST_SUBJECT} on {channel}."
+    return Digest([], title=f"{TEST_SUBJECT} on {channel}", message=text)
 
 
 # --------------------------------------------------------------------------- a digest that must be smaller

@@ -13,7 +13,7 @@ from ..deadlines import PageDate
 from ..model import Change, PageState
 from .changesets import has_word_diff
 from .dates import coming_up_context
-from .labels import KIND_LABELS
+from .labels import KIND_LABELS, plural
 from .plain_text import header
 from .records import change_link, page_link
 from .stories import story_key
@@ -107,12 +107,12 @@ def digest_subject(
     since_text = f" since {london_date(since, year=_needs_year(since))}" if since else ""
     if changed:
         n = len(changed)
-        return f"{n} {prefix} guidance page{'s' if n != 1 else ''} changed{since_text}"
+        return f"{plural(n, prefix + ' guidance page')} changed{since_text}"
     if groups:
         n = len(groups)
-        return f"Now watching {n} {prefix} guidance page{'s' if n != 1 else ''}"
+        return f"Now watching {plural(n, prefix + ' guidance page')}"
     n = len(failing)
-    return f"We could not check {n} {prefix} guidance page{'s' if n != 1 else ''}"
+    return f"We could not check {plural(n, prefix + ' guidance page')}"
 
 
 def _needs_year(since: str | date | None) -> bool:
@@ -148,7 +148,7 @@ def story_subject(
     if changed:
         n = len(pages)
         since_text = f" since {london_date(since, year=_needs_year(since))}" if since else ""
-        return f"{n} {prefix} guidance page{'s' if n != 1 else ''} changed{since_text}"
+        return f"{plural(n, prefix + ' guidance page')} changed{since_text}"
     watched = [PageGroup(url, "", []) for url in dict.fromkeys(s.url for s in stories)]
     return digest_subject(watched, failing, since=since, prefix=prefix)
 
@@ -184,6 +184,7 @@ def digest(
     organisations: dict[str, list[str]] | None = None,
     context: Sequence[Change] = (),
     newest_first: bool = False,
+    footer: str = "",
     coming_up: Sequence[PageDate] = (),
 ) -> tuple[str, str, str]:
     """The email digest: ``(subject, plain text, HTML with inline styles)``.
@@ -193,7 +194,8 @@ def digest(
     ``organisations`` maps page URLs to GOV.UK's organisation names for the subject line; ``context``
     adds recorded changes not sent now (earlier runs) that may explain a document's change;
     ``newest_first`` groups each page's stories together, the page's latest state first, as a weekly
-    summary reads; ``coming_up`` are the dates to act on it ends with.
+    summary reads, ending with ``coming_up``, the dates to act on; ``footer`` says why the reader gets it
+    and how to stop it (list mail).
     """
     wanted = [c for c in changes if c.kind != "none" and not c.backfilled]
     stories = story_rules.stories(wanted, pages, context=context)
@@ -220,6 +222,7 @@ def digest(
         "change_link": lambda c: change_link(c, site_url),
         "story_link": lambda st: f"{site_url.rstrip('/')}/changes/{story_key(st)}.html" if site_url else "",
         "page_link": lambda url: page_link(url, site_url),
+        "footer": footer,
         **coming_up_context(coming_up, {p.url: p.title for p in pages}),
     }
     return (

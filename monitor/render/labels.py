@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..model import Change, HistoryEntry
+from ..plurals import plural as plural
 
 KIND_LABELS = {
     "major": "Updated with a change note",
@@ -91,11 +92,6 @@ def change_label(change: Change, explained: HistoryEntry | None = None) -> str:
     if change.backfilled and change.note.strip().rstrip(".").casefold() == FIRST_PUBLISHED.casefold():
         return FIRST_PUBLISHED
     return KIND_LABELS.get(change.kind, change.kind)
-
-
-def plural(count: int, singular: str, plural_form: str = "") -> str:
-    """ "1 word", "2 words"."""
-    return f"{count} {singular if count == 1 else plural_form or singular + 's'}"
 
 
 def description(change: Change) -> str:

@@ -9,7 +9,7 @@ from ..clock import london_date
 from ..model import ChangeSet, DiffOp
 from ..tokens import diff_items
 from .changesets import attachment_facts, section_label
-from .labels import ATTACHMENT_LABELS, KIND_LABELS, NO_DATE
+from .labels import ATTACHMENT_LABELS, KIND_LABELS, NO_DATE, plural
 from .templates import render_template
 
 BY_PARAGRAPH = "shown paragraph by paragraph: too large to compare word by word"
@@ -32,7 +32,7 @@ def _excerpt(ops: Sequence[DiffOp], context: int) -> list[str]:
             if len(changed) > TEXT_CHANGE_WORDS:
                 text = (
                     " ".join(changed[:TEXT_CHANGE_WORDS])
-                    + f" … ({len(changed) - TEXT_CHANGE_WORDS} more words)"
+                    + f" … ({plural(len(changed) - TEXT_CHANGE_WORDS, 'more word')})"
                 )
             current.append(f"[-{text}-]" if op.op == "delete" else f"[+{text}+]")
             continue
@@ -79,7 +79,7 @@ def text_report(changes: ChangeSet, *, context: int = TEXT_CONTEXT_WORDS) -> str
         for section in changes.sections:
             line = f"  {section_label(section)}: {section.heading}"
             if section.added_words or section.removed_words:
-                line += f" (+{section.added_words} -{section.removed_words} words)"
+                line += f" ({plural(section.added_words, 'word')} added, {section.removed_words} removed)"
             out.append(line)
             if section.status not in ("added", "removed"):
                 for block in diff_items(section.diff):

@@ -27,6 +27,19 @@ BATCH = 500
 
 
 @dataclass
+class Refusal:
+    """A recipient whose server refused changes that still wait for them (tried again at each run)."""
+
+    channel: str
+    recipient: str
+    changes: int
+    since: str
+    """When the refusals began (UTC): they are given up ``digest.give_up_after_days`` later."""
+    reply: str
+    """The server's last answer: its code and text."""
+
+
+@dataclass
 class Attempt:
     """A message handed to a channel whose outcome was not recorded (the run was killed meanwhile)."""
 
@@ -128,23 +141,48 @@ class Outbox:
         change_ids: list[int],
         answers: dict[str, tuple[str, int | None, str]],
         attempt_id: int | None = None,
-    ) -> None:
+        *,
+        give_up_before: str | None = None,
+    ) -> list[str]:
         """Each recipient's answer for these changes: ``{address: (status, code, detail)}`` with status
-        ``sent``, ``deferred`` (try again) or ``refused`` (given up)."""
+        ``sent``, ``deferred`` (try again) or ``refused`` (refused for good, tried again all the same: an
+        operator may mend the address). A refusal keeps the time of the first one in a row; one that
+        began before ``give_up_before`` (a UTC timestamp) becomes ``given_up``, and is never tried again.
+        Returns the recipients given up now."""
         when = utc_now()
         with self.store.writing():
             self.db.executemany(
-                "INSERT OR REPLACE INTO recipient_deliveries"
-                " (change_id, channel, recipient, status, code, detail, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO recipient_deliveries"
+                " (change_id, channel, recipient, status, code, detail, at, refused_since)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (change_id, channel, recipient) DO UPDATE SET status = excluded.status,"
+                " code = excluded.code, detail = excluded.detail, at = excluded.at,"
+                " refused_since = CASE WHEN excluded.status = 'refused'"
+                " THEN coalesce(recipient_deliveries.refused_since, excluded.refused_since) END",
                 [
-                    (change_id, channel, recipient, status, code, detail, when)
+                    (change_id, channel, recipient, status, code, detail, when, refused_at)
                     for recipient, (status, code, detail) in answers.items()
+                    for refused_at in [when if status == "refused" else None]
                     for change_id in change_ids
                 ],
             )
+            given_up: set[str] = set()
+            refused = [r for r, (status, _, _) in answers.items() if status == "refused"]
+            if give_up_before is not None and refused and change_ids:
+                for start in range(0, len(change_ids), BATCH):
+                    chunk = change_ids[start : start + BATCH]
+                    rows = self.db.execute(
+                        "UPDATE recipient_deliveries SET status = 'given_up' WHERE channel = ?"
+                        " AND status = 'refused' AND refused_since <= ?"
+                        f" AND change_id IN ({', '.join('?' * len(chunk))})"
+                        f" AND recipient IN ({', '.join('?' * len(refused))}) RETURNING recipient",
+                        [channel, give_up_before, *chunk, *refused],
+                    ).fetchall()
+                    given_up.update(r[0] for r in rows)
             if attempt_id is not None:
                 outcomes = {status for status, _, _ in answers.values()}
                 self._finish(attempt_id, "/".join(sorted(outcomes)), "")
+        return sorted(given_up)
 
     def recipient_answers(self, channel: str, change_ids: list[int]) -> dict[tuple[int, str], str]:
         """``{(change_id, recipient): status}`` recorded for these changes on ``channel``."""
@@ -160,34 +198,52 @@ class Outbox:
         return found
 
     def refusals(self, channel: str, change_ids: list[int]) -> list[tuple[str, int | None, str]]:
-        """The recipients that refused these changes for good: ``(address, code, detail)``."""
+        """The recipients given up on for these changes: ``(address, code, detail)``."""
         if not change_ids:
             return []
         rows = self.db.execute(
             "SELECT DISTINCT recipient, code, detail FROM recipient_deliveries WHERE channel = ?"
-            f" AND status = 'refused' AND change_id IN ({', '.join('?' * len(change_ids))})",
+            f" AND status = 'given_up' AND change_id IN ({', '.join('?' * len(change_ids))})",
             [channel, *change_ids],
         ).fetchall()
         return [(r[0], r[1], r[2]) for r in rows]
 
+    def waiting_refusals(self) -> list[Refusal]:
+        """Every recipient whose server refused changes still waiting for them, by channel and address:
+        what ``notify`` shows, so an operator sees which address to mend before it is given up."""
+        rows = self.db.execute(
+            "SELECT channel, recipient, count(*), min(refused_since),"
+            " (SELECT coalesce(code, '') || ' ' || detail FROM recipient_deliveries last"
+            "  WHERE last.channel = r.channel AND last.recipient = r.recipient AND last.status = 'refused'"
+            "  ORDER BY at DESC LIMIT 1)"
+            " FROM recipient_deliveries r WHERE status = 'refused' AND NOT EXISTS"
+            " (SELECT 1 FROM deliveries d WHERE d.change_id = r.change_id AND d.channel = r.channel)"
+            " GROUP BY channel, recipient ORDER BY channel, recipient"
+        ).fetchall()
+        return [Refusal(r[0], r[1], r[2], r[3], r[4] or "") for r in rows]
+
     # ----------------------------------------------------------------------- subscribers
 
-    def subscriber(self, channel: str) -> tuple[str, str | None] | None:
-        """``(since, last_sent)`` of the subscriber on ``channel``; None before their first run."""
+    def subscriber(self, channel: str) -> tuple[str, str | None, int] | None:
+        """``(since, last_sent, after_change)`` of the subscriber on ``channel``; None before their first
+        run. Their changes are those detected from ``since`` or recorded after change ``after_change``."""
         row = self.db.execute(
-            "SELECT since, last_sent FROM subscribers WHERE channel = ?", [channel]
+            "SELECT since, last_sent, after_change FROM subscribers WHERE channel = ?", [channel]
         ).fetchone()
-        return (row[0], row[1]) if row else None
+        return (row[0], row[1], row[2]) if row else None
 
-    def subscribe(self, channel: str, since: str) -> str:
-        """When the subscriber on ``channel`` counts changes from: ``since`` the first time, kept after."""
+    def subscribe(self, channel: str, since: str) -> tuple[str, int]:
+        """When the subscriber on ``channel`` counts changes from: ``since`` the first time, kept after,
+        with the last change recorded before it (in detection order, whatever the clock said)."""
         with self.store.writing():
             self.db.execute(
-                "INSERT OR IGNORE INTO subscribers (channel, since) VALUES (?, ?)", [channel, since]
+                "INSERT OR IGNORE INTO subscribers (channel, since, after_change)"
+                " VALUES (?, ?, (SELECT coalesce(max(id), 0) FROM changes WHERE detected_at < ?))",
+                [channel, since, since],
             )
         found = self.subscriber(channel)
         assert found is not None
-        return found[0]
+        return found[0], found[2]
 
     def set_last_sent(self, channel: str, when: str) -> None:
         """Their message went at ``when`` (a UTC timestamp): their rhythm counts from it."""

@@ -174,6 +174,20 @@ MIGRATIONS: tuple[Migration, ...] = (
         """,
     ),
     Migration(
+        "Refusals tried again, and subscribers' start in detection order. A recipient's permanent refusal "
+        "keeps the change for them until ``digest.give_up_after_days`` after its first refusal "
+        "(``refused_since``), so an address the operator mends still gets it. A subscriber counts the "
+        "changes recorded after ``after_change`` (the last change recorded before their start) whatever "
+        "the clock read when they were recorded.",
+        """
+        ALTER TABLE recipient_deliveries ADD COLUMN refused_since TEXT;
+        ALTER TABLE subscribers ADD COLUMN after_change INTEGER NOT NULL DEFAULT 0;
+        UPDATE subscribers SET after_change = (
+            SELECT coalesce(max(id), 0) FROM changes WHERE detected_at < subscribers.since
+        );
+        """,
+    ),
+    Migration(
         "Each page's dates to act on followed through its versions (``monitor.deadlines``), as of its "
         "snapshot ``snapshot_id`` and its last move or removal ``ended_change_id``: a run folds in only "
         "what was stored after them, so the calendar costs what changed, not the whole history, and an "
