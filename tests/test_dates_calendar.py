@@ -264,3 +264,20 @@ def test_a_weekly_digest_ends_with_the_dates_coming_up_in_the_next_30_days(tmp_p
     assert "4 January" not in coming.split("“")[0]  # a date already past is not coming up
     assert f"{heading} 23 July 2021 Ends" in shown(weekly_html)
     assert heading not in received["senco@school.example"][0]
+
+
+def test_following_dates_run_by_run_gives_what_following_the_whole_history_at_once_gives(
+    grant_site, tmp_path
+):
+    """Each run folded in only its new snapshot; the same history followed from nothing in one go (a
+    database whose dates were never followed) gives the same events, and a second call changes nothing."""
+    from monitor.publish.dates import followed_dates
+
+    with Store(tmp_path / "monitor.db") as store:
+        run_by_run = followed_dates(store)
+        kept = store.db.execute("SELECT page_url, snapshot_id, tracked FROM page_dates").fetchall()
+        assert followed_dates(store) == run_by_run
+        assert store.db.execute("SELECT page_url, snapshot_id, tracked FROM page_dates").fetchall() == kept
+        with store.writing():
+            store.db.execute("DELETE FROM page_dates")
+        assert followed_dates(store) == run_by_run

@@ -23,7 +23,20 @@ def followed_dates(store: Store, page_url: str | None = None) -> list[Tracked]:
     holds its dates, which are cancelled. With ``page_url``, that page's only."""
     reads = DateReads(store)
     ended = reads.pages_ended()
-    for url, after in reads.pages_behind():
+    behind = reads.pages_behind()
+    if ended or behind:
+        with reads.keeping():
+            _bring_up_to_date(reads, behind, ended)
+    every = [Tracked.from_dict(t) for _, found in reads.all_tracked() for t in found]
+    return [t for t in every if page_url is None or t.current.page_url == page_url]
+
+
+def _bring_up_to_date(
+    reads: DateReads, behind: list[tuple[str, int]], ended: list[tuple[str, int, str]]
+) -> None:
+    """Fold each page's new versions into its followed dates, hand a moved page's dates to its new
+    address, and cancel the dates of a page that moved or went."""
+    for url, after in behind:
         tracked = [Tracked.from_dict(t) for t in reads.tracked(url)]
         if after == 0:
             for old_url, move_id in reads.moved_here(url):
@@ -43,8 +56,6 @@ def followed_dates(store: Store, page_url: str | None = None) -> list[Tracked]:
         tracked = [Tracked.from_dict(t) for t in reads.tracked(url)]
         tracked, _ = follow(tracked, [], Update(london_day(day) or day, change_id))
         reads.keep(url, [t.to_dict() for t in tracked], ended=change_id)
-    every = [Tracked.from_dict(t) for _, found in reads.all_tracked() for t in found]
-    return [t for t in every if page_url is None or t.current.page_url == page_url]
 
 
 def counted_from(store: Store) -> str:

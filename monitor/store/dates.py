@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from typing import Any
 
 from ..deadlines import PageDate, page_dates, within
@@ -84,16 +85,21 @@ class DateReads:
         return found
 
     def keep(self, url: str, tracked: list[dict[str, Any]], *, snapshot_id: int = 0, ended: int = 0) -> None:
-        """Keep the page's followed dates as of ``snapshot_id`` (and of the move or removal ``ended``),
-        in one transaction; a mark given as 0 stays as it was."""
-        with self.store.writing():
-            self.db.execute(
-                "INSERT INTO page_dates (page_url, snapshot_id, ended_change_id, tracked) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (page_url) DO UPDATE SET tracked = excluded.tracked,"
-                " snapshot_id = max(snapshot_id, excluded.snapshot_id),"
-                " ended_change_id = max(ended_change_id, excluded.ended_change_id)",
-                [url, snapshot_id, ended, json.dumps(tracked, ensure_ascii=False)],
-            )
+        """Keep the page's followed dates as of ``snapshot_id`` (and of the move or removal ``ended``); a
+        mark given as 0 stays as it was. Inside :meth:`keeping`: the marks are read as one (the highest
+        says how far every page was followed), so every page of one bringing up to date is kept at once
+        or none is."""
+        self.db.execute(
+            "INSERT INTO page_dates (page_url, snapshot_id, ended_change_id, tracked) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (page_url) DO UPDATE SET tracked = excluded.tracked,"
+            " snapshot_id = max(snapshot_id, excluded.snapshot_id),"
+            " ended_change_id = max(ended_change_id, excluded.ended_change_id)",
+            [url, snapshot_id, ended, json.dumps(tracked, ensure_ascii=False)],
+        )
+
+    def keeping(self) -> AbstractContextManager[None]:
+        """The one transaction every :meth:`keep` of one bringing up to date goes in."""
+        return self.store.writing()
 
     def titles(self) -> dict[str, str]:
         """Each page's title, as the pages list shows it."""
