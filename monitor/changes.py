@@ -14,6 +14,9 @@ which the store writes as given. No I/O here, so every rule is tested from a tab
   versions (an A/B test, two origins out of step): the return is not reported; the ``flips``-th return in
   a row is reported once as ``flapping``, naming both versions' snapshots; then it is quiet until a
   version not seen in the window appears.
+- A return that is still there at the next check is GOV.UK going back to an earlier version: it is
+  reported once as ``reverted``, compared with the version readers were last told about. Until that check
+  the page's state keeps that version (``returned_from``).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from .clock import london_day
+from .clock import london_date, london_day
 from .model import (
     NEW_SNAPSHOT,
     Answer,
@@ -37,7 +40,7 @@ from .model import (
 )
 
 GONE_STATUSES = frozenset({404, 410})
-COMPARED = frozenset({"major", "minor", "withdrawn", "flapping"})
+COMPARED = frozenset({"major", "minor", "withdrawn", "flapping", "reverted"})
 """Kinds that come from comparing two Documents (not from the answer's status or address)."""
 
 FLAP_WINDOW = 3
@@ -50,6 +53,8 @@ BACK_AGAIN = "Back on GOV.UK after being removed"
 NO_NOTE = "Changed without a change note"
 REMOVED = "Removed: the page is no longer there"
 ALTERNATING = "Alternating between two versions"
+WENT_BACK = "GOV.UK went back to the version of {date}"
+WENT_BACK_UNDATED = "GOV.UK went back to an earlier version"
 
 
 def recent_needed(window: int = FLAP_WINDOW, flips: int = FLIPS) -> int:
@@ -87,6 +92,7 @@ def decide(
     *,
     last: Document | None = None,
     recent: Sequence[SnapshotRef] = (),
+    told: Document | None = None,
     announced: bool = False,
     last_from_api: bool = False,
     window: int = FLAP_WINDOW,
@@ -96,15 +102,23 @@ def decide(
 
     ``last``: the page's last snapshot as the current code reads it, needed when the answer is a
     Document or a 404/410 and the page has a snapshot. ``recent``: the page's latest snapshots, newest
-    first (at least :func:`recent_needed`). ``announced``: the page's arrival is already recorded
+    first (at least :func:`recent_needed`). ``told``: the Document of the page's ``returned_from``
+    snapshot, when it has one. ``announced``: the page's arrival is already recorded
     (discovery does so when a search finds it). ``last_from_api``: the last snapshot was read from the
     Content API, so an HTML reading (``answer.fallback``) is not compared with it.
     """
+    previous = recent[0] if recent else None
     if unchanged(answer):
-        return unchanged_update(page.url, answer, when)
+        update = unchanged_update(page.url, answer, when)
+        back = went_back(page, told, (previous.id, last) if previous and last else None, when)
+        if page.returned_from is not None:
+            update.page["returned_from"] = None
+        if back is not None:
+            update.changes.append(back)
+            update.page["last_changed"] = update.checked_at
+        return update
     fetch = answer.fetch
     moved_to = moved_to_address(fetch, page.url)
-    previous = recent[0] if recent else None
     if answer.same or (fetch.not_modified and answer.reason is None):
         # A redirect answered 304 (the old address's validators fit the new one): no content to
         # compare, but the move itself is news.
@@ -132,21 +146,34 @@ def decide(
             window=window,
             flips=flips,
         )
-        return page_update(
+        stayed = previous is not None and previous.document_hash == answer.document.content_hash
+        back = went_back(page, told, earlier, when) if stayed else None
+        update = page_update(
             page,
             fetch,
             when,
-            changes=found,
+            changes=([back] if back else []) + found,
             previous=previous,
             document=answer.document,
             body=fetch.body,
             body_hash=answer.body_hash,
             read_key=answer.read_key,
         )
+        returned_from = None
+        if previous is not None and not stayed and earlier is not None:
+            hashes = [r.document_hash for r in recent]
+            if 0 < flip_count(answer.document.content_hash, hashes, window, flips) < flips:
+                returned_from = page.returned_from or previous.id
+        if returned_from != page.returned_from:
+            update.page["returned_from"] = returned_from
+        return update
     if fetch.status in GONE_STATUSES and previous is not None:
         found = [] if page.gone else [removed(page, last, fetch, when)]
         answered = dataclasses.replace(fetch, error=None)
-        return page_update(page, answered, when, changes=found, previous=previous)
+        update = page_update(page, answered, when, changes=found, previous=previous)
+        if found and page.returned_from is not None:
+            update.page["returned_from"] = None
+        return update
     if answer.reason is not None:
         failed = fetch if fetch.error == answer.reason else dataclasses.replace(fetch, error=answer.reason)
         body = fetch.body or None
@@ -314,6 +341,38 @@ def flip_count(
     while count <= flips and returns(recent[count - 1], recent[count:]):
         count += 1
     return count
+
+
+def went_back(
+    page: PageState, told: Document | None, current: tuple[int, Document] | None, when: str
+) -> Change | None:
+    """The page's return to an earlier version, now that it has stayed for a check: ``reverted``, compared
+    with the version readers were last told about (``page.returned_from``, whose Document is ``told``)
+    and dated by the version it went back to. None when the page is not returning, or the two read the
+    same."""
+    if page.returned_from is None or told is None or current is None:
+        return None
+    from .diff import diff
+
+    current_id, document = current
+    changeset = diff(told, document)
+    if not changeset.changed:
+        return None
+    newest = _newest(document.change_history)
+    dated = document.last_updated or (newest.date if newest else None) or document.published
+    note = WENT_BACK.format(date=london_date(dated)) if dated else WENT_BACK_UNDATED
+    title = document.title or page.title
+    return Change(
+        page.url,
+        "reverted",
+        when,
+        title,
+        changeset,
+        note,
+        london_day(when),
+        old_snapshot_id=page.returned_from,
+        new_snapshot_id=current_id,
+    )
 
 
 def moved(page: PageState, title: str, moved_to: str, when: str) -> Change:

@@ -40,6 +40,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "read_key": "Which body, read by which code, gave its last snapshot.",
             "selector": "For a page outside GOV.UK: the CSS selector of the element holding its text.",
             "search": "The name of the search (searches[].name) that found it, if one did.",
+            "returned_from": "When it went back to an earlier version at its last check: the snapshot "
+            "readers were last told about, which a return that stays is compared with.",
         },
     ),
     "fetches": (

@@ -269,7 +269,7 @@ class ParseError(ValueError):
 
 # --------------------------------------------------------------------------- diffs
 
-ChangeKind = Literal["major", "minor", "none", "new", "moved", "removed", "withdrawn", "flapping"]
+ChangeKind = Literal["major", "minor", "none", "new", "moved", "removed", "withdrawn", "flapping", "reverted"]
 SectionStatus = Literal["added", "removed", "modified", "renamed", "moved"]
 AttachmentStatus = Literal["added", "removed", "renamed", "modified"]
 SignalKind = Literal["duty", "date", "amount", "link", "removed-text"]
@@ -518,6 +518,9 @@ class PageState:
     gone: bool = False
     search: str | None = None
     """For a page a search found: that search's name (``searches[].name``), which subscribers follow."""
+    returned_from: int | None = None
+    """While the page shows an earlier version it went back to: the snapshot readers were last told
+    about, which the return is compared with once it has stayed for a check (``monitor.changes``)."""
 
 
 @dataclass

@@ -2,8 +2,11 @@
 
 Pages are fetched concurrently (the Fetcher keeps to the configured concurrency and per-host rate) and
 each one is parsed and judged by ``monitor.changes`` as soon as its answer arrives; the answers that
-arrived together are written in one store transaction. This module only wires the stages: what an answer
-means is decided in ``changes``. A run killed part-way loses only the pages in flight or not yet
+arrived together are written in one store transaction. They are written in the order of the run's input
+(the watch list, each publication's documents after it), not the order they arrived in, so the same
+captures give the same change ids: an answer that came early waits, held in memory, for the pages before
+it (at most until their fetches time out). This module only wires the stages: what an answer means is
+decided in ``changes``. A run killed part-way loses only the pages in flight or not yet
 committed; the next run checks them again, and since a change is only ever recorded together with the
 snapshot it leads to, no change is recorded twice or lost.
 
@@ -22,6 +25,7 @@ import asyncio
 import dataclasses
 import functools
 import hashlib
+import heapq
 import logging
 import multiprocessing
 import os
@@ -72,8 +76,16 @@ CheckState = tuple[str | None, str | None, str | None]
 FRESH: CheckState = (None, None, None)
 """A check that starts from nothing: no conditional request, and the body is always read."""
 
-Answers = asyncio.Queue[tuple[Target, Answer] | Exception]
-"""Each page's answer, or the exception that ended its check, in the order they come."""
+Place = tuple[int, ...]
+"""Where a page's check stands in a run's input: ``(i,)`` for the i-th page due, and a followed
+document's place is its publication's place and then its position among the publication's attachments.
+A run writes its checks in this order, so the same captures give the same change ids."""
+
+Answered = tuple[Place, Target, Answer] | tuple[Place, Exception]
+"""One page's answer, or the exception that ended its check, with the page's place."""
+
+Answers = asyncio.Queue[Answered]
+"""The answers in the order they come."""
 
 # --------------------------------------------------------------------------- the run
 
@@ -158,6 +170,7 @@ async def _run(
         due = [t for t in targets(config, store) if t.url not in skip]
         scheduled = {t.url for t in due} | skip
         states = store.check_states()
+        returning = frozenset(store.returning_pages())
         reading = Reading()
         # Answers are taken from a queue as they come: waiting on the set of pending tasks after each
         # answer costs time in proportion to the pages still out, quadratic over a run.
@@ -165,17 +178,22 @@ async def _run(
         pending: set[asyncio.Task[None]] = set()
         # Checks are started a window at a time, not all at once: the Fetcher lets only `concurrency`
         # requests out anyway, and a task a page held memory for every page of a large watch list.
-        waiting = deque(due)
+        waiting: deque[tuple[Place, Target]] = deque(((i,), t) for i, t in enumerate(due))
+        # The places of the pages not yet answered, smallest first (answered ones are dropped lazily).
+        unanswered: list[Place] = [place for place, _ in waiting]
+        answered: set[Place] = set()
         window = IN_FLIGHT_PER_REQUEST * max(1, config.fetch.concurrency)
         in_flight = 0
 
-        def start(target: Target | None = None) -> None:
+        def start(place: Place | None = None, target: Target | None = None) -> None:
             nonlocal in_flight
-            if target is not None:
-                waiting.append(target)
+            if place is not None and target is not None:
+                waiting.append((place, target))
+                heapq.heappush(unanswered, place)
             while waiting and in_flight < window:
+                place_, target_ = waiting.popleft()
                 task = asyncio.create_task(
-                    _read_and_queue(fetcher, config, store, waiting.popleft(), states, answers, reading)
+                    _read_and_queue(fetcher, config, store, place_, target_, states, answers, reading)
                 )
                 in_flight += 1
                 pending.add(task)
@@ -184,21 +202,43 @@ async def _run(
         start()
         outstanding = len(due)
 
-        async def record(batch: list[tuple[Target, Answer] | Exception]) -> None:
+        def take(item: Answered) -> None:
+            """An answer has come: its page is answered, and a publication's documents are scheduled at
+            once, so that their places are known before anything after the publication is written."""
             nonlocal outstanding
-            for target, answer, update, saved in await _record_answers(store, batch, run_time, now):
-                _add_to_summary(summary, target.url, update, saved)
-                for document in _documents_to_follow(config, store, target, answer, scheduled):
+            answered.add(item[0])
+            if len(item) == 3:
+                place, target, answer = item
+                for n, document in enumerate(_documents_to_follow(config, store, target, answer, scheduled)):
                     scheduled.add(document.url)
-                    start(document)
+                    start((*place, n), document)
                     outstanding += 1
-                if progress is not None:
-                    progress(target, answer, summary, outstanding)
 
-        # Answers taken but not yet written wait in `held`: they are written together once BATCH of them
-        # wait, the first has waited HOLD seconds, or no page is still out.
+        def writable() -> list[Answered]:
+            """Take from `held` the answers that no unanswered page comes before, in place order."""
+            while unanswered and unanswered[0] in answered:
+                answered.discard(heapq.heappop(unanswered))
+            first = unanswered[0] if unanswered else None
+            ready = []
+            while held and (first is None or held[0][0] < first):
+                ready.append(heapq.heappop(held))  # places are unique: only they are compared
+            return ready
+
+        async def record(ready: list[Answered]) -> None:
+            for at in range(0, len(ready), BATCH):  # many may be ready at once when a slow page answers
+                recorded = await _record_answers(store, ready[at : at + BATCH], run_time, now, returning)
+                for target, answer, update, saved in recorded:
+                    _add_to_summary(summary, target.url, update, saved)
+                    if progress is not None:
+                        progress(target, answer, summary, outstanding)
+
+        # Answers taken but not yet written wait in `held`, a heap by place: they are written together once
+        # BATCH of them wait, the first has waited HOLD seconds, or no page is still out; each batch holds
+        # only the answers that no unanswered page comes before, in their places' order, so that the run
+        # writes its checks (and numbers its changes) in the order of its input, whatever order the
+        # answers came in.
         loop = asyncio.get_running_loop()
-        held: list[tuple[Target, Answer] | Exception] = []
+        held: list[Answered] = []
         held_since = 0.0
         try:
             while outstanding and not should_stop():
@@ -212,16 +252,20 @@ async def _run(
                     taken = [answer]
                     while not answers.empty() and len(held) + len(taken) < BATCH:
                         taken.append(answers.get_nowait())
-                    held += taken
+                    for item in taken:
+                        take(item)
+                        heapq.heappush(held, item)
                     outstanding -= len(taken)
                     in_flight -= len(taken)
                     start()
                     if len(held) < BATCH and outstanding and loop.time() < held_since + HOLD:
                         continue
-                batch, held = held, []
-                await record(batch)
+                batch = writable()
+                held_since = loop.time()
+                if batch:
+                    await record(batch)
             if held:  # told to stop: every page already answered is recorded
-                await record(held)
+                await record(sorted(held))
         finally:
             for task in pending:
                 task.cancel()
@@ -234,6 +278,7 @@ async def _read_and_queue(
     fetcher: Fetcher,
     config: Config,
     store: Store,
+    place: Place,
     target: Target,
     states: dict[str, CheckState],
     answers: Answers,
@@ -245,9 +290,9 @@ async def _read_and_queue(
         state = states.get(target.url)
         if state is None:
             state = (*store.validators(target.url), store.last_read(target.url))
-        answers.put_nowait((target, await read_page(fetcher, config, target, state, reading)))
+        answers.put_nowait((place, target, await read_page(fetcher, config, target, state, reading)))
     except Exception as exc:  # raised in the run, as an awaited task's exception would be
-        answers.put_nowait(exc)
+        answers.put_nowait((place, exc))
 
 
 # --------------------------------------------------------------------------- fetch, gate, parse
@@ -399,52 +444,65 @@ def reader_fingerprint() -> str:
 
 
 async def _record_answers(
-    store: Store, batch: list[tuple[Target, Answer] | Exception], run_time: datetime, now: datetime | None
+    store: Store,
+    batch: list[Answered],
+    run_time: datetime,
+    now: datetime | None,
+    returning: frozenset[str] = frozenset(),
 ) -> list[tuple[Target, Answer, PageUpdate, list[Change]]]:
     """Decide what each answer of a batch means by the change rules, then write them all in one
     transaction.
 
-    A batch is the answers that were waiting together; each is a different page, so deciding one never
-    depends on another's write. Writing them together saves a commit a page (most of what an unchanged
-    check costs the store); a run killed before the commit loses that batch's checks, which the next run
-    makes again: a change is still only ever written with the snapshot it leads to. An answer that is an
-    exception (a page's check that broke) is raised once the answers before it are written.
+    A batch is the answers that were waiting together, in their pages' places' order; each is a different
+    page, so deciding one never depends on another's write. Writing them together saves a commit a page
+    (most of what an unchanged check costs the store); a run killed before the commit loses that batch's
+    checks, which the next run makes again: a change is still only ever written with the snapshot it
+    leads to. An answer that is an exception (a page's check that broke) is raised once the answers
+    before it are written. ``returning``: the pages that went back to an earlier version at their last
+    check, judged even when unchanged.
     """
     decided: list[tuple[Target, Answer, PageUpdate]] = []
     try:
         for item in batch:
-            if isinstance(item, Exception):
-                raise item
-            target, answer = item
+            if len(item) == 2:
+                raise item[1]
+            _, target, answer = item
             if now is not None:
                 # A run on a given clock (the demo's simulated days) records its fetches on it too.
                 answer.fetch = dataclasses.replace(answer.fetch, fetched_at=utc_timestamp(now))
-            decided.append((target, answer, _page_update(store, target, answer, utc_timestamp(run_time))))
+            update = _page_update(store, target, answer, utc_timestamp(run_time), returning)
+            decided.append((target, answer, update))
     finally:
         saved = await _write_many(store, [update for _, _, update in decided])
     return [(*item, changes_) for item, changes_ in zip(decided, saved, strict=True)]
 
 
-def _page_update(store: Store, target: Target, answer: Answer, when: str) -> PageUpdate:
+def _page_update(
+    store: Store, target: Target, answer: Answer, when: str, returning: frozenset[str] = frozenset()
+) -> PageUpdate:
     """What a page's answer means, by ``monitor.changes``. The store is read only for what the rules
-    need: nothing for an unchanged page; the page's state and its latest snapshots' hashes otherwise; its
-    last Document only when there is one to compare with."""
+    need: nothing for an unchanged page, unless it went back to an earlier version at its last check
+    (``returning``); the page's state and its latest snapshots' hashes otherwise; its last Document only
+    when there is one to compare with, and the version readers were last told about for a return."""
     url = target.url
-    if changes.unchanged(answer):
+    if changes.unchanged(answer) and url not in returning:
         return changes.unchanged_update(url, answer, when)
     page = store.page(url) or PageState(url)
     recent = store.recent_snapshots(url, changes.recent_needed())
     last = None
-    if recent and (answer.document is not None or answer.fetch.status in changes.GONE_STATUSES):
+    compared = answer.document is not None or answer.fetch.status in changes.GONE_STATUSES
+    if recent and (compared or page.returned_from is not None):
         last = store.last_snapshot(url)
         if last is not None and answer.document is not None:
             last = _as_read_now(store, target, answer, last)
+    told = store.snapshot(page.returned_from) if page.returned_from is not None else None
     return changes.decide(
         page,
         answer,
         when,
         last=last[1] if last else None,
         recent=recent,
+        told=told[1] if told else None,
         announced=answer.document is not None
         and not recent
         and bool(store.changes(page_url=url, include_backfilled=False, limit=1)),

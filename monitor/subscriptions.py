@@ -182,7 +182,7 @@ def matches(
         or (page is not None and page.search is not None and page.search in subscriber.searches)
     ):
         return False
-    if subscriber.signals and change.changeset is not None and change.kind in ("major", "minor"):
+    if subscriber.signals and change.changeset is not None and change.kind in ("major", "minor", "reverted"):
         kinds = {s.kind for section in change.changeset.sections for s in section.signals}
         return bool(kinds.intersection(subscriber.signals))
     return True

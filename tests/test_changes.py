@@ -273,26 +273,40 @@ def test_an_unchanged_body_needs_nothing_of_the_page():
 # --------------------------------------------------------------------------- flapping
 
 
-def run_sequence(seen: str, *, window: int = changes.FLAP_WINDOW, flips: int = changes.FLIPS) -> list[str]:
-    """Feed a page the versions named in ``seen`` one run each; what each run reports ("-" for nothing)."""
+def run_sequence(
+    seen: str, *, window: int = changes.FLAP_WINDOW, flips: int = changes.FLIPS, same_body: bool = False
+) -> list[str]:
+    """Feed a page the versions named in ``seen`` one run each, keeping its state as the store would;
+    what each run reports ("-" for nothing). ``same_body``: a version seen at the run before comes back
+    as the very same body (judged without its Document), not read again."""
     snapshots: list[SnapshotRef] = []  # newest first, as the store gives them
-    by_hash = {d.content_hash: d for d in VERSIONS.values()}
+    by_id: dict[int, Document] = {}
+    page = PageState(URL)
     reported = []
     for run, name in enumerate(seen, start=1):
         document = VERSIONS[name]
-        last = by_hash[snapshots[0].document_hash] if snapshots else None
+        again = same_body and snapshots and by_id[snapshots[0].id] is document
+        answer = (
+            Answer(fetched(), read_key="k", body_hash="h", same=True)
+            if again
+            else Answer(fetched(), document)
+        )
         update = changes.decide(
-            PageState(URL),
-            Answer(fetched(), document),
+            page,
+            answer,
             WHEN,
-            last=last,
+            last=by_id[snapshots[0].id] if snapshots else None,
             recent=snapshots[: changes.recent_needed(window, flips)],
+            told=by_id.get(page.returned_from) if page.returned_from is not None else None,
             announced=True,
             window=window,
             flips=flips,
         )
         if update.snapshot is not None:
             snapshots.insert(0, SnapshotRef(run, update.snapshot.content_hash))
+            by_id[run] = document
+        if "returned_from" in update.page:
+            page.returned_from = update.page["returned_from"]
         reported.append(",".join(c.kind for c in update.changes if not c.backfilled) or "-")
     return reported
 
@@ -304,11 +318,47 @@ def run_sequence(seen: str, *, window: int = changes.FLAP_WINDOW, flips: int = c
         ("ABABABABAB", ["-", "minor", "-", "flapping", "-", "-", "-", "-", "-", "-"]),
         ("ABCA", ["-", "minor", "minor", "-"]),  # C is new; A returns from within the window
         ("ABCBCB", ["-", "minor", "minor", "-", "flapping", "-"]),
-        ("ABAABA", ["-", "minor", "-", "-", "flapping", "-"]),  # a version kept for two runs is one snapshot
+        ("ABAB", ["-", "minor", "-", "flapping"]),
+        ("ABABA", ["-", "minor", "-", "flapping", "-"]),
+        # A return that stays is told once, then the page is quiet; a later switch is alternating.
+        ("ABAA", ["-", "minor", "-", "reverted"]),
+        ("ABAAA", ["-", "minor", "-", "reverted", "-"]),
+        ("ABAABA", ["-", "minor", "-", "reverted", "flapping", "-"]),
+        ("ABCAA", ["-", "minor", "minor", "-", "reverted"]),  # back from C, the version last told
+        ("ABCBB", ["-", "minor", "minor", "-", "reverted"]),
+        ("ABACC", ["-", "minor", "-", "minor", "-"]),  # a new version after a return is a change
+        ("ABAAC", ["-", "minor", "-", "reverted", "minor"]),
     ],
 )
 def test_a_page_alternating_between_versions_is_reported_once(seen, reported):
     assert run_sequence(seen) == reported
+
+
+@pytest.mark.parametrize("seen", ["ABAA", "ABAAA", "ABAB", "ABABA", "ABCAA"])
+def test_a_return_that_stays_is_told_whether_the_body_is_read_again_or_not(seen):
+    assert run_sequence(seen, same_body=True) == run_sequence(seen)
+
+
+def test_the_reverted_change_compares_the_version_last_told_with_the_one_gone_back_to():
+    """Told from the page's state: ``returned_from`` is the snapshot readers last read about (B, 8);
+    the page is back at A (9), as at the check before."""
+    page = PageState(URL, returned_from=8)
+    recent = [SnapshotRef(9, A.content_hash), SnapshotRef(8, B.content_hash), SnapshotRef(7, A.content_hash)]
+    for answer in (Answer(fetched(), A), Answer(fetched(), read_key="k", body_hash="h", same=True)):
+        update = changes.decide(page, answer, WHEN, last=A, recent=recent, told=B)
+        [change] = update.changes
+        assert (
+            change.kind == "reverted" and change.note == "GOV.UK went back to the version of 1 January 2022"
+        )
+        assert (change.old_snapshot_id, change.new_snapshot_id) == (8, 9)
+        [section] = change.changeset.sections if change.changeset else []
+        assert (section.removed_words, section.added_words) == (4, 5)  # B's words out, A's back
+        assert change.effective_date == "2024-03-01" and update.snapshot is None
+        assert update.page["returned_from"] is None and update.page["last_changed"] == FETCHED
+    failed = changes.decide(
+        page, Answer(fetched(500, error="HTTP 500"), reason="HTTP 500"), WHEN, last=A, recent=recent, told=B
+    )
+    assert failed.changes == [] and "returned_from" not in failed.page  # still waiting for a good answer
 
 
 def test_flapping_window_and_flips_are_arguments():

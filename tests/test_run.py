@@ -800,3 +800,36 @@ def test_a_page_dropped_from_config_or_removed_is_no_longer_fetched(tmp_path, pa
     assert len(page_server.requests) == before
     with open_store(tmp_path) as store:
         assert len(store.changes(page_url=page_server.url(attendance_path))) > 0, "history is kept"
+
+
+def test_a_run_writes_its_changes_in_the_order_of_its_input_whatever_order_the_answers_come_in(
+    tmp_path, page_server
+):
+    """The first page of the watch list answers last, and a publication's first document after its
+    second: the changes (and their ids) still follow the watch list (as the store lists it: by when each
+    page was added, then its address), each publication's documents after it in the order it lists them,
+    so the same captures always give the same ids."""
+    from monitor.parse import parse
+
+    send = capture(SEND, "2021-05-25")
+    listed = [a.url for a in parse(send, page_server.url(page_path(SEND))).attachments]
+    first, second = sorted(
+        [SEND_ADDITIONAL, SEND_TESTING], key=lambda d: listed.index(page_server.url(page_path(d)))
+    )
+    bodies = {
+        SEND_ADDITIONAL: capture(SEND_ADDITIONAL, "2021-05-25"),
+        SEND_TESTING: capture(SEND_TESTING, "2022-02-23"),
+    }
+    page_server.routes[page_path(SEND)] = Response(body=send, delay=0.8)
+    page_server.routes[page_path(first)] = Response(body=bodies[first], delay=0.4)
+    page_server.routes[page_path(second)] = Response(body=bodies[second])
+    page_server.routes[page_path(ATTENDANCE)] = Response(body=capture(ATTENDANCE, "2022-05-06"))
+    page_server.routes[SMHL_PATH] = Response(body=SMHL_V1)
+    pages = [SMHL_PATH, {"url": page_path(SEND), "follow_documents": True}, page_path(ATTENDANCE)]
+    config = write_config(tmp_path, page_server.base_url, pages)
+    result = run(config)
+    assert result.output.startswith("Checked 5 pages: 5 changed, 0 failed."), result.output
+    with open_store(tmp_path) as store:
+        written = [c.page_url for c in sorted(store.changes(), key=lambda c: c.id or 0) if c.kind == "new"]
+    expected = [SEND, first, second, ATTENDANCE, SMHL]  # the publications by address, then the guide
+    assert written == [page_server.url(page_path(p)) for p in expected]

@@ -17,8 +17,9 @@ KIND_LABELS = {
     "withdrawn": "Withdrawn",
     "none": "No change",
     "flapping": "Alternating between two versions",
+    "reverted": "Went back to an earlier version",
 }
-KIND_ORDER = ["major", "minor", "withdrawn", "flapping", "moved", "removed", "new"]
+KIND_ORDER = ["major", "minor", "withdrawn", "reverted", "flapping", "moved", "removed", "new"]
 FLAPPING_SENTENCE = (
     "GOV.UK keeps serving this page in two versions by turns (often a test of a new design, or two"
     " servers out of step). We say so once, showing how the two differ, and stay quiet until a third"

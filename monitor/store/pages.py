@@ -105,6 +105,11 @@ class Pages(Database):
         rows = self.db.execute("SELECT url, etag, last_modified, read_key FROM pages")
         return {url: (etag, modified, key) for url, etag, modified, key in rows}
 
+    def returning_pages(self) -> set[str]:
+        """The pages that went back to an earlier version at their last check (``returned_from``): their
+        next check is judged even when nothing changed, read once for a run."""
+        return {url for (url,) in self.db.execute("SELECT url FROM pages WHERE returned_from IS NOT NULL")}
+
     def validators(self, url: str) -> tuple[str | None, str | None]:
         """The ETag and Last-Modified of the page's last good response, for a conditional request."""
         row = self._page_row(url)

@@ -188,6 +188,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         """,
     ),
     Migration(
+        "A page that went back to an earlier version: the snapshot readers were last told about, kept until "
+        "the next check says whether the return stayed (told as ``reverted``) or the page alternates.",
+        """
+        ALTER TABLE pages ADD COLUMN returned_from INTEGER REFERENCES snapshots(id);
+        """,
+    ),
+    Migration(
         "Each page's dates to act on followed through its versions (``monitor.deadlines``), as of its "
         "snapshot ``snapshot_id`` and its last move or removal ``ended_change_id``: a run folds in only "
         "what was stored after them, so the calendar costs what changed, not the whole history, and an "
