@@ -38,6 +38,7 @@ from .model import (
     PageUpdate,
     SnapshotRef,
 )
+from .notes import changeset_check
 
 GONE_STATUSES = frozenset({404, 410})
 COMPARED = frozenset({"major", "minor", "withdrawn", "flapping", "reverted"})
@@ -306,9 +307,11 @@ def changes_for(
                 if changeset.kind == "withdrawn":
                     note = document.withdrawn or note
                 effective = (newest.date if newest else None) or today
+                check = changeset_check(changeset)
                 changes.append(
                     Change(page.url, changeset.kind, when, title, changeset, note, effective, False, old_id)
                 )
+                changes[-1].note_check = check
     if moved_to is not None and moved_to != page.current_url:
         changes.append(moved(page, title, moved_to, when))
     return changes

@@ -97,6 +97,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "old_snapshot_id": "The version before.",
             "new_snapshot_id": "The version after.",
             "new_url": "For moved: where the page now lives.",
+            "note_check": "For an edit: what its change note leaves out, held against the text (JSON: "
+            "sentence, silent kinds, unmentioned sections).",
         },
     ),
     "deliveries": (

@@ -13,7 +13,10 @@ import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from .notes import NoteCheck
 
 # --------------------------------------------------------------------------- documents
 
@@ -497,6 +500,9 @@ class Change:
     new_url: str | None = None
     """For ``moved``: where the page now lives."""
     id: int | None = None
+    note_check: NoteCheck | None = None
+    """For an edit: its own change note held against its signals (``monitor.notes``), worked out when
+    it was recorded; None for other kinds and for changes recorded before the check existed."""
 
 
 @dataclass

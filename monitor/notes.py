@@ -26,8 +26,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from .model import SectionChange
+from .model import ChangeSet, SectionChange
 
 HELD = ("duty", "date", "amount")
 """The kinds of signal a note is expected to speak of, in the order a reader is told them."""
@@ -87,6 +88,14 @@ class NoteCheck:
     silent: tuple[str, ...] = ()
     unmentioned: tuple[str, ...] = ()
 
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form kept with the change and printed by ``diff``, ``show`` and ``history``."""
+        return {"sentence": self.sentence, "silent": list(self.silent), "unmentioned": list(self.unmentioned)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> NoteCheck:
+        return cls(tuple(data.get("silent", ())), tuple(data.get("unmentioned", ())))
+
     @property
     def sentence(self) -> str:
         """The plain-English line that leads the change's entry, or "" when the note covers it."""
@@ -116,3 +125,9 @@ def held_against(note: str | None, sections: Sequence[SectionChange], title: str
         ):
             unmentioned.append(section.heading)
     return NoteCheck(unmentioned=tuple(unmentioned))
+
+
+def changeset_check(changeset: ChangeSet) -> NoteCheck:
+    """The notes GOV.UK added with a change (none: a silent change) held against its sections."""
+    notes = " ".join(entry.note for entry in changeset.history_added if entry.note)
+    return held_against(notes or None, changeset.sections, changeset.new.title or changeset.old.title)

@@ -13,6 +13,9 @@ document's change belongs under its publication when:
 
 Such a change is explained by the publication's entry and is never a silent edit. A document change that
 no entry explains is told on its own, and is a silent edit when its own page said nothing either.
+
+The note a change is held against (:mod:`monitor.notes`) is the one it is told under: its own, checked
+when the change was recorded, or, for a document explained by its publication, the publication's entry.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import cast
 
 from .clock import london_day
 from .model import Change, HistoryEntry, PageState
+from .notes import HELD, NoteCheck, held_against
 
 EDITS = frozenset({"major", "minor", "withdrawn"})
 """Kinds that compare two snapshots: a document's edit, which its publication may explain."""
@@ -114,6 +118,24 @@ class Story:
         return [c.id for c in self.all_changes if c.id is not None]
 
 
+def part_check(change: Change, explained_by: HistoryEntry | None) -> NoteCheck:
+    """The note held against one change as it is told: a document explained by its publication's entry,
+    and saying nothing itself, is held against that entry; any other change against its own note, as
+    checked when it was recorded (a change recorded before the check existed says nothing)."""
+    if explained_by is not None and change.changeset is not None and not own_notes(change):
+        return held_against(explained_by.note, change.changeset.sections, change.title)
+    return change.note_check or NoteCheck()
+
+
+def story_check(story: Story) -> NoteCheck:
+    """What the story's notes leave out, over the page's changes and its documents' together."""
+    checks = [part_check(c, None) for c in story.changes]
+    checks += [part_check(d.change, d.explained_by) for d in story.documents]
+    silent = {kind for check in checks for kind in check.silent}
+    unmentioned = dict.fromkeys(heading for check in checks for heading in check.unmentioned)
+    return NoteCheck(tuple(kind for kind in HELD if kind in silent), tuple(unmentioned))
+
+
 def newest_entry(publication: str, changes: Iterable[Change], at: str) -> tuple[HistoryEntry, Change] | None:
     """The publication's newest history entry recorded by ``at``, with the change that recorded it."""
     best: tuple[str, str, HistoryEntry, Change] | None = None
@@ -144,9 +166,11 @@ def explanation(
     """Whether a document's change belongs under its publication, and the entry that explains it.
 
     ``publication`` and ``document`` are the recorded changes of each page (this run's and earlier
-    ones, backfilled history too).
+    ones, backfilled history too). The history a publication had before monitoring began is recorded
+    with the time of the run that first read it, yet explains nothing that run found: documents first
+    seen with their publication are only now being watched.
     """
-    same_run = [c for c in publication if c.detected_at == change.detected_at]
+    same_run = [c for c in publication if c.detected_at == change.detected_at and not c.backfilled]
     if same_run:
         notes = sorted((e for c in same_run for e in own_notes(c)), key=lambda e: e.date or "", reverse=True)
         return True, notes[0] if notes else None

@@ -461,7 +461,7 @@ def test_cli_reports_a_change_with_exit_1_and_the_issues_json():
     result = CliRunner().invoke(main, ["diff", str(old), str(new), "--format", "json"])
     assert result.exit_code == 1
     data = json.loads(result.output)
-    assert list(data) == ISSUE_KEYS
+    assert list(data) == [*ISSUE_KEYS, "note_check"]  # the issue's keys, then the note held against them
     assert data["kind"] == "major" and data["new"]["history_count"] == data["old"]["history_count"] + 1
     text = CliRunner().invoke(main, ["diff", str(old), str(new)])
     assert text.exit_code == 1

@@ -84,18 +84,18 @@ def test_the_documents_section_changes_are_told_under_the_publications_note(
 
     subject, text, html = render.digest(changes, pages, since=None, site_url=SITE)
     flat = " ".join(text.split())
-    assert subject.startswith("“Special schools and other specialist settings” updated: ")
+    # One update: the subject names the page, its title shortened so that GOV.UK's note is read.
+    assert subject.startswith("“Special schools") and len(subject) <= render.SUBJECT_LIMIT
+    assert f"” updated: {' '.join(note.split()[:4])}" in subject
     assert f"GOV.UK's change note: {note}" in flat
     told = flat.split(f"GOV.UK's change note: {note}", 1)[1]
     assert 'In "SEND and specialist settings' in told and f'Section "{heading}"' in told
     assert "Changed in this update to the publication." in told and "WARNING" not in flat
     assert "[+" + inserted.split()[0] in text
     html_words = words(html)
-    assert (
-        html_words.index(note)
-        < html_words.index("In SEND and specialist settings")
-        < html_words.index(heading)
-    )
+    # The note, then what matters (which may name the section), then the document with its sections.
+    assert html_words.index(note) < html_words.index("In SEND and specialist settings")
+    assert heading in html_words.split("In SEND and specialist settings", 1)[1]
     assert "<ins style=" in html and "<del style=" in html
 
     files = files_of(rebuild_from(store, tmp_path / "public", site_url=SITE))
@@ -108,8 +108,9 @@ def test_the_documents_section_changes_are_told_under_the_publications_note(
     # The list of changes names the documents under the publication's entry, and labels a
     # document's change as made with its publication, not as a silent edit.
     index = words(files["index.html"])
-    assert "In its document “SEND and specialist settings" in index
-    assert "Changed with its publication" in index and "GOV.UK did not say this page changed" not in index
+    entry = index.split(note, 1)[1]
+    assert "SEND and specialist settings" in entry and "Changed with its publication: " in entry
+    assert "GOV.UK did not say this page changed" not in index
     feed = feedparser.parse(files["feed.xml"])
     [entry] = [e for e in feed.entries if e.id.endswith(f"change/{publication.id}")]
     content = words(entry.content[0].value)
@@ -129,7 +130,9 @@ def test_a_document_edited_while_its_publication_did_not_move_is_a_silent_edit(
     pages = store.pages(active_only=False)
     subject, text, html = render.digest(changes, pages, since=None, context=store.changes())
     assert subject.endswith("changed without a change note")
-    assert "WARNING: Changed without a change note" in text and "GOV.UK's change note" not in text
+    # It leads with what changed under no note: the guidance's duties and dates.
+    assert "WARNING: Silent change to a duty and a date." in text and "GOV.UK's change note" not in text
+    assert ": Changed without a change note" in text
     page = words(files_of(rebuild_from(store, tmp_path / "public"))[f"changes/{changes[0].id}.html"])
     assert "Changed without a change note" in page and "on the publication" not in page
 
@@ -144,7 +147,7 @@ def test_a_document_that_moved_says_where_and_what_changed(
     moved = [c for c in changes if c.kind == "moved"]
     assert moved and moved[0].new_url and moved[0].new_url.endswith("applies-after-step-4")
     _, text, _ = render.digest(changes, store.pages(active_only=False), since=None)
-    assert f"Now at: {moved[0].new_url}" in text
+    assert f"Moved to {moved[0].new_url}" in text
     assert "http://www.gov.uk/" in text and "127.0.0.1" not in text
 
 

@@ -205,7 +205,7 @@ def test_three_subscribers_each_get_their_changes_once_at_their_rhythm_through_t
     assert head[(0, 7)] and all(run_of[i] == (0, 7) for i in head[(0, 7)])
     [weekly] = [m for m in received[(7, 13)] if m["To"] == HEAD]
     text, html = parts(weekly)
-    assert weekly["Subject"].endswith("since 30 November"), weekly["Subject"]
+    assert "changed since 30 November: " in weekly["Subject"], weekly["Subject"]
     # Grouped by page, the page changed last first, and each page's latest change (its state now) first.
     for body in (text, html):
         linked = [int(n) for n in re.findall(rf"{re.escape(SITE_URL)}/changes/(\d+)\.html", body)]

@@ -159,7 +159,10 @@ def _report(changes: ChangeSet, output: str, old_name: str, new_name: str) -> No
     from .. import render
 
     if output == "json":
-        click.echo(json.dumps(changes.to_dict(), ensure_ascii=False, indent=2))
+        from ..notes import changeset_check
+
+        data = {**changes.to_dict(), "note_check": changeset_check(changes).to_dict()}
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
     elif output == "html":
         click.echo(render.html_report(changes, old_name=old_name, new_name=new_name), nl=False)
     else:
@@ -246,6 +249,7 @@ def _change_json(change: Change) -> dict[str, Any]:
     data = dataclasses.asdict(change)
     data["changeset"] = change.changeset.to_dict() if change.changeset else None
     data["govuk_date"] = _govuk_date(change)
+    data["note_check"] = change.note_check.to_dict() if change.note_check else None
     return data
 
 

@@ -42,14 +42,20 @@ class WebhookChannel(Channel):
       "application/vnd.microsoft.card.adaptive", "content": {...}}]}``, an Adaptive Card (1.4) with the
       subject, then each page and its changes, the newest first, cut to what Teams accepts with "and N
       more changes", and a "See every change" button to the changelog.
-    - ``json`` (anything else): ``{"subject", "since", "site_url", "changes": [...], "failing": [...]}``
-      (the test message adds ``message``, with no change).
+    - ``json`` (anything else): ``{"subject", "since", "site_url", "changes": [...], "stories": [...],
+      "failing": [...]}`` (the test message adds ``message``, with no change).
       Each change has ``id``, ``page_url``, ``title``, ``kind`` (major, minor, new, moved, removed,
       withdrawn), ``note``, ``effective_date`` (YYYY-MM-DD), ``detected_at`` (UTC), ``site_link``,
       ``new_url`` and ``changeset``: counts of ``sections``, ``words_added``, ``words_removed``,
       ``attachments`` and ``history_added``, GOV.UK's ``change_notes``, ``sections_changed``
-      (heading, status) and ``attachments_changed`` (title, status, old_title). Each failing page has
-      ``url``, ``title``, ``runs`` and ``reason``.
+      (heading, status) and ``attachments_changed`` (title, status, old_title). Each story is one
+      update as the email tells it, newest first: ``page_url``, ``title``, ``date``, ``kind``,
+      ``headline``, GOV.UK's ``note``, ``note_check`` (``sentence``, ``silent``, ``unmentioned``: what
+      the note leaves out), ``matters`` (at most three lines) and ``more_matters``, ``silent``,
+      ``change_ids`` (the page's own), ``all_change_ids`` (every change the update tells, its
+      documents' too), ``site_link`` and its ``documents`` (``page_url``, ``title``, ``change_ids``,
+      ``explained_by``, ``silent``, ``also_at``, ``what_happened``). Each failing page has ``url``,
+      ``title``, ``runs`` and ``reason``.
 
     Text from a page is escaped for Slack's and Teams' own markup, so a page cannot ping a workspace.
     """

@@ -21,7 +21,6 @@ from ..render.changelog import (
     INDEX_LIMIT,
     SITE_FEED_LIMIT,
     PageEntry,
-    SitePage,
     Version,
     change_list,
     change_page,
@@ -39,7 +38,7 @@ from ..render.changelog import (
     timeline,
 )
 from ..render.labels import KIND_ORDER, SIGNAL_LABELS, signal_kinds
-from ..render.stories import StoryIndex
+from ..render.stories import StoryIndex, story_kinds
 from ..store import SiteReads, Store
 from .dates import counted_from, write_dates
 from .folders import SITE_MARKER, SiteFolder
@@ -82,7 +81,11 @@ class Builder:
             if backfilled or kind == "none":
                 continue
             added.setdefault("", []).append(change_id)
-            added.setdefault(kind, []).append(change_id)
+            story = self.stories.story_of(change_id, url, detected_at)
+            # Listed on the kind pages of the update it is told in: a document's change that its
+            # publication explains is never listed as a change without a note.
+            for listed in story_kinds(story) if story is not None else [kind]:
+                added.setdefault(listed, []).append(change_id)
             months.add(month_of(detected_at))
         for snapshot_id, url in self.reads.snapshot_rows(old.last_snapshot):
             new.last_snapshot = snapshot_id
@@ -115,13 +118,9 @@ class Builder:
                 tagged = sorted(self.tagged.get(signal, []), reverse=True)
                 new.signals[signal] = (tagged + new.signals.get(signal, []))[:INDEX_LIMIT]
         new.months = sorted(set(new.months) | months, reverse=True)
-        views = {
-            url: SitePage(url, title, page_slug(url), PageState(url=url), [], [])
-            for url, (title, _, _) in new.pages.items()
-        }
         for month in sorted(months):
-            self._month(month, views)
-        self._lists(new, views, states)
+            self._month(month)
+        self._lists(new, states)
         new.dates_from = write_dates(self.store, self.files, site_url=self.site_url)
         self.files.write(SITE_MARKER, new.dump())
         if self.in_place:
@@ -178,7 +177,7 @@ class Builder:
 
     # ----------------------------------------------------------------------- lists
 
-    def _month(self, month: str, views: dict[str, SitePage]) -> None:
+    def _month(self, month: str) -> None:
         """``archive/<month>.html``, read from the store a batch at a time (a month may be long)."""
         first = date.fromisoformat(f"{month}-01")
         following = (first + timedelta(days=32)).replace(day=1)
@@ -190,12 +189,10 @@ class Builder:
         changes = self.reads.changes_by_id([r[0] for r in listed])
         self.files.write_pieces(
             f"archive/{month}.html",
-            month_page(
-                month, changes, views, count=len(listed), site_url=self.site_url, stories=self.stories
-            ),
+            month_page(month, changes, count=len(listed), site_url=self.site_url, stories=self.stories),
         )
 
-    def _lists(self, new: Manifest, views: dict[str, SitePage], states: dict[str, Facts]) -> None:
+    def _lists(self, new: Manifest, states: dict[str, Facts]) -> None:
         """The kind and signal pages, the index, ``pages.html`` and ``feed.xml``."""
         kinds = [k for k in KIND_ORDER if new.kinds.get(k)]
         signals = [g for g in SIGNAL_LABELS if new.signals.get(g)]
@@ -205,21 +202,20 @@ class Builder:
             for kind in kinds:
                 if kind not in shown:
                     interim = [k for k in KIND_ORDER if k in shown or k == kind]
-                    self._filter(new, views, interim, shown_signals, kind=kind)
+                    self._filter(new, interim, shown_signals, kind=kind)
             for signal in signals:
                 if signal not in shown_signals:
                     interim = [g for g in SIGNAL_LABELS if g in shown_signals or g == signal]
-                    self._filter(new, views, shown, interim, signal=signal)
+                    self._filter(new, shown, interim, signal=signal)
         for kind in kinds:
-            self._filter(new, views, kinds, signals, kind=kind)
+            self._filter(new, kinds, signals, kind=kind)
         for signal in signals:
-            self._filter(new, views, kinds, signals, signal=signal)
+            self._filter(new, kinds, signals, signal=signal)
         latest = list(self.reads.changes_by_id(new.latest))
         self.files.write(
             "index.html",
             change_list(
                 latest[:INDEX_LIMIT],
-                views,
                 kinds=kinds,
                 months=new.months,
                 site_url=self.site_url,
@@ -236,13 +232,12 @@ class Builder:
         self.files.write_pieces("pages.html", pages_list(entries, site_url=self.site_url))
         self.files.write(
             "feed.xml",
-            site_feed(latest[:SITE_FEED_LIMIT], views, site_url=self.site_url, stories=self.stories),
+            site_feed(latest[:SITE_FEED_LIMIT], site_url=self.site_url, stories=self.stories),
         )
 
     def _filter(
         self,
         new: Manifest,
-        views: dict[str, SitePage],
         kinds: list[str],
         signals: list[str],
         *,
@@ -255,7 +250,6 @@ class Builder:
             f"signal/{signal}.html" if signal else f"kind/{kind}.html",
             change_list(
                 list(self.reads.changes_by_id(ids)),
-                views,
                 kinds=kinds,
                 months=new.months,
                 kind=kind,

@@ -14,7 +14,7 @@ page's timeline, without pages of its own, and never as a new feed entry.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +23,7 @@ from ..govuk import page_slug
 from ..model import Change, Document, PageState
 from .labels import KIND_LABELS, SIGNAL_LABELS, change_label, month_label
 from .records import change_date, change_key, http_url, iso_utc, newest_first, page_link
-from .stories import StoryIndex, StoryPlace
+from .stories import StoryIndex, StoryPlace, lead, listed_stories, story_label
 from .templates import environment, render_template
 
 TAG_AUTHORITY = "tag:guidance-monitor,2026"
@@ -98,17 +98,14 @@ def _stream(name: str, **context: object) -> Iterator[str]:
 
 
 def _story_context(listed: Callable[[Change], StoryPlace]) -> dict[str, Any]:
-    """What the templates ask of a change's story: the note that explains it, its story, its label."""
+    """What the templates ask of a change's story: its label, which says when its publication's note
+    explains it."""
 
     def explained_by(change: Change) -> Any:
         part = listed(change)[1]
         return part.explained_by if part is not None else None
 
-    return {
-        "explained_by": explained_by,
-        "story_of": lambda change: listed(change)[0],
-        "change_label": lambda change: change_label(change, explained_by(change)),
-    }
+    return {"change_label": lambda change: change_label(change, explained_by(change))}
 
 
 def _entry_story(place: StoryPlace) -> dict[str, Any]:
@@ -175,6 +172,7 @@ def timeline(
         site_url=site_url.rstrip("/"),
         root="../",
         page=page,
+        stories=listed_stories(page.changes, stories),
         title=page.title,
     )
 
@@ -200,10 +198,9 @@ def snapshot_page(page_url: str, taken_at: str, document: Document, *, site_url:
 
 
 def page_feed(page: SitePage, *, site_url: str = "", stories: StoryIndex) -> str:
-    """``pages/<slug>.xml``: an Atom entry for each monitored change of the page."""
+    """``pages/<slug>.xml``: an Atom entry for each update the page's monitored changes are told in."""
     return atom(
         page.changes,
-        {page.url: page},
         feed_id=f"{TAG_AUTHORITY}:page/{page.slug}",
         title=f"Changes to {page.title}",
         site_url=site_url,
@@ -215,7 +212,6 @@ def page_feed(page: SitePage, *, site_url: str = "", stories: StoryIndex) -> str
 
 def change_list(
     changes: Sequence[Change],
-    page_of: Mapping[str, SitePage],
     *,
     kinds: Sequence[str],
     months: Sequence[str],
@@ -226,7 +222,7 @@ def change_list(
     signal: str | None = None,
 ) -> str:
     """``index.html`` (``kind`` and ``signal`` None), ``kind/<kind>.html`` or ``signal/<kind>.html``:
-    the latest changes, newest first."""
+    the updates the latest changes are told in, newest news first."""
     if signal:
         title = f"Tagged “{SIGNAL_LABELS[signal]}”"
     else:
@@ -236,8 +232,7 @@ def change_list(
         **_story_context(stories.listed_place),
         site_url=site_url.rstrip("/"),
         root="../" if kind or signal else "",
-        changes=newest_first(changes),
-        page_of=page_of,
+        stories=listed_stories(changes, stories, kind=kind)[:INDEX_LIMIT],
         kinds=kinds,
         kind=kind,
         signals=signals,
@@ -251,22 +246,20 @@ def change_list(
 def month_page(
     month: str,
     changes: Iterable[Change],
-    page_of: Mapping[str, SitePage],
     *,
     count: int,
     site_url: str = "",
     stories: StoryIndex,
 ) -> Iterator[str]:
-    """``archive/<YYYY-MM>.html``, piece by piece: every change found in one month, ``changes`` already
-    newest first (they may come one by one from the store: a busy month is never held whole)."""
+    """``archive/<YYYY-MM>.html``, piece by piece: every update found in one month, newest news first.
+    ``changes`` may come one by one from the store; each update is told once, from the story index."""
     return _stream(
         "archive.html",
         **_story_context(stories.listed_place),
         site_url=site_url.rstrip("/"),
         root="../",
-        changes=changes,
+        stories=listed_stories(changes, stories),
         count=count,
-        page_of=page_of,
         month=month,
         title=f"Changes found in {month_label(month)}",
     )
@@ -297,16 +290,14 @@ def pages_list(entries: Iterable[PageEntry], *, site_url: str = "") -> Iterator[
 
 def site_feed(
     changes: Sequence[Change],
-    page_of: Mapping[str, SitePage],
     *,
     site_url: str = "",
     stories: StoryIndex,
 ) -> str:
-    """``feed.xml``: the latest monitored changes across every page."""
+    """``feed.xml``: the updates of the latest monitored changes across every page."""
     site_url = site_url.rstrip("/")
     return atom(
-        newest_first(changes),
-        page_of,
+        changes,
         feed_id=f"{TAG_AUTHORITY}:site",
         title="Changes to watched GOV.UK guidance",
         site_url=site_url,
@@ -318,7 +309,6 @@ def site_feed(
 
 def atom(
     changes: Sequence[Change],
-    page_of: Mapping[str, SitePage],
     *,
     feed_id: str,
     title: str,
@@ -327,33 +317,27 @@ def atom(
     alternate: str,
     stories: StoryIndex,
 ) -> str:
-    """An Atom feed, one entry per change, ids stable across rebuilds (``tag:...:change/<id>``).
+    """An Atom feed, one entry per update (a publication's with its documents' changes in it), ids
+    stable across rebuilds (``tag:...:change/<id>``, the id of the change the update's page is named
+    after).
 
     The feed is as new as its newest entry (an empty feed is dated 1970), so rebuilding it gives the
     same bytes; everything copied from a page is stripped of what XML 1.0 forbids."""
     site_url = site_url.rstrip("/")
-    latest = max((iso_utc(c.detected_at) for c in changes), default=None)
-    story = _story_context(stories.listed_place)
+    told = listed_stories(changes, stories)
+    latest = max((iso_utc(s.detected_at) for s in told), default=None)
     return xml_safe(
         render_template(
             "feed.xml",
-            **story,
             feed_id=feed_id,
             title=title,
-            changes=changes,
-            page_of=page_of,
+            stories=told,
             site_url=site_url,
             self_url=f"{site_url}/{self_path}" if site_url else "",
             alternate=alternate,
             updated=latest or iso_utc(None),
             tag=TAG_AUTHORITY,
-            entry_html=lambda c: render_template(
-                "_entry.html",
-                **story,
-                **_entry_story(stories.place(c)),
-                change=c,
-                page=page_of[c.page_url],
-                site_url=site_url,
-            ),
+            entry_title=lambda story: f"{story.title}: {lead(story).headline or story_label(story)}",
+            entry_html=lambda story: render_template("_entry.html", story=story, site_url=site_url),
         )
     )

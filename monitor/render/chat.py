@@ -25,7 +25,7 @@ from .digests import Failing, PageGroup, digest, failing_pages, group_by_page
 from .labels import NO_DATE, SILENT_WARNING, change_label, description, plural
 from .plain_text import HEADER_LIMIT, bounded, header, plain
 from .records import change_date, change_link, http_url, note_lines
-from .summaries import change_summary
+from .summaries import change_summary, story_summaries
 
 SUBJECT_LIMIT = HEADER_LIMIT
 """The longest subject line any channel sends: what :func:`header` bounds it to."""
@@ -278,13 +278,14 @@ def teams(digest: Digest) -> dict[str, Any]:
 
 
 def json_body(digest: Digest) -> dict[str, Any]:
-    """The plain JSON body: the subject and each change as data (its documented fields), and the test
-    message's text under ``message``."""
+    """The plain JSON body: the subject, each change as data and each update as one story (their
+    documented fields), and the test message's text under ``message``."""
     body = {
         "subject": digest.subject,
         "since": digest.since,
         "site_url": digest.site_url or None,
         "changes": [change_summary(c, site_url=digest.site_url) for c in digest.changes],
+        "stories": story_summaries(digest.changes, digest.pages, site_url=digest.site_url),
         "failing": [
             {"url": f.url, "title": f.title, "runs": f.runs, "reason": f.reason} for f in digest.failing
         ],

@@ -14,9 +14,10 @@ from ..model import Change, PageState
 from .changesets import has_word_diff
 from .dates import coming_up_context
 from .labels import KIND_LABELS, plural
+from .matters import cut
 from .plain_text import header
 from .records import change_link, page_link
-from .stories import story_key
+from .stories import newest_news_first, story_key
 from .templates import render_template
 
 ORGANISATION_ABBREVIATIONS = {
@@ -134,44 +135,42 @@ def story_subject(
     since: str | date | None,
     prefix: str = "GOV.UK",
 ) -> str:
-    """The digest's subject: the page and its headline when one page changed, else counts."""
+    """The digest's subject: one update's page and GOV.UK's note (``“<title>” updated: <note>``), else
+    how many pages changed and how many updates."""
     changed = [s for s in stories if any(c.kind != "new" for c in s.all_changes)]
-    pages = {s.url for s in changed}
-    if len(pages) == 1:
+    if len(changed) == 1:
         story = changed[0]
         entry = story.headline
         if entry is not None:
-            return _fit(story.title, f"updated: {entry.note}", len("updated: ") + NOTE_ROOM)
+            return _fit(story.title, "updated: ", entry.note)
         what = "changed without a change note" if story.silent else KIND_LABELS.get(story.kind, story.kind)
-        return _fit(story.title, what.lower(), len(what))
+        return _fit(story.title, "", what.lower())
     # Else counts: a publication and its documents count as one page.
     if changed:
-        n = len(pages)
+        n = len({s.url for s in changed})
         since_text = f" since {london_date(since, year=_needs_year(since))}" if since else ""
-        return f"{plural(n, prefix + ' guidance page')} changed{since_text}"
+        return f"{plural(n, prefix + ' guidance page')} changed{since_text}: {plural(len(changed), 'update')}"
     watched = [PageGroup(url, "", []) for url in dict.fromkeys(s.url for s in stories)]
     return digest_subject(watched, failing, since=since, prefix=prefix)
 
 
-NOTE_ROOM = 16
-"""Characters of a subject line kept for the change note when the page's title is long."""
+TITLE_ROOM = 20
+"""Characters a page's title keeps in a one-update subject when GOV.UK's note needs the room."""
 
 
-def _fit(title: str, what: str, keep: int) -> str:
-    """ "“Title” what", within the subject limit, keeping at least ``keep`` characters of ``what``: a
-    long title loses its qualifier after a colon ("Special schools…: coronavirus (COVID-19)") or is
-    cut, and what is left of ``what`` is cut with "…"."""
+def _fit(title: str, lead: str, what: str) -> str:
+    """ "“Title” <lead><what>" within the subject limit, the title shortened before ``what`` is: GOV.UK's
+    note is the news. A long title loses its qualifier after a colon ("Special schools…: coronavirus
+    (COVID-19)"), then words from its end down to :data:`TITLE_ROOM` characters; only then is ``what``
+    cut."""
     title = " ".join(title.split())
     what = " ".join(what.split())
-    room = SUBJECT_LIMIT - 3 - min(len(what), keep)
-    if len(title) > room and ":" in title and len(title.split(":", 1)[0]) >= 16:
+    room = SUBJECT_LIMIT - len(f"“” {lead}") - len(what)
+    if len(title) > room and ":" in title and len(title.split(":", 1)[0]) >= TITLE_ROOM:
         title = title.split(":", 1)[0].rstrip()
-    if len(title) > room:
-        title = title[: room - 1].rstrip() + "…"
-    subject = f"“{title}” {what}"
-    if len(subject) > SUBJECT_LIMIT:
-        subject = subject[: SUBJECT_LIMIT - 1].rstrip() + "…"
-    return subject
+    title = cut(title, max(room, TITLE_ROOM))
+    head = f"“{title}” {lead}"
+    return head + cut(what, SUBJECT_LIMIT - len(head))
 
 
 def digest(
@@ -190,15 +189,15 @@ def digest(
     """The email digest: ``(subject, plain text, HTML with inline styles)``.
 
     Changes are told as stories (:mod:`monitor.story`): a publication's documents under it, newest
-    first. ``since`` is the date the digest covers from (default: the day of its oldest change);
-    ``organisations`` maps page URLs to GOV.UK's organisation names for the subject line; ``context``
-    adds recorded changes not sent now (earlier runs) that may explain a document's change;
-    ``newest_first`` groups each page's stories together, the page's latest state first, as a weekly
-    summary reads, ending with ``coming_up``, the dates to act on; ``footer`` says why the reader gets it
-    and how to stop it (list mail).
+    news first as the changelog lists them. ``since`` is the date the digest covers from (default: the
+    day of its oldest change); ``organisations`` maps page URLs to GOV.UK's organisation names for the
+    subject line; ``context`` adds recorded changes not sent now (earlier runs) that may explain a
+    document's change; ``newest_first`` groups each page's stories together, the page's latest state
+    first, as a weekly summary reads, ending with ``coming_up``, the dates to act on; ``footer`` says
+    why the reader gets it and how to stop it (list mail).
     """
     wanted = [c for c in changes if c.kind != "none" and not c.backfilled]
-    stories = story_rules.stories(wanted, pages, context=context)
+    stories = newest_news_first(story_rules.stories(wanted, pages, context=context))
     if newest_first:
         # The page changed last first; within a page, its latest state first (the sort is stable).
         latest: dict[str, str] = {}

@@ -13,8 +13,20 @@ from typing import NamedTuple
 
 from .. import story as story_rules
 from ..model import Change, HistoryEntry, PageState
+from ..notes import NoteCheck
 from .changesets import summary_counts
-from .labels import KIND_LABELS, PUBLICATION_NOTE, SILENT_WARNING, description, plural
+from .labels import (
+    EXPLAINED_LABEL,
+    KIND_LABELS,
+    KIND_ORDER,
+    PUBLICATION_NOTE,
+    SIGNAL_LABELS,
+    SILENT_WARNING,
+    description,
+    plural,
+    signal_kinds,
+)
+from .matters import Matters, matters
 from .records import change_key, of_date
 
 
@@ -67,8 +79,7 @@ def document_groups(story: story_rules.Story) -> list[DocumentGroup]:
                 for g in told
                 if group.edits
                 and g.edits
-                and [c.changeset.to_dict() for c in g.edits if c.changeset]
-                == [c.changeset.to_dict() for c in group.edits if c.changeset]
+                and [c.changeset for c in g.edits] == [c.changeset for c in group.edits]
             ),
             None,
         )
@@ -103,15 +114,139 @@ def headline_prefix(story: story_rules.Story) -> str:
     return f"{prefix}{of_date(entry.date)}" if len(story.notes) > 1 else prefix
 
 
+def silent_headline(story: story_rules.Story) -> str:
+    """What a silent story leads with: the kinds of thing that changed under no note ("Silent change
+    to a duty"), else that it changed without a change note."""
+    check = story_rules.story_check(story)
+    return check.sentence if check.silent else SILENT_WARNING
+
+
 def headline_line(story: story_rules.Story) -> str:
     """The story's one headline as plain text: the newest change note, or that there was none."""
     entry = story.headline
     if entry is not None:
         return f"{headline_prefix(story)}: {entry.note}"
     if story.silent:
-        return f"{SILENT_WARNING}. {silent_sentence(story)}"
+        return f"{silent_headline(story)}. {silent_sentence(story)}"
     sentences = [description(c) for c in story.all_changes if description(c)]
     return sentences[0] if sentences else story_label(story)
+
+
+@dataclass(frozen=True)
+class Lead:
+    """What an entry leads with, the same in the email, on the site, in the feeds and the webhook:
+    GOV.UK's note (or that there was none), what the note leaves out, and what matters."""
+
+    headline: str
+    """GOV.UK's change note in full, or what a story without one leads with."""
+    noted: bool
+    """Whether ``headline`` is GOV.UK's own note."""
+    check: NoteCheck
+    left_out: str
+    """What the note does not say ("The change note does not mention: Workforce"); "" when it covers
+    the change, or when the story has no note (the headline says so then)."""
+    matters: Matters
+
+
+def edits(story: story_rules.Story) -> list[Change]:
+    """The story's diffed changes, each told once: the page's own, then its documents' (a document at
+    two addresses with the same diff counted once)."""
+    own = [c for c in story.changes if c.changeset is not None]
+    return own + [c for group in document_groups(story) for c in group.edits]
+
+
+def lead(story: story_rules.Story) -> Lead:
+    """The story's lead (see :class:`Lead`)."""
+    check = story_rules.story_check(story)
+    entry = story.headline
+    if entry is not None:
+        headline, noted = entry.note, True
+    elif story.silent:
+        headline, noted = silent_headline(story), False
+    else:
+        headline, noted = headline_line(story), False
+    left_out = check.sentence if entry is not None else ""
+    sections = [s for c in edits(story) if c.changeset for s in c.changeset.sections]
+    return Lead(headline, noted, check, left_out, matters(sections))
+
+
+def lead_lines(story: story_rules.Story) -> list[str]:
+    """The lead as plain lines, for the text email, chat and the webhook's JSON."""
+    parts = lead(story)
+    found = [headline_line(story)]
+    if parts.left_out:
+        found.append(f"{parts.left_out}.")
+    found += list(parts.matters.lines)
+    if parts.matters.more:
+        found.append(f"and {parts.matters.more} more")
+    return found
+
+
+def story_signals(story: story_rules.Story) -> list[str]:
+    """The kinds of signal in the story's changes, once each: its tags."""
+    found = {kind for change in edits(story) for kind in signal_kinds(change)}
+    return [kind for kind in SIGNAL_LABELS if kind in found]
+
+
+EVENT_KINDS = frozenset({"moved", "removed", "withdrawn", "reverted", "flapping"})
+"""Kinds of change that put the whole update on their kind's page, whichever page of it they befell."""
+
+
+def story_kinds(story: story_rules.Story) -> list[str]:
+    """The kind pages (``kind/<kind>.html``) a story is listed on: its own kind, a move, removal,
+    withdrawal or alternation of any page in it, and ``minor`` only when some part is a silent edit, so
+    a page that says "Changed without a change note" never lists a change its publication explains."""
+    kinds = {story.kind}
+    kinds |= {c.kind for c in story.all_changes if c.kind in EVENT_KINDS}
+    if story.silent or any(group.silent for group in document_groups(story)):
+        kinds.add("minor")
+    return [kind for kind in KIND_ORDER if kind in kinds]
+
+
+def document_line(group: DocumentGroup) -> str:
+    """What happened to a document in its publication's update, as one line: whether the
+    publication's note explains its change and how much changed, where it moved, or that it is now
+    watched ("Changed with its publication: 3 sections changed (120 words added, 40 removed); moved to
+    …")."""
+    said: list[str] = []
+    if group.edits:
+        label = EXPLAINED_LABEL if group.explained_by else KIND_LABELS["major"]
+        label = SILENT_WARNING if group.silent else label
+        counted = how_much(group.edits)
+        said.append(f"{label}: {counted}" if counted else label)
+    for event in group.events:
+        if event.new_url:
+            said.append(f"moved to {event.new_url}")
+        elif event.kind == "new":
+            said.append(KIND_LABELS["new"])
+        elif description(event):
+            said.append(description(event))
+    line = "; ".join(said)
+    return line[:1].upper() + line[1:]
+
+
+def event_lines(story: story_rules.Story) -> list[str]:
+    """The page's own events in the story, each a sentence: where it moved, that it was removed."""
+    lines: list[str] = []
+    headline = headline_line(story)
+    for change in story.changes:
+        if change.new_url:
+            lines.append(f"Moved to {change.new_url}")
+        elif change.kind not in ("major", "minor") and description(change) not in ("", headline):
+            lines.append(description(change))
+    return lines
+
+
+def newest_news_first(stories: Iterable[story_rules.Story]) -> list[story_rules.Story]:
+    """Stories newest first by when GOV.UK published the update (its note's date, else the day it was
+    found), each told once; a page only now being watched comes after every real update, so a first
+    run of many pages never pushes down what GOV.UK changed."""
+    unique = {story_key(s): s for s in stories}
+    return sorted(
+        unique.values(),
+        key=lambda s: (story_label(s) != KIND_LABELS["new"], s.date, s.detected_at, max(s.ids, default=0)),
+        reverse=True,
+    )
 
 
 def silent_sentence(story: story_rules.Story) -> str:
@@ -121,22 +256,15 @@ def silent_sentence(story: story_rules.Story) -> str:
     return "GOV.UK did not say this page changed."
 
 
-def documents_line(story: story_rules.Story | None) -> str:
-    """One line for lists of changes: which of the publication's documents changed, and how much."""
-    if story is None:
-        return ""
-    groups = [g for g in document_groups(story) if g.edits]
-    if not groups:
-        return ""
-    counts = [summary_counts(c.changeset) for g in groups for c in g.edits]
+def how_much(changes: Sequence[Change]) -> str:
+    """ "3 sections changed (120 words added, 40 removed)" over these changes ("" when no section did)."""
+    counts = [summary_counts(c.changeset) for c in changes if c.changeset is not None]
     sections = sum(n["sections"] for n in counts)
     added = sum(n["words_added"] for n in counts)
     removed = sum(n["words_removed"] for n in counts)
-    titles = ", ".join(f"“{g.title}”" for g in groups)
-    return (
-        f"In its {'documents' if len(groups) > 1 else 'document'} {titles}: "
-        f"{plural(sections, 'section')} changed ({plural(added, 'word')} added, {removed} removed)"
-    )
+    if not sections:
+        return ""
+    return f"{plural(sections, 'section')} changed ({plural(added, 'word')} added, {removed} removed)"
 
 
 def earlier_notes(story: story_rules.Story) -> list[HistoryEntry]:
@@ -215,18 +343,28 @@ class StoryIndex:
         """The change's story, as its change page and feed entry tell it."""
         if not monitored(change):
             return NO_STORY
-        if change.page_url in self.links:
-            places = self._runs.get(change.detected_at)
+        return self._place(change.page_url, change.detected_at, change_key(change))
+
+    def story_of(self, change_id: int, url: str, detected_at: str) -> story_rules.Story | None:
+        """The story of a monitored change known by its row alone (its id, page and run)."""
+        return self._place(url, detected_at, str(change_id)).story
+
+    def _place(self, url: str, detected_at: str, key: str) -> StoryPlace:
+        if url in self.links:
+            places = self._runs.get(detected_at)
             if places is None:
-                places = self._runs[change.detected_at] = self._linked_run(change.detected_at)
+                places = self._runs[detected_at] = self._linked_run(detected_at)
         else:
-            key = (change.page_url, change.detected_at)
-            places = self._own.get(key)
+            places = self._own.get((url, detected_at))
             if places is None:
-                known = self._own_runs.get(key)
-                run = [known[i] for i in sorted(known, key=lambda i: i or 0)] if known else self.own_run(*key)
-                places = self._own[key] = change_stories(run, [], context=run)
-        return places.get(change_key(change), NO_STORY)
+                known = self._own_runs.get((url, detected_at))
+                run = (
+                    [known[i] for i in sorted(known, key=lambda i: i or 0)]
+                    if known
+                    else self.own_run(url, detected_at)
+                )
+                places = self._own[(url, detected_at)] = change_stories(run, [], context=run)
+        return places.get(key, NO_STORY)
 
     def listed_place(self, change: Change) -> StoryPlace:
         """The same for lists of changes, which show only a document's publication note and a
@@ -252,3 +390,15 @@ class StoryIndex:
             if c.id not in ids and c.detected_at <= detected_at
         ]
         return change_stories(run, self.pages, context=[*run, *history])
+
+
+def listed_stories(
+    changes: Iterable[Change], index: StoryIndex, *, kind: str | None = None
+) -> list[story_rules.Story]:
+    """The stories these changes are told in, each once, newest news first (see
+    :func:`newest_news_first`): what the index, the kind, signal and month pages, the timelines and the
+    feeds list. ``kind``: only the stories listed on that kind's page (:func:`story_kinds`)."""
+    found = [place.story for change in changes if (place := index.place(change)).story is not None]
+    if kind is not None:
+        found = [story for story in found if kind in story_kinds(story)]
+    return newest_news_first(found)

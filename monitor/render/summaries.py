@@ -10,7 +10,7 @@ from .. import story as story_rules
 from ..model import Change, PageState
 from .changesets import summary_counts
 from .records import change_link
-from .stories import document_groups, headline_line, story_key
+from .stories import document_groups, document_line, headline_line, lead, newest_news_first, story_key
 
 
 def change_summary(change: Change, *, site_url: str = "") -> dict[str, Any]:
@@ -47,30 +47,40 @@ def story_summaries(
     site_url: str = "",
     context: Sequence[Change] = (),
 ) -> list[dict[str, Any]]:
-    """The changes told as stories, newest first, in JSON form for webhooks and chat: each publication
-    with its headline and its documents' changes under it (see :mod:`monitor.story`)."""
+    """The changes told as stories, newest news first, in JSON form for webhooks and chat: each
+    publication with its headline, GOV.UK's note held against the text (``note_check``), what matters
+    and its documents' changes under it (see :mod:`monitor.story`)."""
     stories = story_rules.stories([c for c in changes if not c.backfilled], pages, context=context)
-    return [
-        {
-            "page_url": story.url,
-            "title": story.title,
-            "date": story.date,
-            "kind": story.kind,
-            "headline": headline_line(story),
-            "silent": story.silent,
-            "change_ids": [c.id for c in story.changes],
-            "site_link": f"{site_url.rstrip('/')}/changes/{story_key(story)}.html" if site_url else None,
-            "documents": [
-                {
-                    "page_url": group.url,
-                    "title": group.title,
-                    "change_ids": [d.change.id for d in group.parts],
-                    "explained_by": group.explained_by.note if group.explained_by else None,
-                    "silent": group.silent,
-                    "also_at": group.also_at,
-                }
-                for group in document_groups(story)
-            ],
-        }
-        for story in stories
-    ]
+    return [story_summary(story, site_url=site_url) for story in newest_news_first(stories)]
+
+
+def story_summary(story: story_rules.Story, *, site_url: str = "") -> dict[str, Any]:
+    """One update in JSON form: the fields :func:`story_summaries` lists."""
+    parts = lead(story)
+    return {
+        "page_url": story.url,
+        "title": story.title,
+        "date": story.date,
+        "kind": story.kind,
+        "headline": headline_line(story),
+        "note": story.headline.note if story.headline else None,
+        "note_check": parts.check.to_dict(),
+        "matters": list(parts.matters.lines),
+        "more_matters": parts.matters.more,
+        "silent": story.silent,
+        "change_ids": [c.id for c in story.changes],
+        "all_change_ids": story.ids,
+        "site_link": f"{site_url.rstrip('/')}/changes/{story_key(story)}.html" if site_url else None,
+        "documents": [
+            {
+                "page_url": group.url,
+                "title": group.title,
+                "change_ids": [d.change.id for d in group.parts],
+                "explained_by": group.explained_by.note if group.explained_by else None,
+                "silent": group.silent,
+                "also_at": group.also_at,
+                "what_happened": document_line(group),
+            }
+            for group in document_groups(story)
+        ],
+    }

@@ -52,12 +52,18 @@ from .records import (
 )
 from .stories import (
     document_groups,
-    documents_line,
+    document_line,
     earlier_notes,
+    event_lines,
     headline_line,
     headline_prefix,
+    how_much,
+    lead,
+    lead_lines,
     silent_sentence,
+    story_key,
     story_label,
+    story_signals,
 )
 
 if TYPE_CHECKING:
@@ -131,6 +137,13 @@ def environment() -> jinja2.Environment:
         pages_changed=pages_changed,
         document_groups=document_groups,
         story_label=story_label,
+        story_key=story_key,
+        story_signals=story_signals,
+        lead=lead,
+        lead_lines=lead_lines,
+        document_line=document_line,
+        event_lines=event_lines,
+        how_much=how_much,
         headline_prefix=headline_prefix,
         headline_line=headline_line,
         earlier_notes=earlier_notes,
@@ -138,9 +151,6 @@ def environment() -> jinja2.Environment:
         publication_note=PUBLICATION_NOTE,
         document_explained=DOCUMENT_EXPLAINED,
         document_silent=DOCUMENT_SILENT,
-        explained_by=lambda change: None,
-        story_of=lambda change: None,
-        documents_line=documents_line,
         attachment_label=lambda status: ATTACHMENT_LABELS.get(status, status),
         signal_label=lambda kind: SIGNAL_LABELS.get(kind, kind),
         has_word_diff=has_word_diff,

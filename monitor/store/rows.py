@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ..model import Change, ChangeSet, PageState
+from ..notes import NoteCheck
 
 BODY_COMPRESSION = 3
 """zlib level for stored bodies: a first run stores every page, and a lower level costs much less time
@@ -99,10 +100,14 @@ def row_from_change(change: Change) -> dict[str, Any]:
         json.dumps(change.changeset.to_dict(), ensure_ascii=False) if change.changeset else None
     )
     row["backfilled"] = int(change.backfilled)
+    row["note_check"] = json.dumps(change.note_check.to_dict()) if change.note_check else None
     return row
 
 
 def change_from_row(row: dict[str, Any]) -> Change:
     data = _fields(Change, row)
     changeset = ChangeSet.from_dict(json.loads(data["changeset"])) if data["changeset"] else None
-    return Change(**{**data, "changeset": changeset, "backfilled": bool(data["backfilled"])})
+    check = NoteCheck.from_dict(json.loads(data["note_check"])) if data.get("note_check") else None
+    return Change(
+        **{**data, "changeset": changeset, "backfilled": bool(data["backfilled"]), "note_check": check}
+    )

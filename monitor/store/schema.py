@@ -195,6 +195,14 @@ MIGRATIONS: tuple[Migration, ...] = (
         """,
     ),
     Migration(
+        "The change note held against the text: for each edit, the kinds of signal that changed under no "
+        "note and the sections with a signal its note does not name (JSON), worked out once when the "
+        "change is recorded.",
+        """
+        ALTER TABLE changes ADD COLUMN note_check TEXT;
+        """,
+    ),
+    Migration(
         "Each page's dates to act on followed through its versions (``monitor.deadlines``), as of its "
         "snapshot ``snapshot_id`` and its last move or removal ``ended_change_id``: a run folds in only "
         "what was stored after them, so the calendar costs what changed, not the whole history, and an "
