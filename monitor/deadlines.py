@@ -603,6 +603,7 @@ class DateChange:
     date: PageDate
     old_phrase: str = ""
     old_start: str | None = None
+    old_kind: Kind = "day"
 
 
 def follow(
@@ -636,7 +637,7 @@ def follow(
         changed = item.changed
         if now.start != was.start:
             moves.append(Move(was.phrase, was.start, update, was.kind))
-            changes.append(DateChange("moved", now, was.phrase, was.start))
+            changes.append(DateChange("moved", now, was.phrase, was.start, was.kind))
             changed = update
         result.append(replace(item, current=now, sequence=item.sequence + 1, moves=moves, changed=changed))
     by_uid = {t.uid: n for n, t in enumerate(result)}

@@ -169,3 +169,29 @@ def test_a_sentence_removed_or_added_with_its_date_is_said_so():
     assert [(c.what, c.date.phrase) for c in date_changes(added.sections, GRANT)] == [
         ("added", "8 March 2021")
     ]
+
+
+def test_what_matters_says_a_date_to_act_on_went_with_its_sentence_and_does_not_repeat_a_move():
+    """The rapid testing guidance of 6 April 2021 dropped "Settings should aim ..., starting from 8
+    March 2021.": told as removed text, and the date as removed from the calendar. The grant page's
+    moves are told once, by their date signals."""
+    from monitor.diff import diff, word_diff
+    from monitor.model import SectionChange
+    from monitor.render.matters import lines
+    from monitor.signals import section_signals
+
+    kept = "Further information can be found in the 'Ongoing twice-weekly testing' section."
+    went = "Settings should aim for pupils to take 3 tests (taken 3 to 5 days apart), "
+    went += "starting from 8 March 2021."
+    section = SectionChange(
+        "Wider reopening from 8 March 2021", "modified", diff=word_diff(f"{went}\n{kept}", kept)
+    )
+    section.signals = section_signals([section])[0]
+    said = lines([section])
+    assert "In Wider reopening from 8 March 2021, removed the date to act on 8 March 2021" in said
+    assert said[0].startswith("In Wider reopening from 8 March 2021, removed ‘Settings should aim")
+
+    documents = [document for document, _ in grant_versions()]
+    changed = diff(documents[1], documents[2]).sections
+    moved = [line for line in lines(changed) if "23 July 2021" in line]
+    assert moved == ["In Details, end date moved from 5 March 2021 to 23 July 2021"]

@@ -20,7 +20,6 @@ from typing import Any
 from ..clock import london_date
 from ..deadlines import Move, PageDate, Tracked, describe_kind
 from .records import http_url
-from .templates import render_template
 
 ROLE_WORDS = {"deadline": "Deadline", "start": "Starts", "end": "Ends", "on": "Date"}
 """What a date is to the reader, as a word before it."""
@@ -170,6 +169,8 @@ def dates_page(
 ) -> str:
     """``dates.html``: the dates still to come on ``since`` or after, soonest first, grouped by month,
     each with its sentence and linked to the change that introduced or last moved it."""
+    from .templates import render_template  # the templates know what matters, which words dates so
+
     upcoming = sorted(
         (t for t in events if t.cancelled is None and t.current.start and t.current.start >= since),
         key=lambda t: (t.current.start or "", titles.get(t.current.page_url, ""), t.uid),
