@@ -178,6 +178,17 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "created_at": "When the database was made (UTC).",
         },
     ),
+    "page_dates": (
+        "Each page's dates to act on, followed through its versions: the calendar (dates.ics) is "
+        "written from it, and a run folds in only what was stored after its marks.",
+        {
+            "page_url": "The page.",
+            "snapshot_id": "The snapshot its dates were last followed to.",
+            "ended_change_id": "The last move or removal of the page folded in (0 for none).",
+            "tracked": "Its dates as JSON: each with its calendar UID, sentence, date, sequence, moves "
+            "and cancellation.",
+        },
+    ),
 }
 """What each table and column holds, in words: ``guidance-monitor explore`` shows it in Datasette."""
 

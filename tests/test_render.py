@@ -246,7 +246,7 @@ def test_hostile_page_content_renders_as_text_everywhere() -> None:
     for path, content in files.items():
         if path == "search.html":  # the search box's own scripts, with nothing taken from a page
             assert HOSTILE not in content and "<script>alert" not in content
-        elif path.endswith(".html"):
+        elif path.endswith(".html") and path != "dates.html":  # no snapshot, no date: test_dates_calendar
             assert_inert(content)
     feed = feedparser.parse(files["feed.xml"])
     assert not feed.bozo and len(feed.entries) == 2

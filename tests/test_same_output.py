@@ -2,7 +2,8 @@
 same ids and leaves the same site and digests, whatever order the pages' answers came back in.
 
 What may differ is only what is not the input: the time the files were made (a digest's ``Date``, and
-the site's manifest identity, which names its database by when its first page was added), the folder
+the site's manifest identity, which names its database by when its first page was added, and the
+database's random id the manifest records), the folder
 written to (the demo's inbox is a channel named by its folder, which its digests' ``Message-ID`` is made
 from) and the MIME boundary the email library draws at random."""
 
@@ -29,11 +30,13 @@ def files(root: Path) -> list[Path]:
 
 
 def site_file(path: Path) -> bytes:
-    """A site file's bytes; the manifest without its identity (when the database was made)."""
+    """A site file's bytes; the manifest without its identity (when the database was made) and without
+    the database's own random id (which tells one database from another, as two runs' are)."""
     if path.name != MANIFEST:
         return path.read_bytes()
     manifest = json.loads(path.read_bytes())
     manifest.pop("identity")
+    manifest.pop("database")
     return json.dumps(manifest, sort_keys=True).encode()
 
 

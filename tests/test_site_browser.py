@@ -156,6 +156,7 @@ def test_screenshots(served, tmp_path: Path, name: str, width: int) -> None:
         f"site/changes/{HOSTILE_ID}.html",
         "site/pages.html",
         "site/kind/major.html",
+        "site/dates.html",
         "archive",
     ]
     + [f"site/pages/{govuk.page_slug(recorded(CASES[0])[1].url)}.html"],

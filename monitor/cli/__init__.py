@@ -2,7 +2,7 @@
 
 The commands live by family: ``reading`` (parse, diff, history, show), ``watching`` (run, serve, check
 and the watch list), ``publishing`` (digest, site, notify, demo, init), ``exploring`` (explore) and
-``searching`` (search); what they share, with the exit statuses, is in ``options``.
+``searching`` (search) and ``dates``; what they share, with the exit statuses, is in ``options``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
-from . import exploring, publishing, reading, searching, watching
+from . import dates, exploring, publishing, reading, searching, watching
 from .options import Commands, Options, common
 
 
@@ -33,5 +33,6 @@ for command in (
     *publishing.COMMANDS,
     exploring.explore_command,
     searching.search_command,
+    dates.dates_command,
 ):
     main.add_command(command)

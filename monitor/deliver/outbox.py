@@ -20,9 +20,11 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..clock import LONDON, london_date, parse_timestamp, utc_timestamp
+from ..clock import LONDON, london_date, london_day, parse_timestamp, utc_timestamp
+from ..deadlines import PageDate
 from ..model import Change, PageState
 from ..render.chat import Digest
+from ..render.dates import COMING_UP_DAYS
 from ..render.labels import plural
 from ..settings import Config, Subscriber
 from ..subscriptions import DEFAULT_CHANNEL, due, matches
@@ -39,6 +41,7 @@ class OutboxStore(Protocol):
     def mark_delivered(self, channel: str, change_ids: list[int], detail: str = "") -> None: ...
     def organisations(self, urls: list[str]) -> dict[str, list[str]]: ...
     def checked_before(self, url: str, before: str) -> str | None: ...
+    def coming_up(self, urls: list[str], since: str, days: int) -> list[PageDate]: ...
 
 
 def _newly_failing(pages: Sequence[PageState], threshold: int) -> bool:
@@ -54,11 +57,13 @@ def digest_of(
     since: str | None = None,
     *,
     newest_first: bool = False,
+    now: datetime | None = None,
 ) -> Digest:
     """The digest of ``changes`` with what render needs to word it: each page's organisations (for the
     subject) and, unless given, when the pages were last checked before these changes were found (what
     "since" means in "3 DfE guidance pages changed since 27 November"). ``newest_first``: each page's
-    latest change first (a weekly summary)."""
+    latest change first (a weekly summary), which ends with the dates coming up in the
+    :data:`COMING_UP_DAYS` days from ``now``."""
     if since is None:
         earlier = [store.checked_before(c.page_url, c.detected_at) for c in changes if c.kind != "new"]
         since = min((e for e in earlier if e), default=None)
@@ -70,6 +75,11 @@ def digest_of(
         alert_after_failures=config.fetch.alert_after_failures,
         organisations=store.organisations([c.page_url for c in changes]),
         newest_first=newest_first,
+        coming_up=store.coming_up(
+            [p.url for p in pages], london_day(utc_timestamp(now)) or "", COMING_UP_DAYS
+        )
+        if newest_first and now is not None
+        else [],
     )
 
 
@@ -193,7 +203,7 @@ def deliver(
             continue
         newest_first = subscription is not None and subscription.rhythm.frequency == "weekly"
         if dry_run_dir is not None:
-            digest = digest_of(config, pending, pages, store, newest_first=newest_first)
+            digest = digest_of(config, pending, pages, store, newest_first=newest_first, now=now)
             path = channel.preview(digest, Path(dry_run_dir))
             results.append(Delivery(channel.label, len(pending), False, "dry run", written=path))
             continue
@@ -204,7 +214,7 @@ def deliver(
         every_one_sent = True
         for batch in _batches(pending, outbox.unfinished(channel.name), outbox):
             try:
-                digest = digest_of(config, batch, pages, store, newest_first=newest_first)
+                digest = digest_of(config, batch, pages, store, newest_first=newest_first, now=now)
                 result = channel.deliver(digest, outbox)
             except DeliveryError as exc:
                 result = Delivery(channel.label, len(batch), False, str(exc))

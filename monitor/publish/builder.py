@@ -45,6 +45,7 @@ from ..render.labels import KIND_ORDER, SIGNAL_LABELS, signal_kinds
 from ..render.stories import StoryIndex, story_kinds
 from ..store import SiteReads, Store
 from . import search_index
+from .dates import counted_from, write_dates
 from .folders import SITE_MARKER, SiteFolder
 from .manifest import Facts, Manifest, facts_digest, listed_state
 
@@ -111,6 +112,11 @@ class Builder:
             else:
                 search_index.say_once_unavailable()
         if not touched and new.last_change == old.last_change and new.last_snapshot == old.last_snapshot:
+            if self.in_place and old.dates_from != counted_from(self.store):  # a new day: what is to come
+                self.files.begin()
+                new.dates_from = write_dates(self.store, self.files, site_url=self.site_url)
+                self.files.write(SITE_MARKER, new.dump())
+                self.files.finish()
             return
         if self.in_place:
             self.files.begin()
@@ -131,6 +137,7 @@ class Builder:
         for month in sorted(months):
             self._month(month)
         self._lists(new, states)
+        new.dates_from = write_dates(self.store, self.files, site_url=self.site_url)
         if self.search:
             search_index.build(self.files.root, in_place=self.in_place)
         self.files.write(SITE_MARKER, new.dump())

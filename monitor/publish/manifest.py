@@ -33,6 +33,8 @@ class Manifest:
     months: list[str] = field(default_factory=list)
     pages: dict[str, list[str]] = field(default_factory=dict)
     """url -> [title shown, digest of the facts its timeline shows, date of its last change]."""
+    dates_from: str = ""
+    """The day ``dates.html`` counts its upcoming dates from: another day means it is written again."""
 
     @classmethod
     def load(cls, folder: Path) -> Manifest | None:
@@ -55,6 +57,7 @@ class Manifest:
             signals={k: list(v) for k, v in self.signals.items()},
             months=list(self.months),
             pages={k: list(v) for k, v in self.pages.items()},
+            dates_from=self.dates_from,
         )
 
     def dump(self) -> str:
@@ -70,6 +73,7 @@ class Manifest:
             "signals": self.signals,
             "months": self.months,
             "pages": self.pages,
+            "dates_from": self.dates_from,
         }
         return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n"
 

@@ -48,17 +48,17 @@ def say_once_unavailable() -> None:
 
 
 def build(site: Path, *, in_place: bool) -> None:
-    """Index ``site`` into ``site/pagefind``: straight there in a new folder nobody reads yet, else beside
-    the live site first and then swapped in."""
+    """Index ``site`` into ``site/pagefind``: straight there in a new folder nobody reads yet, else into a
+    hidden folder inside the live site first (the site's own folder is always the monitor's to write,
+    its parent not always) and then swapped in."""
     if not in_place:
         _index(site, site / FOLDER)
         return
-    parent = site.parent
-    fresh = Path(tempfile.mkdtemp(prefix=f".{site.name}.new-search-", dir=parent))
+    fresh = Path(tempfile.mkdtemp(prefix=".gm-new-search-", dir=site))
     try:
         _index(site, fresh)
         live = site / FOLDER
-        old = parent / f".{site.name}.old-search-{fresh.name.rpartition('-')[2]}"
+        old = site / f".gm-old-search-{fresh.name.rpartition('-')[2]}"
         if live.exists():
             live.rename(old)
         fresh.rename(live)

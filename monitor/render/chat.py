@@ -17,6 +17,7 @@ from html import escape
 from typing import Any
 
 from ..clock import london_date, parse_timestamp
+from ..deadlines import PageDate
 from ..model import Change, DiffOp, PageState
 from ..settings import WEBHOOK_FORMATS
 from .changesets import summary_counts
@@ -67,6 +68,8 @@ class Digest:
     """Why the reader gets the email and how to stop it (list mail's footer)."""
     message: str = ""
     """A message of its own instead of changes (the test message): every channel sends it alone."""
+    coming_up: list[PageDate] = field(default_factory=list)
+    """The dates to act on coming up, which a weekly summary ends with."""
 
     @cached_property
     def rendered(self) -> tuple[str, str, str]:
@@ -83,6 +86,7 @@ class Digest:
             organisations=self.organisations,
             newest_first=self.newest_first,
             footer=self.footer,
+            coming_up=self.coming_up,
         )
         return header(self.title or subject), text, html
 

@@ -9,8 +9,10 @@ from datetime import date, datetime
 
 from .. import story as story_rules
 from ..clock import LONDON, london_date, london_day
+from ..deadlines import PageDate
 from ..model import Change, PageState
 from .changesets import has_word_diff
+from .dates import coming_up_context
 from .email_size import within_budget
 from .labels import KIND_LABELS, plural
 from .matters import cut
@@ -183,6 +185,7 @@ def digest(
     context: Sequence[Change] = (),
     newest_first: bool = False,
     footer: str = "",
+    coming_up: Sequence[PageDate] = (),
 ) -> tuple[str, str, str]:
     """The email digest: ``(subject, plain text, HTML with inline styles)``.
 
@@ -191,8 +194,8 @@ def digest(
     day of its oldest change); ``organisations`` maps page URLs to GOV.UK's organisation names for the
     subject line; ``context`` adds recorded changes not sent now (earlier runs) that may explain a
     document's change; ``newest_first`` groups each page's stories together, the page's latest state
-    first, as a weekly summary reads; ``footer`` says why the reader gets it and how to stop it (list
-    mail).
+    first, as a weekly summary reads, ending with ``coming_up``, the dates to act on; ``footer`` says
+    why the reader gets it and how to stop it (list mail).
     """
     wanted = [c for c in changes if c.kind != "none" and not c.backfilled]
     stories = newest_news_first(story_rules.stories(wanted, pages, context=context))
@@ -220,6 +223,7 @@ def digest(
         "story_link": lambda st: f"{site_url.rstrip('/')}/changes/{story_key(st)}.html" if site_url else "",
         "page_link": lambda url: page_link(url, site_url),
         "footer": footer,
+        **coming_up_context(coming_up, {p.url: p.title for p in pages}),
     }
     return (
         subject,

@@ -12,11 +12,13 @@ amounts, links, removed text), and an entry shows :data:`SHOWN` of them with the
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
+from ..deadlines import date_changes
 from ..model import SectionChange, Signal
+from .dates import when
 from .plain_text import bounded
 
 SHOWN = 3
@@ -137,11 +139,43 @@ def line(heading: str, signal: Signal) -> str:
     return f"In {place(heading)}, {what(signal)}"
 
 
-def lines(sections: Iterable[SectionChange]) -> list[str]:
+def lines(sections: Sequence[SectionChange]) -> list[str]:
     """Every line of what matters in these sections, strongest kind first, each said once."""
     found = [(s.heading, signal) for s in sections for signal in s.signals]
-    found.sort(key=lambda item: KIND_ORDER.index(item[1].kind) if item[1].kind in KIND_ORDER else 99)
-    return list(dict.fromkeys(line(heading, signal) for heading, signal in found))
+    said = [(_rank(signal.kind), line(heading, signal)) for heading, signal in found]
+    said += [(_rank("date"), text) for text in date_lines(sections)]
+    said.sort(key=lambda item: item[0])
+    return list(dict.fromkeys(text for _, text in said))
+
+
+def _rank(kind: str) -> int:
+    return KIND_ORDER.index(kind) if kind in KIND_ORDER else 99
+
+
+def date_lines(sections: Sequence[SectionChange]) -> list[str]:
+    """The dates to act on (:mod:`monitor.deadlines`) the change added, moved or removed that no date
+    signal tells already: a sentence that went with its date is told as removed text, and the
+    calendar's date in it as removed too."""
+    told = {
+        " ".join(phrase.split())
+        for s in sections
+        for g in s.signals
+        if g.kind == "date"
+        for phrase in (g.old, g.new)
+        if phrase
+    }
+    found = []
+    for change in date_changes(sections):
+        item = change.date
+        if item.phrase in told or change.old_phrase in told:
+            continue
+        day = when(item.start, item.kind, item.phrase)
+        if change.what == "moved":
+            old = when(change.old_start, change.old_kind, change.old_phrase)
+            found.append(f"In {place(item.section)}, a date to act on moved from {old} to {day}")
+        else:
+            found.append(f"In {place(item.section)}, {change.what} the date to act on {day}")
+    return found
 
 
 def matters(sections: Sequence[SectionChange], shown: int = SHOWN) -> Matters:

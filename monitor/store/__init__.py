@@ -10,6 +10,7 @@ schema on each call; what a wrapper would add is a transaction helper, which is 
 - :mod:`.database`: opening the file, its transactions and the run lock (:mod:`.lock`).
 - :mod:`.pages`: the watch list; :mod:`.history`: fetches, bodies, snapshots and changes.
 - :mod:`.outbox`: what was delivered, to whom; :mod:`.site_reads`: what the static changelog reads.
+- :mod:`.dates`: each page's dates to act on, followed through its versions.
 - :mod:`.rows`: rows to records and back.
 """
 
@@ -17,7 +18,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..deadlines import PageDate
 from ..model import Change
+from .dates import DateReads
 from .errors import StoreBusy, StoreError
 from .history import History
 from .lock import LockHeld
@@ -57,3 +60,8 @@ class Store(Pages, History):
 
     def deliveries(self, change_id: int) -> list[dict[str, Any]]:
         return Outbox(self).deliveries(change_id)
+
+    def coming_up(self, urls: list[str], since: str, days: int) -> list[PageDate]:
+        """The dates to act on in these pages' current text from ``since`` for ``days`` days (see
+        :meth:`DateReads.coming_up`)."""
+        return DateReads(self).coming_up(urls, since, days)

@@ -239,6 +239,20 @@ MIGRATIONS: tuple[Migration, ...] = (
         PRAGMA application_id = 1196248910;
         """,
     ),
+    Migration(
+        "Each page's dates to act on followed through its versions (``monitor.deadlines``), as of its "
+        "snapshot ``snapshot_id`` and its last move or removal ``ended_change_id``: a run folds in only "
+        "what was stored after them, so the calendar costs what changed, not the whole history, and an "
+        "event keeps its identity and sequence.",
+        """
+        CREATE TABLE page_dates (
+            page_url TEXT PRIMARY KEY REFERENCES pages(url),
+            snapshot_id INTEGER NOT NULL DEFAULT 0,
+            ended_change_id INTEGER NOT NULL DEFAULT 0,
+            tracked TEXT NOT NULL DEFAULT '[]'
+        );
+        """,
+    ),
 )
 
 
