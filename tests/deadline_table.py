@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 from signal_table import Score
 
-from monitor.deadlines import Found, dates_in
+from monitor.date_phrases import Found, dates_in
 
 TABLE = Path(__file__).parent / "deadline_cases.yaml"
 
