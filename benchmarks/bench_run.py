@@ -44,6 +44,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -62,9 +63,19 @@ FIXTURES = ROOT / "tests" / "fixtures"
 BIN = Path(sys.executable).parent
 
 
+SELF_NAMES = re.compile(
+    rb"""<link\b[^>]*\brel=["']?canonical["']?[^>]*>"""
+    rb"""|<meta\b[^>]*\bname=["']govuk:content-id["'][^>]*>""",
+    re.I,
+)
+"""A whole captured page names its own address and content id; served at a thousand other addresses it
+would rightly be taken for another page's answer, so those marks are taken out (each address is then a
+page of its own, as the benchmark means)."""
+
+
 def captures() -> list[bytes]:
     files = sorted(FIXTURES.glob("html_timeline/*/*/*.html")) + sorted(FIXTURES.glob("html_legacy/*.html"))
-    return [f.read_bytes() for f in files]
+    return [SELF_NAMES.sub(b"", f.read_bytes()) for f in files]
 
 
 def visible_spot(page: bytes) -> int:
