@@ -545,9 +545,11 @@ def smtp_trial(args: argparse.Namespace) -> int:
     cases = [
         ("421 on QUIT after the 250", [{"quit": "421 4.3.0 Closing"}] * 3, {}),
         (
-            "550 for one recipient of two",
-            [{"rcpt": {TO[1]: "550 5.1.1 No such user"}}] * 3,
-            {"refused": TO[1]},
+            # A permanent refusal is kept and tried again (until digest.give_up_after_days): once the
+            # operator mends the address, that recipient gets every change, once.
+            "550 for one recipient of two, then the address mended",
+            [{"rcpt": {TO[1]: "550 5.1.1 No such user"}}] * 3 + [{"rcpt": {}}],
+            {},
         ),
         (
             "450 for one recipient, then accepted",
