@@ -7,6 +7,7 @@ reads of the store, so a change is told the same whenever its page is rendered a
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -155,8 +156,25 @@ def edits(story: story_rules.Story) -> list[Change]:
     return own + [c for group in document_groups(story) for c in group.edits]
 
 
+_LEADS: dict[int, tuple[weakref.ref[story_rules.Story], Lead]] = {}
+"""Each living story's lead, by the story's identity: a digest that is rendered again to fit its size
+budget, and a changelog that shows one story on several pages, ask for the same lead many times, and
+reading a large change's dates and sentences again each time costs far more than the rest of the
+rendering. An entry goes when its story does."""
+
+
 def lead(story: story_rules.Story) -> Lead:
-    """The story's lead (see :class:`Lead`)."""
+    """The story's lead (see :class:`Lead`), worked out once for each story object."""
+    key = id(story)
+    held = _LEADS.get(key)
+    if held is not None and held[0]() is story:
+        return held[1]
+    made = _lead(story)
+    _LEADS[key] = (weakref.ref(story, lambda _gone: _LEADS.pop(key, None)), made)
+    return made
+
+
+def _lead(story: story_rules.Story) -> Lead:
     check = story_rules.story_check(story)
     entry = story.headline
     if entry is not None:
