@@ -340,6 +340,29 @@ def test_a_digest_over_the_servers_size_is_split_and_a_huge_section_cut_short(tm
         controller.stop()
 
 
+def test_a_change_to_hundreds_of_sections_is_cut_short_in_all_not_only_in_each(tmp_path: Path) -> None:
+    """400 sections of 300 words each: cut to 200 words a section, the message would still be over the
+    server's limit and refused; cut short overall, it goes, and says so."""
+    handler = Handler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), data_size_limit=300_000)
+    controller.start()
+    try:
+        config_file = configure(tmp_path, controller.port)
+        with Store(tmp_path / "monitor.db") as store:
+            many = queue(store, "Many", words=300, sections=400)
+        status, output = digest(config_file)
+        assert status == 0, output
+        [(_, message)] = handler.messages
+        assert message["X-Guidance-Monitor-Changes"] == str(many.id)
+        text = parts(message)[0]
+        assert "cut short to fit the email" in text
+        assert "Part 399" in text  # every changed section is still named
+        with Store(tmp_path / "monitor.db") as store:
+            assert store.undelivered("email") == []
+    finally:
+        controller.stop()
+
+
 def test_a_permanent_552_is_reported_and_never_blocks_later_changes(tmp_path: Path, smtp) -> None:
     handler, controller = smtp
     handler.refuse_over = 300_000  # no SIZE advertised: the server refuses at the end of DATA

@@ -346,14 +346,17 @@ def test_message(channel: str) -> Digest:
 # --------------------------------------------------------------------------- a digest that must be smaller
 
 
-def shortened(change: Change, words: int = 200) -> Change:
-    """The change with each section's word diff cut to about ``words`` words; the changelog has the rest."""
+def shortened(change: Change, words: int = 200, overall: int = 2_000) -> Change:
+    """The change with each section's word diff cut to about ``words`` words, and to about ``overall``
+    words in all (a change to hundreds of sections is cut short too, each section after that keeping its
+    heading); the changelog has the rest."""
     if change.changeset is None:
         return change
     sections = []
+    budget = overall
     for section in change.changeset.sections:
         ops: list[DiffOp] = []
-        left = words
+        left = min(words, budget)
         for op in section.diff:
             taken = op.text.split()
             if left <= 0:
@@ -364,6 +367,7 @@ def shortened(change: Change, words: int = 200) -> Change:
                 break
             ops.append(op)
             left -= len(taken)
+        budget -= min(words, budget) - left
         if left <= 0:
             ops.append(DiffOp("equal", " [cut short to fit the email]"))
         sections.append(replace(section, diff=ops))
