@@ -37,6 +37,7 @@ edited around its date is matched to the one it was, where the two are alike eno
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
@@ -125,14 +126,27 @@ def _dated(page_url: str, heading: str, said: Iterable[str]) -> list[PageDate]:
     """The dates to act on in these sentences of one section."""
     found: list[PageDate] = []
     for sentence in said:
-        mentions = dates_in(sentence, heading)
-        duty = carries_duty(sentence) if mentions else False
-        shape = masked(sentence)
-        for n, m in enumerate(mentions):
-            found.append(
-                PageDate(page_url, heading, sentence, m.phrase, m.start, m.kind, m.role, duty, f"{shape}#{n}")
-            )
+        read = _sentence_dates if len(sentence) <= KEPT_SENTENCE else _sentence_dates.__wrapped__
+        found += [PageDate(page_url, heading, sentence, *fields) for fields in read(sentence, heading)]
     return found
+
+
+KEPT_SENTENCE = 2_000
+"""The longest sentence whose dates are kept for reading again, in characters: a longer one is rare, and
+keeping it would hold memory that the page alone should."""
+
+
+@functools.lru_cache(maxsize=4096)
+def _sentence_dates(sentence: str, heading: str) -> tuple[tuple[str, str | None, Kind, Role, bool, str], ...]:
+    """Each date to act on in one sentence under its heading, as the fields of a :class:`PageDate` after
+    its page, heading and sentence. Kept for the sentences read last: a run reads the same sentences for
+    a page's dates, each change's dates and every page that tells that change again."""
+    mentions = dates_in(sentence, heading)
+    if not mentions:
+        return ()
+    duty = carries_duty(sentence)
+    shape = masked(sentence)
+    return tuple((m.phrase, m.start, m.kind, m.role, duty, f"{shape}#{n}") for n, m in enumerate(mentions))
 
 
 def date_changes(sections: Iterable[SectionChange], page_url: str = "") -> list[DateChange]:
