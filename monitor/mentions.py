@@ -24,6 +24,9 @@ _SENTENCE_END = re.compile(r"[.!?][\"'’”)\]]*$")
 _SENTENCE_START = re.compile(r"^[\"'‘“(\[]?[A-Z0-9£]")
 _ABBREVIATION = re.compile(r"^(?:e\.g|i\.e|etc|no|vs|para|paras|ref|st|dr|mr|mrs|ms)\.$", re.I)
 _BULLETS = {"-", "•", "*", "–", "—"}
+_LAST_OF_AN_END = frozenset(".!?\"'’”)]")
+"""The characters a sentence's last token can end with: most tokens end with none of them, and are
+passed over without :data:`_SENTENCE_END`'s search."""
 
 
 def sides(ops: Iterable[DiffOp]) -> tuple[list[str], list[str]]:
@@ -75,12 +78,10 @@ def sentences(tokens: Sequence[str]) -> list[str]:
         if token in _BULLETS and current:
             close()
         current.append(token)
+        if token[-1] not in _LAST_OF_AN_END or not _SENTENCE_END.search(token) or _ABBREVIATION.match(token):
+            continue
         following = tokens[k + 1] if k + 1 < len(tokens) else ""
-        if (
-            _SENTENCE_END.search(token)
-            and not _ABBREVIATION.match(token)
-            and (not following or following in _BULLETS or _SENTENCE_START.match(following))
-        ):
+        if not following or following in _BULLETS or _SENTENCE_START.match(following):
             close()
     close()
     return found
