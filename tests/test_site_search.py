@@ -106,5 +106,11 @@ def test_searching_the_served_site_lists_the_change_pages_that_mention_it(demo_r
 
 def test_the_index_and_the_search_page_are_published_with_the_site(demo_run):
     site = demo_run.out / "site"
-    assert (site / search_index.FOLDER / "pagefind-entry.json").is_file()
+    entry = json.loads((site / search_index.FOLDER / "pagefind-entry.json").read_text())
     assert (site / "search.html").is_file()
+    # Each change page and each page's timeline, once: a change's side-by-side page says the same again
+    # and would make every change come up twice.
+    changes = [p for p in (site / "changes").glob("*.html") if not p.name.endswith("-side-by-side.html")]
+    timelines = list((site / "pages").glob("*.html"))
+    assert changes and timelines and len(changes) < len(list((site / "changes").glob("*.html")))
+    assert entry["languages"]["en"]["page_count"] == len(changes) + len(timelines)

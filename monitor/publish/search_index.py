@@ -23,9 +23,10 @@ __all__ = ["FOLDER", "INDEXED", "SearchIndexError", "available", "build", "say_o
 
 FOLDER = "pagefind"
 """Where the index lives in the site (Pagefind's own default, which its UI script expects)."""
-INDEXED = "{changes,pages}/**/*.html"
-"""What is searched: each change's page and each watched page's timeline (not the lists, which repeat
-them, nor the snapshots, whose whole text would drown the changes)."""
+INDEXED = "{changes/*[0-9].html,pages/**/*.html}"
+"""What is searched: each change's page (named by its number) and each watched page's timeline; not a
+change's side-by-side page, which says the same again (each change would be found twice), nor the
+lists, which repeat them, nor the snapshots, whose whole text would drown the changes."""
 
 log = logging.getLogger(__name__)
 
