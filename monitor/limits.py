@@ -75,7 +75,10 @@ class AllowList:
         if base is not None:
             scheme = base[0]
             govuk = {base, (scheme, ASSET_HOST, DEFAULT_PORTS.get(scheme, 0))}
-        return cls(frozenset(govuk), frozenset(o for o in map(origin, listed) if o is not None))
+        # An origin depends only on what comes before the path: each site's address is read once,
+        # however many of its pages are listed.
+        sites = {"/".join(url.split("/", 3)[:3]) for url in listed}
+        return cls(frozenset(govuk), frozenset(o for o in map(origin, sites) if o is not None))
 
     def allows(self, url: str | httpx.URL) -> bool:
         found = origin(url)
