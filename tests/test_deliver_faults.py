@@ -365,10 +365,10 @@ def test_a_change_to_hundreds_of_sections_is_cut_short_in_all_not_only_in_each(t
 
 def test_a_permanent_552_is_reported_and_never_blocks_later_changes(tmp_path: Path, smtp) -> None:
     handler, controller = smtp
-    handler.refuse_over = 300_000  # no SIZE advertised: the server refuses at the end of DATA
+    handler.refuse_over = 60_000  # no SIZE advertised: the server refuses at the end of DATA
     config_file = configure(tmp_path, controller.port)
     with Store(tmp_path / "monitor.db") as store:
-        huge = queue(store, "Huge", words=300, sections=400)  # still too large when each section is cut
+        huge = queue(store, "Huge", words=300, sections=400)  # still too large when cut short
     status, output = digest(config_file)
     assert status == 1, output
     assert f"refused by {TO[0]} (552" in output and TO[1] in output
