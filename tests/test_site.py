@@ -157,6 +157,32 @@ def test_the_site_after_every_run_is_the_full_rebuild_of_the_same_database(
     assert assert_sound(built) > 100
 
 
+def test_a_pages_own_run_is_its_changes_of_that_run_only(tmp_path: Path) -> None:
+    """What the story index reads of a page in no story with another: that page's changes of one run
+    (its backfilled history of the same run included, as the run's own read gives it), not another
+    page's, not another run's, in the order they were recorded."""
+    first, second = "2026-01-27T06:00:00+00:00", "2026-01-30T06:00:00+00:00"
+    pages = [f"https://www.gov.uk/guidance/page-{n}" for n in range(3)]
+    with Store(tmp_path / "monitor.db") as store:
+        for url in pages:
+            store.upsert_page(url, title=url)
+        recorded = [
+            store.add_change(Change(url, kind, when, url, backfilled=backfilled))
+            for when in (first, second)
+            for url in pages
+            for kind, backfilled in (("major", True), ("new" if when == first else "major", False))
+        ]
+        reads = SiteReads(store)
+        own = reads.page_run(pages[1], first)
+        assert [c.id for c in own] == [
+            c.id for c in recorded if c.page_url == pages[1] and c.detected_at == first
+        ]
+        assert [(c.kind, c.backfilled) for c in own] == [("major", True), ("new", False)]
+        for url in pages:
+            for when in (first, second):
+                assert reads.page_run(url, when) == reads.run_changes(when, [url])
+
+
 def test_an_unchanged_run_writes_no_file(tmp_path, replay) -> None:
     _, day = replay
     day(0)

@@ -4,6 +4,7 @@ its HTML attachments) run through the real pipeline, and told as one story in ev
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from site_support import files_of, rebuild_from
 from monitor import config as config_module
 from monitor import demo, pipeline, render
 from monitor.model import Change, PageState
+from monitor.publish.dates import followed_dates
 from monitor.settings import Config
 from monitor.store import Store
 
@@ -149,6 +151,30 @@ def test_a_document_that_moved_says_where_and_what_changed(
     _, text, _ = render.digest(changes, store.pages(active_only=False), since=None)
     assert f"Moved to {moved[0].new_url}" in text
     assert "http://www.gov.uk/" in text and "127.0.0.1" not in text
+
+
+def test_a_moved_documents_dates_go_with_it_to_its_new_address(
+    world: tuple[demo.TimelineServer, Config, Store],
+) -> None:
+    """The calendar follows a document GOV.UK moved: the events its old address held are kept under the
+    new address (each with its UID), the old address keeps none, and following the same history from
+    nothing in one go gives the same events."""
+    server, config, store = world
+    run(server, config, store, state_on("2021-04-06"), "2021-04-06")
+    before = followed_dates(store)
+    changes = run(server, config, store, state_on("2021-09-27"), "2021-09-27")
+    [moved] = [c for c in changes if c.kind == "moved"]
+    old = {t.uid for t in before if t.current.page_url == moved.page_url}
+    after = followed_dates(store)
+    kept = {
+        url: {t["uid"] for t in json.loads(tracked)}
+        for url, tracked in store.db.execute("SELECT page_url, tracked FROM page_dates")
+    }
+    assert old and old <= kept[moved.new_url or ""]
+    assert not kept[moved.page_url]
+    with store.writing():
+        store.db.execute("DELETE FROM page_dates")
+    assert followed_dates(store) == after
 
 
 def test_pages_states_give_each_document_its_publication(

@@ -57,7 +57,7 @@ def story_index(reads: SiteReads) -> StoryIndex:
         reads.story_links(),
         run_of=reads.run_changes,
         history_of=reads.page_changes,
-        own_run=lambda url, detected_at: reads.run_changes(detected_at, [url]),
+        own_run=reads.page_run,
     )
 
 
@@ -86,18 +86,13 @@ class Builder:
         states = {f[0]: f for f in self.reads.page_facts()}
         touched: set[str] = set()
         months: set[str] = set()
-        added: dict[str, list[int]] = {}
+        listed: list[tuple[int, str, str, str]] = []
         for change_id, url, kind, detected_at, backfilled in self.reads.change_rows(old.last_change):
             new.last_change = change_id
             touched.add(url)
             if backfilled or kind == "none":
                 continue
-            added.setdefault("", []).append(change_id)
-            story = self.stories.story_of(change_id, url, detected_at)
-            # Listed on the kind pages of the update it is told in: a document's change that its
-            # publication explains is never listed as a change without a note.
-            for listed in story_kinds(story) if story is not None else [kind]:
-                added.setdefault(listed, []).append(change_id)
+            listed.append((change_id, url, kind, detected_at))
             months.add(month_of(detected_at))
         for snapshot_id, url in self.reads.snapshot_rows(old.last_snapshot):
             new.last_snapshot = snapshot_id
@@ -124,6 +119,7 @@ class Builder:
             months |= self._page(
                 self.store.page(url) or PageState(url=url, active=False), states.get(url), new
             )
+        added = self._kinds_listed(listed)
         limit = max(INDEX_LIMIT, SITE_FEED_LIMIT)
         new.latest = (added.get("", [])[::-1] + new.latest)[:limit]
         for kind in KIND_ORDER:
@@ -143,6 +139,20 @@ class Builder:
         self.files.write(SITE_MARKER, new.dump())
         if self.in_place:
             self.files.finish()
+
+    def _kinds_listed(self, listed: list[tuple[int, str, str, str]]) -> dict[str, list[int]]:
+        """The new changes (``(id, page, kind, run)``, oldest first) by the kind pages that list them
+        ("" for every one). Asked once the pages are written: the story index then holds each page's
+        changes already read, and needs no query of its own."""
+        added: dict[str, list[int]] = {}
+        for change_id, url, kind, detected_at in listed:
+            added.setdefault("", []).append(change_id)
+            story = self.stories.story_of(change_id, url, detected_at)
+            # Listed on the kind pages of the update it is told in: a document's change that its
+            # publication explains is never listed as a change without a note.
+            for shown in story_kinds(story) if story is not None else [kind]:
+                added.setdefault(shown, []).append(change_id)
+        return added
 
     # ----------------------------------------------------------------------- one page
 

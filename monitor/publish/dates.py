@@ -36,17 +36,19 @@ def _bring_up_to_date(
 ) -> None:
     """Fold each page's new versions into its followed dates, hand a moved page's dates to its new
     address, and cancel the dates of a page that moved or went."""
+    moves = reads.moves() if any(after == 0 for _, after in behind) else {}
+    recorded = reads.recorded_with(min(after for _, after in behind)) if behind else {}
     for url, after in behind:
         tracked = [Tracked.from_dict(t) for t in reads.tracked(url)]
         if after == 0:
-            for old_url, move_id in reads.moved_here(url):
+            for old_url, move_id in moves.get(url, []):
                 handed = [Tracked.from_dict(t) for t in reads.tracked(old_url)]
                 known = {t.uid for t in tracked}
                 tracked += [t for t in handed if t.uid not in known]
                 reads.keep(old_url, [], ended=move_id)
         last = after
         moved = reads.moved_at(url)
-        for snapshot_id, taken_at, day, document, change_id in reads.versions_after(url, after):
+        for snapshot_id, taken_at, day, document, change_id in reads.versions_after(url, after, recorded):
             last = snapshot_id
             if moved is not None and taken_at >= moved:
                 continue

@@ -4,7 +4,7 @@ followed, the change that led to each version, and each page's followed dates (`
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -32,23 +32,39 @@ class DateReads:
         )
         return [(r[0], r[1]) for r in rows]
 
-    def versions_after(self, url: str, after_id: int) -> Iterator[tuple[int, str, str, Document, int | None]]:
+    def versions_after(
+        self, url: str, after_id: int, recorded: Mapping[int, tuple[int, str | None]]
+    ) -> Iterator[tuple[int, str, str, Document, int | None]]:
         """``(snapshot id, taken at, GOV.UK day of the update, Document, change id)`` of the page's
         snapshots after ``after_id``, oldest first. The day and the change are those of the change
-        recorded with the snapshot (its effective date: GOV.UK's history entry, else the day it was
-        found), else the day the snapshot was taken."""
+        recorded with the snapshot (``recorded``, from :meth:`recorded_with`; its effective date: GOV.UK's
+        history entry, else the day it was found), else the day the snapshot was taken."""
         cursor = self.db.execute(
-            "SELECT s.id, s.taken_at, s.document,"
-            " (SELECT c.id FROM changes c WHERE c.new_snapshot_id = s.id AND c.backfilled = 0"
-            "  ORDER BY c.id LIMIT 1),"
-            " (SELECT c.effective_date FROM changes c WHERE c.new_snapshot_id = s.id AND c.backfilled = 0"
-            "  ORDER BY c.id LIMIT 1)"
-            " FROM snapshots s WHERE s.page_url = ? AND s.id > ? ORDER BY s.id",
+            "SELECT id, taken_at, document FROM snapshots WHERE page_url = ? AND id > ? ORDER BY id",
             [url, after_id],
         )
-        for snapshot_id, taken_at, document, change_id, effective in cursor:
+        for snapshot_id, taken_at, document in cursor:
+            change_id, effective = recorded.get(snapshot_id, (None, None))
             day = effective or taken_at
             yield snapshot_id, taken_at, day, Document.from_dict(json.loads(document)), change_id
+
+    def recorded_with(self, after_id: int) -> dict[int, tuple[int, str | None]]:
+        """``snapshot id -> (change id, effective date)`` of the first monitored change recorded with
+        each snapshot after ``after_id`` that its page's dates are not yet followed to: read once for
+        every page brought up to date, since no index leads from a snapshot to its change and asking
+        page by page would read the changes once a page."""
+        found: dict[int, tuple[int, str | None]] = {}
+        rows = self.db.execute(
+            "SELECT c.new_snapshot_id, c.id, c.effective_date FROM changes c"
+            " JOIN snapshots s ON s.id = c.new_snapshot_id"
+            " LEFT JOIN page_dates d ON d.page_url = s.page_url"
+            " WHERE c.backfilled = 0 AND c.new_snapshot_id > ? AND s.id > coalesce(d.snapshot_id, 0)"
+            " ORDER BY c.id",
+            [after_id],
+        )
+        for snapshot_id, change_id, effective in rows:
+            found.setdefault(snapshot_id, (change_id, effective))
+        return found
 
     def pages_ended(self) -> list[tuple[str, int, str]]:
         """``(url, change id, GOV.UK day)`` of each page that moved or was removed since the last such
@@ -60,14 +76,17 @@ class DateReads:
         )
         return [(r[0], r[1], r[2]) for r in rows]
 
-    def moved_here(self, url: str) -> list[tuple[str, int]]:
-        """``(old url, change id)`` of each page GOV.UK moved to ``url``, oldest move first."""
+    def moves(self) -> dict[str, list[tuple[str, int]]]:
+        """``new url -> [(old url, change id)]`` of each page GOV.UK moved, oldest move first: read once
+        for every page new to the calendar (no index leads from an address to the moves to it)."""
+        found: dict[str, list[tuple[str, int]]] = {}
         rows = self.db.execute(
-            "SELECT page_url, id FROM changes WHERE kind = 'moved' AND new_url = ? AND backfilled = 0"
-            " ORDER BY id",
-            [url],
+            "SELECT new_url, page_url, id FROM changes WHERE kind = 'moved' AND new_url IS NOT NULL"
+            " AND backfilled = 0 ORDER BY id"
         )
-        return [(r[0], r[1]) for r in rows]
+        for new_url, old_url, change_id in rows:
+            found.setdefault(new_url, []).append((old_url, change_id))
+        return found
 
     def moved_at(self, url: str) -> str | None:
         """When GOV.UK was first found to have moved the page elsewhere (its first ``moved`` change),

@@ -142,3 +142,14 @@ class SiteReads:
             sql += f" AND page_url IN ({', '.join('?' * len(urls))})"
             params += urls
         return [change_from_row(r) for r in dict_rows(self.db, sql + " ORDER BY id", params)]
+
+    def page_run(self, url: str, detected_at: str) -> list[Change]:
+        """The changes one run recorded of one page, by id: read through the page's index (the unary
+        ``+`` keeps SQLite from the run's index), so the cost is the page's history, never the whole
+        run's, which on a first run is every page's backfilled history."""
+        rows = dict_rows(
+            self.db,
+            "SELECT * FROM changes WHERE page_url = ? AND +detected_at = ? ORDER BY id",
+            [url, detected_at],
+        )
+        return [change_from_row(r) for r in rows]
