@@ -105,6 +105,21 @@ _TERM_PAIR = re.compile(
 )
 """Two terms of one year ("the spring and summer 2021 terms"): the first is named without its year."""
 
+_ANY_DATE = re.compile(rf"{_MONTH}|[Aa]utumn|[Ss]pring|[Ss]ummer|tymor|{_YEAR}|within|later\s+than|o\s+fewn")
+"""What every date :func:`dates_in` finds has in it: a month, a season or term, a year, or the words a
+span begins with. Text without any of these holds no date to act on."""
+
+
+def may_hold_a_date(text: str) -> bool:
+    """Whether ``text`` has what a date to act on needs (False: it has none, so most lines of a page are
+    passed over without being split into sentences).
+
+    >>> may_hold_a_date("Contact your local authority."), may_hold_a_date("Apply by 31 March.")
+    (False, True)
+    """
+    return _ANY_DATE.search(text) is not None
+
+
 # --------------------------------------------------------------------------- what a sentence says
 
 _REPORT = re.compile(
@@ -239,7 +254,12 @@ def dates_in(sentence: str, heading: str = "") -> list[Found]:
     >>> [(f.phrase, f.start) for f in dates_in("Rhaid cyflwyno'r ffurflen erbyn 31 Mawrth 2025.")]
     [('31 Mawrth 2025', '2025-03-31')]
     """
-    if _reported(sentence) or _ENTRY.match(sentence) or _NAMES_A_FILE.search(sentence):
+    if (
+        not may_hold_a_date(sentence)
+        or _reported(sentence)
+        or _ENTRY.match(sentence)
+        or _NAMES_A_FILE.search(sentence)
+    ):
         return []
     placed: list[tuple[int, Found, tuple[int, int] | None]] = []
     """(where it stands, the date, (month, day) when its year is not written)."""

@@ -46,7 +46,7 @@ from datetime import date, timedelta
 from difflib import SequenceMatcher
 from typing import Any, Literal
 
-from .date_phrases import MENTION, Kind, Role, carries_duty, dates_in
+from .date_phrases import MENTION, Kind, Role, carries_duty, dates_in, may_hold_a_date
 from .mentions import sentences, sides
 from .model import Document, SectionChange
 from .textdiff import ratio_at_least
@@ -118,7 +118,8 @@ def page_dates(document: Document) -> list[PageDate]:
     found: list[PageDate] = []
     for section in document.sections:
         for line in section.text.split("\n"):
-            found += _dated(document.url, section.heading, sentences(line.split()))
+            if may_hold_a_date(line):
+                found += _dated(document.url, section.heading, sentences(line.split()))
     return _unique_keys(found)
 
 
