@@ -2,6 +2,10 @@
 demo's output, made once for the whole session.
 
 Tests never mock the transport: they talk to this server over a real socket.
+
+The suite runs on every core (pytest-xdist). Tests marked ``slow`` are handed out first, so that no
+worker is left with a long test at the end while the others wait; tests marked with the same
+``xdist_group`` run on one worker, where they share that worker's session fixtures.
 """
 
 from __future__ import annotations
@@ -20,6 +24,11 @@ from pathlib import Path
 import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests first, in the order they were collected; the rest after them, in theirs."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @dataclass
@@ -176,6 +185,16 @@ class DemoRun:
     """Files of an earlier run that were in OUT before this one (it must start afresh without them)."""
 
 
+def run_demo(out: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m monitor demo --out OUT``, as a newcomer runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "monitor", "demo", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
     """The demo run once, as a newcomer runs it (``python -m monitor demo --out OUT``), for every test that
@@ -192,11 +211,17 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
     for name in leftovers:
         (out / name).write_bytes(b"left by an earlier run\n")
     (out / "config.yaml").write_text(demo_config_text(out), encoding="utf-8")  # an earlier demo's
-    result = subprocess.run(
-        [sys.executable, "-m", "monitor", "demo", "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_demo(out)
     assert result.returncode == 0, result.stderr
     return DemoRun(out, result.stdout, leftovers)
+
+
+@pytest.fixture(scope="session")
+def demo_again(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    """A second demo run, into a new folder, for the tests that compare two replays of the same captures.
+    Like ``demo_run`` it is only read (a test that changes it works on a copy); the tests that use it
+    share an ``xdist_group`` so that it is made once."""
+    out = tmp_path_factory.mktemp("demo-again")
+    result = run_demo(out)
+    assert result.returncode == 0, result.stderr
+    return DemoRun(out, result.stdout, ())
