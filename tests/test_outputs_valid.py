@@ -99,6 +99,7 @@ def test_feed_ids_are_the_same_in_every_replay_and_differ_between_installations(
     demo_run, demo_again, tmp_path
 ) -> None:
     again = demo_again.out
+    assert again != demo_run.out  # a second replay, not the first read twice
 
     def ids(out: Path) -> list[str]:
         return [e.id for e in feedparser.parse((out / "site" / "feed.xml").read_bytes()).entries]

@@ -63,6 +63,7 @@ def test_two_demo_runs_give_the_same_change_ids_site_and_digests(
     demo_run: DemoRun, demo_again: DemoRun
 ) -> None:
     first, second = demo_run.out, demo_again.out
+    assert first != second  # two runs, each into its own folder
     assert demo_again.stdout.replace(str(second), "OUT") == demo_run.stdout.replace(str(first), "OUT")
 
     changes, snapshots = recorded(first / "monitor.db")
