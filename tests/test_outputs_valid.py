@@ -94,7 +94,6 @@ def test_every_demo_feed_links_itself_and_each_entry_to_a_page(demo_run) -> None
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("demo_again")
 def test_feed_ids_are_the_same_in_every_replay_and_differ_between_installations(
     demo_run, demo_again, tmp_path
 ) -> None:

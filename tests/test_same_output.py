@@ -58,7 +58,6 @@ def recorded(database: Path) -> tuple[list[tuple], list[tuple]]:
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("demo_again")
 def test_two_demo_runs_give_the_same_change_ids_site_and_digests(
     demo_run: DemoRun, demo_again: DemoRun
 ) -> None:
