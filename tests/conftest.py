@@ -2,10 +2,15 @@
 demo's output, made once for the whole session.
 
 Tests never mock the transport: they talk to this server over a real socket.
+
+The suite runs on every core (pytest-xdist). Tests marked ``slow`` are handed out first, so that no
+worker is left with a long test at the end while the others wait.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import socket
 import struct
 import subprocess
@@ -20,6 +25,11 @@ from pathlib import Path
 import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests first, in the order they were collected; the rest after them, in theirs."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @dataclass
@@ -176,6 +186,37 @@ class DemoRun:
     """Files of an earlier run that were in OUT before this one (it must start afresh without them)."""
 
 
+def run_demo(out: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m monitor demo --out OUT``, as a newcomer runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "monitor", "demo", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def made_once(
+    tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], str]
+) -> tuple[Path, str]:
+    """The folder ``name``, filled by ``make`` once for the whole test run, and what ``make`` printed.
+
+    Under pytest-xdist each worker has its own session, so a session fixture alone would be made once per
+    worker: the folder lies in the run's shared temporary folder instead, and the first worker to need it
+    makes it while holding a lock that the others wait on (the way pytest-xdist's documentation shares a
+    session fixture)."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's folder, above each worker's own
+    out, printed = root / name, root / f"{name}.stdout"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not printed.exists():
+            out.mkdir(exist_ok=True)  # a worker whose make failed may have left it
+            printed.write_text(make(out), encoding="utf-8")
+    return out, printed.read_text(encoding="utf-8")
+
+
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
     """The demo run once, as a newcomer runs it (``python -m monitor demo --out OUT``), for every test that
@@ -187,16 +228,29 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
     """
     from monitor.demo import demo_config_text
 
-    out = tmp_path_factory.mktemp("demo")
     leftovers = ("monitor.db", "monitor.db-wal", "digest-20200101T0000Z.eml")
-    for name in leftovers:
-        (out / name).write_bytes(b"left by an earlier run\n")
-    (out / "config.yaml").write_text(demo_config_text(out), encoding="utf-8")  # an earlier demo's
-    result = subprocess.run(
-        [sys.executable, "-m", "monitor", "demo", "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    return DemoRun(out, result.stdout, leftovers)
+
+    def make(out: Path) -> str:
+        for name in leftovers:
+            (out / name).write_bytes(b"left by an earlier run\n")
+        (out / "config.yaml").write_text(demo_config_text(out), encoding="utf-8")  # an earlier demo's
+        result = run_demo(out)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    out, stdout = made_once(tmp_path_factory, "demo", make)
+    return DemoRun(out, stdout, leftovers)
+
+
+@pytest.fixture(scope="session")
+def demo_again(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    """A second demo run, into a new folder, for the tests that compare two replays of the same captures.
+    Like ``demo_run`` it is only read (a test that changes it works on a copy)."""
+
+    def make(out: Path) -> str:
+        result = run_demo(out)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    out, stdout = made_once(tmp_path_factory, "demo-again", make)
+    return DemoRun(out, stdout, ())

@@ -68,6 +68,7 @@ def run_to_the_end(config: Path) -> None:
     assert finished.stdout.startswith("Checked 50 pages:")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kills", [(0, 1, 20), (7, 33)])
 def test_killed_runs_lose_nothing_and_record_nothing_twice(tmp_path, page_server, kills):
     config = write_config(tmp_path, page_server.base_url, PAGES, concurrency=4)

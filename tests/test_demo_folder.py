@@ -3,22 +3,12 @@ exit 2, and left byte for byte as it was."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import run_demo
 
 from monitor.store import Store
-
-
-def demo(out: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "monitor", "demo", "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def contents(folder: Path) -> dict[str, bytes]:
@@ -49,7 +39,7 @@ def test_a_folder_that_is_not_an_earlier_demo_is_refused_and_untouched(tmp_path,
     else:
         (out / "notes.txt").write_text("mine\n", encoding="utf-8")
     before = contents(out)
-    result = demo(out)
+    result = run_demo(out)
     assert result.returncode == 2
     [line] = result.stderr.splitlines()
     assert line.startswith(f"guidance-monitor: demo: {out}") and "--out" in line

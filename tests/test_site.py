@@ -107,6 +107,7 @@ def replay(tmp_path, page_server):
     return config, day
 
 
+@pytest.mark.slow
 def test_the_site_after_every_run_is_the_full_rebuild_of_the_same_database(
     tmp_path, replay, page_server
 ) -> None:
@@ -223,6 +224,7 @@ def test_a_run_writes_only_what_its_changes_touch(tmp_path, replay, page_server)
     assert old_change_pages & set(before) and not (old_change_pages & rewritten)
 
 
+@pytest.mark.slow
 def test_a_killed_site_write_leaves_a_sound_site_and_the_next_run_completes_it(tmp_path, page_server) -> None:
     """SIGKILL a real ``guidance-monitor run`` while it writes the site, at several moments: every page
     stays readable, every link resolves, and the run after it leaves the site a full rebuild would."""
@@ -406,6 +408,7 @@ def test_site_command_builds_from_the_store(tmp_path: Path, page_server) -> None
     assert len(ids) == 2 and pages == ids
 
 
+@pytest.mark.slow
 def test_a_publication_and_its_documents_are_told_as_one_story_run_by_run_as_in_a_full_rebuild(
     tmp_path: Path,
 ) -> None:

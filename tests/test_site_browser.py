@@ -312,6 +312,7 @@ def sweep(base: str, profile: Path, width: int, *, axe: bool) -> dict[str, dict]
     return measured
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("width", DEMO_WIDTHS)
 def test_every_demo_page_fits_and_passes_axe_wcag22_aa(demo_served, tmp_path: Path, width: int) -> None:
     """Every page of the demo's site (its change pages and their side-by-side pages among them) at 1280

@@ -88,6 +88,7 @@ def mentioning(site: Path, phrase: str) -> set[str]:
     return found
 
 
+@pytest.mark.slow
 def test_searching_the_served_site_lists_the_change_pages_that_mention_it(demo_run, served_demo, tmp_path):
     site = demo_run.out / "site"
     expected = mentioning(site, "face coverings")
