@@ -6,6 +6,7 @@ hostile page text on its way into chat payloads and headers.
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import json
@@ -75,13 +76,23 @@ class Handler:
         return self.quit
 
 
+@contextlib.contextmanager
+def mail_server(**limits: int) -> Iterator[tuple[Handler, Controller]]:
+    """A real SMTP server on 127.0.0.1, with aiosmtpd's ``limits`` (e.g. ``data_size_limit``, which it
+    advertises as SIZE)."""
+    handler = Handler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), **limits)
+    controller.start()
+    try:
+        yield handler, controller
+    finally:
+        controller.stop()
+
+
 @pytest.fixture
 def smtp() -> Iterator[tuple[Handler, Controller]]:
-    handler = Handler()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield handler, controller
-    controller.stop()
+    with mail_server() as server:
+        yield server
 
 
 def configure(tmp: Path, port: int, **digest: object) -> Path:
@@ -313,10 +324,7 @@ def load_settings():
 
 
 def test_a_digest_over_the_servers_size_is_split_and_a_huge_section_cut_short(tmp_path: Path) -> None:
-    handler = Handler()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), data_size_limit=60_000)
-    controller.start()
-    try:
+    with mail_server(data_size_limit=60_000) as (handler, controller):
         config_file = configure(tmp_path, controller.port)
         with Store(tmp_path / "monitor.db") as store:
             changes = [queue(store, f"Page {n}", words=1500) for n in range(4)]
@@ -336,17 +344,12 @@ def test_a_digest_over_the_servers_size_is_split_and_a_huge_section_cut_short(tm
         assert f"https://changes.example.org/changes/{huge.id}.html" in text
         with Store(tmp_path / "monitor.db") as store:
             assert store.undelivered("email") == []
-    finally:
-        controller.stop()
 
 
 def test_a_change_to_hundreds_of_sections_is_cut_short_in_all_not_only_in_each(tmp_path: Path) -> None:
     """400 sections of 300 words each: cut to 200 words a section, the message would still be over the
     server's limit and refused; cut short overall, it goes, and says so."""
-    handler = Handler()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), data_size_limit=300_000)
-    controller.start()
-    try:
+    with mail_server(data_size_limit=300_000) as (handler, controller):
         config_file = configure(tmp_path, controller.port)
         with Store(tmp_path / "monitor.db") as store:
             many = queue(store, "Many", words=300, sections=400)
@@ -359,8 +362,6 @@ def test_a_change_to_hundreds_of_sections_is_cut_short_in_all_not_only_in_each(t
         assert "Part 399" in text  # every changed section is still named
         with Store(tmp_path / "monitor.db") as store:
             assert store.undelivered("email") == []
-    finally:
-        controller.stop()
 
 
 def test_a_permanent_552_is_reported_and_never_blocks_later_changes(tmp_path: Path, smtp) -> None:
