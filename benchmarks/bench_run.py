@@ -24,6 +24,10 @@ guidance-monitor is measured twice: **fetch only** (``--no-deliver --no-site``, 
 **full run** as a user runs it (``guidance-monitor run``: the digest sent to an aiosmtpd SMTP server on
 127.0.0.1, and the static changelog written).
 
+``--floor`` adds a third tool, ``bare_httpx.py``: the same pages fetched with a bare ``httpx.AsyncClient``
+at the monitor's concurrency, each body hashed and the ETags kept, nothing else. No monitor built on
+httpx can be faster than it, so it shows how much of a run is httpx's own cost.
+
 ``--history`` measures instead what years of stored history cost: ``--history-pages`` pages (20,000) are
 checked once by a real full run, then the database is given ``--history-days`` (365) days of past changes,
 ``--history-share`` (1%) of the pages a day, each a real ChangeSet from the captures, recorded with the
@@ -380,6 +384,14 @@ def urlwatch(
     return run_series("urlwatch", command, site, env, log, "")
 
 
+def bare_httpx(site: Site, base: str, work: Path, env: dict[str, str]) -> list[Figures]:
+    """The floor: ``bare_httpx.py``, the least a monitor on httpx does, over the same pages."""
+    (work / "urls.txt").write_text("\n".join(base + p for p in site.paths))
+    command = [sys.executable, str(ROOT / "benchmarks" / "bare_httpx.py"), str(work / "etags.json")]
+    command.append(f"@{work / 'urls.txt'}")
+    return run_series("bare httpx (floor)", command, site, env, work / "bare.log", "Checked ")
+
+
 def run_series(tool: str, command: list[str], site: Site, env: dict[str, str], log: Path, summary: str):
     site.reset_pages()
     site.validators = True
@@ -440,7 +452,7 @@ def median_figures(results: list[Figures]) -> list[Figures]:
 def ratios(results: list[Figures]) -> list[str]:
     by_run = {(f.tool, f.run): f for f in results}
     lines = []
-    for tool in ("guidance-monitor fetch only", "guidance-monitor full run"):
+    for tool in ("guidance-monitor fetch only", "guidance-monitor full run", "bare httpx (floor)"):
         for run in ("first run", "unchanged", "unchanged, no validators"):
             ours, theirs = by_run.get((tool, run)), by_run.get(("urlwatch", run))
             if ours and theirs:
@@ -546,6 +558,9 @@ def main() -> None:
     parser.add_argument("--skip-urlwatch", action="store_true", help="measure guidance-monitor only")
     parser.add_argument("--keep", metavar="DIR", help="work in DIR and keep it (logs, databases)")
     parser.add_argument("--urlwatch", metavar="PATH", type=Path, help="the urlwatch to run (its own venv)")
+    parser.add_argument(
+        "--floor", action="store_true", help="also time bare_httpx.py, the least a monitor on httpx does"
+    )
     parser.add_argument("--no-full", action="store_true", help="leave out the full run (digest and site)")
     parser.add_argument("--history", action="store_true", help="the years-of-history case instead")
     parser.add_argument("--history-pages", type=int, default=20_000)
@@ -586,6 +601,9 @@ def main() -> None:
         for rep in range(1, args.repeat + 1):
             (work / f"gm{rep}").mkdir(exist_ok=True)
             series = guidance_monitor(site, base, work / f"gm{rep}", env, mailbox)
+            if args.floor:
+                (work / f"bare{rep}").mkdir(exist_ok=True)
+                series += bare_httpx(site, base, work / f"bare{rep}", env)
             if not args.skip_urlwatch:
                 (work / f"uw{rep}").mkdir(exist_ok=True)
                 series += urlwatch(site, base, work / f"uw{rep}", env, args.urlwatch)
