@@ -17,11 +17,19 @@ TABLE = [
     # An obligation whose force alone changed is quoted by its obligation words.
     ("senco-should-complete-becomes-must-complete", "duty", "In Section, ‘should’ became ‘must’"),
     ("send-and-specialist-2021-04-07-3", "duty", "In Health and safety legislation, ‘should’ became ‘must’"),
-    # The party bound changed: the whole phrase, or the line would not say who.
+    # The party bound changed: the whole phrase, with the words before it in its sentence, so a party
+    # named in several words is named whole.
     (
         "send-and-specialist-2021-03-19-57",
         "duty",
-        "In Health and safety legislation, ‘Employers must protect’ became ‘providers must protect’",
+        "In Health and safety legislation, "
+        "‘Employers must protect’ became ‘Educational providers must protect’",
+    ),
+    (
+        "send-and-specialist-2021-12-02-1",
+        "duty",
+        "In Home to school transport, ‘…people aged 11 and over should wear’ became "
+        "‘…11 and over, and adults should wear’",
     ),
     (
         "send-and-specialist-2021-03-19-22",

@@ -4,7 +4,8 @@ every entry (the email, the site, the feeds and the webhook), worded from the pr
 
 Pure: section changes with their signals in, short lines out. Each line names the section it is in and
 quotes the words as GOV.UK wrote them, cut at a word when long; an obligation whose force alone changed
-is quoted by its obligation words only ("‘should’ became ‘must’"), anything else by the whole phrase, so
+is quoted by its obligation words only ("‘should’ became ‘must’"), one whose party changed with the words
+before it in its sentence (a party is often named in several words), anything else by the whole phrase, so
 the line is never shorter than what makes it true. The strongest kinds come first (duties, then dates,
 amounts, links, removed text), and an entry shows :data:`SHOWN` of them with the count of the rest.
 """
@@ -111,7 +112,12 @@ def what(signal: Signal) -> str:
         if signal.kind == "duty":
             core_old, core_new = _core(old, new)
             if core_old and core_new and _force_only(core_old, core_new):
-                old, new = core_old, core_new
+                return f"{quoted(core_old)} became {quoted(core_new)}"
+            if old.split()[:1] != new.split()[:1]:
+                # The party bound changed: its word alone ("over should wear") may be the tail of a
+                # longer name, so the words before it in its sentence say whose duty it is.
+                old = in_sentence(old, signal.old_sentence, rest=False)
+                new = in_sentence(new, signal.new_sentence, rest=False)
         if signal.kind == "date":
             return f"{_date_noun(signal)} moved from {' '.join(old.split())} to {' '.join(new.split())}"
         if signal.kind == "amount":
@@ -124,14 +130,16 @@ def what(signal: Signal) -> str:
     return f"removed {quoted(in_sentence(old, signal.old_sentence))}"
 
 
-def in_sentence(phrase: str, sentence: str, before: int = CONTEXT_WORDS) -> str:
-    """The phrase with the words around it in its sentence: "should retain" alone says too little."""
+def in_sentence(phrase: str, sentence: str, before: int = CONTEXT_WORDS, *, rest: bool = True) -> str:
+    """The phrase with the words before it in its sentence, and with ``rest`` the rest of the sentence
+    after it: "should retain" alone says too little."""
     phrase, sentence = " ".join(phrase.split()), " ".join(sentence.split())
     at = sentence.find(phrase) if phrase else -1
     if at < 0:
         return phrase
     words = sentence[:at].split()
-    return ("…" if len(words) > before else "") + " ".join([*words[-before:], sentence[at:]])
+    tail = sentence[at:] if rest else phrase
+    return ("…" if len(words) > before else "") + " ".join([*words[-before:], tail])
 
 
 def line(heading: str, signal: Signal) -> str:
