@@ -60,10 +60,11 @@ def watched(config: Config, store: Store | None, *, include_inactive: bool = Fal
     other page the database holds.
     """
     configured = config_urls(config)
-    pages = store.pages(active_only=not include_inactive) if store is not None else []
+    held = store.pages(active_only=False) if store is not None else []
+    known = {p.url for p in held}
+    pages = held if include_inactive else [p for p in held if p.active]
     if not include_inactive:
         pages = [p for p in pages if p.source != "config" or p.url in configured]
-    known = {p.url for p in store.pages(active_only=False)} if store is not None else set()
     for page in config.pages:
         url = absolute_url(config, page.url)
         if url not in known:
