@@ -27,7 +27,8 @@ from monitor.parse import parse
 from monitor.story import stories
 
 TABLE = Path(__file__).parent / "silent_cases.yaml"
-CAPTURES = Path(__file__).parent / "fixtures" / "silent_cases"
+FIXTURES = Path(__file__).parent / "fixtures"
+CAPTURES = FIXTURES / "silent_cases"
 GOVUK = "https://www.gov.uk/"
 PUBLICATION = (
     "government/publications/guidance-for-full-opening-special-schools-and-other-specialist-settings"
@@ -50,9 +51,9 @@ def revert_rows(rows: list[dict]) -> list[dict]:
 
 
 def url_of(row: dict) -> str:
-    """The page's address: a dfe_changes folder is its path with "/" as "~"; a publication_timeline file
-    is a document of the publication (or the publication itself)."""
-    if row["set"] == "dfe_changes":
+    """The page's address: a dfe_changes or html_timeline folder is its path with "/" as "~"; a
+    publication_timeline file is a document of the publication (or the publication itself)."""
+    if row["set"] != "publication_timeline":
         return GOVUK + row["page"].replace("~", "/")
     if row["page"] == PUBLICATION.rsplit("/", 1)[1]:
         return GOVUK + PUBLICATION
@@ -61,17 +62,14 @@ def url_of(row: dict) -> str:
 
 def watched_alone(row: dict) -> bool:
     """A publication's HTML document watched without its publication (no publication to explain it)."""
-    return (
-        row["set"] == "publication_timeline"
-        and "publication" not in row
-        and url_of(row) != GOVUK + PUBLICATION
-    )
+    return "publication" not in row and url_of(row).startswith(f"{GOVUK}{PUBLICATION}/")
 
 
 def capture_file(row: dict, page: str, capture: str) -> Path:
-    if row["set"] == "dfe_changes":
-        return CAPTURES / "dfe_changes" / page / capture / f"{page.rsplit('~', 1)[1]}.html"
-    return CAPTURES / "publication_timeline" / capture / f"{page}.html"
+    if row["set"] == "publication_timeline":
+        return CAPTURES / "publication_timeline" / capture / f"{page}.html"
+    folder = CAPTURES / "dfe_changes" if row["set"] == "dfe_changes" else FIXTURES / "html_timeline"
+    return folder / page / capture / f"{page.rsplit('~', 1)[1]}.html"
 
 
 def taken_at(capture: str) -> datetime | None:
