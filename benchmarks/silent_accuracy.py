@@ -43,15 +43,15 @@ def main() -> None:
     args = parser.parse_args()
     rows = load()
     silent, reverts = silent_rows(rows), revert_rows(rows)
-    kept = [r for r in silent if not watched_alone(r)]
+    alone = [r for r in silent if watched_alone(r)]
     print("| rule | rows | positives | negatives | told | right | precision | recall |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     figures("silent edit", silent, sum(r["silent"] for r in silent), score_silent(silent))
     figures(
-        "silent edit, documents watched alone left out",
-        kept,
-        sum(r["silent"] for r in kept),
-        score_silent(kept),
+        "silent edit, of documents watched without their publication",
+        alone,
+        sum(r["silent"] for r in alone),
+        score_silent(alone),
     )
     figures("reverted", reverts, sum(r["reverted"] for r in reverts), score_reverted(reverts))
     constructed = sum("constructed" in r for r in rows)

@@ -38,7 +38,7 @@ from .model import (
     PageUpdate,
     SnapshotRef,
 )
-from .notes import changeset_check
+from .notes import NoteCheck, changeset_check
 
 GONE_STATUSES = frozenset({404, 410})
 COMPARED = frozenset({"major", "minor", "withdrawn", "flapping", "reverted"})
@@ -52,10 +52,17 @@ FLIPS = 2
 FIRST_SEEN = "First seen"
 BACK_AGAIN = "Back on GOV.UK after being removed"
 NO_NOTE = "Changed without a change note"
+WITH_PUBLICATION = "Updated with its publication on {date}: the change note is on the publication’s page"
 REMOVED = "Removed: the page is no longer there"
 ALTERNATING = "Alternating between two versions"
 WENT_BACK = "GOV.UK went back to the version of {date}"
 WENT_BACK_UNDATED = "GOV.UK went back to an earlier version"
+
+
+def with_publication(change: Change) -> bool:
+    """A publication's HTML document updated with its publication (see :data:`WITH_PUBLICATION`): announced,
+    with its change note on another page."""
+    return change.kind == "major" and change.note.startswith(WITH_PUBLICATION.partition("{")[0])
 
 
 def recent_needed(window: int = FLAP_WINDOW, flips: int = FLIPS) -> int:
@@ -289,7 +296,7 @@ def changes_for(
         if not announced:
             changes.append(Change(page.url, "new", when, title, note=FIRST_SEEN, effective_date=today))
     else:
-        from .diff import diff  # loaded only when a page changed: an unchanged run never compares
+        from .diff import diff, updated_with_publication  # loaded only when a page changed
 
         old_id, old = previous
         changeset = diff(old, document)
@@ -304,10 +311,15 @@ def changes_for(
             elif returns == 0:
                 newest = _newest(changeset.history_added)
                 note = newest.note if newest else NO_NOTE
-                if changeset.kind == "withdrawn":
-                    note = document.withdrawn or note
                 effective = (newest.date if newest else None) or today
                 check = changeset_check(changeset)
+                if newest is None and changeset.kind == "major" and updated_with_publication(old, document):
+                    # Its note is on a page this run may not read: neither silent nor held against.
+                    note = WITH_PUBLICATION.format(date=london_date(document.last_updated))
+                    effective = document.last_updated or today
+                    check = NoteCheck()
+                if changeset.kind == "withdrawn":
+                    note = document.withdrawn or note
                 changes.append(
                     Change(page.url, changeset.kind, when, title, changeset, note, effective, False, old_id)
                 )

@@ -255,9 +255,7 @@ def attachment_change(old: Attachment, new: Attachment) -> AttachmentChange | No
 def diff_attachments(old: Sequence[Attachment], new: Sequence[Attachment]) -> list[AttachmentChange]:
     """Match attachments by address, then by file hash, then by title; a title listed twice pairs twice."""
     old_left, new_left = list(range(len(old))), list(range(len(new)))
-    by_url = pair_by_key(
-        old, new, lambda a: attachment_url_key(a.url) if a.url else None, old_left, new_left
-    )
+    by_url = pair_by_key(old, new, lambda a: attachment_url_key(a.url) if a.url else None, old_left, new_left)
     by_hash = pair_by_key(old, new, lambda a: a.content_hash or None, old_left, new_left)
     by_title = pair_by_key(old, new, lambda a: fold(a.title).casefold() or None, old_left, new_left)
 
@@ -319,6 +317,18 @@ def diff_metadata(old: Document, new: Document) -> list[MetadataChange]:
     return [MetadataChange(name, a, b) for name, (a, b) in fields.items() if fold(a) != fold(b)]
 
 
+def _date_moved(old: Document, new: Document) -> bool:
+    """ "Last updated" (or an HTML publication's "Updated") moved. A date that appears or vanishes is a
+    reading of the page, not a move: a real first update adds a history entry as well."""
+    return None not in (old.last_updated, new.last_updated) and old.last_updated != new.last_updated
+
+
+def updated_with_publication(old: Document, new: Document) -> bool:
+    """An HTML publication whose "Updated" moved: the update was announced on the publication's page, with
+    its change note there, not on this one."""
+    return HTML_PUBLICATION in (old.page_type, new.page_type) and _date_moved(old, new)
+
+
 def published_facts_moved(old: Document, new: Document) -> bool:
     """A fact GOV.UK announces on the page itself moved (a release date, a consultation's status): a change
     the page says it made, like a new change note, never a silent edit."""
@@ -334,19 +344,15 @@ def diff(old: Document, new: Document) -> ChangeSet:
     sections = with_signals(diff_sections(old.sections, new.sections, Effort()))
     attachments = diff_attachments(old.attachments, new.attachments)
     metadata = diff_metadata(old, new) + history_edits
-    # An HTML publication's "Updated" is its parent's date: a move alone says nothing about this page.
-    # A date that appears or vanishes is a reading of the page, not a move: a real first update adds
-    # a history entry as well.
-    date_moved = (
-        old.last_updated is not None
-        and new.last_updated is not None
-        and old.last_updated != new.last_updated
-        and HTML_PUBLICATION not in (old.page_type, new.page_type)
+    # An HTML publication's "Updated" is its parent's date: a move alone says nothing about this page,
+    # but with its text changed it says the publication announced this update.
+    announced = _date_moved(old, new) and (
+        HTML_PUBLICATION not in (old.page_type, new.page_type) or bool(sections or attachments or metadata)
     )
     kind: ChangeKind
     if new.withdrawn and not old.withdrawn:
         kind = "withdrawn"
-    elif history_added or date_moved or published_facts_moved(old, new):
+    elif history_added or announced or published_facts_moved(old, new):
         kind = "major"
     elif sections or attachments or metadata:
         kind = "minor"

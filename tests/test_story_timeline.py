@@ -77,7 +77,8 @@ def test_the_documents_section_changes_are_told_under_the_publications_note(
     pages = store.pages(active_only=False)
     guidance = next(c for c in changes if c.page_url.endswith(GUIDANCE) and c.changeset)
     publication = next(c for c in changes if c.page_url.endswith(demo.PAGE_PATH))
-    assert guidance.kind == "minor" and publication.kind == "major"  # what each page says of itself
+    # What each page says of itself: the guidance's "Updated" line moved with the publication's update.
+    assert guidance.kind == "major" and publication.kind == "major"
     sections = [s for s in guidance.changeset.sections if s.added_words and s.removed_words]
     assert sections, "the operational guidance's text changed"
     heading = sections[0].heading
@@ -124,9 +125,13 @@ def test_a_document_edited_while_its_publication_did_not_move_is_a_silent_edit(
 ) -> None:
     server, config, store = world
     run(server, config, store, state_on("2021-03-26"), "2021-03-26")
-    # The next day GOV.UK serves the guidance's 6 April text while the publication stays as it was.
+    # The next day GOV.UK serves the guidance's 6 April text while the publication stays as it was, and
+    # the guidance's own "Updated" line with it: an edit made without a word (built from the captures).
     state = state_on("2021-03-26")
-    state.files[f"{demo.PAGE_PATH}/{GUIDANCE}"] = state_on("2021-04-06").files[f"{demo.PAGE_PATH}/{GUIDANCE}"]
+    edited = tmp_path / "guidance.html"
+    text = state_on("2021-04-06").files[f"{demo.PAGE_PATH}/{GUIDANCE}"].read_bytes()
+    edited.write_bytes(text.replace(b"Updated 6 April 2021", b"Updated 26 March 2021"))
+    state.files[f"{demo.PAGE_PATH}/{GUIDANCE}"] = edited
     changes = run(server, config, store, state, "2021-03-30")
     assert [c.kind for c in changes] == ["minor"] and changes[0].page_url.endswith(GUIDANCE)
     pages = store.pages(active_only=False)

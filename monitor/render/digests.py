@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from .. import story as story_rules
+from ..changes import with_publication
 from ..clock import LONDON, london_date, london_day
 from ..deadlines import PageDate
 from ..model import Change, PageState
@@ -145,6 +146,8 @@ def story_subject(
         if entry is not None:
             return _fit(story.title, "updated: ", entry.note)
         what = "changed without a change note" if story.silent else KIND_LABELS.get(story.kind, story.kind)
+        if any(with_publication(c) for c in story.changes):
+            what = "updated with its publication"
         return _fit(story.title, "", what.lower())
     # Else counts: a publication and its documents count as one page.
     if changed:

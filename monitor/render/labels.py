@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ..changes import with_publication
 from ..model import Change, HistoryEntry
 from ..plurals import plural as plural
 
@@ -88,7 +89,7 @@ EXPLAINED_LABEL = "Changed with its publication"
 def change_label(change: Change, explained: HistoryEntry | None = None) -> str:
     """The change's kind as people read it; GOV.UK's backfilled "First published." entry says so, and a
     document's change its publication explains (``explained``) says that."""
-    if explained is not None and change.kind == "minor":
+    if explained is not None and change.kind in ("major", "minor"):
         return EXPLAINED_LABEL
     if change.backfilled and change.note.strip().rstrip(".").casefold() == FIRST_PUBLISHED.casefold():
         return FIRST_PUBLISHED
@@ -96,7 +97,10 @@ def change_label(change: Change, explained: HistoryEntry | None = None) -> str:
 
 
 def description(change: Change) -> str:
-    """A plain sentence for events that are not edits (moved, removed, withdrawn, first seen)."""
+    """A plain sentence for events that are not edits (moved, removed, withdrawn, first seen), and for an
+    announced edit whose note is on another page (a publication's HTML document)."""
+    if with_publication(change):
+        return change.note
     if change.kind in ("major", "minor") or (change.kind == "moved" and change.new_url):
         return ""
     if change.kind == "flapping":
