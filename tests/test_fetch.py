@@ -346,8 +346,10 @@ def test_rate_limit_holds_per_host_on_a_fake_clock() -> None:
 
 
 def test_rate_limit_holds_per_host(page_server: PageServer) -> None:
-    """The limit is applied to real requests: 8 pages on one host at 5 a second, at most 5 starts in
-    any second at the server, so the sixth waits for the first's second to pass."""
+    """The limit is applied to real requests: 8 pages on one host at 5 a second, so the sixth waits for
+    the first's second to pass. Counted at the server, where a busy machine can delay one arrival more
+    than the next, so within 0.8 s rather than a whole second (unlimited, all 8 arrive at once); the
+    fake-clock test above holds the exact rule."""
     for i in range(8):
         page_server.routes[f"/p{i}"] = Response(body=PAGE[:2000])
     requests = [FetchRequest(page_server.url(f"/p{i}")) for i in range(8)]
@@ -355,8 +357,8 @@ def test_rate_limit_holds_per_host(page_server: PageServer) -> None:
     assert all(r.ok for r in results)
     times = sorted(r.time for r in page_server.requests)
     assert len(times) == 8
-    assert max(sum(1 for t in times if start <= t < start + 1.0) for start in times) <= 5
-    assert 1.0 <= times[-1] - times[0] < 3.0
+    assert max(sum(1 for t in times if start <= t < start + 0.8) for start in times) <= 5
+    assert 0.8 <= times[-1] - times[0] < 3.0
 
 
 def test_concurrency_limit(page_server: PageServer) -> None:
