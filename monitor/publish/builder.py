@@ -11,6 +11,7 @@ page is first linked only from lists that are already there.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -119,23 +120,27 @@ class Builder:
             months |= self._page(
                 self.store.page(url) or PageState(url=url, active=False), states.get(url), new
             )
-        added = self._kinds_listed(listed)
-        limit = max(INDEX_LIMIT, SITE_FEED_LIMIT)
-        new.latest = (added.get("", [])[::-1] + new.latest)[:limit]
-        for kind in KIND_ORDER:
-            if added.get(kind) or kind in new.kinds:
-                new.kinds[kind] = (added.get(kind, [])[::-1] + new.kinds.get(kind, []))[:INDEX_LIMIT]
-        for signal in SIGNAL_LABELS:
-            if self.tagged.get(signal) or signal in new.signals:
-                tagged = sorted(self.tagged.get(signal, []), reverse=True)
-                new.signals[signal] = (tagged + new.signals.get(signal, []))[:INDEX_LIMIT]
-        new.months = sorted(set(new.months) | months, reverse=True)
-        for month in sorted(months):
-            self._month(month)
-        self._lists(new, states)
-        new.dates_from = write_dates(self.store, self.files, site_url=self.site_url)
-        if self.search:
-            search_index.build(self.files.root, in_place=self.in_place)
+        # What search reads is written: Pagefind indexes it while the lists and dates are written.
+        with (
+            search_index.indexing(self.files.root, in_place=self.in_place)
+            if self.search
+            else contextlib.nullcontext()
+        ):
+            added = self._kinds_listed(listed)
+            limit = max(INDEX_LIMIT, SITE_FEED_LIMIT)
+            new.latest = (added.get("", [])[::-1] + new.latest)[:limit]
+            for kind in KIND_ORDER:
+                if added.get(kind) or kind in new.kinds:
+                    new.kinds[kind] = (added.get(kind, [])[::-1] + new.kinds.get(kind, []))[:INDEX_LIMIT]
+            for signal in SIGNAL_LABELS:
+                if self.tagged.get(signal) or signal in new.signals:
+                    tagged = sorted(self.tagged.get(signal, []), reverse=True)
+                    new.signals[signal] = (tagged + new.signals.get(signal, []))[:INDEX_LIMIT]
+            new.months = sorted(set(new.months) | months, reverse=True)
+            for month in sorted(months):
+                self._month(month)
+            self._lists(new, states)
+            new.dates_from = write_dates(self.store, self.files, site_url=self.site_url)
         self.files.write(SITE_MARKER, new.dump())
         if self.in_place:
             self.files.finish()
