@@ -27,6 +27,7 @@ from ..render.changelog import (
     change_page,
     change_path,
     feed_tag,
+    has_side_by_side,
     month_of,
     month_page,
     page_entry,
@@ -198,10 +199,11 @@ class Builder:
                     self.tagged.setdefault(signal, []).append(change.id or 0)
         for change in reversed(view.changes):
             if retitled or (change.id or 0) > self.old.last_change:
-                self.files.write(
-                    side_by_side_path(change),
-                    side_by_side_page(change, view, site_url=self.site_url, stories=stories),
-                )
+                if has_side_by_side(change, stories):
+                    self.files.write(
+                        side_by_side_path(change),
+                        side_by_side_page(change, view, site_url=self.site_url, stories=stories),
+                    )
                 self.files.write(
                     change_path(change),
                     change_page(
