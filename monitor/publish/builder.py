@@ -111,7 +111,7 @@ class Builder:
         if not touched and new.last_change == old.last_change and new.last_snapshot == old.last_snapshot:
             if self.in_place and old.dates_from != counted_from(self.store):  # a new day: what is to come
                 self.files.begin()
-                new.dates_from = write_dates(self.store, self.files, site_url=self.site_url)
+                write_dates(self.store, self.files, new, site_url=self.site_url)
                 self.files.write(SITE_MARKER, new.dump())
                 self.files.finish()
             return
@@ -141,7 +141,7 @@ class Builder:
             for month in sorted(months):
                 self._month(month)
             self._lists(new, states)
-            new.dates_from = write_dates(self.store, self.files, site_url=self.site_url)
+            write_dates(self.store, self.files, new, site_url=self.site_url)
         self.files.write(SITE_MARKER, new.dump())
         if self.in_place:
             self.files.finish()
