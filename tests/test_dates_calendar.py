@@ -85,6 +85,27 @@ def grant_site(tmp_path, page_server):
     return kept
 
 
+def test_a_run_that_moves_no_date_leaves_the_calendar_as_the_site_shows_it(tmp_path, page_server):
+    """The calendar is written again only when its dates or titles move: a marker put in its place stays
+    through a change that adds a sentence with no date, and goes when a date moves."""
+    config = config_module.load(write_config(tmp_path, page_server.base_url, [GRANT]))
+    first = (TIMELINE / f"{CAPTURES[0][0]}.html").read_bytes()
+    undated = first.replace(b"</p>", b" Schools should read this with their local authority.</p>", 1)
+    ics = Path(config.site_dir) / "dates.ics"
+    with Store(config.database) as store:
+        for body, (name, day) in [(first, CAPTURES[0]), (undated, CAPTURES[1]), (None, CAPTURES[2])]:
+            page_server.routes[GRANT] = Response(body=body or (TIMELINE / f"{name}.html").read_bytes())
+            summary = pipeline.run(config, store, now=day, deliver=False)
+            assert not summary.failures and summary.changed == 1, summary
+            if body is first:
+                calendar = ics.read_bytes()
+                ics.write_bytes(b"marker\r\n")
+            elif body is undated:
+                assert ics.read_bytes() == b"marker\r\n"
+    assert ics.read_bytes() not in (b"marker\r\n", calendar)
+    assert events(ics.read_bytes()).keys() >= events(calendar).keys()
+
+
 def test_a_moved_date_keeps_its_uid_with_a_higher_sequence_and_its_old_date_said(grant_site):
     (first, _), (second, _), (third, _) = grant_site
     for ics in (first, second, third):

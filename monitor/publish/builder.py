@@ -11,6 +11,7 @@ page is first linked only from lists that are already there.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from ..render.changelog import (
     change_page,
     change_path,
     feed_tag,
+    has_side_by_side,
     month_of,
     month_page,
     page_entry,
@@ -109,7 +111,7 @@ class Builder:
         if not touched and new.last_change == old.last_change and new.last_snapshot == old.last_snapshot:
             if self.in_place and old.dates_from != counted_from(self.store):  # a new day: what is to come
                 self.files.begin()
-                new.dates_from = write_dates(self.store, self.files, site_url=self.site_url)
+                write_dates(self.store, self.files, new, site_url=self.site_url)
                 self.files.write(SITE_MARKER, new.dump())
                 self.files.finish()
             return
@@ -119,23 +121,27 @@ class Builder:
             months |= self._page(
                 self.store.page(url) or PageState(url=url, active=False), states.get(url), new
             )
-        added = self._kinds_listed(listed)
-        limit = max(INDEX_LIMIT, SITE_FEED_LIMIT)
-        new.latest = (added.get("", [])[::-1] + new.latest)[:limit]
-        for kind in KIND_ORDER:
-            if added.get(kind) or kind in new.kinds:
-                new.kinds[kind] = (added.get(kind, [])[::-1] + new.kinds.get(kind, []))[:INDEX_LIMIT]
-        for signal in SIGNAL_LABELS:
-            if self.tagged.get(signal) or signal in new.signals:
-                tagged = sorted(self.tagged.get(signal, []), reverse=True)
-                new.signals[signal] = (tagged + new.signals.get(signal, []))[:INDEX_LIMIT]
-        new.months = sorted(set(new.months) | months, reverse=True)
-        for month in sorted(months):
-            self._month(month)
-        self._lists(new, states)
-        new.dates_from = write_dates(self.store, self.files, site_url=self.site_url)
-        if self.search:
-            search_index.build(self.files.root, in_place=self.in_place)
+        # What search reads is written: Pagefind indexes it while the lists and dates are written.
+        with (
+            search_index.indexing(self.files.root, in_place=self.in_place)
+            if self.search
+            else contextlib.nullcontext()
+        ):
+            added = self._kinds_listed(listed)
+            limit = max(INDEX_LIMIT, SITE_FEED_LIMIT)
+            new.latest = (added.get("", [])[::-1] + new.latest)[:limit]
+            for kind in KIND_ORDER:
+                if added.get(kind) or kind in new.kinds:
+                    new.kinds[kind] = (added.get(kind, [])[::-1] + new.kinds.get(kind, []))[:INDEX_LIMIT]
+            for signal in SIGNAL_LABELS:
+                if self.tagged.get(signal) or signal in new.signals:
+                    tagged = sorted(self.tagged.get(signal, []), reverse=True)
+                    new.signals[signal] = (tagged + new.signals.get(signal, []))[:INDEX_LIMIT]
+            new.months = sorted(set(new.months) | months, reverse=True)
+            for month in sorted(months):
+                self._month(month)
+            self._lists(new, states)
+            write_dates(self.store, self.files, new, site_url=self.site_url)
         self.files.write(SITE_MARKER, new.dump())
         if self.in_place:
             self.files.finish()
@@ -193,10 +199,11 @@ class Builder:
                     self.tagged.setdefault(signal, []).append(change.id or 0)
         for change in reversed(view.changes):
             if retitled or (change.id or 0) > self.old.last_change:
-                self.files.write(
-                    side_by_side_path(change),
-                    side_by_side_page(change, view, site_url=self.site_url, stories=stories),
-                )
+                if has_side_by_side(change, stories):
+                    self.files.write(
+                        side_by_side_path(change),
+                        side_by_side_page(change, view, site_url=self.site_url, stories=stories),
+                    )
                 self.files.write(
                     change_path(change),
                     change_page(

@@ -8,12 +8,16 @@ that did not change costs nothing, and an event keeps its UID and SEQUENCE from 
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from ..clock import london_day
 from ..deadlines import Tracked, Update, follow, page_dates
 from ..render.dates import calendar_ics, dates_page
 from ..store import Store
 from ..store.dates import DateReads
 from .folders import SiteFolder
+from .manifest import Manifest
 
 
 def followed_dates(store: Store, page_url: str | None = None) -> list[Tracked]:
@@ -66,11 +70,18 @@ def counted_from(store: Store) -> str:
     return london_day(DateReads(store).last_checked()) or "1970-01-01"
 
 
-def write_dates(store: Store, files: SiteFolder, *, site_url: str) -> str:
-    """Write ``dates.ics`` then ``dates.html`` (which links to it); return the day they count from."""
+def write_dates(store: Store, files: SiteFolder, shown: Manifest, *, site_url: str) -> None:
+    """Write ``dates.ics`` then ``dates.html`` (which links to it), each only when what it shows is not
+    what ``shown``, the manifest the build writes, says the folder shows already (most runs move no date,
+    and the calendar is dear to render); then record in it what they show."""
     events = followed_dates(store)
     titles = DateReads(store).titles()
     since = counted_from(store)
-    files.write("dates.ics", calendar_ics(events, titles, site_url=site_url))
-    files.write("dates.html", dates_page(events, titles, since=since, site_url=site_url))
-    return since
+    digest = hashlib.sha256(
+        json.dumps([[t.to_dict() for t in events], titles], sort_keys=True, ensure_ascii=False).encode()
+    ).hexdigest()[:32]
+    if digest != shown.dates:
+        files.write("dates.ics", calendar_ics(events, titles, site_url=site_url))
+    if digest != shown.dates or since != shown.dates_from:
+        files.write("dates.html", dates_page(events, titles, since=since, site_url=site_url))
+    shown.dates, shown.dates_from = digest, since

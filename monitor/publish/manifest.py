@@ -35,6 +35,9 @@ class Manifest:
     """url -> [title shown, digest of the facts its timeline shows, date of its last change]."""
     dates_from: str = ""
     """The day ``dates.html`` counts its upcoming dates from: another day means it is written again."""
+    dates: str = ""
+    """A digest of the followed dates and page titles ``dates.ics`` and ``dates.html`` show: another
+    digest means both are written again."""
 
     @classmethod
     def load(cls, folder: Path) -> Manifest | None:
@@ -58,6 +61,7 @@ class Manifest:
             months=list(self.months),
             pages={k: list(v) for k, v in self.pages.items()},
             dates_from=self.dates_from,
+            dates=self.dates,
         )
 
     def dump(self) -> str:
@@ -74,6 +78,7 @@ class Manifest:
             "months": self.months,
             "pages": self.pages,
             "dates_from": self.dates_from,
+            "dates": self.dates,
         }
         return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n"
 

@@ -1,5 +1,5 @@
 """The changelog's search box: Pagefind's index of every change page and page timeline (their titles,
-change notes and text), built after the site's files are written, served as static files with the site.
+change notes and text), built while the rest of the site is written, served as static files with the site.
 
 Pagefind (``pip install 'guidance-monitor[search]'``) ships its indexer as a binary inside its Python
 package. Without it the site is published all the same, without the box, and the first build says so
@@ -9,17 +9,20 @@ place in two renames, so a reader never searches a half-written index.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 from ..render.templates import site_search as available
 from .folders import SiteError
 
-__all__ = ["FOLDER", "INDEXED", "SearchIndexError", "available", "build", "say_once_unavailable"]
+__all__ = ["FOLDER", "INDEXED", "SearchIndexError", "available", "indexing", "say_once_unavailable"]
 
 FOLDER = "pagefind"
 """Where the index lives in the site (Pagefind's own default, which its UI script expects)."""
@@ -48,30 +51,50 @@ def say_once_unavailable() -> None:
         )
 
 
-def build(site: Path, *, in_place: bool) -> None:
-    """Index ``site`` into ``site/pagefind``: straight there in a new folder nobody reads yet, else into a
-    hidden folder inside the live site first (the site's own folder is always the monitor's to write,
-    its parent not always) and then swapped in."""
-    if not in_place:
-        _index(site, site / FOLDER)
-        return
-    fresh = Path(tempfile.mkdtemp(prefix=".gm-new-search-", dir=site))
+@contextlib.contextmanager
+def indexing(site: Path, *, in_place: bool) -> Iterator[None]:
+    """Index ``site`` into ``site/pagefind`` in Pagefind's own process while the body of the ``with``
+    writes the rest of the build: the files it reads (``INDEXED``) are all written before it starts and
+    none is written in the body. On leaving the body it waits for Pagefind and checks its exit.
+
+    A new site's index goes straight into a new folder nobody reads yet. A live site's goes into a hidden
+    folder inside it first (the site's own folder is always the monitor's to write, its parent not
+    always), swapped in with two renames once Pagefind has exited, since it exits only when every file of
+    the bundle is written: a reader never searches a half-written index. If the body fails, Pagefind is
+    stopped and its folder removed before the failure goes on; if Pagefind fails, its folder is removed
+    and the build fails with :class:`SearchIndexError`.
+    """
+    out = Path(tempfile.mkdtemp(prefix=".gm-new-search-", dir=site)) if in_place else site / FOLDER
     try:
-        _index(site, fresh)
-        live = site / FOLDER
-        old = site / f".gm-old-search-{fresh.name.rpartition('-')[2]}"
-        if live.exists():
-            live.rename(old)
-        fresh.rename(live)
-        shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(fresh, ignore_errors=True)
+        with tempfile.TemporaryFile() as said, tempfile.TemporaryFile() as errors:
+            child = _start(site, out, said, errors)
+            try:
+                yield
+            except BaseException:
+                child.kill()
+                child.wait()
+                raise
+            if child.wait() != 0:
+                lines = (_text(errors) or _text(said)).strip().splitlines()
+                raise SearchIndexError(
+                    f"Pagefind could not index the site ({lines[-1] if lines else child.returncode})"
+                )
+        if in_place:
+            live = site / FOLDER
+            old = site / f".gm-old-search-{out.name.rpartition('-')[2]}"
+            if live.exists():
+                live.rename(old)
+            out.rename(live)
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(out, ignore_errors=True)
+        raise
 
 
-def _index(site: Path, out: Path) -> None:
-    """Pagefind's own command (``python -m pagefind``, the binary its package ships): it exits once every
-    file of the bundle is written, so the folder is whole when it is put in place."""
-    done = subprocess.run(
+def _start(site: Path, out: Path, said: IO[bytes], errors: IO[bytes]) -> subprocess.Popen[bytes]:
+    """Pagefind's own command (``python -m pagefind``, the binary its package ships), its output kept in
+    files rather than pipes, which nobody reads while it works and which would fill and stop it."""
+    return subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -88,11 +111,12 @@ def _index(site: Path, out: Path) -> None:
             "--force-language",
             "en",
         ],
-        capture_output=True,
-        text=True,
+        stdin=subprocess.DEVNULL,
+        stdout=said,
+        stderr=errors,
     )
-    if done.returncode != 0:
-        lines = (done.stderr or done.stdout).strip().splitlines()
-        raise SearchIndexError(
-            f"Pagefind could not index the site ({lines[-1] if lines else done.returncode})"
-        )
+
+
+def _text(output: IO[bytes]) -> str:
+    output.seek(0)
+    return output.read().decode(errors="replace")

@@ -25,7 +25,7 @@ from ..model import Change, Document, PageState
 from .evidence import change_evidence
 from .labels import KIND_LABELS, SIGNAL_LABELS, change_label, month_label
 from .records import change_date, change_key, http_url, iso_utc, newest_first, page_link
-from .stories import StoryIndex, StoryPlace, lead, listed_stories, story_label
+from .stories import DocumentGroup, StoryIndex, StoryPlace, document_groups, lead, listed_stories, story_label
 from .templates import environment, render_template
 
 TAG_AUTHORITY = "tag:guidance-monitor,2026"
@@ -153,6 +153,21 @@ def side_by_side_path(change: Change) -> str:
     return f"changes/{change_key(change)}-side-by-side.html"
 
 
+def has_side_by_side(change: Change, stories: StoryIndex) -> bool:
+    """Whether a change has a side-by-side page (and its page a link to it): not a page's first sighting,
+    which has no earlier text to set beside its own, unless its story tells edits to its documents."""
+    return change.kind != "new" or bool(_documents_side_by_side(stories.place(change)))
+
+
+def _documents_side_by_side(place: StoryPlace) -> list[DocumentGroup]:
+    """The documents of a page's own story (not a document's, told under its publication) with an edit
+    whose text a side-by-side page shows."""
+    story = _entry_story(place)["story"]
+    if story is None:
+        return []
+    return [doc for doc in document_groups(story) if any(edit.changeset for edit in doc.edits)]
+
+
 def _change_file(
     name: str, change: Change, page: SitePage, *, site_url: str, stories: StoryIndex, **context: Any
 ) -> str:
@@ -191,7 +206,9 @@ def change_page(
         evidence=change_evidence(
             change, old_sha256=hashes[0], new_sha256=hashes[1], site_url=site_url, title=title
         ),
-        side_by_side=side_by_side_path(change).removeprefix("changes/"),
+        side_by_side=side_by_side_path(change).removeprefix("changes/")
+        if has_side_by_side(change, stories)
+        else None,
         title=f"{label}: {page.title}",
     )
 
@@ -200,9 +217,17 @@ def side_by_side_page(change: Change, page: SitePage, *, site_url: str = "", sto
     """``changes/<id>-side-by-side.html``: each changed section's old and new text paragraph by
     paragraph, deletions and insertions marked, nothing folded; a publication's documents beneath it.
     It links only to pages written before it (the page's timeline, the snapshots), never to the change
-    page, which links to it."""
+    page, which links to it. Written only for a change that :func:`has_side_by_side`."""
     title = f"Side by side: {change.title or page.title}"
-    return _change_file("side_by_side.html", change, page, site_url=site_url, stories=stories, title=title)
+    return _change_file(
+        "side_by_side.html",
+        change,
+        page,
+        site_url=site_url,
+        stories=stories,
+        title=title,
+        documents=_documents_side_by_side(stories.place(change)),
+    )
 
 
 def timeline(
