@@ -3,8 +3,8 @@ demo's output, made once for the whole session.
 
 Tests never mock the transport: they talk to this server over a real socket.
 
-The suite runs on every core (pytest-xdist). Tests marked ``slow`` are handed out first, so that no
-worker is left with a long test at the end while the others wait.
+The suite runs on every core (pytest-xdist), two workers a core. Tests marked ``slow`` are handed out
+first, one at a time, so that no worker is left with a long test at the end while the others wait.
 """
 
 from __future__ import annotations
@@ -25,6 +25,13 @@ from pathlib import Path
 import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """Workers for ``-n auto``: two for each core this process may use. Many tests spend their time
+    waiting (on a socket, a timeout, a retry's pause, a child process) rather than computing, and a
+    second worker keeps the core busy meanwhile."""
+    return 2 * len(os.sched_getaffinity(0))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
