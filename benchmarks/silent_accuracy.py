@@ -31,9 +31,11 @@ from silent_table import (  # noqa: E402
 
 
 def figures(name: str, rows: list[dict], positives: int, score: Score) -> None:
+    precision = f"{score.precision:.1%}" if score.found else "(none told)"
+    recall = f"{score.recall:.1%}" if score.labelled else "(none to find)"
     print(
         f"| {name} | {len(rows)} | {positives} | {len(rows) - positives} | {score.found} | {score.right} "
-        f"| {score.precision:.1%} | {score.recall:.1%} |"
+        f"| {precision} | {recall} |"
     )
 
 

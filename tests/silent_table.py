@@ -29,6 +29,8 @@ from monitor.story import stories
 TABLE = Path(__file__).parent / "silent_cases.yaml"
 FIXTURES = Path(__file__).parent / "fixtures"
 CAPTURES = FIXTURES / "silent_cases"
+BUNDLED = Path(__file__).parent.parent / "data" / "samples" / "publication-timeline"
+"""The demo's own captures of the same publication: those it holds are read from there, not copied."""
 GOVUK = "https://www.gov.uk/"
 PUBLICATION = (
     "government/publications/guidance-for-full-opening-special-schools-and-other-specialist-settings"
@@ -67,7 +69,9 @@ def watched_alone(row: dict) -> bool:
 
 def capture_file(row: dict, page: str, capture: str) -> Path:
     if row["set"] == "publication_timeline":
-        return CAPTURES / "publication_timeline" / capture / f"{page}.html"
+        name = Path(capture) / f"{page}.html"
+        copied = CAPTURES / "publication_timeline" / name
+        return copied if copied.exists() else BUNDLED / name
     folder = CAPTURES / "dfe_changes" if row["set"] == "dfe_changes" else FIXTURES / "html_timeline"
     return folder / page / capture / f"{page.rsplit('~', 1)[1]}.html"
 
